@@ -1,0 +1,67 @@
+import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+
+/**
+ * Throws unless `value` is an RFC 1123 DNS label (namespaces, Service names).
+ * @internal
+ */
+export function assertDnsLabel(prop: string, value: string): void {
+  if (typeof value !== 'string' || value.length > 63 || !DNS_LABEL.test(value)) {
+    throw new Error(`${prop}: '${value}' is not a valid DNS label; use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. 'kube-system')`);
+  }
+}
+
+/**
+ * Throws unless `value` is an RFC 1123 DNS subdomain (most object names).
+ * @internal
+ */
+export function assertDnsSubdomain(prop: string, value: string): void {
+  if (typeof value !== 'string' || value.length > 253 || !DNS_SUBDOMAIN.test(value)) {
+    throw new Error(`${prop}: '${value}' is not a valid DNS subdomain name; use at most 253 lower-case letters, digits, '-' and '.' (e.g. 'metrics-server-tls')`);
+  }
+}
+
+/**
+ * Throws unless `value` is a valid ConfigMap or Secret data key.
+ * @internal
+ */
+export function assertDataKey(prop: string, value: string): void {
+  if (typeof value !== 'string' || value.length > 253 || !CONFIG_KEY.test(value) || value === '.' || value === '..') {
+    throw new Error(`${prop}: '${value}' is not a valid ConfigMap/Secret key; use letters, digits, '-', '_' and '.' (e.g. 'ca.crt')`);
+  }
+}
+
+/**
+ * Throws unless `value` is a TCP port number.
+ * @internal
+ */
+export function assertPort(prop: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new Error(`${prop}: ${value} is not a valid port; use a whole number from 1 to 65535 (e.g. 10250)`);
+  }
+}
+
+/**
+ * Makes a cluster-scoped object drop the namespace that cdk8s copies from the
+ * enclosing chart: ClusterRoles, ClusterRoleBindings and APIServices have none.
+ * @internal
+ */
+export function clusterScoped<T extends ApiObject>(obj: T): T {
+  if (Chart.of(obj).namespace !== undefined) {
+    obj.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
+  }
+  return obj;
+}
+
+/**
+ * Emits a warning on standard error and returns it, so that callers can keep
+ * a record of what they warned about.
+ * @internal
+ */
+export function warn(message: string): string {
+  process.stderr.write(`[secure-metrics-server] WARNING: ${message}\n`);
+  return message;
+}

@@ -1,0 +1,70 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { clusterScoped } from './_util';
+
+/**
+ * Names and labels the RBAC objects are built from.
+ * @internal
+ */
+export interface RbacOptions {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels: { [key: string]: string };
+}
+
+/**
+ * The ServiceAccount and the RBAC objects of upstream's release manifest:
+ * the aggregated reader ClusterRole, metrics-server's own ClusterRole and
+ * binding, `system:auth-delegator`, and the RoleBinding to
+ * `extension-apiserver-authentication-reader`, which lives in kube-system
+ * whatever namespace metrics-server runs in.
+ * @internal
+ */
+export function createRbac(scope: Construct, options: RbacOptions): k8s.KubeServiceAccount {
+  const { name, namespace, labels } = options;
+  const serviceAccount = new k8s.KubeServiceAccount(scope, 'ServiceAccount', {
+    metadata: { name, namespace, labels },
+  });
+  const subjects = [{ kind: 'ServiceAccount', name, namespace }];
+
+  clusterScoped(new k8s.KubeClusterRole(scope, 'AggregatedMetricsReader', {
+    metadata: {
+      name: 'system:aggregated-metrics-reader',
+      labels: {
+        ...labels,
+        'rbac.authorization.k8s.io/aggregate-to-admin': 'true',
+        'rbac.authorization.k8s.io/aggregate-to-edit': 'true',
+        'rbac.authorization.k8s.io/aggregate-to-view': 'true',
+      },
+    },
+    rules: [{ apiGroups: ['metrics.k8s.io'], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] }],
+  }));
+
+  clusterScoped(new k8s.KubeClusterRole(scope, 'ClusterRole', {
+    metadata: { name: 'system:metrics-server', labels },
+    rules: [
+      { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
+    ],
+  }));
+
+  new k8s.KubeRoleBinding(scope, 'AuthReader', {
+    metadata: { name: `${name}-auth-reader`, namespace: 'kube-system', labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' },
+    subjects,
+  });
+
+  clusterScoped(new k8s.KubeClusterRoleBinding(scope, 'AuthDelegator', {
+    metadata: { name: `${name}:system:auth-delegator`, labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
+    subjects,
+  }));
+
+  clusterScoped(new k8s.KubeClusterRoleBinding(scope, 'ClusterRoleBinding', {
+    metadata: { name: 'system:metrics-server', labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:metrics-server' },
+    subjects,
+  }));
+
+  return serviceAccount;
+}

@@ -1,0 +1,318 @@
+import { ApiObject, Duration, Size } from 'cdk8s';
+import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-28';
+import { Construct, IConstruct } from 'constructs';
+import { assertDnsLabel, assertDnsSubdomain, assertPort, warn } from './_util';
+import { createApiService, createService } from './api-service';
+import { createRbac } from './rbac';
+import { KubeletTls } from './tls/kubelet-tls';
+import { ServingTls } from './tls/serving-tls';
+import { createDeployment, SERVING_CERT_DIR } from './workload';
+
+/**
+ * The upstream image this release is tested with.
+ */
+export const DEFAULT_IMAGE = 'registry.k8s.io/metrics-server/metrics-server:v0.8.1';
+
+/**
+ * Annotation put on the Deployment and the APIService when a hop is not verified.
+ */
+export const INSECURE_ANNOTATION = 'secure-metrics-server.io/insecure-tls';
+
+/**
+ * A node address type, for `--kubelet-preferred-address-types`.
+ */
+export enum NodeAddressType {
+  /** the node's InternalIP (needs an IP SAN in the kubelet's certificate) */
+  INTERNAL_IP = 'InternalIP',
+  /** the node's ExternalIP (needs an IP SAN in the kubelet's certificate) */
+  EXTERNAL_IP = 'ExternalIP',
+  /** the node's Hostname (needs a DNS SAN in the kubelet's certificate) */
+  HOSTNAME = 'Hostname',
+  /** the node's InternalDNS name */
+  INTERNAL_DNS = 'InternalDNS',
+  /** the node's ExternalDNS name */
+  EXTERNAL_DNS = 'ExternalDNS',
+}
+
+/**
+ * Flags the construct sets itself; extraArgs may not set them.
+ */
+const MANAGED_FLAGS = [
+  '--secure-port', '--cert-dir', '--tls-cert-file', '--tls-private-key-file',
+  '--kubelet-insecure-tls', '--kubelet-certificate-authority',
+  '--kubelet-preferred-address-types', '--kubelet-use-node-status-port', '--metric-resolution',
+];
+
+/**
+ * Props for `SecureMetricsServer`.
+ */
+export interface SecureMetricsServerProps {
+  /**
+   * Name of the ServiceAccount, Service and Deployment, and the `k8s-app` label.
+   * The serving certificate is made for `<name>.<namespace>.svc`.
+   * @default 'metrics-server'
+   */
+  readonly name?: string;
+
+  /**
+   * Namespace of the namespaced objects. Cluster-scoped objects never carry one.
+   * @default 'kube-system'
+   */
+  readonly namespace?: string;
+
+  /**
+   * Container image.
+   * @default 'registry.k8s.io/metrics-server/metrics-server:v0.8.1'
+   */
+  readonly image?: string;
+
+  /**
+   * The port metrics-server serves on. One value drives `--secure-port`, the
+   * containerPort and (through the named port `https`) the probes and the
+   * Service's targetPort.
+   * @default 10250
+   */
+  readonly securePort?: number;
+
+  /**
+   * How often metrics are scraped from the kubelets (`--metric-resolution`),
+   * whole seconds, at least 10 s.
+   * @default Duration.seconds(15)
+   */
+  readonly metricResolution?: Duration;
+
+  /**
+   * Node address types metrics-server tries, in order, to reach the kubelets.
+   * With a verified kubelet hop they must match the SANs in the kubelets'
+   * certificates (IP SANs for InternalIP).
+   * @default [INTERNAL_IP, EXTERNAL_IP, HOSTNAME]
+   */
+  readonly kubeletPreferredAddressTypes?: NodeAddressType[];
+
+  /**
+   * Use the port in the node's status (`--kubelet-use-node-status-port`).
+   * @default true
+   */
+  readonly kubeletUseNodeStatusPort?: boolean;
+
+  /**
+   * Container resources.
+   * @default - requests cpu 100m and memory 200Mi, no limits (as upstream)
+   */
+  readonly resources?: ContainerResources;
+
+  /**
+   * More command-line flags, each `--flag` or `--flag=value`. Flags the
+   * construct manages (`--secure-port`, `--tls-cert-file`, `--kubelet-insecure-tls`, ...)
+   * are refused: use the props instead.
+   * @default - none
+   */
+  readonly extraArgs?: string[];
+
+  /**
+   * How metrics-server verifies the kubelets (the kubelet hop).
+   * @default KubeletTls.fromKubeRootCa()
+   */
+  readonly kubeletTls?: KubeletTls;
+
+  /**
+   * How kube-apiserver verifies metrics-server, and where its serving
+   * certificate comes from (the APIService hop).
+   * @default ServingTls.fromDedicatedCa() - a CA created in `.secure-metrics-server/pki` on first synth
+   */
+  readonly servingTls?: ServingTls;
+
+  /**
+   * The cluster's DNS domain, for the fully qualified SAN of the serving certificate.
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
+}
+
+/** App roots that already hold a SecureMetricsServer, with its path. */
+const instances = new WeakMap<IConstruct, string>();
+
+/**
+ * Kubernetes metrics-server with both TLS hops verified: metrics-server
+ * verifies the kubelets against a CA, and kube-apiserver verifies
+ * metrics-server against the APIService's caBundle.
+ *
+ * Synthesizes the objects of upstream's release manifest (ServiceAccount,
+ * RBAC, Service, Deployment, APIService) plus the TLS Secret and volumes of
+ * the chosen modes.
+ */
+export class SecureMetricsServer extends Construct {
+  /** Name of the ServiceAccount, Service and Deployment. */
+  public readonly name: string;
+  /** Namespace of the namespaced objects. */
+  public readonly namespace: string;
+  /** The port metrics-server serves on. */
+  public readonly securePort: number;
+  /** The metrics-server Deployment. */
+  public readonly deployment: k8s.KubeDeployment;
+  /** The Service kube-apiserver dials. */
+  public readonly service: k8s.KubeService;
+  /** metrics-server's ServiceAccount. */
+  public readonly serviceAccount: k8s.KubeServiceAccount;
+  /** The `v1beta1.metrics.k8s.io` APIService. */
+  public readonly apiService: k8s.KubeApiService;
+  /** The TLS Secret, when this construct makes one (not with an existing Secret, insecure or cert-manager). */
+  public readonly secret?: ApiObject;
+  /** The PEM CA bundle written to the APIService's caBundle, when there is one. */
+  public readonly caBundle?: string;
+  /** Whether the kubelet hop is left unverified. */
+  public readonly kubeletInsecure: boolean;
+  /** Whether the APIService hop is left unverified. */
+  public readonly apiServiceInsecure: boolean;
+  /** Warnings printed during construction (insecure hops, expiring certificates). */
+  public readonly warnings: string[];
+
+  constructor(scope: Construct, id: string, props: SecureMetricsServerProps = {}) {
+    super(scope, id);
+
+    const root = this.node.root;
+    const existing = instances.get(root);
+    if (existing !== undefined) {
+      throw new Error(`SecureMetricsServer: '${this.node.path}' is a second instance in this app ('${existing}' exists); a cluster has one v1beta1.metrics.k8s.io APIService, so synthesize one SecureMetricsServer per cluster (one App each)`);
+    }
+
+    // props, checked before anything is read or written
+    this.name = props.name ?? 'metrics-server';
+    this.namespace = props.namespace ?? 'kube-system';
+    this.securePort = props.securePort ?? 10250;
+    assertDnsLabel('name', this.name);
+    assertDnsLabel('namespace', this.namespace);
+    assertPort('securePort', this.securePort);
+    const image = props.image ?? DEFAULT_IMAGE;
+    if (typeof image !== 'string' || image.trim() === '' || /\s/.test(image)) {
+      throw new Error(`image: '${image}' is not an image reference; use e.g. '${DEFAULT_IMAGE}'`);
+    }
+    const clusterDomain = props.clusterDomain ?? 'cluster.local';
+    assertDnsSubdomain('clusterDomain', clusterDomain);
+    const resolution = props.metricResolution ?? Duration.seconds(15);
+    const resolutionMs = resolution.toMilliseconds();
+    if (!(resolutionMs >= 10000) || resolutionMs % 1000 !== 0) {
+      throw new Error(`metricResolution: ${resolution.toHumanString()} must be whole seconds and at least 10 seconds (metrics-server's minimum); use e.g. Duration.seconds(15)`);
+    }
+    const addressTypes = props.kubeletPreferredAddressTypes ?? [NodeAddressType.INTERNAL_IP, NodeAddressType.EXTERNAL_IP, NodeAddressType.HOSTNAME];
+    const knownTypes = Object.values(NodeAddressType) as string[];
+    if (addressTypes.length === 0 || addressTypes.some(t => !knownTypes.includes(t)) || new Set(addressTypes).size !== addressTypes.length) {
+      throw new Error(`kubeletPreferredAddressTypes: [${addressTypes.join(', ')}] must be a non-empty list of distinct values of ${knownTypes.join(', ')}; use e.g. [NodeAddressType.INTERNAL_IP, NodeAddressType.HOSTNAME]`);
+    }
+    const kubeletTls = props.kubeletTls ?? KubeletTls.fromKubeRootCa();
+    const servingTls = props.servingTls ?? ServingTls.fromDedicatedCa();
+    const extraArgs = props.extraArgs ?? [];
+    for (const arg of extraArgs) {
+      const flag = typeof arg === 'string' ? arg.split('=')[0] : '';
+      if (!/^--[a-z0-9][a-z0-9-]*$/.test(flag)) {
+        throw new Error(`extraArgs: '${arg}' is not a flag; write each as '--flag' or '--flag=value' (e.g. '--v=2')`);
+      }
+      if (flag === '--kubelet-certificate-authority' && kubeletTls.insecure) {
+        throw new Error(`extraArgs: '${arg}' sets a kubelet CA while kubeletTls is KubeletTls.insecure(); metrics-server refuses both together: pick one, e.g. kubeletTls: KubeletTls.fromConfigMap('my-ca', 'ca.crt')`);
+      }
+      if (MANAGED_FLAGS.includes(flag)) {
+        throw new Error(`extraArgs: '${arg}' sets ${flag}, which the construct manages; use the props instead (securePort, metricResolution, kubeletPreferredAddressTypes, kubeletUseNodeStatusPort, kubeletTls, servingTls)`);
+      }
+    }
+    const resources = renderResources(props.resources);
+
+    // TLS, both hops
+    const labels = { 'k8s-app': this.name };
+    const kubelet = kubeletTls._bind('kubeletTls');
+    const serving = servingTls._bind(this, {
+      prop: 'servingTls',
+      namespace: this.namespace,
+      serviceName: this.name,
+      clusterDomain,
+      labels,
+      now: new Date(),
+    });
+    this.kubeletInsecure = kubelet.insecure;
+    this.apiServiceInsecure = serving.insecure;
+    this.secret = serving.secret;
+    this.caBundle = serving.caBundlePem;
+
+    const insecureHops = [
+      ...(kubelet.insecure ? ['kubelet'] : []),
+      ...(serving.insecure ? ['apiservice'] : []),
+    ];
+    this.warnings = serving.warnings.map(warn);
+    if (kubelet.insecure) {
+      this.warnings.push(warn(`${this.node.path}: the kubelet hop is NOT verified (--kubelet-insecure-tls): metrics-server accepts any kubelet certificate. For test clusters only; use KubeletTls.fromKubeRootCa() in production`));
+    }
+    if (serving.insecure) {
+      this.warnings.push(warn(`${this.node.path}: the APIService hop is NOT verified (insecureSkipTLSVerify: true): kube-apiserver accepts any certificate from metrics-server. For test clusters only; use a verified ServingTls in production`));
+    }
+    const insecureAnnotations: { [key: string]: string } = insecureHops.length ? { [INSECURE_ANNOTATION]: insecureHops.join(',') } : {};
+
+    // Deployment: flags and volumes of both hops
+    const args = [
+      ...(serving.insecure ? ['--cert-dir=/tmp'] : []),
+      `--secure-port=${this.securePort}`,
+      `--kubelet-preferred-address-types=${addressTypes.join(',')}`,
+      ...(props.kubeletUseNodeStatusPort ?? true ? ['--kubelet-use-node-status-port'] : []),
+      `--metric-resolution=${resolutionMs / 1000}s`,
+      ...(kubelet.insecure ? ['--kubelet-insecure-tls'] : [`--kubelet-certificate-authority=${kubelet.caFile}`]),
+      ...(serving.secretName ? [`--tls-cert-file=${SERVING_CERT_DIR}/tls.crt`, `--tls-private-key-file=${SERVING_CERT_DIR}/tls.key`] : []),
+      ...extraArgs,
+    ];
+    const volumes: k8s.Volume[] = [{ name: 'tmp-dir', emptyDir: {} }];
+    const volumeMounts: k8s.VolumeMount[] = [{ name: 'tmp-dir', mountPath: '/tmp' }];
+    if (kubelet.volume && kubelet.volumeMount) {
+      volumes.push(kubelet.volume);
+      volumeMounts.push(kubelet.volumeMount);
+    }
+    if (serving.secretName) {
+      // no subPath: the kubelet then updates the files in place when the
+      // Secret changes, and metrics-server reloads them
+      volumes.push({ name: 'serving-cert', secret: { secretName: serving.secretName } });
+      volumeMounts.push({ name: 'serving-cert', mountPath: SERVING_CERT_DIR, readOnly: true });
+    }
+
+    this.serviceAccount = createRbac(this, { name: this.name, namespace: this.namespace, labels });
+    this.service = createService(this, {
+      name: this.name, namespace: this.namespace, labels, annotations: {}, insecure: serving.insecure,
+    });
+    this.deployment = createDeployment(this, {
+      name: this.name,
+      namespace: this.namespace,
+      labels,
+      annotations: insecureAnnotations,
+      image,
+      args,
+      securePort: this.securePort,
+      resources,
+      serviceAccountName: this.serviceAccount.name,
+      volumes,
+      volumeMounts,
+    });
+    this.apiService = createApiService(this, {
+      name: this.name,
+      namespace: this.namespace,
+      labels,
+      annotations: { ...insecureAnnotations, ...serving.apiServiceAnnotations },
+      caBundlePem: serving.caBundlePem,
+      insecure: serving.insecure,
+    });
+
+    instances.set(root, this.node.path);
+  }
+}
+
+function renderResources(resources: ContainerResources | undefined): k8s.ResourceRequirements {
+  const r = resources ?? { cpu: { request: Cpu.millis(100) }, memory: { request: Size.mebibytes(200) } };
+  const pick = (cpu?: Cpu, memory?: Size) => {
+    const out: { [key: string]: k8s.Quantity } = {};
+    if (cpu) {
+      out.cpu = k8s.Quantity.fromString(cpu.amount);
+    }
+    if (memory) {
+      out.memory = k8s.Quantity.fromString(`${memory.toMebibytes()}Mi`);
+    }
+    return Object.keys(out).length ? out : undefined;
+  };
+  return {
+    requests: pick(r.cpu?.request, r.memory?.request),
+    limits: pick(r.cpu?.limit, r.memory?.limit),
+  };
+}

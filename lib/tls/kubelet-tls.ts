@@ -1,0 +1,109 @@
+import { k8s } from 'cdk8s-plus-28';
+import { assertDataKey, assertDnsSubdomain } from '../_util';
+
+/** Where the kubelet CA file is mounted in the container. */
+const MOUNT_PATH = '/etc/kubelet-ca';
+const FILE_NAME = 'ca.crt';
+const VOLUME_NAME = 'kubelet-ca';
+
+/**
+ * What the Deployment needs for the kubelet hop.
+ * @internal
+ */
+export interface KubeletTlsConfig {
+  readonly insecure: boolean;
+  readonly volume?: k8s.Volume;
+  readonly volumeMount?: k8s.VolumeMount;
+  /** the file passed to --kubelet-certificate-authority */
+  readonly caFile?: string;
+}
+
+/**
+ * How metrics-server verifies the kubelets' serving certificates (the kubelet hop).
+ *
+ * Verification works once every kubelet serves a certificate signed by the
+ * CA chosen here: `serverTLSBootstrap: true` plus approved
+ * `kubernetes.io/kubelet-serving` CSRs (see the README).
+ */
+export abstract class KubeletTls {
+  /**
+   * Test clusters only: `--kubelet-insecure-tls`, the kubelets' certificates
+   * are not verified. Synth prints a warning and the objects carry an
+   * annotation saying so.
+   */
+  public static insecure(): KubeletTls {
+    return new InsecureKubeletTls();
+  }
+
+  /**
+   * The cluster root CA from the `kube-root-ca.crt` ConfigMap (key `ca.crt`)
+   * that kube-controller-manager publishes in every namespace. Right where
+   * the kubelet-serving signer is the cluster CA (kubeadm, k3s).
+   */
+  public static fromKubeRootCa(): KubeletTls {
+    return new VolumeKubeletTls('configMap', 'kube-root-ca.crt', 'ca.crt');
+  }
+
+  /**
+   * A CA bundle in a ConfigMap of the metrics-server namespace, for
+   * distributions whose kubelet-serving signer is not the root CA.
+   *
+   * @param name the ConfigMap's name
+   * @param key the key that holds the PEM bundle
+   */
+  public static fromConfigMap(name: string, key: string = 'ca.crt'): KubeletTls {
+    return new VolumeKubeletTls('configMap', name, key);
+  }
+
+  /**
+   * A CA bundle in a Secret of the metrics-server namespace.
+   *
+   * @param name the Secret's name
+   * @param key the key that holds the PEM bundle
+   */
+  public static fromSecret(name: string, key: string = 'ca.crt'): KubeletTls {
+    return new VolumeKubeletTls('secret', name, key);
+  }
+
+  /**
+   * Whether this choice leaves the kubelet hop unverified.
+   */
+  public abstract readonly insecure: boolean;
+
+  /**
+   * Validates the choice and returns what the Deployment needs.
+   * @internal
+   */
+  public abstract _bind(prop: string): KubeletTlsConfig;
+}
+
+class InsecureKubeletTls extends KubeletTls {
+  public readonly insecure = true;
+
+  public _bind(): KubeletTlsConfig {
+    return { insecure: true };
+  }
+}
+
+class VolumeKubeletTls extends KubeletTls {
+  public readonly insecure = false;
+
+  constructor(private readonly kind: 'configMap' | 'secret', private readonly name: string, private readonly key: string) {
+    super();
+  }
+
+  public _bind(prop: string): KubeletTlsConfig {
+    assertDnsSubdomain(`${prop} (${this.kind} name)`, this.name);
+    assertDataKey(`${prop} (${this.kind} key)`, this.key);
+    const items = [{ key: this.key, path: FILE_NAME }];
+    const volume: k8s.Volume = this.kind === 'configMap'
+      ? { name: VOLUME_NAME, configMap: { name: this.name, items } }
+      : { name: VOLUME_NAME, secret: { secretName: this.name, items } };
+    return {
+      insecure: false,
+      volume,
+      volumeMount: { name: VOLUME_NAME, mountPath: MOUNT_PATH, readOnly: true },
+      caFile: `${MOUNT_PATH}/${FILE_NAME}`,
+    };
+  }
+}

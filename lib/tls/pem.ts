@@ -1,0 +1,65 @@
+import { readFileSync } from 'fs';
+import * as path from 'path';
+
+/**
+ * PEM-encoded material (certificates or a private key), read from a file or
+ * given inline.
+ *
+ * Files are read when the construct that uses them is created, never later,
+ * and their contents are never printed.
+ */
+export class Pem {
+  /**
+   * PEM read from a file, e.g. `/etc/kubernetes/pki/ca.crt`.
+   *
+   * @param filePath absolute path, or relative to the working directory
+   */
+  public static fromFile(filePath: string): Pem {
+    if (typeof filePath !== 'string' || filePath.trim() === '') {
+      throw new Error(`Pem.fromFile: the path is empty; pass the path of a PEM file (e.g. '/etc/kubernetes/pki/ca.crt')`);
+    }
+    return new Pem(`file '${filePath}'`, undefined, path.resolve(filePath));
+  }
+
+  /**
+   * PEM given as a string.
+   */
+  public static fromString(pem: string): Pem {
+    if (typeof pem !== 'string') {
+      throw new Error(`Pem.fromString: expected a PEM string, got ${typeof pem}`);
+    }
+    return new Pem('inline PEM', pem, undefined);
+  }
+
+  /**
+   * Where the PEM comes from, for messages: `file '/path'` or `inline PEM`.
+   * Never the contents.
+   */
+  public readonly source: string;
+
+  private readonly text?: string;
+  private readonly filePath?: string;
+
+  private constructor(source: string, text: string | undefined, filePath: string | undefined) {
+    this.source = source;
+    this.text = text;
+    this.filePath = filePath;
+  }
+
+  /**
+   * The PEM text.
+   *
+   * @param prop the prop this PEM was given as, named in errors
+   * @internal
+   */
+  public _read(prop: string): string {
+    if (this.text !== undefined) {
+      return this.text;
+    }
+    try {
+      return readFileSync(this.filePath!, 'utf8');
+    } catch (e: any) {
+      throw new Error(`${prop}: cannot read ${this.source} (${e.code ?? e.message}); check the path and its permissions`);
+    }
+  }
+}

@@ -1,0 +1,410 @@
+import { ApiObject, Duration } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { assertDnsSubdomain } from '../_util';
+import { CertificateStore } from './certificate-store';
+import { ensureDedicatedCa, ensureServingCertificate, loadUserCa, SigningCa } from './issuance';
+import { Pem } from './pem';
+import {
+  assertCurrentlyValid, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
+  formatDate, parseCertificates, parsePrivateKey, verifyChain,
+} from './x509';
+
+/** RSA key sizes accepted for issued keys. */
+const KEY_SIZES = [2048, 3072, 4096];
+
+/**
+ * Where a verified serving certificate's Secret comes from and what the
+ * Deployment and APIService need to know of it.
+ * @internal
+ */
+export interface ServingTlsConfig {
+  /** the APIService hop is not verified */
+  readonly insecure: boolean;
+  /** name of the `kubernetes.io/tls` Secret to mount */
+  readonly secretName?: string;
+  /** the Secret this strategy created, if any */
+  readonly secret?: ApiObject;
+  /** PEM bundle for the APIService's caBundle */
+  readonly caBundlePem?: string;
+  /** extra annotations for the APIService */
+  readonly apiServiceAnnotations?: { [key: string]: string };
+  readonly warnings: string[];
+}
+
+/**
+ * What a serving-certificate strategy is bound to.
+ * @internal
+ */
+export interface ServingTlsContext {
+  /** the prop name used in errors */
+  readonly prop: string;
+  readonly namespace: string;
+  readonly serviceName: string;
+  readonly clusterDomain: string;
+  readonly labels: { [key: string]: string };
+  readonly now: Date;
+}
+
+/**
+ * Options shared by the strategies that issue the serving certificate at synth time.
+ */
+export interface IssuedServingTlsOptions {
+  /**
+   * Where issued keys and certificates are kept between synths.
+   * @default CertificateStore.default() - `.secure-metrics-server/pki` in the working directory
+   */
+  readonly store?: CertificateStore;
+
+  /**
+   * Validity of the serving certificate (never past the CA's own expiry).
+   * @default Duration.days(365)
+   */
+  readonly validity?: Duration;
+
+  /**
+   * A stored serving certificate is reissued on synth when less than this remains.
+   * @default Duration.days(30)
+   */
+  readonly renewBefore?: Duration;
+
+  /**
+   * RSA key size of the serving certificate: 2048, 3072 or 4096.
+   * @default 2048
+   */
+  readonly keySize?: number;
+
+  /**
+   * Name of the `kubernetes.io/tls` Secret.
+   * @default '<name>-tls', e.g. 'metrics-server-tls'
+   */
+  readonly secretName?: string;
+}
+
+/**
+ * Options for `ServingTls.fromCa()`.
+ */
+export interface CaServingTlsOptions extends IssuedServingTlsOptions {
+  /**
+   * The signing CA's certificate, e.g. `Pem.fromFile('/etc/kubernetes/pki/ca.crt')`.
+   */
+  readonly caCertificate: Pem;
+
+  /**
+   * The signing CA's private key (RSA, unencrypted), e.g. `Pem.fromFile('/etc/kubernetes/pki/ca.key')`.
+   */
+  readonly caKey: Pem;
+}
+
+/**
+ * Options for `ServingTls.fromDedicatedCa()`.
+ */
+export interface DedicatedCaServingTlsOptions extends IssuedServingTlsOptions {
+  /**
+   * Validity of the dedicated CA created on first synth.
+   * @default Duration.days(3650)
+   */
+  readonly caValidity?: Duration;
+
+  /**
+   * Common Name of the dedicated CA created on first synth.
+   * @default 'secure-metrics-server-ca'
+   */
+  readonly caCommonName?: string;
+}
+
+/**
+ * Options for `ServingTls.fromPem()`.
+ */
+export interface PemServingTlsOptions {
+  /** The serving certificate (leaf first, intermediates may follow). */
+  readonly certificate: Pem;
+  /** The serving certificate's private key (unencrypted). */
+  readonly privateKey: Pem;
+  /** The CA bundle kube-apiserver trusts for this certificate (becomes the APIService's caBundle). */
+  readonly caBundle: Pem;
+  /**
+   * Warn when the certificate expires within this window.
+   * @default Duration.days(30)
+   */
+  readonly renewBefore?: Duration;
+  /**
+   * Name of the `kubernetes.io/tls` Secret.
+   * @default '<name>-tls', e.g. 'metrics-server-tls'
+   */
+  readonly secretName?: string;
+}
+
+/**
+ * Options for `ServingTls.fromExistingSecret()`.
+ */
+export interface ExistingSecretServingTlsOptions {
+  /** Name of an existing `kubernetes.io/tls` Secret in the metrics-server namespace. */
+  readonly secretName: string;
+  /** The CA bundle that verifies the certificate in that Secret (becomes the APIService's caBundle). */
+  readonly caBundle: Pem;
+}
+
+/**
+ * How kube-apiserver verifies metrics-server (the APIService hop), and where
+ * metrics-server's serving certificate comes from.
+ */
+export abstract class ServingTls {
+  /**
+   * Test clusters only: metrics-server makes a self-signed certificate for
+   * `localhost` at start-up and the APIService sets `insecureSkipTLSVerify: true`.
+   * Synth prints a warning and the objects carry an annotation saying so.
+   */
+  public static insecure(): ServingTls {
+    return new InsecureServingTls();
+  }
+
+  /**
+   * Issue the serving certificate at synth time with a CA you hold, such as
+   * the cluster CA (`/etc/kubernetes/pki/ca.crt` and `ca.key` on kubeadm).
+   */
+  public static fromCa(options: CaServingTlsOptions): ServingTls {
+    return new CaIssuedServingTls(options);
+  }
+
+  /**
+   * Issue the serving certificate at synth time with a CA of its own, which
+   * the library creates in the certificate store on first synth.
+   */
+  public static fromDedicatedCa(options: DedicatedCaServingTlsOptions = {}): ServingTls {
+    return new DedicatedCaServingTls(options);
+  }
+
+  /**
+   * A certificate, key and CA bundle you already have, as PEM.
+   */
+  public static fromPem(options: PemServingTlsOptions): ServingTls {
+    return new PemServingTls(options);
+  }
+
+  /**
+   * A `kubernetes.io/tls` Secret that already exists in the cluster, plus the
+   * CA bundle that verifies it. No private key appears in the synthesized YAML.
+   */
+  public static fromExistingSecret(options: ExistingSecretServingTlsOptions): ServingTls {
+    return new ExistingSecretServingTls(options);
+  }
+
+  /**
+   * Whether this choice leaves the APIService hop unverified.
+   */
+  public abstract readonly insecure: boolean;
+
+  /**
+   * Validates the choice and creates what it needs under `scope`.
+   * @internal
+   */
+  public abstract _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig;
+}
+
+class InsecureServingTls extends ServingTls {
+  public readonly insecure = true;
+
+  public _bind(): ServingTlsConfig {
+    return { insecure: true, warnings: [] };
+  }
+}
+
+/**
+ * The DNS names a serving certificate for the Service must carry.
+ * @internal
+ */
+export function servingDnsNames(serviceName: string, namespace: string, clusterDomain: string): string[] {
+  return [
+    serviceName,
+    `${serviceName}.${namespace}`,
+    `${serviceName}.${namespace}.svc`,
+    `${serviceName}.${namespace}.svc.${clusterDomain}`,
+  ];
+}
+
+function tlsSecret(scope: Construct, context: ServingTlsContext, name: string, certPem: string, keyPem: string): ApiObject {
+  return new k8s.KubeSecret(scope, 'TlsSecret', {
+    metadata: { name, namespace: context.namespace, labels: context.labels },
+    type: 'kubernetes.io/tls',
+    data: {
+      'tls.crt': Buffer.from(certPem).toString('base64'),
+      'tls.key': Buffer.from(keyPem).toString('base64'),
+    },
+  });
+}
+
+function secretNameOf(prop: string, given: string | undefined, context: ServingTlsContext): string {
+  const name = given ?? `${context.serviceName}-tls`;
+  assertDnsSubdomain(`${prop}.secretName`, name);
+  return name;
+}
+
+function assertDurationDays(prop: string, value: Duration, minDays: number): void {
+  const ms = value.toMilliseconds();
+  if (!(ms >= minDays * 86400000) || ms % 86400000 !== 0) {
+    throw new Error(`${prop}: ${value.toHumanString()} is not a whole number of days of at least ${minDays}; use e.g. Duration.days(365)`);
+  }
+}
+
+abstract class IssuedServingTls extends ServingTls {
+  public readonly insecure = false;
+  protected readonly store: CertificateStore;
+  protected readonly validity: Duration;
+  protected readonly renewBefore: Duration;
+  protected readonly keySize: number;
+
+  constructor(private readonly options: IssuedServingTlsOptions) {
+    super();
+    this.store = options.store ?? CertificateStore.default();
+    this.validity = options.validity ?? Duration.days(365);
+    this.renewBefore = options.renewBefore ?? Duration.days(30);
+    this.keySize = options.keySize ?? 2048;
+  }
+
+  /** Validates the strategy's own inputs and returns the CA to sign with. */
+  protected abstract signingCa(context: ServingTlsContext): SigningCa & { warnings: string[] };
+
+  public _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
+    const prop = context.prop;
+    const secretName = secretNameOf(prop, this.options.secretName, context);
+    if (!KEY_SIZES.includes(this.keySize)) {
+      throw new Error(`${prop}.keySize: ${this.keySize} is not supported; use 2048, 3072 or 4096`);
+    }
+    assertDurationDays(`${prop}.validity`, this.validity, 1);
+    if (this.renewBefore.toMilliseconds() <= 0 || this.renewBefore.toMilliseconds() >= this.validity.toMilliseconds()) {
+      throw new Error(`${prop}.renewBefore: ${this.renewBefore.toHumanString()} must be positive and shorter than validity (${this.validity.toHumanString()}); use e.g. Duration.days(30)`);
+    }
+    const ca = this.signingCa(context);
+    const serverName = `${context.serviceName}.${context.namespace}.svc`;
+    const result = ensureServingCertificate(prop, this.store, ca, {
+      commonName: serverName,
+      dnsNames: servingDnsNames(context.serviceName, context.namespace, context.clusterDomain),
+      validity: this.validity,
+      renewBefore: this.renewBefore,
+      keyBits: this.keySize,
+      now: context.now,
+    });
+    return {
+      insecure: false,
+      secretName,
+      secret: tlsSecret(scope, context, secretName, result.certPem, result.keyPem),
+      caBundlePem: ca.certPem,
+      warnings: [...ca.warnings, ...result.warnings],
+    };
+  }
+}
+
+class CaIssuedServingTls extends IssuedServingTls {
+  constructor(private readonly caOptions: CaServingTlsOptions) {
+    super(caOptions);
+    if (!(caOptions?.caCertificate instanceof Pem) || !(caOptions?.caKey instanceof Pem)) {
+      throw new Error(`ServingTls.fromCa: caCertificate and caKey are required; pass Pem.fromFile('/etc/kubernetes/pki/ca.crt') and Pem.fromFile('/etc/kubernetes/pki/ca.key')`);
+    }
+  }
+
+  protected signingCa(context: ServingTlsContext) {
+    const { caCertificate, caKey } = this.caOptions;
+    const ca = loadUserCa(context.prop, caCertificate._read(`${context.prop}.caCertificate`), caCertificate.source,
+      caKey._read(`${context.prop}.caKey`), caKey.source, context.now);
+    return { ...ca, warnings: [] };
+  }
+}
+
+class DedicatedCaServingTls extends IssuedServingTls {
+  private readonly caValidity: Duration;
+  private readonly caCommonName: string;
+
+  constructor(options: DedicatedCaServingTlsOptions) {
+    super(options);
+    this.caValidity = options.caValidity ?? Duration.days(3650);
+    this.caCommonName = options.caCommonName ?? 'secure-metrics-server-ca';
+  }
+
+  protected signingCa(context: ServingTlsContext) {
+    assertDurationDays(`${context.prop}.caValidity`, this.caValidity, 1);
+    if (this.caValidity.toMilliseconds() <= this.renewBefore.toMilliseconds()) {
+      throw new Error(`${context.prop}.caValidity: ${this.caValidity.toHumanString()} must be longer than renewBefore (${this.renewBefore.toHumanString()}); use e.g. Duration.days(3650)`);
+    }
+    if (typeof this.caCommonName !== 'string' || this.caCommonName.trim() === '' || this.caCommonName.length > 64) {
+      throw new Error(`${context.prop}.caCommonName: '${this.caCommonName}' must be 1 to 64 characters; use e.g. 'secure-metrics-server-ca'`);
+    }
+    const ca = ensureDedicatedCa(context.prop, this.store, this.caCommonName, this.caValidity, this.keySize, context.now);
+    return { ...ca, warnings: [] };
+  }
+}
+
+function loadCaBundle(prop: string, pem: Pem, now: Date): CertInfo[] {
+  const roots = parseCertificates(prop, pem._read(prop), pem.source);
+  for (const root of roots) {
+    assertIsCa(prop, root, 'the CA that signed the serving certificate');
+    assertCurrentlyValid(prop, root, now, 'the CA certificate');
+  }
+  return roots;
+}
+
+class PemServingTls extends ServingTls {
+  public readonly insecure = false;
+
+  constructor(private readonly options: PemServingTlsOptions) {
+    super();
+    if (!(options?.certificate instanceof Pem) || !(options?.privateKey instanceof Pem) || !(options?.caBundle instanceof Pem)) {
+      throw new Error(`ServingTls.fromPem: certificate, privateKey and caBundle are required; pass each as Pem.fromFile(...) or Pem.fromString(...)`);
+    }
+  }
+
+  public _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
+    const prop = context.prop;
+    const { certificate, privateKey, caBundle } = this.options;
+    const secretName = secretNameOf(prop, this.options.secretName, context);
+    const renewBefore = this.options.renewBefore ?? Duration.days(30);
+    const warnings: string[] = [];
+    const serverName = `${context.serviceName}.${context.namespace}.svc`;
+
+    const chain = parseCertificates(`${prop}.certificate`, certificate._read(`${prop}.certificate`), certificate.source);
+    const leaf = chain[0];
+    assertServingCertificate(`${prop}.certificate`, leaf, serverName);
+    assertCurrentlyValid(`${prop}.certificate`, leaf, context.now, 'the serving certificate');
+    const keyPem = privateKey._read(`${prop}.privateKey`);
+    const key = parsePrivateKey(`${prop}.privateKey`, keyPem, privateKey.source);
+    assertKeyMatches(`${prop}.privateKey`, leaf, key, 'the serving certificate');
+    const roots = loadCaBundle(`${prop}.caBundle`, caBundle, context.now);
+    const problem = verifyChain(leaf, chain.slice(1), roots, context.now);
+    if (problem) {
+      throw new Error(`${prop}.caBundle: the CA bundle in ${caBundle.source} does not verify the serving certificate (${problem}); pass the CA that issued ${certificate.source}`);
+    }
+    if (leaf.notAfter.getTime() - context.now.getTime() < renewBefore.toMilliseconds()) {
+      warnings.push(`${prop}.certificate: the serving certificate expires on ${formatDate(leaf.notAfter)}, within ${renewBefore.toHumanString()}; renew it`);
+    }
+    return {
+      insecure: false,
+      secretName,
+      secret: tlsSecret(scope, context, secretName, chain.map(c => c.pem.trim()).join('\n') + '\n', keyPem),
+      caBundlePem: roots.map(c => c.pem.trim()).join('\n') + '\n',
+      warnings,
+    };
+  }
+}
+
+class ExistingSecretServingTls extends ServingTls {
+  public readonly insecure = false;
+
+  constructor(private readonly options: ExistingSecretServingTlsOptions) {
+    super();
+    if (!(options?.caBundle instanceof Pem)) {
+      throw new Error(`ServingTls.fromExistingSecret: caBundle is required; pass the CA that issued the Secret's certificate as Pem.fromFile(...)`);
+    }
+  }
+
+  public _bind(_scope: Construct, context: ServingTlsContext): ServingTlsConfig {
+    const prop = context.prop;
+    assertDnsSubdomain(`${prop}.secretName`, this.options.secretName);
+    const roots = loadCaBundle(`${prop}.caBundle`, this.options.caBundle, context.now);
+    return {
+      insecure: false,
+      secretName: this.options.secretName,
+      caBundlePem: roots.map(c => c.pem.trim()).join('\n') + '\n',
+      warnings: [],
+    };
+  }
+}
