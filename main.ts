@@ -1,7 +1,115 @@
+/**
+ * Example app: one chart with a SecureMetricsServer, configured from
+ * environment variables so that every mode can be tried without writing code.
+ * See "The example app" in README.md for the variables.
+ */
 import { App, Chart } from 'cdk8s';
-import { SecureMetricsServer } from './lib';
+import {
+  CertificateStore, KubeletTls, Pem, SecureMetricsServer, SecureMetricsServerProps, ServingTls,
+} from './lib';
 
-const app = new App();
-const chart = new Chart(app, 'metrics-server');
-new SecureMetricsServer(chart, 'MetricsServer');
-app.synth();
+type Env = { [name: string]: string | undefined };
+
+/**
+ * Reads the example app's variables. Throws on an unknown value or a
+ * variable without its partner.
+ */
+export function propsFromEnv(env: Env): SecureMetricsServerProps {
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const mode = get('METRICS_SERVER_TLS') ?? 'verified';
+  const knownModes = ['verified', 'insecure-test'];
+  if (!knownModes.includes(mode)) {
+    throw new Error(`METRICS_SERVER_TLS: '${mode}' is not a mode; use one of ${knownModes.join(', ')} (or leave it unset for 'verified')`);
+  }
+  const store = get('PKI_DIR') ? CertificateStore.fromDirectory(get('PKI_DIR')!) : undefined;
+
+  // the APIService hop
+  const sources = [
+    get('CLUSTER_CA_CERT') || get('CLUSTER_CA_KEY') ? 'CLUSTER_CA_CERT/CLUSTER_CA_KEY' : undefined,
+    get('TLS_CERT') || get('TLS_KEY') ? 'TLS_CERT/TLS_KEY' : undefined,
+    get('EXISTING_TLS_SECRET') ? 'EXISTING_TLS_SECRET' : undefined,
+  ].filter((s): s is string => s !== undefined);
+  if (sources.length > 1) {
+    throw new Error(`${sources.join(' and ')} both choose the serving certificate; set only one of them`);
+  }
+  if (mode === 'insecure-test' && (sources.length > 0 || get('TLS_CA'))) {
+    throw new Error(`METRICS_SERVER_TLS=insecure-test skips verification, but ${[...sources, ...(get('TLS_CA') ? ['TLS_CA'] : [])].join(' and ')} is set; unset it, or unset METRICS_SERVER_TLS to verify`);
+  }
+  const need = (name: string, because: string): string => {
+    const v = get(name);
+    if (v === undefined) {
+      throw new Error(`${name} is not set; ${because} needs it (a PEM file path)`);
+    }
+    return v;
+  };
+  let servingTls: ServingTls | undefined;
+  if (mode === 'insecure-test') {
+    servingTls = ServingTls.insecure();
+  } else if (get('CLUSTER_CA_CERT') || get('CLUSTER_CA_KEY')) {
+    servingTls = ServingTls.fromCa({
+      caCertificate: Pem.fromFile(need('CLUSTER_CA_CERT', 'CLUSTER_CA_KEY')),
+      caKey: Pem.fromFile(need('CLUSTER_CA_KEY', 'CLUSTER_CA_CERT')),
+      store,
+    });
+  } else if (get('TLS_CERT') || get('TLS_KEY')) {
+    servingTls = ServingTls.fromPem({
+      certificate: Pem.fromFile(need('TLS_CERT', 'TLS_KEY')),
+      privateKey: Pem.fromFile(need('TLS_KEY', 'TLS_CERT')),
+      caBundle: Pem.fromFile(need('TLS_CA', 'TLS_CERT')),
+    });
+  } else if (get('EXISTING_TLS_SECRET')) {
+    servingTls = ServingTls.fromExistingSecret({
+      secretName: get('EXISTING_TLS_SECRET')!,
+      caBundle: Pem.fromFile(need('TLS_CA', 'EXISTING_TLS_SECRET')),
+    });
+  } else if (get('TLS_CA')) {
+    throw new Error('TLS_CA is set without TLS_CERT/TLS_KEY or EXISTING_TLS_SECRET; set one of them, or unset TLS_CA');
+  } else {
+    servingTls = ServingTls.fromDedicatedCa({ store });
+  }
+
+  // the kubelet hop
+  const kubeletCa = get('KUBELET_CA') ?? (mode === 'insecure-test' ? 'insecure' : 'kube-root-ca.crt');
+  let kubeletTls: KubeletTls;
+  const ref = /^(configmap|secret):([^/]+)\/(.+)$/.exec(kubeletCa);
+  if (kubeletCa === 'insecure') {
+    kubeletTls = KubeletTls.insecure();
+  } else if (mode === 'insecure-test') {
+    throw new Error(`KUBELET_CA=${kubeletCa} names a kubelet CA, but METRICS_SERVER_TLS=insecure-test uses --kubelet-insecure-tls; metrics-server refuses both: unset one of them`);
+  } else if (kubeletCa === 'kube-root-ca.crt') {
+    kubeletTls = KubeletTls.fromKubeRootCa();
+  } else if (ref) {
+    kubeletTls = ref[1] === 'configmap' ? KubeletTls.fromConfigMap(ref[2], ref[3]) : KubeletTls.fromSecret(ref[2], ref[3]);
+  } else {
+    throw new Error(`KUBELET_CA: '${kubeletCa}' is not understood; use kube-root-ca.crt, insecure, configmap:NAME/KEY or secret:NAME/KEY`);
+  }
+
+  return {
+    namespace: get('NAMESPACE'),
+    image: get('IMAGE'),
+    kubeletTls,
+    servingTls,
+  };
+}
+
+/**
+ * Builds the example app's chart.
+ */
+export function buildApp(env: Env, outdir?: string): App {
+  const app = new App(outdir ? { outdir } : undefined);
+  const chart = new Chart(app, 'metrics-server');
+  new SecureMetricsServer(chart, 'MetricsServer', propsFromEnv(env));
+  return app;
+}
+
+if (require.main === module) {
+  try {
+    buildApp(process.env).synth();
+  } catch (e: any) {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exit(1);
+  }
+}
