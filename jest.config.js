@@ -6,7 +6,7 @@ module.exports = {
   transform: {
     // Type checking is done once by `tsc --noEmit` in `npm test`; the per-file
     // transform only transpiles.
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }],
   },
   testTimeout: 60000,
 };

@@ -1,0 +1,139 @@
+import { execFileSync } from 'child_process';
+import { mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { Chart, Testing } from 'cdk8s';
+import * as forge from 'node-forge';
+import { CertificateStore, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
+
+/** A fresh temporary directory. */
+export function tmp(prefix = 'sms-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+/** Writes `content` to `name` in `dir` and returns the path. */
+export function writeTmp(dir: string, name: string, content: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+/** A store in a fresh temporary directory. */
+export function tmpStore(): CertificateStore {
+  return CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+}
+
+/** Synthesizes a SecureMetricsServer alone in a fresh app and chart. */
+export function synth(props: SecureMetricsServerProps = {}, chartNamespace?: string) {
+  const app = Testing.app();
+  const chart = new Chart(app, 'test', { namespace: chartNamespace });
+  const construct = new SecureMetricsServer(chart, 'MetricsServer', {
+    servingTls: props.servingTls ?? ServingTls.fromDedicatedCa({ store: tmpStore() }),
+    ...props,
+  });
+  const objects: any[] = Testing.synth(chart);
+  return { app, chart, construct, objects };
+}
+
+/** The one synthesized object of a kind (and name, when several). */
+export function find(objects: any[], kind: string, name?: string): any {
+  const found = objects.filter(o => o.kind === kind && (name === undefined || o.metadata.name === name));
+  if (found.length !== 1) {
+    throw new Error(`expected one ${kind}${name ? ` '${name}'` : ''}, found ${found.length}`);
+  }
+  return found[0];
+}
+
+/** The metrics-server container of the Deployment. */
+export function container(objects: any[]): any {
+  return find(objects, 'Deployment').spec.template.spec.containers[0];
+}
+
+export function decode(b64: string): string {
+  return Buffer.from(b64, 'base64').toString('utf8');
+}
+
+/** Runs openssl and returns stdout; throws with stderr on failure. */
+export function openssl(args: string[], cwd?: string): string {
+  return execFileSync('openssl', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * A CA made by the openssl CLI the way kubeadm makes the cluster CA
+ * (CN=kubernetes, CA:TRUE, keyCertSign), as files.
+ */
+export function opensslCa(dir: string, cn = 'kubernetes'): { cert: string; key: string } {
+  const cert = path.join(dir, `${cn}-ca.crt`);
+  const key = path.join(dir, `${cn}-ca.key`);
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '3650',
+    '-subj', `/CN=${cn}`, '-sha256',
+    '-addext', 'basicConstraints=critical,CA:TRUE',
+    '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign']);
+  return { cert, key };
+}
+
+const keyCache: forge.pki.rsa.KeyPair[] = [];
+/** One of a few RSA keys generated once per test file. */
+export function testKey(i = 0): forge.pki.rsa.KeyPair {
+  while (keyCache.length <= i) {
+    keyCache.push(forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 }));
+  }
+  return keyCache[i];
+}
+
+export interface TestCertOptions {
+  readonly cn: string;
+  readonly key: forge.pki.rsa.KeyPair;
+  /** signer; self-signed when absent */
+  readonly issuer?: { cert: forge.pki.Certificate; key: forge.pki.rsa.KeyPair };
+  readonly ca?: boolean;
+  readonly keyCertSign?: boolean;
+  readonly dnsNames?: string[];
+  readonly serverAuth?: boolean;
+  readonly clientAuthOnly?: boolean;
+  readonly notBefore?: Date;
+  readonly notAfter?: Date;
+  readonly sha1?: boolean;
+  readonly serial?: string;
+}
+
+/** A certificate crafted with node-forge, for the cases openssl's CLI makes awkward. */
+export function testCert(o: TestCertOptions): forge.pki.Certificate {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = o.key.publicKey;
+  cert.serialNumber = o.serial ?? '0a1b2c3d';
+  cert.validity.notBefore = o.notBefore ?? new Date(Date.now() - 3600_000);
+  cert.validity.notAfter = o.notAfter ?? new Date(Date.now() + 365 * 86400_000);
+  cert.setSubject([{ name: 'commonName', value: o.cn }]);
+  cert.setIssuer(o.issuer ? o.issuer.cert.subject.attributes : [{ name: 'commonName', value: o.cn }]);
+  const exts: any[] = [{ name: 'basicConstraints', cA: !!o.ca, critical: true }];
+  if (o.ca) {
+    exts.push({ name: 'keyUsage', keyCertSign: o.keyCertSign ?? true, digitalSignature: true, critical: true });
+  } else {
+    exts.push({ name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true });
+    if (o.clientAuthOnly) {
+      exts.push({ name: 'extKeyUsage', clientAuth: true });
+    } else if (o.serverAuth ?? true) {
+      exts.push({ name: 'extKeyUsage', serverAuth: true });
+    }
+  }
+  if (o.dnsNames) {
+    exts.push({ name: 'subjectAltName', altNames: o.dnsNames.map(value => ({ type: 2, value })) });
+  }
+  cert.setExtensions(exts);
+  cert.sign((o.issuer?.key ?? o.key).privateKey, o.sha1 ? forge.md.sha1.create() : forge.md.sha256.create());
+  return cert;
+}
+
+export const pem = {
+  cert: (c: forge.pki.Certificate) => forge.pki.certificateToPem(c),
+  key: (k: forge.pki.rsa.KeyPair) => forge.pki.privateKeyToPem(k.privateKey),
+};
+
+/** The DNS names every serving certificate for the default Service carries. */
+export const DEFAULT_DNS_NAMES = [
+  'metrics-server',
+  'metrics-server.kube-system',
+  'metrics-server.kube-system.svc',
+  'metrics-server.kube-system.svc.cluster.local',
+];
