@@ -2,6 +2,7 @@ import { ApiObject, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { assertDnsSubdomain } from '../_util';
+import type { CertManagerServingTlsOptions } from './cert-manager';
 import { CertificateStore } from './certificate-store';
 import { ensureDedicatedCa, ensureServingCertificate, loadUserCa, SigningCa } from './issuance';
 import { Pem } from './pem';
@@ -191,6 +192,18 @@ export abstract class ServingTls {
   }
 
   /**
+   * cert-manager issues and renews the serving certificate in the cluster,
+   * and its cainjector writes the APIService's caBundle
+   * (`cert-manager.io/inject-ca-from`). Without an issuer, a self-signed CA
+   * chain is created in the metrics-server namespace.
+   */
+  public static fromCertManager(options: CertManagerServingTlsOptions = {}): ServingTls {
+    // required lazily: cert-manager.ts extends this class
+    const { CertManagerServingTls } = require('./cert-manager') as typeof import('./cert-manager');
+    return new CertManagerServingTls(options);
+  }
+
+  /**
    * Whether this choice leaves the APIService hop unverified.
    */
   public abstract readonly insecure: boolean;
@@ -365,7 +378,7 @@ class PemServingTls extends ServingTls {
     const leaf = chain[0];
     assertServingCertificate(`${prop}.certificate`, leaf, serverName);
     assertCurrentlyValid(`${prop}.certificate`, leaf, context.now, 'the serving certificate');
-    const keyPem = privateKey._read(`${prop}.privateKey`);
+    const keyPem = privateKey._read(`${prop}.privateKey`).replace(/\r\n/g, '\n');
     const key = parsePrivateKey(`${prop}.privateKey`, keyPem, privateKey.source);
     assertKeyMatches(`${prop}.privateKey`, leaf, key, 'the serving certificate');
     const roots = loadCaBundle(`${prop}.caBundle`, caBundle, context.now);

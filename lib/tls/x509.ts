@@ -49,7 +49,7 @@ export function parseCertificates(prop: string, pem: string, source: string): Ce
       : 'it holds no PEM block \'-----BEGIN CERTIFICATE-----\'';
     throw new Error(`${prop}: ${source} is not a PEM certificate (${what}); pass a PEM certificate file such as /etc/kubernetes/pki/ca.crt`);
   }
-  return blocks.map((block, i) => parseOne(prop, block, source, i));
+  return blocks.map((block, i) => parseOne(prop, block.replace(/\r\n/g, '\n'), source, i));
 }
 
 function parseOne(prop: string, pem: string, source: string, index: number): CertInfo {

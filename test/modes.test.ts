@@ -1,0 +1,275 @@
+import { App, Chart, Duration, Testing } from 'cdk8s';
+import { CertificateStore, INSECURE_ANNOTATION, KubeletTls, NodeAddressType, Pem, SecureMetricsServer, ServingTls } from '../lib';
+import { container, decode, find, pem, synth, testCert, testKey, tmp, tmpStore, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
+
+function silenced<T>(fn: () => T): { result: T; stderr: string } {
+  const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const result = fn();
+    return { result, stderr: spy.mock.calls.map(c => String(c[0])).join('') };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('kubelet hop', () => {
+  test('default: kube-root-ca.crt mounted read-only under a valid volume name', () => {
+    const { objects } = synth();
+    const c = container(objects);
+    expect(c.args).toContain('--kubelet-certificate-authority=/etc/kubelet-ca/ca.crt');
+    expect(c.args).not.toContain('--kubelet-insecure-tls');
+    const volume = find(objects, 'Deployment').spec.template.spec.volumes.find((v: any) => v.name === 'kubelet-ca');
+    expect(volume).toEqual({ name: 'kubelet-ca', configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+    expect(volume.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+    expect(c.volumeMounts).toContainEqual({ name: 'kubelet-ca', mountPath: '/etc/kubelet-ca', readOnly: true });
+  });
+
+  test('another ConfigMap key', () => {
+    const { objects } = synth({ kubeletTls: KubeletTls.fromConfigMap('kubelet-serving-ca', 'bundle.pem') });
+    const volume = find(objects, 'Deployment').spec.template.spec.volumes.find((v: any) => v.name === 'kubelet-ca');
+    expect(volume.configMap).toEqual({ name: 'kubelet-serving-ca', items: [{ key: 'bundle.pem', path: 'ca.crt' }] });
+    expect(container(objects).args).toContain('--kubelet-certificate-authority=/etc/kubelet-ca/ca.crt');
+  });
+
+  test('a Secret key', () => {
+    const { objects } = synth({ kubeletTls: KubeletTls.fromSecret('kubelet-ca', 'ca.pem') });
+    const volume = find(objects, 'Deployment').spec.template.spec.volumes.find((v: any) => v.name === 'kubelet-ca');
+    expect(volume.secret).toEqual({ secretName: 'kubelet-ca', items: [{ key: 'ca.pem', path: 'ca.crt' }] });
+  });
+
+  test('insecure kubelet hop with a verified APIService hop (kind, minikube)', () => {
+    const { result, stderr } = silenced(() => synth({ kubeletTls: KubeletTls.insecure() }));
+    const { objects, construct } = result;
+    expect(container(objects).args).toContain('--kubelet-insecure-tls');
+    expect(container(objects).args.some((a: string) => a.startsWith('--kubelet-certificate-authority'))).toBe(false);
+    expect(find(objects, 'Deployment').metadata.annotations).toEqual({ [INSECURE_ANNOTATION]: 'kubelet' });
+    expect(find(objects, 'APIService').metadata.annotations).toEqual({ [INSECURE_ANNOTATION]: 'kubelet' });
+    expect(find(objects, 'APIService').spec.caBundle).toBeDefined();
+    expect(construct.kubeletInsecure).toBe(true);
+    expect(construct.apiServiceInsecure).toBe(false);
+    expect(stderr).toContain('the kubelet hop is NOT verified');
+    expect(stderr).not.toContain('APIService hop is NOT verified');
+    expect(construct.warnings).toHaveLength(1);
+  });
+});
+
+describe('APIService hop', () => {
+  test('insecure: runtime cert in /tmp, insecureSkipTLSVerify, a warning naming the hop', () => {
+    const { result, stderr } = silenced(() => synth({ servingTls: ServingTls.insecure() }));
+    const { objects, construct } = result;
+    expect(container(objects).args[0]).toBe('--cert-dir=/tmp');
+    expect(container(objects).args.some((a: string) => a.startsWith('--tls-'))).toBe(false);
+    const api = find(objects, 'APIService');
+    expect(api.spec.insecureSkipTLSVerify).toBe(true);
+    expect(api.spec.caBundle).toBeUndefined();
+    expect(api.metadata.annotations).toEqual({ [INSECURE_ANNOTATION]: 'apiservice' });
+    expect(stderr).toContain('the APIService hop is NOT verified (insecureSkipTLSVerify: true)');
+    expect(construct.secret).toBeUndefined();
+  });
+
+  test('verified: the Secret is kubernetes.io/tls, mounted read-only without subPath, flags point at it, no --cert-dir', () => {
+    const { objects, construct } = synth();
+    const secret = find(objects, 'Secret');
+    expect(secret.type).toBe('kubernetes.io/tls');
+    expect(Object.keys(secret.data).sort()).toEqual(['tls.crt', 'tls.key']);
+    expect(secret.metadata).toEqual({ name: 'metrics-server-tls', namespace: 'kube-system', labels: { 'k8s-app': 'metrics-server' } });
+    const c = container(objects);
+    const mount = c.volumeMounts.find((m: any) => m.name === 'serving-cert');
+    expect(mount).toEqual({ name: 'serving-cert', mountPath: '/etc/metrics-server/tls', readOnly: true });
+    expect(mount.subPath).toBeUndefined();
+    expect(c.args).toEqual(expect.arrayContaining([
+      '--tls-cert-file=/etc/metrics-server/tls/tls.crt',
+      '--tls-private-key-file=/etc/metrics-server/tls/tls.key',
+    ]));
+    expect(c.args.some((a: string) => a.startsWith('--cert-dir'))).toBe(false);
+    expect(construct.secret).toBeDefined();
+    expect(construct.warnings).toEqual([]);
+    expect(find(objects, 'Deployment').metadata.annotations).toBeUndefined();
+  });
+
+  test('verified: caBundle is base64 PEM and insecureSkipTLSVerify is omitted, not false', () => {
+    const { objects, construct } = synth();
+    const api = find(objects, 'APIService');
+    expect(decode(api.spec.caBundle)).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n$/);
+    expect(decode(api.spec.caBundle)).toBe(construct.caBundle);
+    expect(Object.keys(api.spec)).not.toContain('insecureSkipTLSVerify');
+    expect(api.spec.service.port).toBe(443);
+  });
+
+  test('fromPem: the user\'s certificate and key go into the Secret, the CA into caBundle', () => {
+    const ca = testCert({ cn: 'my-ca', key: testKey(0), ca: true });
+    const leaf = testCert({ cn: 'metrics-server.kube-system.svc', key: testKey(1), issuer: { cert: ca, key: testKey(0) }, dnsNames: DEFAULT_DNS_NAMES });
+    const { objects } = synth({
+      servingTls: ServingTls.fromPem({ certificate: Pem.fromString(pem.cert(leaf)), privateKey: Pem.fromString(pem.key(testKey(1))), caBundle: Pem.fromString(pem.cert(ca)) }),
+    });
+    const secret = find(objects, 'Secret');
+    expect(decode(secret.data['tls.crt']).replace(/\r/g, '').trim()).toBe(pem.cert(leaf).replace(/\r/g, '').trim());
+    expect(decode(secret.data['tls.key'])).toBe(pem.key(testKey(1)).replace(/\r\n/g, '\n'));
+    expect(decode(secret.data['tls.crt'])).not.toContain('\r');
+    expect(decode(find(objects, 'APIService').spec.caBundle).replace(/\r/g, '').trim()).toBe(pem.cert(ca).replace(/\r/g, '').trim());
+  });
+
+  test('fromPem: an intermediate in the certificate file is kept and verified', () => {
+    const root = testCert({ cn: 'root', key: testKey(0), ca: true });
+    const mid = testCert({ cn: 'intermediate', key: testKey(2), ca: true, issuer: { cert: root, key: testKey(0) } });
+    const leaf = testCert({ cn: 'metrics-server.kube-system.svc', key: testKey(1), issuer: { cert: mid, key: testKey(2) }, dnsNames: DEFAULT_DNS_NAMES });
+    const { objects } = synth({
+      servingTls: ServingTls.fromPem({
+        certificate: Pem.fromString(pem.cert(leaf) + pem.cert(mid)),
+        privateKey: Pem.fromString(pem.key(testKey(1))),
+        caBundle: Pem.fromString(pem.cert(root)),
+      }),
+    });
+    expect(decode(find(objects, 'Secret').data['tls.crt']).match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+  });
+
+  test('fromPem: a certificate expiring within renewBefore gives a warning', () => {
+    const ca = testCert({ cn: 'my-ca', key: testKey(0), ca: true });
+    const leaf = testCert({
+      cn: 'x', key: testKey(1), issuer: { cert: ca, key: testKey(0) }, dnsNames: DEFAULT_DNS_NAMES,
+      notAfter: new Date(Date.now() + 10 * 86400_000),
+    });
+    const { result, stderr } = silenced(() => synth({
+      servingTls: ServingTls.fromPem({ certificate: Pem.fromString(pem.cert(leaf)), privateKey: Pem.fromString(pem.key(testKey(1))), caBundle: Pem.fromString(pem.cert(ca)) }),
+    }));
+    expect(result.construct.warnings).toHaveLength(1);
+    expect(result.construct.warnings[0]).toMatch(/^servingTls.certificate: the serving certificate expires on .*, within 30 days; renew it$/);
+    expect(stderr).toContain('expires on');
+  });
+
+  test('fromExistingSecret: mounts the named Secret, no private key in the YAML', () => {
+    const ca = testCert({ cn: 'my-ca', key: testKey(0), ca: true });
+    const { objects, construct } = synth({
+      servingTls: ServingTls.fromExistingSecret({ secretName: 'metrics-server-cert', caBundle: Pem.fromString(pem.cert(ca)) }),
+    });
+    expect(objects.filter(o => o.kind === 'Secret')).toEqual([]);
+    expect(construct.secret).toBeUndefined();
+    const volume = find(objects, 'Deployment').spec.template.spec.volumes.find((v: any) => v.name === 'serving-cert');
+    expect(volume).toEqual({ name: 'serving-cert', secret: { secretName: 'metrics-server-cert' } });
+    expect(find(objects, 'APIService').spec.caBundle).toBe(Buffer.from(pem.cert(ca).replace(/\r\n/g, '\n').trim() + '\n').toString('base64'));
+    expect(JSON.stringify(objects)).not.toMatch(/PRIVATE KEY/);
+  });
+
+  test('fromCa reads PEM files and issues with that CA', () => {
+    const dir = tmp();
+    const ca = testCert({ cn: 'kubernetes', key: testKey(0), ca: true });
+    const { construct } = synth({
+      servingTls: ServingTls.fromCa({
+        caCertificate: Pem.fromFile(writeTmp(dir, 'ca.crt', pem.cert(ca))),
+        caKey: Pem.fromFile(writeTmp(dir, 'ca.key', pem.key(testKey(0)))),
+        store: tmpStore(),
+      }),
+    });
+    expect(construct.caBundle!.trim()).toBe(pem.cert(ca).replace(/\r\n/g, '\n').trim());
+  });
+
+  test('a custom secretName and key size', () => {
+    const { objects } = synth({ servingTls: ServingTls.fromDedicatedCa({ store: tmpStore(), secretName: 'ms-serving', keySize: 3072 }) });
+    expect(find(objects, 'Secret').metadata.name).toBe('ms-serving');
+    const key = require('crypto').createPrivateKey(decode(find(objects, 'Secret').data['tls.key']));
+    expect(key.asymmetricKeyDetails.modulusLength).toBe(3072);
+  });
+});
+
+describe('props', () => {
+  test('one securePort drives the flag, the containerPort and (by name) the probes and Service', () => {
+    const { objects } = synth({ securePort: 4443 });
+    const c = container(objects);
+    expect(c.args).toContain('--secure-port=4443');
+    expect(c.ports).toEqual([{ containerPort: 4443, name: 'https', protocol: 'TCP' }]);
+    expect(c.livenessProbe.httpGet.port).toBe('https');
+    expect(c.readinessProbe.httpGet.port).toBe('https');
+    expect(find(objects, 'Service').spec.ports[0].targetPort).toBe('https');
+  });
+
+  test('metricResolution, address types, node status port, image, extraArgs, resources', () => {
+    const { Cpu } = require('cdk8s-plus-28');
+    const { Size } = require('cdk8s');
+    const { objects } = synth({
+      metricResolution: Duration.minutes(1),
+      kubeletPreferredAddressTypes: [NodeAddressType.HOSTNAME, NodeAddressType.INTERNAL_IP],
+      kubeletUseNodeStatusPort: false,
+      image: 'example.com/metrics-server:v0.8.1',
+      extraArgs: ['--v=2', '--requestheader-allowed-names=front-proxy-client'],
+      resources: { cpu: { request: Cpu.millis(50), limit: Cpu.units(1) }, memory: { request: Size.mebibytes(100), limit: Size.gibibytes(1) } },
+    });
+    const c = container(objects);
+    expect(c.args).toEqual([
+      '--secure-port=10250',
+      '--kubelet-preferred-address-types=Hostname,InternalIP',
+      '--metric-resolution=60s',
+      '--kubelet-certificate-authority=/etc/kubelet-ca/ca.crt',
+      '--tls-cert-file=/etc/metrics-server/tls/tls.crt',
+      '--tls-private-key-file=/etc/metrics-server/tls/tls.key',
+      '--v=2',
+      '--requestheader-allowed-names=front-proxy-client',
+    ]);
+    expect(c.image).toBe('example.com/metrics-server:v0.8.1');
+    expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '100Mi' }, limits: { cpu: '1', memory: '1024Mi' } });
+  });
+
+  test('another namespace: namespaced objects move, the auth-reader RoleBinding stays in kube-system', () => {
+    const { objects } = synth({ namespace: 'monitoring' });
+    for (const kind of ['ServiceAccount', 'Service', 'Deployment', 'Secret']) {
+      expect(find(objects, kind).metadata.namespace).toBe('monitoring');
+    }
+    const rb = find(objects, 'RoleBinding');
+    expect(rb.metadata.namespace).toBe('kube-system');
+    expect(rb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'metrics-server', namespace: 'monitoring' }]);
+    expect(find(objects, 'APIService').spec.service).toEqual({ name: 'metrics-server', namespace: 'monitoring', port: 443 });
+  });
+
+  test('cluster-scoped objects carry no namespace, whatever the chart\'s namespace', () => {
+    const { objects } = synth({}, 'some-chart-namespace');
+    for (const o of objects) {
+      if (['ClusterRole', 'ClusterRoleBinding', 'APIService'].includes(o.kind)) {
+        expect(o.metadata.namespace).toBeUndefined();
+      } else if (o.kind !== 'RoleBinding') {
+        expect(o.metadata.namespace).toBe('kube-system');
+      }
+    }
+  });
+
+  test('every object has an explicit name and the k8s-app label', () => {
+    const { objects } = synth();
+    for (const o of objects) {
+      expect(o.metadata.name).toBeTruthy();
+      expect(o.metadata.labels['k8s-app']).toBe('metrics-server');
+    }
+  });
+
+  test('a second instance in one App is refused; separate Apps are fine', () => {
+    const app = Testing.app();
+    const store = tmpStore();
+    new SecureMetricsServer(new Chart(app, 'a'), 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store }) });
+    expect(() => new SecureMetricsServer(new Chart(app, 'b'), 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store }) }))
+      .toThrow("SecureMetricsServer: 'b/MetricsServer' is a second instance in this app ('a/MetricsServer' exists); a cluster has one v1beta1.metrics.k8s.io APIService, so synthesize one SecureMetricsServer per cluster (one App each)");
+    expect(() => new SecureMetricsServer(new Chart(new App({ outdir: tmp() }), 'c'), 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store }) })).not.toThrow();
+  });
+
+  test('the construct exposes handles to its objects', () => {
+    const { construct } = synth();
+    expect(construct.deployment.kind).toBe('Deployment');
+    expect(construct.service.kind).toBe('Service');
+    expect(construct.serviceAccount.kind).toBe('ServiceAccount');
+    expect(construct.apiService.kind).toBe('APIService');
+    expect(construct.secret!.kind).toBe('Secret');
+    expect(construct.name).toBe('metrics-server');
+    expect(construct.namespace).toBe('kube-system');
+    expect(construct.securePort).toBe(10250);
+  });
+
+  test('default store is .secure-metrics-server/pki in the working directory', () => {
+    const dir = tmp();
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const app = new App({ outdir: 'dist' });
+      new SecureMetricsServer(new Chart(app, 'c'), 'MetricsServer');
+      expect(require('fs').readdirSync(`${dir}/.secure-metrics-server/pki`).sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+      expect(() => CertificateStore.fromDirectory('dist/pki')).toThrow(/inside dist\//);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});
