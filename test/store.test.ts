@@ -1,0 +1,213 @@
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import { App, Chart } from 'cdk8s';
+import * as forge from 'node-forge';
+import { CertificateStore, generatedKeyCount, Pem, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
+import { decode, find, opensslCa, pem, testCert, testKey, tmp, DEFAULT_DNS_NAMES } from './helpers';
+
+/** A whole synth to YAML, as `cdk8s synth` writes it, in a fresh App. */
+function synthYaml(props: SecureMetricsServerProps): { yaml: string; keys: number; construct: SecureMetricsServer } {
+  const before = generatedKeyCount();
+  const app = new App({ outdir: tmp() });
+  const construct = new SecureMetricsServer(new Chart(app, 'metrics-server'), 'MetricsServer', props);
+  const yaml = app.synthYaml();
+  return { yaml, keys: generatedKeyCount() - before, construct };
+}
+
+function objectsOf(construct: SecureMetricsServer): any[] {
+  return Chart.of(construct).toJson();
+}
+
+function servingCert(construct: SecureMetricsServer): forge.pki.Certificate {
+  return forge.pki.certificateFromPem(decode(find(objectsOf(construct), 'Secret').data['tls.crt']));
+}
+
+function quiet<T>(fn: () => T): T {
+  const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    return fn();
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('certificate store', () => {
+  test('two synths with one store are byte-identical, and the second generates no key', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    const second = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    expect(first.keys).toBe(2);
+    expect(second.keys).toBe(0);
+    expect(second.yaml).toBe(first.yaml);
+    expect(first.yaml).toContain('kind: Secret');
+  });
+
+  test('the seed\'s way (cluster CA) is stable too', () => {
+    const ca = opensslCa(tmp());
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const props = () => ({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(ca.cert), caKey: Pem.fromFile(ca.key), store }) });
+    const first = synthYaml(props());
+    const second = synthYaml(props());
+    expect(first.keys).toBe(1);
+    expect(second.keys).toBe(0);
+    expect(second.yaml).toBe(first.yaml);
+    expect(readdirSync(store.directory).sort()).toEqual(['tls.crt', 'tls.key']);
+  });
+
+  test('files are 0600 in a 0700 directory, with no temporary files left', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'nested', 'pki'));
+    synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    expect(statSync(store.directory).mode & 0o777).toBe(0o700);
+    const files = readdirSync(store.directory).sort();
+    expect(files).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+    for (const f of files) {
+      expect(statSync(path.join(store.directory, f)).mode & 0o777).toBe(0o600);
+    }
+  });
+
+  test('an expiring serving certificate is reissued while its CA stays', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    const caBefore = readFileSync(store._path('ca.crt'), 'utf8');
+    // replace the stored certificate by one from the same CA that expires in 10 days
+    const ca = { cert: forge.pki.certificateFromPem(caBefore), key: { privateKey: forge.pki.privateKeyFromPem(readFileSync(store._path('ca.key'), 'utf8')) } as any };
+    const tlsKey = forge.pki.privateKeyFromPem(readFileSync(store._path('tls.key'), 'utf8')) as forge.pki.rsa.PrivateKey;
+    const keyPair = { privateKey: tlsKey, publicKey: forge.pki.setRsaPublicKey(tlsKey.n, tlsKey.e) };
+    const expiring = testCert({ cn: 'metrics-server.kube-system.svc', key: keyPair, issuer: ca, dnsNames: DEFAULT_DNS_NAMES, notAfter: new Date(Date.now() + 10 * 86400_000), serial: '1234' });
+    writeFileSync(store._path('tls.crt'), pem.cert(expiring));
+
+    const second = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    expect(second.keys).toBe(1);
+    const renewed = servingCert(second.construct);
+    expect(renewed.serialNumber).not.toBe('1234');
+    expect(renewed.validity.notAfter.getTime() - Date.now()).toBeGreaterThan(364 * 86400_000);
+    expect(readFileSync(store._path('ca.crt'), 'utf8')).toBe(caBefore);
+    expect(second.construct.caBundle).toBe(first.construct.caBundle);
+    expect(synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }).yaml).toBe(second.yaml);
+  });
+
+  test('renewBefore decides what counts as expiring', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, validity: Duration_days(100), renewBefore: Duration_days(30) }) });
+    expect(synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, validity: Duration_days(100), renewBefore: Duration_days(30) }) }).keys).toBe(0);
+    // a 100-day certificate falls within a 120-day window: reissued
+    expect(synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, validity: Duration_days(200), renewBefore: Duration_days(120) }) }).keys).toBe(1);
+  });
+
+  test('changed inputs reissue: names (namespace), key size, signing CA', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const base = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    const moved = synthYaml({ namespace: 'monitoring', servingTls: ServingTls.fromDedicatedCa({ store }) });
+    expect(moved.keys).toBe(1);
+    expect(servingCert(moved.construct).getExtension('subjectAltName')).toMatchObject({
+      altNames: expect.arrayContaining([expect.objectContaining({ value: 'metrics-server.monitoring.svc' })]),
+    });
+    expect(moved.construct.caBundle).toBe(base.construct.caBundle);
+    expect(synthYaml({ namespace: 'monitoring', servingTls: ServingTls.fromDedicatedCa({ store, keySize: 3072 }) }).keys).toBe(1);
+
+    const other = opensslCa(tmp(), 'other-ca');
+    const byOther = synthYaml({ namespace: 'monitoring', servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(other.cert), caKey: Pem.fromFile(other.key), store }) });
+    expect(byOther.keys).toBe(1);
+    expect(servingCert(byOther.construct).issuer.getField('CN').value).toBe('other-ca');
+  });
+
+  test('a corrupt store is an error and nothing in it is overwritten', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    writeFileSync(store._path('tls.crt'), 'garbage');
+    const caBefore = readFileSync(store._path('ca.crt'), 'utf8');
+    const keyBefore = readFileSync(store._path('tls.key'), 'utf8');
+    expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
+      .toThrow(`store: '${store._path('tls.crt')}' is unusable (servingTls: ${store._path('tls.crt')} is not a PEM certificate (it holds no PEM block '-----BEGIN CERTIFICATE-----'); pass a PEM certificate file such as /etc/kubernetes/pki/ca.crt); restore it from your backup, or delete '${store._path('tls.crt')}' and '${store._path('tls.key')}' to issue a new serving certificate. Nothing in the store was changed`);
+    expect(readFileSync(store._path('tls.crt'), 'utf8')).toBe('garbage');
+    expect(readFileSync(store._path('tls.key'), 'utf8')).toBe(keyBefore);
+    expect(readFileSync(store._path('ca.crt'), 'utf8')).toBe(caBefore);
+  });
+
+  test('a corrupt or half-missing CA is an error, never replaced', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    const caKey = readFileSync(store._path('ca.key'), 'utf8');
+    writeFileSync(store._path('ca.key'), caKey.slice(0, 200));
+    expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
+      .toThrow(new RegExp(`^store: '${store._path('ca.key')}' is unusable .*move the store directory .* aside to create a new CA`));
+    expect(readFileSync(store._path('ca.key'), 'utf8')).toBe(caKey.slice(0, 200));
+
+    require('fs').unlinkSync(store._path('ca.key'));
+    expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
+      .toThrow(`store: '${store._path('ca.key')}' is unusable (it is missing while ca.crt exists); restore the file from your backup`);
+  });
+
+  test('an expired dedicated CA is an error, not silently replaced', () => {
+    const dir = path.join(tmp(), 'pki');
+    const store = CertificateStore.fromDirectory(dir);
+    const oldCa = testCert({ cn: 'secure-metrics-server-ca', key: testKey(0), ca: true, notBefore: new Date('2015-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z') });
+    store._write({ 'ca.crt': pem.cert(oldCa), 'ca.key': pem.key(testKey(0)) });
+    expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
+      .toThrow(/^servingTls: the dedicated CA in '.*' expired on 2025-01-01T00:00:00Z; it is never replaced silently/);
+    expect(readFileSync(store._path('ca.crt'), 'utf8')).toBe(pem.cert(oldCa));
+    expect(readdirSync(dir).sort()).toEqual(['ca.crt', 'ca.key']);
+  });
+
+  test('a CA close to expiry: a warning, the certificate ends with the CA, and it stays stable', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const caEnd = new Date(Math.floor((Date.now() + 20 * 86400_000) / 1000) * 1000);
+    const shortCa = testCert({ cn: 'secure-metrics-server-ca', key: testKey(0), ca: true, notAfter: caEnd });
+    store._write({ 'ca.crt': pem.cert(shortCa), 'ca.key': pem.key(testKey(0)) });
+    const first = quiet(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }));
+    expect(first.construct.warnings).toEqual([expect.stringMatching(/^servingTls: the signing CA \(CN=secure-metrics-server-ca\) expires on .*, within the renewBefore window/)]);
+    expect(servingCert(first.construct).validity.notAfter.getTime()).toBe(caEnd.getTime());
+    const second = quiet(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }));
+    expect(second.keys).toBe(0);
+    expect(second.yaml).toBe(first.yaml);
+  });
+
+  test('an unreadable store directory is an error naming the path', () => {
+    if (process.getuid && process.getuid() === 0) {
+      // root reads files whatever their mode: make the path a directory where a file is expected instead
+      const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+      require('fs').mkdirSync(store._path('ca.crt'), { recursive: true });
+      writeFileSync(store._path('ca.key'), 'x');
+      expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
+        .toThrow(`store: cannot read '${store._path('ca.crt')}' (EISDIR); fix its permissions, or restore it from your backup`);
+    } else {
+      const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+      synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+      chmodSync(store._path('ca.crt'), 0o000);
+      expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) })).toThrow(/store: cannot read/);
+    }
+  });
+
+  test('key material never reaches standard output or error', () => {
+    const writes: string[] = [];
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation((s: any) => { writes.push(String(s)); return true; });
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation((s: any) => { writes.push(String(s)); return true; });
+    const log = jest.spyOn(console, 'log').mockImplementation((...a: any[]) => { writes.push(a.join(' ')); });
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    let keyLines: string[] = [];
+    try {
+      synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+      keyLines = [store._path('tls.key'), store._path('ca.key')].flatMap(f => readFileSync(f, 'utf8').split('\n').filter(l => l.length > 40));
+      writeFileSync(store._path('tls.key'), 'broken');
+      try {
+        synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+      } catch (e: any) {
+        writes.push(e.message);
+      }
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+      log.mockRestore();
+    }
+    expect(keyLines.length).toBeGreaterThan(20);
+    const printed = writes.join('\n');
+    expect(printed).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----\n/);
+    for (const line of keyLines) {
+      expect(printed).not.toContain(line);
+    }
+  });
+});
+
+function Duration_days(n: number) {
+  return require('cdk8s').Duration.days(n);
+}
