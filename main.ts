@@ -5,7 +5,7 @@
  */
 import { App, Chart } from 'cdk8s';
 import {
-  CertificateStore, KubeletTls, Pem, SecureMetricsServer, SecureMetricsServerProps, ServingTls,
+  CertificateStore, CertManagerIssuer, KubeletTls, Pem, SecureMetricsServer, SecureMetricsServerProps, ServingTls,
 } from './lib';
 
 type Env = { [name: string]: string | undefined };
@@ -20,7 +20,7 @@ export function propsFromEnv(env: Env): SecureMetricsServerProps {
     return v === undefined || v.trim() === '' ? undefined : v.trim();
   };
   const mode = get('METRICS_SERVER_TLS') ?? 'verified';
-  const knownModes = ['verified', 'insecure-test'];
+  const knownModes = ['verified', 'insecure-test', 'cert-manager'];
   if (!knownModes.includes(mode)) {
     throw new Error(`METRICS_SERVER_TLS: '${mode}' is not a mode; use one of ${knownModes.join(', ')} (or leave it unset for 'verified')`);
   }
@@ -38,6 +38,12 @@ export function propsFromEnv(env: Env): SecureMetricsServerProps {
   if (mode === 'insecure-test' && (sources.length > 0 || get('TLS_CA'))) {
     throw new Error(`METRICS_SERVER_TLS=insecure-test skips verification, but ${[...sources, ...(get('TLS_CA') ? ['TLS_CA'] : [])].join(' and ')} is set; unset it, or unset METRICS_SERVER_TLS to verify`);
   }
+  if (mode === 'cert-manager' && (sources.length > 0 || get('TLS_CA'))) {
+    throw new Error(`METRICS_SERVER_TLS=cert-manager lets cert-manager issue the serving certificate and inject its CA, but ${[...sources, ...(get('TLS_CA') ? ['TLS_CA'] : [])].join(' and ')} is set; unset it, or unset METRICS_SERVER_TLS to use it`);
+  }
+  if (mode !== 'cert-manager' && get('CERT_MANAGER_ISSUER')) {
+    throw new Error(`CERT_MANAGER_ISSUER is set, but METRICS_SERVER_TLS is '${mode}'; set METRICS_SERVER_TLS=cert-manager, or unset CERT_MANAGER_ISSUER`);
+  }
   const need = (name: string, because: string): string => {
     const v = get(name);
     if (v === undefined) {
@@ -48,6 +54,8 @@ export function propsFromEnv(env: Env): SecureMetricsServerProps {
   let servingTls: ServingTls | undefined;
   if (mode === 'insecure-test') {
     servingTls = ServingTls.insecure();
+  } else if (mode === 'cert-manager') {
+    servingTls = ServingTls.fromCertManager({ issuer: certManagerIssuerFromEnv(get('CERT_MANAGER_ISSUER')) });
   } else if (get('CLUSTER_CA_CERT') || get('CLUSTER_CA_KEY')) {
     servingTls = ServingTls.fromCa({
       caCertificate: Pem.fromFile(need('CLUSTER_CA_CERT', 'CLUSTER_CA_KEY')),
@@ -93,6 +101,26 @@ export function propsFromEnv(env: Env): SecureMetricsServerProps {
     kubeletTls,
     servingTls,
   };
+}
+
+/**
+ * Reads CERT_MANAGER_ISSUER: `Issuer/NAME`, `ClusterIssuer/NAME`, or unset
+ * for a self-signed CA chain.
+ */
+function certManagerIssuerFromEnv(value: string | undefined): CertManagerIssuer | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const slash = value.indexOf('/');
+  const kind = slash < 0 ? '' : value.slice(0, slash);
+  const name = slash < 0 ? value : value.slice(slash + 1);
+  if (kind !== 'Issuer' && kind !== 'ClusterIssuer') {
+    throw new Error(`CERT_MANAGER_ISSUER: '${value}' does not name an Issuer or ClusterIssuer (${slash < 0 ? 'no kind' : `kind '${kind}'`}); use Issuer/NAME or ClusterIssuer/NAME, e.g. ClusterIssuer/cluster-ca, or unset it for a self-signed CA chain`);
+  }
+  if (name.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name)) {
+    throw new Error(`CERT_MANAGER_ISSUER: '${name}' is not a valid ${kind} name; use at most 253 lower-case letters, digits, '-' and '.', e.g. ${kind}/cluster-ca`);
+  }
+  return kind === 'Issuer' ? CertManagerIssuer.issuer(name) : CertManagerIssuer.clusterIssuer(name);
 }
 
 /**

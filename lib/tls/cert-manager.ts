@@ -1,0 +1,304 @@
+import { Duration } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  Certificate, CertificateSpecPrivateKey, CertificateSpecPrivateKeyAlgorithm,
+  CertificateSpecPrivateKeyRotationPolicy, CertificateSpecUsages, Issuer,
+} from '../../imports/cert-manager.io';
+import { ServingTls, ServingTlsConfig, ServingTlsContext, servingDnsNames } from './serving-tls';
+
+/** The annotation cert-manager's cainjector reads to fill in the APIService's caBundle. */
+export const CERT_MANAGER_INJECT_CA_FROM = 'cert-manager.io/inject-ca-from';
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const HOUR_MS = 3600000;
+const MINUTE_MS = 60000;
+
+/**
+ * The cert-manager issuer that signs the serving certificate: an `Issuer` in
+ * the metrics-server namespace or a `ClusterIssuer`.
+ *
+ * The issuer must put the CA that signed the certificate into the Secret's
+ * `ca.crt` (CA, Vault and self-signed issuers do), because cainjector copies
+ * that key into the APIService's caBundle.
+ */
+export class CertManagerIssuer {
+  /**
+   * An `Issuer` in the metrics-server namespace, e.g. a CA issuer.
+   * @param name the Issuer's `metadata.name`
+   */
+  public static issuer(name: string): CertManagerIssuer {
+    return new CertManagerIssuer('Issuer', name);
+  }
+
+  /**
+   * A `ClusterIssuer`, e.g. one holding the cluster CA.
+   * @param name the ClusterIssuer's `metadata.name`
+   */
+  public static clusterIssuer(name: string): CertManagerIssuer {
+    return new CertManagerIssuer('ClusterIssuer', name);
+  }
+
+  /** API group of the issuer. */
+  public readonly group = 'cert-manager.io';
+
+  private constructor(
+    /** `Issuer` or `ClusterIssuer`. */
+    public readonly kind: string,
+    /** Name of the issuer. */
+    public readonly name: string,
+  ) {}
+}
+
+/**
+ * Private key algorithm of the certificates cert-manager issues.
+ */
+export enum CertManagerKeyAlgorithm {
+  /** RSA: key size 2048, 3072 or 4096 */
+  RSA = 'RSA',
+  /** ECDSA: key size 256 (P-256) or 384 (P-384) */
+  ECDSA = 'ECDSA',
+  /** Ed25519: no key size */
+  ED25519 = 'Ed25519',
+}
+
+/** Key sizes accepted per algorithm, and the default (first). */
+const KEY_SIZES: { [algorithm: string]: number[] } = {
+  [CertManagerKeyAlgorithm.RSA]: [2048, 3072, 4096],
+  [CertManagerKeyAlgorithm.ECDSA]: [256, 384],
+  [CertManagerKeyAlgorithm.ED25519]: [],
+};
+
+const IMPORTED_ALGORITHM: { [algorithm: string]: CertificateSpecPrivateKeyAlgorithm } = {
+  [CertManagerKeyAlgorithm.RSA]: CertificateSpecPrivateKeyAlgorithm.RSA,
+  [CertManagerKeyAlgorithm.ECDSA]: CertificateSpecPrivateKeyAlgorithm.ECDSA,
+  [CertManagerKeyAlgorithm.ED25519]: CertificateSpecPrivateKeyAlgorithm.ED25519,
+};
+
+/**
+ * Options for `ServingTls.fromCertManager()`.
+ */
+export interface CertManagerServingTlsOptions {
+  /**
+   * The issuer that signs the serving certificate.
+   * @default - a self-signed CA chain in the metrics-server namespace: a
+   * selfSigned `Issuer`, a CA `Certificate` and a CA `Issuer` on its Secret
+   */
+  readonly issuer?: CertManagerIssuer;
+
+  /**
+   * Requested lifetime of the serving certificate (`spec.duration`), at least one hour.
+   * @default Duration.hours(2160) - 90 days
+   */
+  readonly duration?: Duration;
+
+  /**
+   * cert-manager renews the serving certificate when this much of its
+   * lifetime remains (`spec.renewBefore`): at least 5 minutes and shorter than `duration`.
+   * @default Duration.hours(360) - 15 days
+   */
+  readonly renewBefore?: Duration;
+
+  /**
+   * Private key algorithm of the serving certificate (and of the CA in the
+   * self-signed chain). A new key is made on every renewal (`rotationPolicy: Always`).
+   * @default CertManagerKeyAlgorithm.RSA
+   */
+  readonly keyAlgorithm?: CertManagerKeyAlgorithm;
+
+  /**
+   * Key size: 2048, 3072 or 4096 for RSA; 256 or 384 for ECDSA; not set for Ed25519.
+   * @default - 2048 for RSA, 256 for ECDSA, none for Ed25519
+   */
+  readonly keySize?: number;
+
+  /**
+   * Name of the `kubernetes.io/tls` Secret cert-manager writes and the Deployment mounts.
+   * @default '<name>-cert-manager-tls', e.g. 'metrics-server-cert-manager-tls'
+   */
+  readonly secretName?: string;
+
+  /**
+   * Requested lifetime of the CA in the self-signed chain, longer than
+   * `duration`. Only without `issuer`. The CA keeps its key when it is renewed
+   * (`rotationPolicy: Never`), so certificates it issued stay trusted.
+   * @default Duration.hours(43800) - 5 years
+   */
+  readonly caDuration?: Duration;
+}
+
+/** The options `CertManagerServingTlsOptions` has. */
+const KNOWN_OPTIONS = ['issuer', 'duration', 'renewBefore', 'keyAlgorithm', 'keySize', 'secretName', 'caDuration'];
+/** Options of the other sources that carry a CA bundle or PEM material. */
+const PEM_OPTIONS = ['caBundle', 'caCertificate', 'caKey', 'certificate', 'privateKey', 'store'];
+
+/**
+ * Renders a Duration the way cert-manager (Go's time.ParseDuration) reads it.
+ */
+function goDuration(prop: string, value: Duration, example: string): string {
+  const ms = value.toMilliseconds();
+  if (ms % HOUR_MS === 0) {
+    return `${ms / HOUR_MS}h`;
+  }
+  if (ms % MINUTE_MS === 0) {
+    return `${ms / MINUTE_MS}m`;
+  }
+  if (ms % 1000 === 0) {
+    return `${ms / 1000}s`;
+  }
+  throw new Error(`${prop}: ${value.toHumanString()} is not a whole number of seconds; use e.g. ${example}`);
+}
+
+function assertDuration(prop: string, value: unknown, example: string): asserts value is Duration {
+  if (!(value instanceof Duration)) {
+    throw new Error(`${prop}: '${value}' is not a Duration; use e.g. ${example}`);
+  }
+}
+
+/**
+ * The serving certificate comes from cert-manager; cainjector writes the
+ * APIService's caBundle.
+ * @internal
+ */
+export class CertManagerServingTls extends ServingTls {
+  public readonly insecure = false;
+
+  constructor(private readonly options: CertManagerServingTlsOptions) {
+    super();
+  }
+
+  public _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
+    const prop = context.prop;
+    const options = this.options ?? {};
+    if (typeof options !== 'object') {
+      throw new Error(`${prop}: ServingTls.fromCertManager() takes an options object, not '${options}'; use e.g. ServingTls.fromCertManager({ issuer: CertManagerIssuer.clusterIssuer('cluster-ca') })`);
+    }
+    for (const key of Object.keys(options)) {
+      if (PEM_OPTIONS.includes(key)) {
+        throw new Error(`${prop}.${key}: cert-manager issues the certificate in the cluster and cainjector writes the APIService's caBundle, so ServingTls.fromCertManager() takes no ${key}; remove it, or use ServingTls.fromPem(), fromCa() or fromExistingSecret() for your own PEM material`);
+      }
+      if (!KNOWN_OPTIONS.includes(key)) {
+        throw new Error(`${prop}.${key}: not an option of ServingTls.fromCertManager(); use ${KNOWN_OPTIONS.join(', ')}`);
+      }
+    }
+
+    // issuer
+    const issuer = options.issuer;
+    if (issuer !== undefined) {
+      if (!(issuer instanceof CertManagerIssuer)) {
+        throw new Error(`${prop}.issuer: '${issuer}' is not a CertManagerIssuer; use CertManagerIssuer.issuer('my-ca') or CertManagerIssuer.clusterIssuer('my-ca')`);
+      }
+      if (typeof issuer.name !== 'string' || issuer.name.length > 253 || !DNS_SUBDOMAIN.test(issuer.name)) {
+        throw new Error(`${prop}.issuer: '${issuer.name}' is not a valid ${issuer.kind} name; use the metadata.name of an existing ${issuer.kind}: at most 253 lower-case letters, digits, '-' and '.' (e.g. CertManagerIssuer.${issuer.kind === 'Issuer' ? 'issuer' : 'clusterIssuer'}('cluster-ca'))`);
+      }
+    }
+
+    // lifetimes
+    const duration = options.duration ?? Duration.hours(2160);
+    const renewBefore = options.renewBefore ?? Duration.hours(360);
+    assertDuration(`${prop}.duration`, duration, 'Duration.hours(2160)');
+    assertDuration(`${prop}.renewBefore`, renewBefore, 'Duration.hours(360)');
+    const durationText = goDuration(`${prop}.duration`, duration, 'Duration.hours(2160)');
+    const renewBeforeText = goDuration(`${prop}.renewBefore`, renewBefore, 'Duration.hours(360)');
+    if (duration.toMilliseconds() < HOUR_MS) {
+      throw new Error(`${prop}.duration: ${duration.toHumanString()} is shorter than cert-manager's minimum of 1 hour; use e.g. Duration.hours(2160)`);
+    }
+    if (renewBefore.toMilliseconds() < 5 * MINUTE_MS) {
+      throw new Error(`${prop}.renewBefore: ${renewBefore.toHumanString()} is shorter than cert-manager's minimum of 5 minutes; use e.g. Duration.hours(360)`);
+    }
+    if (renewBefore.toMilliseconds() >= duration.toMilliseconds()) {
+      throw new Error(`${prop}.renewBefore: ${renewBefore.toHumanString()} must be shorter than duration (${duration.toHumanString()}); use e.g. a third of it or less, such as Duration.hours(360) with the default duration of Duration.hours(2160)`);
+    }
+    let caDurationText: string | undefined;
+    if (options.caDuration !== undefined && issuer !== undefined) {
+      throw new Error(`${prop}.caDuration: ${options.caDuration instanceof Duration ? options.caDuration.toHumanString() : `'${options.caDuration}'`} only applies to the self-signed CA chain, but issuer names ${issuer.kind} '${issuer.name}'; remove caDuration, or remove issuer to get the chain`);
+    }
+    if (issuer === undefined) {
+      const caDuration = options.caDuration ?? Duration.hours(43800);
+      assertDuration(`${prop}.caDuration`, caDuration, 'Duration.hours(43800)');
+      caDurationText = goDuration(`${prop}.caDuration`, caDuration, 'Duration.hours(43800)');
+      if (caDuration.toMilliseconds() <= duration.toMilliseconds()) {
+        throw new Error(`${prop}.caDuration: ${caDuration.toHumanString()} must be longer than duration (${duration.toHumanString()}); use e.g. Duration.hours(43800)`);
+      }
+    }
+
+    // private key
+    const algorithm = options.keyAlgorithm ?? CertManagerKeyAlgorithm.RSA;
+    if (!Object.prototype.hasOwnProperty.call(KEY_SIZES, algorithm)) {
+      throw new Error(`${prop}.keyAlgorithm: '${algorithm}' is not supported; use CertManagerKeyAlgorithm.RSA, ECDSA or ED25519`);
+    }
+    const sizes = KEY_SIZES[algorithm];
+    if (sizes.length === 0 && options.keySize !== undefined) {
+      throw new Error(`${prop}.keySize: ${options.keySize} is set, but ${algorithm} keys have no size; remove keySize`);
+    }
+    const keySize = sizes.length === 0 ? undefined : options.keySize ?? sizes[0];
+    if (keySize !== undefined && !sizes.includes(keySize)) {
+      throw new Error(`${prop}.keySize: ${keySize} is not supported for ${algorithm}; use ${sizes.join(', ').replace(/, (\d+)$/, ' or $1')}`);
+    }
+
+    // names
+    const ns = context.namespace;
+    const svc = context.serviceName;
+    const certificateName = svc;
+    const caName = `${svc}-ca`;
+    const secretName = options.secretName ?? `${svc}-cert-manager-tls`;
+    if (typeof secretName !== 'string' || secretName.length > 253 || !DNS_SUBDOMAIN.test(secretName)) {
+      throw new Error(`${prop}.secretName: '${secretName}' is not a valid DNS subdomain name; use at most 253 lower-case letters, digits, '-' and '.' (e.g. 'metrics-server-cert-manager-tls')`);
+    }
+    if (issuer === undefined && secretName === caName) {
+      throw new Error(`${prop}.secretName: '${secretName}' is the Secret of the self-signed chain's CA Certificate; use another name, e.g. '${svc}-cert-manager-tls'`);
+    }
+
+    const privateKey = (rotationPolicy: CertificateSpecPrivateKeyRotationPolicy): CertificateSpecPrivateKey => ({
+      algorithm: IMPORTED_ALGORITHM[algorithm],
+      size: keySize,
+      rotationPolicy,
+    });
+    const metadata = (name: string) => ({ name, namespace: ns, labels: { ...context.labels } });
+    const group = new Construct(scope, 'CertManager');
+
+    let issuerRef = issuer === undefined ? undefined : { group: issuer.group, kind: issuer.kind, name: issuer.name };
+    if (issuerRef === undefined) {
+      const selfSigned = new Issuer(group, 'SelfSignedIssuer', {
+        metadata: metadata(`${svc}-selfsigned`),
+        spec: { selfSigned: {} },
+      });
+      new Certificate(group, 'CaCertificate', {
+        metadata: metadata(caName),
+        spec: {
+          isCa: true,
+          commonName: 'secure-metrics-server-ca',
+          secretName: caName,
+          duration: caDurationText,
+          privateKey: privateKey(CertificateSpecPrivateKeyRotationPolicy.NEVER),
+          issuerRef: { group: 'cert-manager.io', kind: selfSigned.kind, name: selfSigned.name },
+        },
+      });
+      const caIssuer = new Issuer(group, 'CaIssuer', {
+        metadata: metadata(caName),
+        spec: { ca: { secretName: caName } },
+      });
+      issuerRef = { group: 'cert-manager.io', kind: caIssuer.kind, name: caIssuer.name };
+    }
+
+    const certificate = new Certificate(group, 'Certificate', {
+      metadata: metadata(certificateName),
+      spec: {
+        secretName,
+        commonName: `${svc}.${ns}.svc`,
+        dnsNames: servingDnsNames(svc, ns, context.clusterDomain),
+        usages: [CertificateSpecUsages.SERVER_AUTH, CertificateSpecUsages.DIGITAL_SIGNATURE, CertificateSpecUsages.KEY_ENCIPHERMENT],
+        duration: durationText,
+        renewBefore: renewBeforeText,
+        privateKey: privateKey(CertificateSpecPrivateKeyRotationPolicy.ALWAYS),
+        issuerRef,
+      },
+    });
+
+    return {
+      insecure: false,
+      secretName,
+      apiServiceAnnotations: { [CERT_MANAGER_INJECT_CA_FROM]: `${ns}/${certificate.name}` },
+      warnings: [],
+    };
+  }
+}
