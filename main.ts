@@ -95,7 +95,27 @@ export function propsFromEnv(env: Env): SecureMetricsServerProps {
     throw new Error(`KUBELET_CA: '${kubeletCa}' is not understood; use kube-root-ca.crt, insecure, configmap:NAME/KEY or secret:NAME/KEY`);
   }
 
+  // kubelet serving certificates
+  const approverRegex = get('KUBELET_CSR_APPROVER_REGEX');
+  const approverPrefixes = get('KUBELET_CSR_APPROVER_IP_PREFIXES')?.split(',').map(s => s.trim()).filter(s => s !== '');
+  if (approverPrefixes && approverRegex === undefined) {
+    throw new Error('KUBELET_CSR_APPROVER_IP_PREFIXES is set without KUBELET_CSR_APPROVER_REGEX; the approver needs the DNS names nodes may request: set KUBELET_CSR_APPROVER_REGEX (e.g. ^node-[0-9]+\\.example\\.com$), or unset KUBELET_CSR_APPROVER_IP_PREFIXES');
+  }
+  const approverBypassDns = get('KUBELET_CSR_APPROVER_BYPASS_DNS_RESOLUTION');
+  if (approverBypassDns !== undefined && !['true', 'false'].includes(approverBypassDns)) {
+    throw new Error(`KUBELET_CSR_APPROVER_BYPASS_DNS_RESOLUTION: '${approverBypassDns}' is not a boolean; use true or false`);
+  }
+  if (approverBypassDns !== undefined && approverRegex === undefined) {
+    throw new Error('KUBELET_CSR_APPROVER_BYPASS_DNS_RESOLUTION is set without KUBELET_CSR_APPROVER_REGEX; set KUBELET_CSR_APPROVER_REGEX to add the approver, or unset KUBELET_CSR_APPROVER_BYPASS_DNS_RESOLUTION');
+  }
+  const kubeletServingCertApprover = approverRegex === undefined ? undefined : {
+    providerRegex: approverRegex,
+    providerIpPrefixes: approverPrefixes,
+    bypassDnsResolution: approverBypassDns === undefined ? undefined : approverBypassDns === 'true',
+  };
+
   return {
+    kubeletServingCertApprover,
     namespace: get('NAMESPACE'),
     image: get('IMAGE'),
     kubeletTls,

@@ -1,4 +1,5 @@
 export * from './secure-metrics-server';
+export * from './kubelet-serving-cert-approver';
 export * from './tls/kubelet-tls';
 export * from './tls/serving-tls';
 export * from './tls/cert-manager';

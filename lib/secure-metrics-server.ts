@@ -3,6 +3,7 @@ import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { assertDnsLabel, assertDnsSubdomain, assertPort, warn } from './_util';
 import { createApiService, createService } from './api-service';
+import { KubeletServingCertApprover, KubeletServingCertApproverOptions } from './kubelet-serving-cert-approver';
 import { createRbac } from './rbac';
 import { KubeletTls } from './tls/kubelet-tls';
 import { ServingTls } from './tls/serving-tls';
@@ -127,6 +128,15 @@ export interface SecureMetricsServerProps {
    * @default 'cluster.local'
    */
   readonly clusterDomain?: string;
+
+  /**
+   * Deploys postfinance/kubelet-csr-approver, which approves the kubelets'
+   * `kubernetes.io/kubelet-serving` CSRs after checking them, so that the
+   * kubelets serve certificates the kubelet hop can verify. Its namespace
+   * defaults to the metrics-server namespace.
+   * @default - no approver: approve kubelet serving CSRs by other means
+   */
+  readonly kubeletServingCertApprover?: KubeletServingCertApproverOptions;
 }
 
 /** App roots that already hold a SecureMetricsServer, with its path. */
@@ -166,6 +176,8 @@ export class SecureMetricsServer extends Construct {
   public readonly apiServiceInsecure: boolean;
   /** Warnings printed during construction (insecure hops, expiring certificates). */
   public readonly warnings: string[];
+  /** The kubelet serving CSR approver, when `kubeletServingCertApprover` is set. */
+  public readonly kubeletServingCertApprover?: KubeletServingCertApprover;
 
   constructor(scope: Construct, id: string, props: SecureMetricsServerProps = {}) {
     super(scope, id);
@@ -215,6 +227,14 @@ export class SecureMetricsServer extends Construct {
       }
     }
     const resources = renderResources(props.resources);
+
+    // the approver's props are checked here too, before any certificate is read or written
+    if (props.kubeletServingCertApprover) {
+      this.kubeletServingCertApprover = new KubeletServingCertApprover(this, 'KubeletServingCertApprover', {
+        ...props.kubeletServingCertApprover,
+        namespace: props.kubeletServingCertApprover.namespace ?? this.namespace,
+      });
+    }
 
     // TLS, both hops
     const labels = { 'k8s-app': this.name };
