@@ -1,9 +1,7 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import {
-  Certificate, CertificateSpecPrivateKey, CertificateSpecPrivateKeyAlgorithm,
-  CertificateSpecPrivateKeyRotationPolicy, CertificateSpecUsages, Issuer,
-} from '../../imports/cert-manager.io';
+import type * as CertManagerIo from '../../imports/cert-manager.io';
+import type { CertificateSpecPrivateKey, CertificateSpecPrivateKeyRotationPolicy } from '../../imports/cert-manager.io';
 import { ServingTls, ServingTlsConfig, ServingTlsContext, servingDnsNames } from './serving-tls';
 
 /** The annotation cert-manager's cainjector reads to fill in the APIService's caBundle. */
@@ -68,11 +66,24 @@ const KEY_SIZES: { [algorithm: string]: number[] } = {
   [CertManagerKeyAlgorithm.ED25519]: [],
 };
 
-const IMPORTED_ALGORITHM: { [algorithm: string]: CertificateSpecPrivateKeyAlgorithm } = {
-  [CertManagerKeyAlgorithm.RSA]: CertificateSpecPrivateKeyAlgorithm.RSA,
-  [CertManagerKeyAlgorithm.ECDSA]: CertificateSpecPrivateKeyAlgorithm.ECDSA,
-  [CertManagerKeyAlgorithm.ED25519]: CertificateSpecPrivateKeyAlgorithm.ED25519,
-};
+/**
+ * The generated cert-manager.io classes, loaded when first used: the module is
+ * about 900 KB of TypeScript, which `ts-node` (the app runner in cdk8s.yaml)
+ * would otherwise transpile on every synth, cert-manager or not.
+ */
+function certManagerIo(): typeof CertManagerIo {
+  return require('../../imports/cert-manager.io');
+}
+
+function importedAlgorithm(algorithm: string): CertManagerIo.CertificateSpecPrivateKeyAlgorithm {
+  const { CertificateSpecPrivateKeyAlgorithm } = certManagerIo();
+  const imported: { [algorithm: string]: CertManagerIo.CertificateSpecPrivateKeyAlgorithm } = {
+    [CertManagerKeyAlgorithm.RSA]: CertificateSpecPrivateKeyAlgorithm.RSA,
+    [CertManagerKeyAlgorithm.ECDSA]: CertificateSpecPrivateKeyAlgorithm.ECDSA,
+    [CertManagerKeyAlgorithm.ED25519]: CertificateSpecPrivateKeyAlgorithm.ED25519,
+  };
+  return imported[algorithm];
+}
 
 /**
  * Options for `ServingTls.fromCertManager()`.
@@ -248,8 +259,9 @@ export class CertManagerServingTls extends ServingTls {
       throw new Error(`${prop}.secretName: '${secretName}' is the Secret of the self-signed chain's CA Certificate; use another name, e.g. '${svc}-cert-manager-tls'`);
     }
 
+    const { Certificate, CertificateSpecPrivateKeyRotationPolicy, CertificateSpecUsages, Issuer } = certManagerIo();
     const privateKey = (rotationPolicy: CertificateSpecPrivateKeyRotationPolicy): CertificateSpecPrivateKey => ({
-      algorithm: IMPORTED_ALGORITHM[algorithm],
+      algorithm: importedAlgorithm(algorithm),
       size: keySize,
       rotationPolicy,
     });
