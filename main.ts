@@ -114,13 +114,48 @@ export function propsFromEnv(env: Env): SecureMetricsServerProps {
     bypassDnsResolution: approverBypassDns === undefined ? undefined : approverBypassDns === 'true',
   };
 
+  // production settings
+  const replicas = wholeNumberFromEnv('REPLICAS', get('REPLICAS'), 'REPLICAS=2');
+  const securePort = wholeNumberFromEnv('SECURE_PORT', get('SECURE_PORT'), 'SECURE_PORT=4443');
+  const networkPolicy = booleanFromEnv('NETWORK_POLICY', get('NETWORK_POLICY'));
+  const hostNetwork = booleanFromEnv('HOST_NETWORK', get('HOST_NETWORK'));
+  if (hostNetwork && securePort === undefined) {
+    throw new Error('HOST_NETWORK=true needs SECURE_PORT: the kubelet owns port 10250 (the default) on every node; set another port, e.g. SECURE_PORT=4443');
+  }
+
   return {
     kubeletServingCertApprover,
     namespace: get('NAMESPACE'),
     image: get('IMAGE'),
     kubeletTls,
     servingTls,
+    replicas,
+    securePort,
+    networkPolicy,
+    hostNetwork,
   };
+}
+
+/** Reads a whole number (REPLICAS, SECURE_PORT); the construct checks its range. */
+function wholeNumberFromEnv(name: string, value: string | undefined, example: string): number | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (!/^[0-9]+$/.test(value)) {
+    throw new Error(`${name}: '${value}' is not a whole number; use e.g. ${example}`);
+  }
+  return Number(value);
+}
+
+/** Reads `true` or `false` (NETWORK_POLICY, HOST_NETWORK). */
+function booleanFromEnv(name: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (value !== 'true' && value !== 'false') {
+    throw new Error(`${name}: '${value}' is not true or false; use ${name}=true, or leave it unset for false`);
+  }
+  return value === 'true';
 }
 
 /**

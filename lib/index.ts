@@ -1,4 +1,8 @@
 export * from './secure-metrics-server';
+export type { ProductionProps } from './production';
+export { HOSTNAME_TOPOLOGY_KEY, PodAntiAffinity, TaintEffect, TolerationOperator, WhenUnsatisfiable } from './scheduling';
+export type { Toleration, TopologySpreadConstraint } from './scheduling';
+export { ImagePullPolicy } from './image';
 export * from './kubelet-serving-cert-approver';
 export * from './tls/kubelet-tls';
 export * from './tls/serving-tls';

@@ -1,13 +1,18 @@
-import { ApiObject, Duration, Size } from 'cdk8s';
-import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-28';
+import { ApiObject, Duration } from 'cdk8s';
+import { ContainerResources, k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { assertDnsLabel, assertDnsSubdomain, assertPort, warn } from './_util';
 import { createApiService, createService } from './api-service';
+import { assertImageReference } from './image';
 import { KubeletServingCertApprover, KubeletServingCertApproverOptions } from './kubelet-serving-cert-approver';
+import { addObjectMetadata } from './metadata';
+import { createNetworkPolicy } from './network-policy';
+import { ProductionProps, resolveProduction } from './production';
 import { createRbac } from './rbac';
+import { renderResources } from './resources';
 import { KubeletTls } from './tls/kubelet-tls';
 import { ServingTls } from './tls/serving-tls';
-import { createDeployment, SERVING_CERT_DIR } from './workload';
+import { createDeployment, createPodDisruptionBudget, SERVING_CERT_DIR } from './workload';
 
 /**
  * The upstream image this release is tested with.
@@ -47,7 +52,7 @@ const MANAGED_FLAGS = [
 /**
  * Props for `SecureMetricsServer`.
  */
-export interface SecureMetricsServerProps {
+export interface SecureMetricsServerProps extends ProductionProps {
   /**
    * Name of the ServiceAccount, Service and Deployment, and the `k8s-app` label.
    * The serving certificate is made for `<name>.<namespace>.svc`.
@@ -62,7 +67,8 @@ export interface SecureMetricsServerProps {
   readonly namespace?: string;
 
   /**
-   * Container image.
+   * Container image: `repository[:tag][@sha256:<64 hex digits>]`; pin it by
+   * digest for reproducible deployments. Tags and digests are validated.
    * @default 'registry.k8s.io/metrics-server/metrics-server:v0.8.1'
    */
   readonly image?: string;
@@ -97,7 +103,8 @@ export interface SecureMetricsServerProps {
   readonly kubeletUseNodeStatusPort?: boolean;
 
   /**
-   * Container resources.
+   * Container resources. Requests not given stay at upstream's (cpu 100m,
+   * memory 200Mi); limits are optional and may not be below their request.
    * @default - requests cpu 100m and memory 200Mi, no limits (as upstream)
    */
   readonly resources?: ContainerResources;
@@ -176,6 +183,10 @@ export class SecureMetricsServer extends Construct {
   public readonly apiServiceInsecure: boolean;
   /** Warnings printed during construction (insecure hops, expiring certificates). */
   public readonly warnings: string[];
+  /** The PodDisruptionBudget, with 2 or more replicas. */
+  public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
+  /** The NetworkPolicy, with `networkPolicy: true`. */
+  public readonly networkPolicy?: k8s.KubeNetworkPolicy;
   /** The kubelet serving CSR approver, when `kubeletServingCertApprover` is set. */
   public readonly kubeletServingCertApprover?: KubeletServingCertApprover;
 
@@ -196,9 +207,7 @@ export class SecureMetricsServer extends Construct {
     assertDnsLabel('namespace', this.namespace);
     assertPort('securePort', this.securePort);
     const image = props.image ?? DEFAULT_IMAGE;
-    if (typeof image !== 'string' || image.trim() === '' || /\s/.test(image)) {
-      throw new Error(`image: '${image}' is not an image reference; use e.g. '${DEFAULT_IMAGE}'`);
-    }
+    assertImageReference('image', image);
     const clusterDomain = props.clusterDomain ?? 'cluster.local';
     assertDnsSubdomain('clusterDomain', clusterDomain);
     const resolution = props.metricResolution ?? Duration.seconds(15);
@@ -227,6 +236,7 @@ export class SecureMetricsServer extends Construct {
       }
     }
     const resources = renderResources(props.resources);
+    const production = resolveProduction(props, { name: this.name, namespace: this.namespace, securePort: this.securePort });
 
     // the approver's props are checked here too, before any certificate is read or written
     if (props.kubeletServingCertApprover) {
@@ -305,7 +315,19 @@ export class SecureMetricsServer extends Construct {
       serviceAccountName: this.serviceAccount.name,
       volumes,
       volumeMounts,
+      ...production.workload,
     });
+    if (production.minAvailable !== undefined) {
+      this.podDisruptionBudget = createPodDisruptionBudget(this, {
+        name: this.name, namespace: this.namespace, labels, minAvailable: production.minAvailable,
+      });
+    }
+    if (production.networkPolicy) {
+      this.networkPolicy = createNetworkPolicy(this, {
+        name: this.name, namespace: this.namespace, labels, securePort: this.securePort, ...production.networkPolicy,
+      });
+    }
+    this.warnings.push(...production.warnings.map(w => warn(`${this.node.path}: ${w}`)));
     this.apiService = createApiService(this, {
       name: this.name,
       namespace: this.namespace,
@@ -315,24 +337,7 @@ export class SecureMetricsServer extends Construct {
       insecure: serving.insecure,
     });
 
+    addObjectMetadata(this, production.labels, production.annotations);
     instances.set(root, this.node.path);
   }
-}
-
-function renderResources(resources: ContainerResources | undefined): k8s.ResourceRequirements {
-  const r = resources ?? { cpu: { request: Cpu.millis(100) }, memory: { request: Size.mebibytes(200) } };
-  const pick = (cpu?: Cpu, memory?: Size) => {
-    const out: { [key: string]: k8s.Quantity } = {};
-    if (cpu) {
-      out.cpu = k8s.Quantity.fromString(cpu.amount);
-    }
-    if (memory) {
-      out.memory = k8s.Quantity.fromString(`${memory.toMebibytes()}Mi`);
-    }
-    return Object.keys(out).length ? out : undefined;
-  };
-  return {
-    requests: pick(r.cpu?.request, r.memory?.request),
-    limits: pick(r.cpu?.limit, r.memory?.limit),
-  };
 }

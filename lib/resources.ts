@@ -1,0 +1,93 @@
+import { Size, SizeRoundingBehavior } from 'cdk8s';
+import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-28';
+
+/** Upstream's requests, kept for every request the user does not give. */
+const DEFAULT_CPU_REQUEST = Cpu.millis(100);
+const DEFAULT_MEMORY_REQUEST = Size.mebibytes(200);
+
+const QUANTITY = /^([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$/;
+const MULTIPLIERS: { [suffix: string]: number } = {
+  '': 1, 'n': 1e-9, 'u': 1e-6, 'm': 1e-3, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
+  'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
+};
+
+const EXAMPLES: { [resource: string]: string } = {
+  'cpu': 'Cpu.millis(100)',
+  'memory': 'Size.mebibytes(200)',
+  'ephemeral-storage': 'Size.mebibytes(100)',
+};
+
+/**
+ * Parses a Kubernetes quantity (`100m`, `200Mi`, `1.5`, `1e3`) to a number;
+ * throws, naming the resource, if it is malformed or negative.
+ * @internal
+ */
+export function parseQuantity(resource: string, kind: 'request' | 'limit', quantity: string): number {
+  const m = typeof quantity === 'string' ? QUANTITY.exec(quantity) : null;
+  const prop = `${resource} ${kind}`;
+  const example = EXAMPLES[resource];
+  if (!m) {
+    throw new Error(`resources: ${prop} '${quantity}' is not a Kubernetes quantity; use e.g. ${example}`);
+  }
+  const suffix = m[3] ?? '';
+  const multiplier = /^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : MULTIPLIERS[suffix];
+  const value = Number(m[2]) * multiplier;
+  if (m[1] === '-' && value !== 0) {
+    throw new Error(`resources: ${prop} '${quantity}' is negative; use a positive amount, e.g. ${example}`);
+  }
+  if (!Number.isFinite(value)) {
+    throw new Error(`resources: ${prop} '${quantity}' is too large; use e.g. ${example}`);
+  }
+  return value;
+}
+
+/**
+ * Renders and validates the container's resources. Requests not given stay
+ * at upstream's (cpu 100m, memory 200Mi); limits are optional and may not be
+ * below their request.
+ * @internal
+ */
+export function renderResources(resources: ContainerResources | undefined): k8s.ResourceRequirements {
+  const r = resources ?? {};
+  const entries: Array<[string, string | undefined, string | undefined]> = [
+    ['cpu', cpuAmount(r.cpu?.request ?? DEFAULT_CPU_REQUEST), cpuAmount(r.cpu?.limit)],
+    ['memory', sizeAmount(r.memory?.request ?? DEFAULT_MEMORY_REQUEST), sizeAmount(r.memory?.limit)],
+    ['ephemeral-storage', sizeAmount(r.ephemeralStorage?.request), sizeAmount(r.ephemeralStorage?.limit)],
+  ];
+  const requests: { [key: string]: k8s.Quantity } = {};
+  const limits: { [key: string]: k8s.Quantity } = {};
+  for (const [resource, request, limit] of entries) {
+    const req = request === undefined ? undefined : parseQuantity(resource, 'request', request);
+    const lim = limit === undefined ? undefined : parseQuantity(resource, 'limit', limit);
+    if (req !== undefined && lim !== undefined && lim < req) {
+      throw new Error(`resources: ${resource} limit ${limit} is below the ${resource} request ${request}${isDefaultRequest(resource, r) ? " (upstream's default)" : ''}; raise the limit or lower the request`);
+    }
+    if (request !== undefined) {
+      requests[resource] = k8s.Quantity.fromString(request);
+    }
+    if (limit !== undefined) {
+      limits[resource] = k8s.Quantity.fromString(limit);
+    }
+  }
+  return {
+    requests: Object.keys(requests).length ? requests : undefined,
+    limits: Object.keys(limits).length ? limits : undefined,
+  };
+}
+
+function isDefaultRequest(resource: string, r: ContainerResources): boolean {
+  return (resource === 'cpu' && r.cpu?.request === undefined) || (resource === 'memory' && r.memory?.request === undefined);
+}
+
+function cpuAmount(cpu: Cpu | undefined): string | undefined {
+  return cpu === undefined ? undefined : String(cpu.amount);
+}
+
+/** In mebibytes, as upstream writes memory, when that is a whole number. */
+function sizeAmount(size: Size | undefined): string | undefined {
+  if (size === undefined) {
+    return undefined;
+  }
+  const mebibytes = size.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
+  return Number.isInteger(mebibytes) ? `${mebibytes}Mi` : size.asString();
+}
