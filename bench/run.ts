@@ -1,0 +1,92 @@
+/**
+ * `npm run bench`: prints the benchmark report (or JSON with --json).
+ *
+ * Flags (each also as an environment variable, e.g. BENCH_SYNTH_REPS=20):
+ *   --synth-reps N     warm in-process synths per side
+ *   --cold-reps N      cold synths (two keys each)
+ *   --clusters A,B,C   cluster counts of the scale comparison
+ *   --scale-reps N     repetitions of each cluster count
+ *   --keygen-reps N    keys per native key generation path
+ *   --pure-js-reps N   keys on node-forge's pure-JavaScript path
+ *   --process-reps N   whole-process runs per side (0 skips them)
+ *   --warmup N         untimed runs before timing
+ *   --quick            a small configuration that runs in seconds
+ *   --json             print the result as JSON
+ */
+import { BenchOptions, formatReport, runBenchmark } from './bench';
+
+const QUICK: Partial<BenchOptions> = {
+  synthReps: 10, coldReps: 1, clusters: [1, 5], scaleReps: 2, keygenReps: 2, pureJsReps: 1, processReps: 1, warmup: 1,
+};
+
+const NUMERIC: { [flag: string]: keyof BenchOptions } = {
+  'synth-reps': 'synthReps',
+  'cold-reps': 'coldReps',
+  'scale-reps': 'scaleReps',
+  'keygen-reps': 'keygenReps',
+  'pure-js-reps': 'pureJsReps',
+  'process-reps': 'processReps',
+  'warmup': 'warmup',
+};
+
+function parseNumber(name: string, v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n)) {
+    throw new Error(`${name}: '${v}' is not a whole number`);
+  }
+  return n;
+}
+
+function parseClusters(name: string, v: string): number[] {
+  return v.split(',').map(x => parseNumber(name, x));
+}
+
+function envName(flag: string): string {
+  return `BENCH_${flag.replace(/-/g, '_').toUpperCase()}`;
+}
+
+function parse(argv: string[], env: NodeJS.ProcessEnv): { options: Partial<BenchOptions>; json: boolean } {
+  let json = env.BENCH_JSON === '1';
+  let options: { [key: string]: unknown } = env.BENCH_QUICK === '1' ? { ...QUICK } : {};
+  for (const [flag, key] of Object.entries(NUMERIC)) {
+    const v = env[envName(flag)];
+    if (v !== undefined) {
+      options[key] = parseNumber(envName(flag), v);
+    }
+  }
+  if (env.BENCH_CLUSTERS !== undefined) {
+    options.clusters = parseClusters('BENCH_CLUSTERS', env.BENCH_CLUSTERS);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const [flag, inline] = arg.replace(/^--/, '').split('=', 2);
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) {
+        throw new Error(`${arg} needs a value`);
+      }
+      return v;
+    };
+    if (arg === '--json') {
+      json = true;
+    } else if (arg === '--quick') {
+      options = { ...QUICK, ...options };
+    } else if (arg.startsWith('--') && flag in NUMERIC) {
+      options[NUMERIC[flag]] = parseNumber(`--${flag}`, value());
+    } else if (arg.startsWith('--') && flag === 'clusters') {
+      options.clusters = parseClusters('--clusters', value());
+    } else {
+      throw new Error(`unknown argument '${arg}'; see the flags at the top of bench/run.ts`);
+    }
+  }
+  return { options: options as Partial<BenchOptions>, json };
+}
+
+try {
+  const { options, json } = parse(process.argv.slice(2), process.env);
+  const result = runBenchmark({ ...options, log: line => process.stderr.write(`[bench] ${line}\n`) });
+  process.stdout.write(json ? `${JSON.stringify(result, undefined, 2)}\n` : `${formatReport(result)}\n`);
+} catch (e: any) {
+  process.stderr.write(`error: ${e.message}\n`);
+  process.exit(1);
+}
