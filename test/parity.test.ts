@@ -123,6 +123,9 @@ function deployment(args: string[], volumeMounts: any[], volumes: any[], annotat
           }],
           nodeSelector: { 'kubernetes.io/os': 'linux' },
           priorityClassName: 'system-cluster-critical',
+          // the one deliberate addition to upstream's pod: a pod-level securityContext,
+          // so that the restricted Pod Security profile holds for every container
+          securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
           serviceAccountName: 'metrics-server',
           volumes,
         },
