@@ -54,8 +54,8 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   coldReps: 7,
   clusters: [1, 10, 100],
   scaleReps: 7,
-  keygenReps: 15,
-  pureJsReps: 5,
+  keygenReps: 25,
+  pureJsReps: 7,
   processReps: 7,
   warmup: 3,
 };
