@@ -393,7 +393,7 @@ export function runBenchmark(options: Partial<BenchOptions> = {}): BenchResult {
       const env = exampleAppEnv(procStore);
       const main = () => npmSynth(['--output', path.join(tmp, 'process', 'dist-main')], env);
       const empty = () => npmSynth([
-        '--app', 'node -r ts-node/register/transpile-only bench/empty-app.ts',
+        '--app', 'node -r tsx/cjs bench/empty-app.ts',
         '--output', path.join(tmp, 'process', 'dist-empty'),
       ], env);
       for (let i = 0; i < o.warmup; i++) {

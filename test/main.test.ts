@@ -88,7 +88,7 @@ describe('example app', () => {
   });
 
   test('run as a program, a bad variable exits non-zero with the message and no stack', () => {
-    const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'main.ts'], {
+    const r = spawnSync(process.execPath, ['-r', 'tsx/cjs', 'main.ts'], {
       cwd: path.join(__dirname, '..'),
       env: { ...process.env, METRICS_SERVER_TLS: 'nope' },
       encoding: 'utf8',

@@ -68,7 +68,7 @@ const KEY_SIZES: { [algorithm: string]: number[] } = {
 
 /**
  * The generated cert-manager.io classes, loaded when first used: the module is
- * about 900 KB of TypeScript, which `ts-node` (the app runner in cdk8s.yaml)
+ * about 900 KB of TypeScript, which the app runner in cdk8s.yaml
  * would otherwise transpile on every synth, cert-manager or not.
  */
 function certManagerIo(): typeof CertManagerIo {
