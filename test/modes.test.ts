@@ -266,7 +266,7 @@ describe('props', () => {
     try {
       const app = new App({ outdir: 'dist' });
       new SecureMetricsServer(new Chart(app, 'c'), 'MetricsServer');
-      expect(require('fs').readdirSync(`${dir}/.secure-metrics-server/pki`).sort()).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+      expect(require('fs').readdirSync(`${dir}/.secure-metrics-server/pki`).sort()).toEqual(['ca.crt', 'ca.key', 'checked.json', 'tls.crt', 'tls.key']);
       expect(() => CertificateStore.fromDirectory('dist/pki')).toThrow(/inside dist\//);
     } finally {
       process.chdir(cwd);

@@ -51,7 +51,7 @@ describe('certificate store', () => {
     expect(first.keys).toBe(1);
     expect(second.keys).toBe(0);
     expect(second.yaml).toBe(first.yaml);
-    expect(readdirSync(store.directory).sort()).toEqual(['tls.crt', 'tls.key']);
+    expect(readdirSync(store.directory).sort()).toEqual(['checked.json', 'tls.crt', 'tls.key']);
   });
 
   test('files are 0600 in a 0700 directory, with no temporary files left', () => {
@@ -59,7 +59,7 @@ describe('certificate store', () => {
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     expect(statSync(store.directory).mode & 0o777).toBe(0o700);
     const files = readdirSync(store.directory).sort();
-    expect(files).toEqual(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']);
+    expect(files).toEqual(['ca.crt', 'ca.key', 'checked.json', 'tls.crt', 'tls.key']);
     for (const f of files) {
       expect(statSync(path.join(store.directory, f)).mode & 0o777).toBe(0o600);
     }
@@ -204,6 +204,77 @@ describe('certificate store', () => {
     expect(printed).not.toMatch(/-----BEGIN [A-Z ]*PRIVATE KEY-----\n/);
     for (const line of keyLines) {
       expect(printed).not.toContain(line);
+    }
+  });
+});
+
+describe('check record', () => {
+  const x509 = require('../lib/tls/x509');
+
+  test('it holds no key material', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    const record = readFileSync(store._path('checked.json'), 'utf8');
+    expect(record).not.toMatch(/BEGIN|PRIVATE/);
+    expect(Object.keys(JSON.parse(record)).sort()).toEqual(['dates', 'digest', 'version']);
+  });
+
+  test('a warm synth whose store matches the record parses no certificate and no key', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    const parseCerts = jest.spyOn(x509, 'parseCertificates');
+    const parseKey = jest.spyOn(x509, 'parsePrivateKey');
+    try {
+      const second = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+      expect(second.yaml).toBe(first.yaml);
+      expect(parseCerts).not.toHaveBeenCalled();
+      expect(parseKey).not.toHaveBeenCalled();
+    } finally {
+      parseCerts.mockRestore();
+      parseKey.mockRestore();
+    }
+  });
+
+  test('any change to the store, the request or the record means a full check again', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    const parseCerts = jest.spyOn(x509, 'parseCertificates');
+    try {
+      // a record whose dates were edited no longer matches its digest
+      const record = JSON.parse(readFileSync(store._path('checked.json'), 'utf8'));
+      record.dates.notAfter += 86400_000;
+      writeFileSync(store._path('checked.json'), JSON.stringify(record));
+      expect(synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }).yaml).toBe(first.yaml);
+      expect(parseCerts).toHaveBeenCalled();
+      parseCerts.mockClear();
+      // the record was rewritten by the full check, so the next synth trusts it again
+      synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+      expect(parseCerts).not.toHaveBeenCalled();
+      // a record that does not parse is only a miss
+      writeFileSync(store._path('checked.json'), '{');
+      expect(synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }).yaml).toBe(first.yaml);
+      expect(parseCerts).toHaveBeenCalled();
+      parseCerts.mockClear();
+      // a different request (another cluster domain) is checked, and reissued
+      const moved = synthYaml({ clusterDomain: 'example.internal', servingTls: ServingTls.fromDedicatedCa({ store }) });
+      expect(parseCerts).toHaveBeenCalled();
+      expect(moved.keys).toBe(1);
+    } finally {
+      parseCerts.mockRestore();
+    }
+  });
+
+  test('the record does not skip renewal: 340 days later the certificate is reissued', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    jest.useFakeTimers({ now: Date.now() + 340 * 86400_000, doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval'] });
+    try {
+      const later = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+      expect(later.keys).toBe(1);
+      expect(later.construct.caBundle).toBe(first.construct.caBundle);
+      expect(synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }).keys).toBe(0);
+    } finally {
+      jest.useRealTimers();
     }
   });
 });

@@ -1,13 +1,26 @@
+import { createHash } from 'crypto';
 import { Duration } from 'cdk8s';
 import { CertificateStore } from './certificate-store';
 import { createCa, issueServingCertificate, KeyPairPem } from './pki';
-import { assertCurrentlyValid, assertIsCa, assertKeyMatches, CertInfo, formatDate, parseCertificates, parsePrivateKey, rsaBits } from './x509';
+import {
+  assertCurrentlyValid, assertIsCa, assertKeyMatches, canonicalCertificatePem, CertInfo, formatDate,
+  parseCertificates, parsePrivateKey, rsaBits,
+} from './x509';
 
 /** Store file names. */
 const CA_CERT = 'ca.crt';
 const CA_KEY = 'ca.key';
 const TLS_CERT = 'tls.crt';
 const TLS_KEY = 'tls.key';
+/**
+ * The record of the last store contents that passed every check, with the
+ * dates that decide renewal. It holds no key material. It is bound to the
+ * exact bytes of the CA, the serving certificate and key and the request by a
+ * SHA-256 digest, so any change to any of them means a full check again.
+ */
+const CHECKED = 'checked.json';
+/** Bumped whenever the checks change, so that older records are not trusted. */
+const CHECK_VERSION = 1;
 
 /**
  * A CA that is ready to sign: its PEM and what was parsed of it.
@@ -15,6 +28,18 @@ const TLS_KEY = 'tls.key';
  */
 export interface SigningCa extends KeyPairPem {
   readonly info: CertInfo;
+}
+
+/**
+ * A signing CA as read, before it is parsed and checked.
+ * @internal
+ */
+export interface CaSource {
+  /** the CA certificate, canonical PEM (this is also the caBundle) */
+  readonly certPem: string;
+  readonly keyPem: string;
+  /** parses and checks the CA, throwing the strategy's errors */
+  validate(): SigningCa;
 }
 
 /**
@@ -40,34 +65,49 @@ export interface ServingResult extends KeyPairPem {
   readonly warnings: string[];
 }
 
+/** Validity windows and the CA's name, as kept in the check record. */
+interface Dates {
+  readonly caSubject: string;
+  readonly caNotBefore: number;
+  readonly caNotAfter: number;
+  readonly notBefore: number;
+  readonly notAfter: number;
+}
+
 function corrupt(store: CertificateStore, name: string, reason: string, fix: string): Error {
   return new Error(`store: '${store._path(name)}' is unusable (${reason}); ${fix}. Nothing in the store was changed`);
 }
 
 /**
- * Validates a CA given by the user (certificate and key PEM).
+ * A CA given by the user (certificate and key PEM), checked on demand.
  * @internal
  */
-export function loadUserCa(prop: string, certPem: string, certSource: string, keyPem: string, keySource: string, now: Date): SigningCa {
-  const example = '/etc/kubernetes/pki/ca.crt';
-  const certs = parseCertificates(`${prop}.caCertificate`, certPem, certSource);
-  if (certs.length > 1) {
-    throw new Error(`${prop}.caCertificate: ${certSource} holds ${certs.length} certificates; pass only the signing CA certificate (e.g. ${example})`);
-  }
-  const info = certs[0];
-  assertIsCa(`${prop}.caCertificate`, info, example);
-  assertCurrentlyValid(`${prop}.caCertificate`, info, now, 'the CA certificate');
-  const key = parsePrivateKey(`${prop}.caKey`, keyPem, keySource);
-  assertKeyMatches(`${prop}.caKey`, info, key, 'the CA certificate');
-  return { certPem: info.pem, keyPem, info };
+export function userCa(prop: string, certPem: string, certSource: string, keyPem: string, keySource: string, now: Date): CaSource {
+  return {
+    certPem: canonicalCertificatePem(certPem),
+    keyPem,
+    validate: () => {
+      const example = '/etc/kubernetes/pki/ca.crt';
+      const certs = parseCertificates(`${prop}.caCertificate`, certPem, certSource);
+      if (certs.length > 1) {
+        throw new Error(`${prop}.caCertificate: ${certSource} holds ${certs.length} certificates; pass only the signing CA certificate (e.g. ${example})`);
+      }
+      const info = certs[0];
+      assertIsCa(`${prop}.caCertificate`, info, example);
+      assertCurrentlyValid(`${prop}.caCertificate`, info, now, 'the CA certificate');
+      const key = parsePrivateKey(`${prop}.caKey`, keyPem, keySource);
+      assertKeyMatches(`${prop}.caKey`, info, key, 'the CA certificate');
+      return { certPem: canonicalCertificatePem(certPem), keyPem, info };
+    },
+  };
 }
 
 /**
- * Returns the dedicated CA kept in the store, creating it on first use. An
- * existing CA is never replaced: if it is unusable, this throws.
+ * The dedicated CA kept in the store, created on first use. An existing CA
+ * is never replaced: if it is unusable, validating it throws.
  * @internal
  */
-export function ensureDedicatedCa(prop: string, store: CertificateStore, commonName: string, validity: Duration, keyBits: number, now: Date): SigningCa & { created: boolean } {
+export function dedicatedCa(prop: string, store: CertificateStore, commonName: string, validity: Duration, keyBits: number, now: Date): CaSource {
   const certPem = store._read(CA_CERT);
   const keyPem = store._read(CA_KEY);
   const moveAside = `restore the file from your backup, or move the store directory '${store.directory}' aside to create a new CA (the APIService's caBundle then changes)`;
@@ -75,45 +115,59 @@ export function ensureDedicatedCa(prop: string, store: CertificateStore, commonN
     const ca = createCa({ commonName, validityDays: validity.toDays(), keyBits, now });
     store._write({ [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem });
     const info = parseCertificates(prop, ca.certPem, store._path(CA_CERT))[0];
-    return { ...ca, info, created: true };
+    return { certPem: canonicalCertificatePem(ca.certPem), keyPem: ca.keyPem, validate: () => ({ ...ca, info }) };
   }
   if (certPem === undefined || keyPem === undefined) {
     const missing = certPem === undefined ? CA_CERT : CA_KEY;
     throw corrupt(store, missing, `it is missing while ${missing === CA_CERT ? CA_KEY : CA_CERT} exists`, moveAside);
   }
-  let info: CertInfo;
-  try {
-    info = parseCertificates(prop, certPem, store._path(CA_CERT))[0];
-    assertIsCa(prop, info, store._path(CA_CERT));
-  } catch (e: any) {
-    throw corrupt(store, CA_CERT, e.message, moveAside);
-  }
-  try {
-    const key = parsePrivateKey(prop, keyPem, store._path(CA_KEY));
-    assertKeyMatches(prop, info, key, 'the stored CA certificate');
-  } catch (e: any) {
-    throw corrupt(store, CA_KEY, e.message, moveAside);
-  }
-  if (info.notAfter.getTime() <= now.getTime()) {
-    throw new Error(`${prop}: the dedicated CA in '${store.directory}' expired on ${formatDate(info.notAfter)}; it is never replaced silently: move '${store._path(CA_CERT)}' and '${store._path(CA_KEY)}' aside to create a new one, then apply the new APIService caBundle together with the new Secret`);
-  }
-  return { certPem, keyPem, info, created: false };
+  return {
+    certPem: canonicalCertificatePem(certPem),
+    keyPem,
+    validate: () => {
+      let info: CertInfo;
+      try {
+        info = parseCertificates(prop, certPem, store._path(CA_CERT))[0];
+        assertIsCa(prop, info, store._path(CA_CERT));
+      } catch (e: any) {
+        throw corrupt(store, CA_CERT, e.message, moveAside);
+      }
+      try {
+        const key = parsePrivateKey(prop, keyPem, store._path(CA_KEY));
+        assertKeyMatches(prop, info, key, 'the stored CA certificate');
+      } catch (e: any) {
+        throw corrupt(store, CA_KEY, e.message, moveAside);
+      }
+      if (info.notAfter.getTime() <= now.getTime()) {
+        throw new Error(`${prop}: the dedicated CA in '${store.directory}' expired on ${formatDate(info.notAfter)}; it is never replaced silently: move '${store._path(CA_CERT)}' and '${store._path(CA_KEY)}' aside to create a new one, then apply the new APIService caBundle together with the new Secret`);
+      }
+      return { certPem, keyPem, info };
+    },
+  };
 }
 
 /**
  * Returns the serving certificate kept in the store if it still fits the
  * request and the CA; otherwise issues and stores a new one.
+ *
+ * When the store's bytes and the request are exactly those of the last full
+ * check (the check record), only the dates are looked at again: nothing is
+ * parsed. Anything else gets every check.
  * @internal
  */
-export function ensureServingCertificate(prop: string, store: CertificateStore, ca: SigningCa, request: ServingRequest): ServingResult {
-  const warnings: string[] = [];
-  const caRemaining = ca.info.notAfter.getTime() - request.now.getTime();
-  if (caRemaining < request.renewBefore.toMilliseconds()) {
-    warnings.push(`${prop}: the signing CA (${ca.info.subject}) expires on ${formatDate(ca.info.notAfter)}, within the renewBefore window; the serving certificate cannot outlive it: plan the CA's renewal`);
-  }
-
+export function ensureServingCertificate(prop: string, store: CertificateStore, source: CaSource, request: ServingRequest): ServingResult {
   const certPem = store._read(TLS_CERT);
   const keyPem = store._read(TLS_KEY);
+
+  if (certPem !== undefined && keyPem !== undefined) {
+    const record = readRecord(store);
+    if (record && record.digest === digest(source, certPem, keyPem, request, record.dates) && fitsInTime(record.dates, request)) {
+      return { certPem, keyPem, issued: false, warnings: caWarnings(prop, record.dates, request) };
+    }
+  }
+
+  const ca = source.validate();
+  let result: ServingResult | undefined;
   if (certPem !== undefined || keyPem !== undefined) {
     const fix = `restore it from your backup, or delete '${store._path(TLS_CERT)}' and '${store._path(TLS_KEY)}' to issue a new serving certificate`;
     if (certPem === undefined || keyPem === undefined) {
@@ -135,36 +189,106 @@ export function ensureServingCertificate(prop: string, store: CertificateStore, 
     } catch (e: any) {
       throw corrupt(store, TLS_KEY, e.message, fix);
     }
-    if (keyOk && fits(info, bits, ca, request)) {
-      return { certPem, keyPem, issued: false, warnings };
+    const dates = datesOf(ca.info, info);
+    if (keyOk && bits === request.keyBits && fitsCa(info, ca, request) && fitsInTime(dates, request)) {
+      result = { certPem, keyPem, issued: false, warnings: caWarnings(prop, dates, request) };
+      writeRecord(store, source, result, request, dates);
     }
   }
+  if (!result) {
+    const issued = issueServingCertificate(prop, {
+      caCertPem: ca.certPem,
+      caKeyPem: ca.keyPem,
+      commonName: request.commonName,
+      dnsNames: request.dnsNames,
+      validityDays: request.validity.toDays(),
+      keyBits: request.keyBits,
+      now: request.now,
+    });
+    store._write({ [TLS_KEY]: issued.keyPem, [TLS_CERT]: issued.certPem });
+    const info = parseCertificates(prop, issued.certPem, store._path(TLS_CERT))[0];
+    const dates = datesOf(ca.info, info);
+    result = { ...issued, issued: true, warnings: caWarnings(prop, dates, request) };
+    writeRecord(store, source, result, request, dates);
+  }
+  return result;
+}
 
-  const issued = issueServingCertificate(prop, {
-    caCertPem: ca.certPem,
-    caKeyPem: ca.keyPem,
-    commonName: request.commonName,
-    dnsNames: request.dnsNames,
-    validityDays: request.validity.toDays(),
-    keyBits: request.keyBits,
-    now: request.now,
-  });
-  store._write({ [TLS_KEY]: issued.keyPem, [TLS_CERT]: issued.certPem });
-  return { ...issued, issued: true, warnings };
+function datesOf(ca: CertInfo, cert: CertInfo): Dates {
+  return {
+    caSubject: ca.subject,
+    caNotBefore: ca.notBefore.getTime(),
+    caNotAfter: ca.notAfter.getTime(),
+    notBefore: cert.notBefore.getTime(),
+    notAfter: cert.notAfter.getTime(),
+  };
 }
 
 /**
- * Whether a stored certificate can be kept: same CA, same names and key size,
- * valid now, and either far from expiry or already as long-lived as the CA allows.
+ * Whether a stored certificate was issued by this CA for exactly these names.
  */
-function fits(cert: CertInfo, keyBits: number | undefined, ca: SigningCa, request: ServingRequest): boolean {
-  const now = request.now.getTime();
+function fitsCa(cert: CertInfo, ca: SigningCa, request: ServingRequest): boolean {
   const sameNames = cert.x509.subject === `CN=${request.commonName}`
     && cert.dnsNames.length === request.dnsNames.length
     && [...cert.dnsNames].sort().join(',') === [...request.dnsNames].sort().join(',');
-  const signedByCa = cert.x509.checkIssued(ca.info.x509) && cert.x509.verify(ca.info.x509.publicKey);
-  const current = cert.notBefore.getTime() <= now && cert.notAfter.getTime() > now;
-  const farFromExpiry = cert.notAfter.getTime() - now > request.renewBefore.toMilliseconds();
-  const cappedByCa = cert.notAfter.getTime() >= ca.info.notAfter.getTime();
-  return sameNames && signedByCa && current && keyBits === request.keyBits && (farFromExpiry || cappedByCa);
+  return sameNames && cert.x509.checkIssued(ca.info.x509) && cert.x509.verify(ca.info.x509.publicKey);
+}
+
+/**
+ * Whether the CA and the certificate are valid now, and the certificate is
+ * either far from expiry or already as long-lived as the CA allows.
+ */
+function fitsInTime(d: Dates, request: ServingRequest): boolean {
+  const now = request.now.getTime();
+  const caCurrent = d.caNotBefore <= now && d.caNotAfter > now;
+  const current = d.notBefore <= now && d.notAfter > now;
+  const farFromExpiry = d.notAfter - now > request.renewBefore.toMilliseconds();
+  const cappedByCa = d.notAfter >= d.caNotAfter;
+  return caCurrent && current && (farFromExpiry || cappedByCa);
+}
+
+function caWarnings(prop: string, d: Dates, request: ServingRequest): string[] {
+  if (d.caNotAfter - request.now.getTime() < request.renewBefore.toMilliseconds()) {
+    return [`${prop}: the signing CA (${d.caSubject}) expires on ${formatDate(new Date(d.caNotAfter))}, within the renewBefore window; the serving certificate cannot outlive it: plan the CA's renewal`];
+  }
+  return [];
+}
+
+function digest(source: CaSource, certPem: string, keyPem: string, request: ServingRequest, dates: Dates): string {
+  const parts = [
+    String(CHECK_VERSION), source.certPem, source.keyPem, certPem, keyPem,
+    request.commonName, request.dnsNames.join(','), String(request.keyBits),
+    JSON.stringify([dates.caSubject, dates.caNotBefore, dates.caNotAfter, dates.notBefore, dates.notAfter]),
+  ];
+  const hash = createHash('sha256');
+  for (const part of parts) {
+    hash.update(`${Buffer.byteLength(part)}:`).update(part);
+  }
+  return hash.digest('hex');
+}
+
+function readRecord(store: CertificateStore): { digest: string; dates: Dates } | undefined {
+  const text = store._read(CHECKED);
+  if (text === undefined) {
+    return undefined;
+  }
+  try {
+    const r = JSON.parse(text);
+    const d = r?.dates;
+    const numbers = d && ['caNotBefore', 'caNotAfter', 'notBefore', 'notAfter'].every(k => typeof d[k] === 'number');
+    if (r.version === CHECK_VERSION && typeof r.digest === 'string' && numbers && typeof d.caSubject === 'string') {
+      return { digest: r.digest, dates: d };
+    }
+  } catch {
+    // a record that does not parse is only a cache miss: everything is checked again
+  }
+  return undefined;
+}
+
+function writeRecord(store: CertificateStore, source: CaSource, result: KeyPairPem, request: ServingRequest, dates: Dates): void {
+  const record = { version: CHECK_VERSION, digest: digest(source, result.certPem, result.keyPem, request, dates), dates };
+  const text = JSON.stringify(record, undefined, 2) + '\n';
+  if (store._read(CHECKED) !== text) {
+    store._write({ [CHECKED]: text });
+  }
 }

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { assertDnsSubdomain } from '../_util';
 import type { CertManagerServingTlsOptions } from './cert-manager';
 import { CertificateStore } from './certificate-store';
-import { ensureDedicatedCa, ensureServingCertificate, loadUserCa, SigningCa } from './issuance';
+import { CaSource, dedicatedCa, ensureServingCertificate, userCa } from './issuance';
 import { Pem } from './pem';
 import {
   assertCurrentlyValid, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
@@ -276,7 +276,7 @@ abstract class IssuedServingTls extends ServingTls {
   }
 
   /** Validates the strategy's own inputs and returns the CA to sign with. */
-  protected abstract signingCa(context: ServingTlsContext): SigningCa & { warnings: string[] };
+  protected abstract signingCa(context: ServingTlsContext): CaSource;
 
   public _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
     const prop = context.prop;
@@ -303,7 +303,7 @@ abstract class IssuedServingTls extends ServingTls {
       secretName,
       secret: tlsSecret(scope, context, secretName, result.certPem, result.keyPem),
       caBundlePem: ca.certPem,
-      warnings: [...ca.warnings, ...result.warnings],
+      warnings: result.warnings,
     };
   }
 }
@@ -316,11 +316,10 @@ class CaIssuedServingTls extends IssuedServingTls {
     }
   }
 
-  protected signingCa(context: ServingTlsContext) {
+  protected signingCa(context: ServingTlsContext): CaSource {
     const { caCertificate, caKey } = this.caOptions;
-    const ca = loadUserCa(context.prop, caCertificate._read(`${context.prop}.caCertificate`), caCertificate.source,
+    return userCa(context.prop, caCertificate._read(`${context.prop}.caCertificate`), caCertificate.source,
       caKey._read(`${context.prop}.caKey`), caKey.source, context.now);
-    return { ...ca, warnings: [] };
   }
 }
 
@@ -334,7 +333,7 @@ class DedicatedCaServingTls extends IssuedServingTls {
     this.caCommonName = options.caCommonName ?? 'secure-metrics-server-ca';
   }
 
-  protected signingCa(context: ServingTlsContext) {
+  protected signingCa(context: ServingTlsContext): CaSource {
     assertDurationDays(`${context.prop}.caValidity`, this.caValidity, 1);
     if (this.caValidity.toMilliseconds() <= this.renewBefore.toMilliseconds()) {
       throw new Error(`${context.prop}.caValidity: ${this.caValidity.toHumanString()} must be longer than renewBefore (${this.renewBefore.toHumanString()}); use e.g. Duration.days(3650)`);
@@ -342,8 +341,7 @@ class DedicatedCaServingTls extends IssuedServingTls {
     if (typeof this.caCommonName !== 'string' || this.caCommonName.trim() === '' || this.caCommonName.length > 64) {
       throw new Error(`${context.prop}.caCommonName: '${this.caCommonName}' must be 1 to 64 characters; use e.g. 'secure-metrics-server-ca'`);
     }
-    const ca = ensureDedicatedCa(context.prop, this.store, this.caCommonName, this.caValidity, this.keySize, context.now);
-    return { ...ca, warnings: [] };
+    return dedicatedCa(context.prop, this.store, this.caCommonName, this.caValidity, this.keySize, context.now);
   }
 }
 

@@ -39,6 +39,15 @@ export interface CertInfo {
 }
 
 /**
+ * The certificates of a PEM text in canonical form: each block with LF line
+ * ends, one after the other, ending with a newline. Nothing else of the text.
+ * @internal
+ */
+export function canonicalCertificatePem(pem: string): string {
+  return (pem.match(CERT_BLOCK) ?? []).map(b => b.replace(/\r\n/g, '\n')).join('\n') + '\n';
+}
+
+/**
  * Parses every certificate in a PEM text. Throws, naming `prop`, when there is
  * none or one does not parse.
  * @internal
