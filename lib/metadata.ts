@@ -104,24 +104,31 @@ export function assertAnnotations(prop: string, annotations: { [key: string]: st
  * @internal
  */
 export function addObjectMetadata(scope: IConstruct, labels: { [key: string]: string }, annotations: { [key: string]: string }): void {
+  const labelEntries = Object.entries(labels);
+  const annotationEntries = Object.entries(annotations);
+  if (labelEntries.length === 0 && annotationEntries.length === 0) {
+    return;
+  }
   for (const child of scope.node.findAll()) {
     if (!(child instanceof ApiObject)) {
       continue;
     }
-    const current = child.metadata.toJson() as { labels?: { [key: string]: string }; annotations?: { [key: string]: string } };
-    for (const [key, value] of Object.entries(labels)) {
-      const existing = current.labels?.[key];
+    for (const [key, value] of labelEntries) {
+      const existing = child.metadata.getLabel(key);
       if (existing !== undefined && existing !== value) {
         throw new Error(`labels: '${key}' is already '${existing}' on ${child.kind} ${child.name}; use another key`);
       }
       child.metadata.addLabel(key, value);
     }
-    for (const [key, value] of Object.entries(annotations)) {
-      const existing = current.annotations?.[key];
-      if (existing !== undefined && existing !== value) {
-        throw new Error(`annotations: '${key}' is already '${existing}' on ${child.kind} ${child.name}; use another key`);
+    if (annotationEntries.length > 0) {
+      const current = child.metadata.toJson() as { annotations?: { [key: string]: string } };
+      for (const [key, value] of annotationEntries) {
+        const existing = current.annotations?.[key];
+        if (existing !== undefined && existing !== value) {
+          throw new Error(`annotations: '${key}' is already '${existing}' on ${child.kind} ${child.name}; use another key`);
+        }
+        child.metadata.addAnnotation(key, value);
       }
-      child.metadata.addAnnotation(key, value);
     }
   }
 }
