@@ -78,6 +78,9 @@ export function propsFromEnv(env: Env): SecureMetricsServerProps {
   } else {
     servingTls = ServingTls.fromDedicatedCa({ store });
   }
+  if (store && !(mode === 'verified' && (sources.length === 0 || sources[0] === 'CLUSTER_CA_CERT/CLUSTER_CA_KEY'))) {
+    throw new Error(`PKI_DIR is set, but only the dedicated CA (the default) and CLUSTER_CA_CERT/CLUSTER_CA_KEY keep certificates in a store; unset PKI_DIR`);
+  }
 
   // the kubelet hop
   const kubeletCa = get('KUBELET_CA') ?? (mode === 'insecure-test' ? 'insecure' : 'kube-root-ca.crt');

@@ -8,7 +8,9 @@ function synthEnv(env: { [k: string]: string }): any[] {
   const out = tmp();
   const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   try {
-    buildApp({ PKI_DIR: path.join(tmp(), 'pki'), ...env }, out).synth();
+    // the store is only for the modes that issue at synth time
+    const issuing = !env.METRICS_SERVER_TLS && !env.TLS_CERT && !env.EXISTING_TLS_SECRET;
+    buildApp({ ...(issuing ? { PKI_DIR: path.join(tmp(), 'pki') } : {}), ...env }, out).synth();
   } finally {
     spy.mockRestore();
   }
@@ -83,6 +85,9 @@ describe('example app', () => {
     [{ CLUSTER_CA_CERT: '/a', CLUSTER_CA_KEY: '/b', EXISTING_TLS_SECRET: 'x' }, 'CLUSTER_CA_CERT/CLUSTER_CA_KEY and EXISTING_TLS_SECRET both choose the serving certificate; set only one of them'],
     [{ METRICS_SERVER_TLS: 'insecure-test', EXISTING_TLS_SECRET: 'x' }, 'METRICS_SERVER_TLS=insecure-test skips verification, but EXISTING_TLS_SECRET is set'],
     [{ METRICS_SERVER_TLS: 'insecure-test', KUBELET_CA: 'kube-root-ca.crt' }, 'KUBELET_CA=kube-root-ca.crt names a kubelet CA, but METRICS_SERVER_TLS=insecure-test uses --kubelet-insecure-tls; metrics-server refuses both: unset one of them'],
+    [{ PKI_DIR: '/tmp/pki', EXISTING_TLS_SECRET: 'x', TLS_CA: '/ca.crt' }, 'PKI_DIR is set, but only the dedicated CA (the default) and CLUSTER_CA_CERT/CLUSTER_CA_KEY keep certificates in a store; unset PKI_DIR'],
+    [{ PKI_DIR: '/tmp/pki', METRICS_SERVER_TLS: 'insecure-test' }, 'PKI_DIR is set, but only the dedicated CA'],
+    [{ PKI_DIR: '/tmp/pki', METRICS_SERVER_TLS: 'cert-manager' }, 'PKI_DIR is set, but only the dedicated CA'],
   ])('bad variables %p: %s', (env, message) => {
     expect(() => propsFromEnv(env)).toThrow(message);
   });
