@@ -1,10 +1,10 @@
 import { createHash } from 'crypto';
 import { Duration } from 'cdk8s';
 import { CertificateStore } from './certificate-store';
-import { createCa, issueServingCertificate, KeyPairPem } from './pki';
+import { BACKDATE_MS, createCa, issueServingCertificate, KeyPairPem } from './pki';
 import {
-  assertCurrentlyValid, assertIsCa, assertKeyMatches, canonicalCertificatePem, CertInfo, formatDate,
-  parseCertificates, parsePrivateKey, rsaBits,
+  assertCurrentlyValid, assertIsCa, assertKeyMatches, assertServingCertificate, canonicalCertificatePem, CertInfo, formatDate,
+  parseCertificates, parsePrivateKey, rsaBits, signs,
 } from './x509';
 
 /** Store file names. */
@@ -20,7 +20,7 @@ const TLS_KEY = 'tls.key';
  */
 const CHECKED = 'checked.json';
 /** Bumped whenever the checks change, so that older records are not trusted. */
-const CHECK_VERSION = 1;
+const CHECK_VERSION = 2;
 
 /**
  * A CA that is ready to sign: its PEM and what was parsed of it.
@@ -141,6 +141,9 @@ export function dedicatedCa(prop: string, store: CertificateStore, commonName: s
       if (info.notAfter.getTime() <= now.getTime()) {
         throw new Error(`${prop}: the dedicated CA in '${store.directory}' expired on ${formatDate(info.notAfter)}; it is never replaced silently: move '${store._path(CA_CERT)}' and '${store._path(CA_KEY)}' aside to create a new one, then apply the new APIService caBundle together with the new Secret`);
       }
+      if (info.notBefore.getTime() > now.getTime()) {
+        throw new Error(`${prop}: the dedicated CA in '${store.directory}' is not valid before ${formatDate(info.notBefore)}; check the clock of this machine (and of the one that created '${store._path(CA_CERT)}')`);
+      }
       return { certPem, keyPem, info };
     },
   };
@@ -205,8 +208,11 @@ export function ensureServingCertificate(prop: string, store: CertificateStore, 
       keyBits: request.keyBits,
       now: request.now,
     });
-    store._write({ [TLS_KEY]: issued.keyPem, [TLS_CERT]: issued.certPem });
     const info = parseCertificates(prop, issued.certPem, store._path(TLS_CERT))[0];
+    if (!signs(ca.info, info)) {
+      throw new Error(`${prop}: the serving certificate just issued does not verify against its CA (${ca.info.subject}); nothing was stored. Report this with the CA certificate (never its key)`);
+    }
+    store._write({ [TLS_KEY]: issued.keyPem, [TLS_CERT]: issued.certPem });
     const dates = datesOf(ca.info, info);
     result = { ...issued, issued: true, warnings: caWarnings(prop, dates, request) };
     writeRecord(store, source, result, request, dates);
@@ -225,13 +231,23 @@ function datesOf(ca: CertInfo, cert: CertInfo): Dates {
 }
 
 /**
- * Whether a stored certificate was issued by this CA for exactly these names.
+ * Whether a stored certificate was issued by this CA for exactly these names,
+ * and passes the checks kube-apiserver makes (serverAuth, not a CA, SHA-256,
+ * positive serial).
  */
 function fitsCa(cert: CertInfo, ca: SigningCa, request: ServingRequest): boolean {
   const sameNames = cert.x509.subject === `CN=${request.commonName}`
     && cert.dnsNames.length === request.dnsNames.length
     && [...cert.dnsNames].sort().join(',') === [...request.dnsNames].sort().join(',');
-  return sameNames && cert.x509.checkIssued(ca.info.x509) && cert.x509.verify(ca.info.x509.publicKey);
+  if (!sameNames || !signs(ca.info, cert)) {
+    return false;
+  }
+  try {
+    assertServingCertificate('store', cert, request.commonName);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -244,7 +260,9 @@ function fitsInTime(d: Dates, request: ServingRequest): boolean {
   const current = d.notBefore <= now && d.notAfter > now;
   const farFromExpiry = d.notAfter - now > request.renewBefore.toMilliseconds();
   const cappedByCa = d.notAfter >= d.caNotAfter;
-  return caCurrent && current && (farFromExpiry || cappedByCa);
+  // a shorter validity than the stored certificate's is a changed input
+  const notTooLong = d.notAfter - d.notBefore <= request.validity.toMilliseconds() + BACKDATE_MS;
+  return caCurrent && current && notTooLong && (farFromExpiry || cappedByCa);
 }
 
 function caWarnings(prop: string, d: Dates, request: ServingRequest): string[] {

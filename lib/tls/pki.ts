@@ -1,8 +1,11 @@
 import { createPrivateKey, randomBytes } from 'crypto';
 import * as forge from 'node-forge';
 
-/** How far `notBefore` is set back, to tolerate clock skew between nodes. */
-const BACKDATE_MS = 5 * 60 * 1000;
+/**
+ * How far `notBefore` is set back, to tolerate clock skew between nodes.
+ * @internal
+ */
+export const BACKDATE_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 let keysGenerated = 0;
@@ -143,8 +146,7 @@ export function issueServingCertificate(prop: string, options: ServingCertOption
   cert.serialNumber = randomSerial();
   validity(cert, options.now, options.validityDays, ca.cert.validity.notAfter);
   cert.setSubject([{ name: 'commonName', value: options.commonName }]);
-  // the CA's own attributes keep their original string encodings, so the
-  // issuer name matches the CA's subject byte for byte
+  // placeholder: the issuer is replaced by the CA's subject bytes below
   cert.setIssuer(ca.cert.subject.attributes);
   const caSki = ca.cert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | null;
   const extensions: any[] = [
@@ -159,6 +161,18 @@ export function issueServingCertificate(prop: string, options: ServingCertOption
   }
   cert.setExtensions(extensions);
   cert.sign(ca.key, forge.md.sha256.create());
+  // Go finds the issuer by comparing the issuer name with the CA's subject
+  // byte for byte. node-forge re-encodes names from their attributes, which
+  // changes UTF8String values outside ASCII and splits multi-valued RDNs, so
+  // the issuer is the CA's subject as it stands in the CA certificate
+  const tbs = (cert as any).tbsCertificate as forge.asn1.Asn1;
+  const fields = tbs.value as forge.asn1.Asn1[];
+  const caFields = ((ca.cert as any).tbsCertificate as forge.asn1.Asn1).value as forge.asn1.Asn1[];
+  const caOffset = caFields[0].tagClass === forge.asn1.Class.CONTEXT_SPECIFIC ? 1 : 0;
+  fields[3] = caFields[caOffset + 4];
+  const md = forge.md.sha256.create();
+  md.update(forge.asn1.toDer(tbs).getBytes());
+  cert.signature = ca.key.sign(md);
   return {
     certPem: lf(forge.pki.certificateToPem(cert)),
     keyPem: lf(forge.pki.privateKeyToPem(keys.privateKey)),

@@ -11,6 +11,9 @@ const WEAK_SIGNATURES: { [oid: string]: string } = {
   '1.2.840.10040.4.3': 'dsa-with-sha1',
 };
 
+/** extendedKeyUsage purposes that let a certificate serve TLS (anyExtendedKeyUsage, by OID: node-forge has no name for it). */
+const SERVER_AUTH_EKUS = ['serverAuth', '2.5.29.37.0'];
+
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 const KEY_BEGIN = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----/;
 const PKCS1_BLOCK = /^-----BEGIN RSA PRIVATE KEY-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END RSA PRIVATE KEY-----/;
@@ -28,6 +31,8 @@ export interface CertInfo {
   readonly version: number;
   /** basicConstraints cA (false when the extension is absent) */
   readonly isCa: boolean;
+  /** basicConstraints pathLenConstraint, when present */
+  readonly maxPathLen?: number;
   /** keyUsage bits, or undefined when the extension is absent (any usage) */
   readonly keyUsage?: { readonly keyCertSign: boolean; readonly digitalSignature: boolean; readonly keyEncipherment: boolean };
   /** extKeyUsage purposes by name, or undefined when the extension is absent (any purpose) */
@@ -36,6 +41,9 @@ export interface CertInfo {
   readonly signatureOid: string;
   readonly serialNegative: boolean;
   readonly selfSigned: boolean;
+  /** the DER bytes of the subject and issuer names (binary strings), which Go compares byte for byte */
+  readonly rawSubject: string;
+  readonly rawIssuer: string;
 }
 
 /**
@@ -81,6 +89,8 @@ function parseOne(prop: string, pem: string, source: string, index: number): Cer
   }
   const serialBytes = tbs[i].value as string;
   const signatureOid = forge.asn1.derToOid((tbs[i + 1].value as forge.asn1.Asn1[])[0].value as string);
+  const rawIssuer = forge.asn1.toDer(tbs[i + 2]).getBytes();
+  const rawSubject = forge.asn1.toDer(tbs[i + 4]).getBytes();
   const extsNode = tbs.find(n => n.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && n.type === 3);
   const exts: any[] = extsNode ? (forge.pki as any).certificateExtensionsFromAsn1(extsNode) : [];
   const ext = (name: string) => exts.find(e => e.name === name);
@@ -101,12 +111,15 @@ function parseOne(prop: string, pem: string, source: string, index: number): Cer
     notAfter: new Date(x509.validTo),
     version,
     isCa: !!(bc && bc.cA),
+    maxPathLen: bc && typeof bc.pathLenConstraint === 'number' ? bc.pathLenConstraint : undefined,
     keyUsage: ku ? { keyCertSign: !!ku.keyCertSign, digitalSignature: !!ku.digitalSignature, keyEncipherment: !!ku.keyEncipherment } : undefined,
     extKeyUsage: ekuNames,
     dnsNames: san ? (san.altNames as any[]).filter(n => n.type === 2).map(n => n.value as string) : [],
     signatureOid,
     serialNegative: serialBytes.length > 0 && (serialBytes.charCodeAt(0) & 0x80) !== 0,
     selfSigned: x509.checkIssued(x509),
+    rawSubject,
+    rawIssuer,
   };
 }
 
@@ -174,7 +187,10 @@ export function assertCurrentlyValid(prop: string, cert: CertInfo, now: Date, wh
  * @internal
  */
 export function assertIsCa(prop: string, cert: CertInfo, example: string): void {
-  if (cert.version !== 3 || !cert.isCa) {
+  if (cert.version !== 3) {
+    throw new Error(`${prop}: the certificate is not a CA (X.509 v${cert.version}, without basicConstraints) (${cert.subject}); pass an X.509 v3 CA certificate with basicConstraints CA:TRUE, e.g. ${example}`);
+  }
+  if (!cert.isCa) {
     throw new Error(`${prop}: the certificate is not a CA (basicConstraints CA:FALSE or absent) (${cert.subject}); pass the CA certificate, e.g. ${example}`);
   }
   if (cert.keyUsage && !cert.keyUsage.keyCertSign) {
@@ -199,12 +215,12 @@ export function assertStrongSignature(prop: string, cert: CertInfo): void {
  * @internal
  */
 export function assertServingCertificate(prop: string, cert: CertInfo, serverName: string): void {
-  if (!cert.dnsNames.includes(serverName)) {
+  if (!cert.dnsNames.some(name => matchesHostname(name, serverName))) {
     const cnOnly = cert.x509.subject.split('\n').includes(`CN=${serverName}`);
     const has = cert.dnsNames.length ? `its DNS SANs are ${cert.dnsNames.join(', ')}` : 'it has no DNS SAN';
     throw new Error(`${prop}: the serving certificate is not valid for '${serverName}' (${has}${cnOnly ? '; the Common Name is ignored by kube-apiserver' : ''}); reissue it with subjectAltName DNS:${serverName}`);
   }
-  if (cert.extKeyUsage && !cert.extKeyUsage.includes('serverAuth')) {
+  if (cert.extKeyUsage && !allowsServerAuth(cert)) {
     throw new Error(`${prop}: the serving certificate's extendedKeyUsage (${cert.extKeyUsage.join(', ') || 'empty'}) does not allow serverAuth; reissue it with extendedKeyUsage = serverAuth`);
   }
   if (cert.isCa) {
@@ -217,6 +233,27 @@ export function assertServingCertificate(prop: string, cert: CertInfo, serverNam
 }
 
 /**
+ * Whether a DNS SAN matches a host name the way Go's crypto/x509 VerifyHostname
+ * does: ASCII case-insensitive, a trailing dot on the host ignored, and a
+ * wildcard only as the whole leftmost label, standing for exactly one label.
+ * @internal
+ */
+export function matchesHostname(pattern: string, host: string): boolean {
+  const p = pattern.toLowerCase();
+  const h = host.toLowerCase().replace(/\.$/, '');
+  if (p === '' || h === '') {
+    return false;
+  }
+  const pl = p.split('.');
+  const hl = h.split('.');
+  return pl.length === hl.length && pl.every((label, i) => (i === 0 && label === '*' && hl[0] !== '') || label === hl[i]);
+}
+
+function allowsServerAuth(cert: CertInfo): boolean {
+  return !cert.extKeyUsage || cert.extKeyUsage.some(u => SERVER_AUTH_EKUS.includes(u));
+}
+
+/**
  * Finds a chain from `leaf` through `intermediates` to one of `roots`, checking
  * signatures and the CA rules for every signing certificate. Returns undefined on
  * success, or the reason it failed.
@@ -226,15 +263,22 @@ export function verifyChain(leaf: CertInfo, intermediates: CertInfo[], roots: Ce
   let current = leaf;
   const seen = new Set<CertInfo>();
   for (let depth = 0; depth < 8; depth++) {
+    // Go checks the signature on every certificate below the root, the CA
+    // rules on every signing certificate (roots too) and extendedKeyUsage
+    // down the whole chain
+    const weak = WEAK_SIGNATURES[current.signatureOid];
+    if (weak) {
+      return `'${current.subject}' is signed with ${weak}`;
+    }
     const root = roots.find(r => signs(r, current));
     if (root) {
-      return caProblem(root, now);
+      return caProblem(root, now, depth);
     }
     const next = intermediates.find(c => !seen.has(c) && c !== current && signs(c, current));
     if (!next) {
       return `no certificate in the CA bundle signed '${current.subject}'`;
     }
-    const problem = caProblem(next, now) ?? (WEAK_SIGNATURES[current.signatureOid] ? `'${current.subject}' is signed with SHA-1` : undefined);
+    const problem = caProblem(next, now, depth);
     if (problem) {
       return problem;
     }
@@ -244,16 +288,29 @@ export function verifyChain(leaf: CertInfo, intermediates: CertInfo[], roots: Ce
   return 'the chain is longer than 8 certificates';
 }
 
-function signs(issuer: CertInfo, cert: CertInfo): boolean {
-  return cert.x509.checkIssued(issuer.x509) && cert.x509.verify(issuer.x509.publicKey);
+/**
+ * Whether `issuer` signed `cert` as Go's chain building sees it: the issuer
+ * name equal to the CA's subject byte for byte (OpenSSL compares a normalized
+ * form, Go does not), and the signature valid under the CA's key.
+ * @internal
+ */
+export function signs(issuer: CertInfo, cert: CertInfo): boolean {
+  return cert.rawIssuer === issuer.rawSubject && cert.x509.verify(issuer.x509.publicKey);
 }
 
-function caProblem(ca: CertInfo, now: Date): string | undefined {
+/** `intermediatesBelow`: how many intermediates lie between `ca` and the leaf. */
+function caProblem(ca: CertInfo, now: Date, intermediatesBelow: number): string | undefined {
   if (ca.version !== 3 || !ca.isCa) {
     return `'${ca.subject}' is not a CA (basicConstraints CA:FALSE)`;
   }
   if (ca.keyUsage && !ca.keyUsage.keyCertSign) {
     return `'${ca.subject}' lacks keyUsage keyCertSign`;
+  }
+  if (!allowsServerAuth(ca)) {
+    return `'${ca.subject}' has extendedKeyUsage ${ca.extKeyUsage!.join(', ') || '(empty)'} without serverAuth, so no certificate it issues may serve TLS`;
+  }
+  if (ca.maxPathLen !== undefined && intermediatesBelow > ca.maxPathLen) {
+    return `'${ca.subject}' allows ${ca.maxPathLen} intermediate(s) below it (pathLenConstraint), the chain has ${intermediatesBelow}`;
   }
   if (ca.notAfter.getTime() <= now.getTime() || ca.notBefore.getTime() > now.getTime()) {
     return `'${ca.subject}' is not valid now (${fmt(ca.notBefore)} to ${fmt(ca.notAfter)})`;
