@@ -138,6 +138,16 @@ describe('certificate store', () => {
       .toThrow(`store: '${store._path('ca.key')}' is unusable (it is missing while ca.crt exists); restore the file from your backup`);
   });
 
+  test('a serving certificate without its dedicated CA is an error, and no CA is created', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    require('fs').unlinkSync(store._path('ca.crt'));
+    require('fs').unlinkSync(store._path('ca.key'));
+    expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
+      .toThrow(`store: '${store.directory}' holds tls.crt and tls.key but no dedicated CA (ca.crt, ca.key); restore the CA from your backup, or delete '${store._path('tls.crt')}' and '${store._path('tls.key')}' to start over with a new CA. Nothing in the store was changed`);
+    expect(readdirSync(store.directory).sort()).toEqual(['checked.json', 'tls.crt', 'tls.key']);
+  });
+
   test('an expired dedicated CA is an error, not silently replaced', () => {
     const dir = path.join(tmp(), 'pki');
     const store = CertificateStore.fromDirectory(dir);

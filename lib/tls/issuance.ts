@@ -112,6 +112,10 @@ export function dedicatedCa(prop: string, store: CertificateStore, commonName: s
   const keyPem = store._read(CA_KEY);
   const moveAside = `restore the file from your backup, or move the store directory '${store.directory}' aside to create a new CA (the APIService's caBundle then changes)`;
   if (certPem === undefined && keyPem === undefined) {
+    const orphans = [TLS_CERT, TLS_KEY].filter(name => store._read(name) !== undefined);
+    if (orphans.length > 0) {
+      throw new Error(`store: '${store.directory}' holds ${orphans.join(' and ')} but no dedicated CA (${CA_CERT}, ${CA_KEY}); restore the CA from your backup, or delete ${orphans.map(o => `'${store._path(o)}'`).join(' and ')} to start over with a new CA. Nothing in the store was changed`);
+    }
     const ca = createCa({ commonName, validityDays: validity.toDays(), keyBits, now });
     store._write({ [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem });
     const info = parseCertificates(prop, ca.certPem, store._path(CA_CERT))[0];
