@@ -175,6 +175,8 @@ export class SecureMetricsServer extends Construct {
   public readonly apiService: k8s.KubeApiService;
   /** The TLS Secret, when this construct makes one (not with an existing Secret, insecure or cert-manager). */
   public readonly secret?: ApiObject;
+  /** The cert-manager `Certificate` for the serving certificate, with `ServingTls.fromCertManager()`. */
+  public readonly certificate?: ApiObject;
   /** The PEM CA bundle written to the APIService's caBundle, when there is one. */
   public readonly caBundle?: string;
   /** Whether the kubelet hop is left unverified. */
@@ -260,6 +262,7 @@ export class SecureMetricsServer extends Construct {
     this.kubeletInsecure = kubelet.insecure;
     this.apiServiceInsecure = serving.insecure;
     this.secret = serving.secret;
+    this.certificate = serving.certificate;
     this.caBundle = serving.caBundlePem;
 
     const insecureHops = [

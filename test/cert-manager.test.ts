@@ -126,6 +126,8 @@ describe('with a named issuer', () => {
     expect(JSON.stringify(objects)).not.toContain('PRIVATE KEY');
     expect(construct.secret).toBeUndefined();
     expect(construct.caBundle).toBeUndefined();
+    expect(construct.certificate!.kind).toBe('Certificate');
+    expect(construct.certificate!.name).toBe(certificate.metadata.name);
     expect(construct.apiServiceInsecure).toBe(false);
     expect(construct.warnings).toEqual([]);
     expect(ServingTls.fromCertManager().insecure).toBe(false);

@@ -254,6 +254,7 @@ describe('props', () => {
     expect(construct.serviceAccount.kind).toBe('ServiceAccount');
     expect(construct.apiService.kind).toBe('APIService');
     expect(construct.secret!.kind).toBe('Secret');
+    expect(construct.certificate).toBeUndefined();
     expect(construct.name).toBe('metrics-server');
     expect(construct.namespace).toBe('kube-system');
     expect(construct.securePort).toBe(10250);

@@ -310,6 +310,7 @@ export class CertManagerServingTls extends ServingTls {
       insecure: false,
       secretName,
       apiServiceAnnotations: { [CERT_MANAGER_INJECT_CA_FROM]: `${ns}/${certificate.name}` },
+      certificate,
       warnings: [],
     };
   }

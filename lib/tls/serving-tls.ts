@@ -28,6 +28,8 @@ export interface ServingTlsConfig {
   readonly secret?: ApiObject;
   /** PEM bundle for the APIService's caBundle */
   readonly caBundlePem?: string;
+  /** the cert-manager Certificate this strategy created, if any */
+  readonly certificate?: ApiObject;
   /** extra annotations for the APIService */
   readonly apiServiceAnnotations?: { [key: string]: string };
   readonly warnings: string[];
