@@ -23,6 +23,28 @@ export function tmpStore(): CertificateStore {
   return CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
 }
 
+/**
+ * Runs `fn` with standard error captured (warnings are expected there) and
+ * returns its result and what it wrote.
+ */
+export function captureStderr<T>(fn: () => T): { result: T; stderr: string } {
+  const written: string[] = [];
+  const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: any) => {
+    written.push(String(chunk));
+    return true;
+  });
+  try {
+    return { result: fn(), stderr: written.join('') };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+/** Runs `fn` with its warnings on standard error silenced. */
+export function quiet<T>(fn: () => T): T {
+  return captureStderr(fn).result;
+}
+
 /** Synthesizes a SecureMetricsServer alone in a fresh app and chart. */
 export function synth(props: SecureMetricsServerProps = {}, chartNamespace?: string) {
   const app = Testing.app();

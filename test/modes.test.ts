@@ -1,16 +1,7 @@
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import { CertificateStore, INSECURE_ANNOTATION, KubeletTls, NodeAddressType, Pem, SecureMetricsServer, ServingTls } from '../lib';
-import { container, decode, find, pem, synth, testCert, testKey, tmp, tmpStore, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
+import { captureStderr, container, decode, find, pem, synth, testCert, testKey, tmp, tmpStore, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
 
-function silenced<T>(fn: () => T): { result: T; stderr: string } {
-  const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const result = fn();
-    return { result, stderr: spy.mock.calls.map(c => String(c[0])).join('') };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 describe('kubelet hop', () => {
   test('default: kube-root-ca.crt mounted read-only under a valid volume name', () => {
@@ -38,7 +29,7 @@ describe('kubelet hop', () => {
   });
 
   test('insecure kubelet hop with a verified APIService hop (kind, minikube)', () => {
-    const { result, stderr } = silenced(() => synth({ kubeletTls: KubeletTls.insecure() }));
+    const { result, stderr } = captureStderr(() => synth({ kubeletTls: KubeletTls.insecure() }));
     const { objects, construct } = result;
     expect(container(objects).args).toContain('--kubelet-insecure-tls');
     expect(container(objects).args.some((a: string) => a.startsWith('--kubelet-certificate-authority'))).toBe(false);
@@ -55,7 +46,7 @@ describe('kubelet hop', () => {
 
 describe('APIService hop', () => {
   test('insecure: runtime cert in /tmp, insecureSkipTLSVerify, a warning naming the hop', () => {
-    const { result, stderr } = silenced(() => synth({ servingTls: ServingTls.insecure() }));
+    const { result, stderr } = captureStderr(() => synth({ servingTls: ServingTls.insecure() }));
     const { objects, construct } = result;
     expect(container(objects).args[0]).toBe('--cert-dir=/tmp');
     expect(container(objects).args.some((a: string) => a.startsWith('--tls-'))).toBe(false);
@@ -129,7 +120,7 @@ describe('APIService hop', () => {
       cn: 'x', key: testKey(1), issuer: { cert: ca, key: testKey(0) }, dnsNames: DEFAULT_DNS_NAMES,
       notAfter: new Date(Date.now() + 10 * 86400_000),
     });
-    const { result, stderr } = silenced(() => synth({
+    const { result, stderr } = captureStderr(() => synth({
       servingTls: ServingTls.fromPem({ certificate: Pem.fromString(pem.cert(leaf)), privateKey: Pem.fromString(pem.key(testKey(1))), caBundle: Pem.fromString(pem.cert(ca)) }),
     }));
     expect(result.construct.warnings).toHaveLength(1);

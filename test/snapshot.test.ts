@@ -1,5 +1,5 @@
 import { KubeletTls, ServingTls } from '../lib';
-import { synth } from './helpers';
+import { quiet, synth } from './helpers';
 
 // Whole-manifest snapshots, as an extra to the object-by-object assertions in
 // the other tests. Key material and the generated CA are redacted, so the
@@ -13,14 +13,6 @@ function redacted(objects: any[]): any[] {
   });
 }
 
-function quiet<T>(fn: () => T): T {
-  const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return fn();
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 test('verified defaults', () => {
   const objects = redacted(synth().objects);

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import * as forge from 'node-forge';
 import { CertificateStore, generatedKeyCount, Pem, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
-import { decode, find, opensslCa, pem, testCert, testKey, tmp, DEFAULT_DNS_NAMES } from './helpers';
+import { decode, find, opensslCa, pem, quiet, testCert, testKey, tmp, DEFAULT_DNS_NAMES } from './helpers';
 
 /** A whole synth to YAML, as `cdk8s synth` writes it, in a fresh App. */
 function synthYaml(props: SecureMetricsServerProps): { yaml: string; keys: number; construct: SecureMetricsServer } {
@@ -22,14 +22,6 @@ function servingCert(construct: SecureMetricsServer): forge.pki.Certificate {
   return forge.pki.certificateFromPem(decode(find(objectsOf(construct), 'Secret').data['tls.crt']));
 }
 
-function quiet<T>(fn: () => T): T {
-  const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return fn();
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 describe('certificate store', () => {
   test('two synths with one store are byte-identical, and the second generates no key', () => {

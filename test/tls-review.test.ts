@@ -3,7 +3,7 @@ import * as path from 'path';
 import { App, Chart, Duration } from 'cdk8s';
 import * as forge from 'node-forge';
 import { CertificateStore, generatedKeyCount, Pem, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
-import { decode, find, openssl, opensslCa, pem, synth, testCert, testKey, tmp, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
+import { decode, find, openssl, opensslCa, pem, quiet, synth, testCert, testKey, tmp, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
 
 const SVC = 'metrics-server.kube-system.svc';
 
@@ -23,14 +23,6 @@ function synthApp(props: SecureMetricsServerProps) {
   return { yaml, keys: generatedKeyCount() - before, construct, cert: decode(find(objects, 'Secret').data['tls.crt']), key: decode(find(objects, 'Secret').data['tls.key']) };
 }
 
-function quiet<T>(fn: () => T): T {
-  const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return fn();
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 /** A CA made by openssl with any subject (`-subj`, UTF-8, `+` for multi-valued RDNs). */
 function opensslCaWithSubject(dir: string, subj: string): { cert: string; key: string } {
