@@ -24,7 +24,7 @@ export interface ApiServiceOptions {
  * `https`, so that one securePort drives everything).
  * @internal
  */
-export function createService(scope: Construct, options: ApiServiceOptions): k8s.KubeService {
+export function createService(scope: Construct, options: Pick<ApiServiceOptions, 'name' | 'namespace' | 'labels'>): k8s.KubeService {
   return new k8s.KubeService(scope, 'Service', {
     metadata: { name: options.name, namespace: options.namespace, labels: options.labels },
     spec: {

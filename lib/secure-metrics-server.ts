@@ -303,9 +303,7 @@ export class SecureMetricsServer extends Construct {
     }
 
     this.serviceAccount = createRbac(this, { name: this.name, namespace: this.namespace, labels });
-    this.service = createService(this, {
-      name: this.name, namespace: this.namespace, labels, annotations: {}, insecure: serving.insecure,
-    });
+    this.service = createService(this, { name: this.name, namespace: this.namespace, labels });
     this.deployment = createDeployment(this, {
       name: this.name,
       namespace: this.namespace,
