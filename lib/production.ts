@@ -11,6 +11,9 @@ import {
 /** The port every kubelet listens on, on every node. */
 const KUBELET_PORT = 10250;
 
+/** The lowest port a process without CAP_NET_BIND_SERVICE may bind on a node (net.ipv4.ip_unprivileged_port_start). */
+const UNPRIVILEGED_PORT_START = 1024;
+
 /**
  * Production settings of `SecureMetricsServer`: high availability,
  * scheduling, image pulling, extra metadata, a NetworkPolicy and host
@@ -133,7 +136,8 @@ export interface ProductionProps {
    * Run the pods in the nodes' network namespace (`hostNetwork: true`, with
    * `dnsPolicy: ClusterFirstWithHostNet`), for clusters where kube-apiserver
    * cannot reach pod IPs (some CNIs on managed control planes). The kubelet
-   * owns port 10250 on every node, so `securePort` must be another port (e.g. 4443).
+   * owns port 10250 on every node, so `securePort` must be another port (e.g. 4443),
+   * and at least 1024: the non-root process cannot bind a privileged port on the node.
    * Host networking does not pass the Pod Security Standard "baseline".
    * @default false
    */
@@ -229,6 +233,9 @@ export function resolveProduction(props: ProductionProps, context: ProductionCon
   const hostNetwork = props.hostNetwork ?? false;
   if (hostNetwork && context.securePort === KUBELET_PORT) {
     throw new Error(`hostNetwork: true with securePort ${KUBELET_PORT} would bind the kubelet's own port on every node; set securePort to another free port, e.g. 4443`);
+  }
+  if (hostNetwork && context.securePort < UNPRIVILEGED_PORT_START) {
+    throw new Error(`hostNetwork: true with securePort ${context.securePort}: metrics-server runs as a non-root user with every capability dropped, so it cannot bind a port below ${UNPRIVILEGED_PORT_START} in the node's network namespace; set securePort to a free port from ${UNPRIVILEGED_PORT_START} up, e.g. 4443`);
   }
 
   const warnings: string[] = [];

@@ -162,6 +162,7 @@ describe('high availability', () => {
     [{ topologySpreadConstraints: [{ topologyKey: 'zone!' }] }, "topologySpreadConstraints[0].topologyKey: 'zone!' is not a valid key; use an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit (e.g. 'example.com/tier' or 'tier')"],
     [{ topologySpreadConstraints: [{ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 0 }] }, 'topologySpreadConstraints[0].maxSkew: 0 must be a whole number of at least 1; use e.g. 1'],
     [{ topologySpreadConstraints: [{ topologyKey: 'topology.kubernetes.io/zone', minDomains: 2 }] }, 'topologySpreadConstraints[0].minDomains: only applies with WhenUnsatisfiable.DO_NOT_SCHEDULE; set that or remove minDomains'],
+    [{ topologySpreadConstraints: [{ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: WhenUnsatisfiable.DO_NOT_SCHEDULE, minDomains: 0 }] }, 'topologySpreadConstraints[0].minDomains: 0 must be a whole number of at least 1; use e.g. 2'],
     [{ topologySpreadConstraints: [{ topologyKey: 'topology.kubernetes.io/zone' }, { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 2 }] }, "topologySpreadConstraints[1]: a second constraint on 'topology.kubernetes.io/zone' with ScheduleAnyway; Kubernetes refuses duplicates, merge them into one"],
   ] as Array<[SecureMetricsServerProps, string]>)('refuses %j', (props, message) => {
     refuses(props, message);
@@ -223,6 +224,11 @@ describe('scheduling and resources', () => {
     expect(defaults.tolerations).toBeUndefined();
   });
 
+  test('a nodeSelector entry for kubernetes.io/os replaces upstream\'s', () => {
+    expect(podSpec(make({ nodeSelector: { 'kubernetes.io/os': 'windows', 'kubernetes.io/arch': 'amd64' } }).objects).nodeSelector)
+      .toEqual({ 'kubernetes.io/os': 'windows', 'kubernetes.io/arch': 'amd64' });
+  });
+
   test.each([
     [{ priorityClassName: 'System Critical' }, "priorityClassName: 'System Critical' is not a valid DNS subdomain name; use at most 253 lower-case letters, digits, '-' and '.' (e.g. 'metrics-server-tls')"],
     [{ nodeSelector: { 'bad key!': 'x' } }, "nodeSelector: 'bad key!' is not a valid key; use an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit (e.g. 'example.com/tier' or 'tier')"],
@@ -235,6 +241,9 @@ describe('scheduling and resources', () => {
     [{ tolerations: [{ key: 'dedicated', operator: 'In' as TolerationOperator }] }, "tolerations[0].operator: 'In' is not an operator; use TolerationOperator.EQUAL or TolerationOperator.EXISTS"],
     [{ tolerations: [{ key: 'dedicated', effect: 'NoWay' as TaintEffect }] }, "tolerations[0].effect: 'NoWay' is not a taint effect; use TaintEffect.NO_SCHEDULE, TaintEffect.PREFER_NO_SCHEDULE or TaintEffect.NO_EXECUTE"],
     [{ tolerations: [{ key: 'dedicated', effect: TaintEffect.NO_SCHEDULE, tolerationSeconds: Duration.seconds(5) }] }, 'tolerations[0].tolerationSeconds: only applies to effect TaintEffect.NO_EXECUTE; set that effect or remove tolerationSeconds'],
+    [{ tolerations: [{ key: 'dedicated', effect: TaintEffect.NO_EXECUTE, tolerationSeconds: Duration.millis(1500) }] }, 'tolerations[0].tolerationSeconds: 1 second 500 millis must be whole seconds, not negative; use e.g. Duration.seconds(300)'],
+    [{ tolerations: [{ key: 'dedicated', value: 'a b' }] }, "tolerations[0].value: 'a b' is not a valid label value; use at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit (e.g. 'monitoring')"],
+    [{ labels: { [`${'a'.repeat(254)}/team`]: 'x' } }, `labels: '${'a'.repeat(254)}/team' is not a valid key; use an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit (e.g. 'example.com/tier' or 'tier')`],
   ] as Array<[SecureMetricsServerProps, string]>)('refuses %j', (props, message) => {
     refuses(props, message);
   });
@@ -309,6 +318,7 @@ describe('image references', () => {
     'metrics-server',
     '[::1]:5000/metrics-server:v0.8.1-custom_1',
     `registry.k8s.io/metrics-server/metrics-server@sha512:${'ab'.repeat(64)}`,
+    `registry.k8s.io/metrics-server/metrics-server@sha384:${'ab'.repeat(48)}`,
   ])('accepts %s', image => {
     expect(container(make({ image }).objects).image).toBe(image);
   });
@@ -320,6 +330,7 @@ describe('image references', () => {
     [`metrics-server@sha256:${'a'.repeat(63)}`, `image: 'metrics-server@sha256:${'a'.repeat(63)}' has a malformed sha256 digest: '${'a'.repeat(63)}' must be exactly 64 lower-case hex digits (${EXAMPLE})`],
     [`metrics-server@sha256:${'A'.repeat(64)}`, `image: 'metrics-server@sha256:${'A'.repeat(64)}' has a malformed sha256 digest: '${'A'.repeat(64)}' must be exactly 64 lower-case hex digits (${EXAMPLE})`],
     [`metrics-server@sha256:${'g'.repeat(64)}`, `image: 'metrics-server@sha256:${'g'.repeat(64)}' has a malformed sha256 digest: '${'g'.repeat(64)}' must be exactly 64 lower-case hex digits (${EXAMPLE})`],
+    [`metrics-server@sha384:${'a'.repeat(95)}`, `image: 'metrics-server@sha384:${'a'.repeat(95)}' has a malformed sha384 digest: '${'a'.repeat(95)}' must be exactly 96 lower-case hex digits (${EXAMPLE})`],
     [`metrics-server@md5:${'a'.repeat(32)}`, `image: 'metrics-server@md5:${'a'.repeat(32)}' has a malformed digest 'md5:${'a'.repeat(32)}'; a digest is 'sha256:' followed by 64 lower-case hex digits (${EXAMPLE})`],
     ['metrics-server@v0.8.1', `image: 'metrics-server@v0.8.1' has a malformed digest 'v0.8.1'; a digest is 'sha256:' followed by 64 lower-case hex digits (${EXAMPLE})`],
     ['metrics-server:v0.8.1!', `image: 'metrics-server:v0.8.1!' has a malformed tag 'v0.8.1!'; a tag is at most 128 letters, digits, '_', '.' and '-', not starting with '.' or '-' (${EXAMPLE})`],
@@ -395,6 +406,11 @@ describe('host networking', () => {
     const message = "hostNetwork: true with securePort 10250 would bind the kubelet's own port on every node; set securePort to another free port, e.g. 4443";
     refuses({ hostNetwork: true }, message);
     refuses({ hostNetwork: true, securePort: 10250 }, message);
+  });
+
+  test('hostNetwork on a port below 1024 is refused: the non-root process cannot bind it on the node', () => {
+    refuses({ hostNetwork: true, securePort: 443 }, "hostNetwork: true with securePort 443: metrics-server runs as a non-root user with every capability dropped, so it cannot bind a port below 1024 in the node's network namespace; set securePort to a free port from 1024 up, e.g. 4443");
+    expect(podSpec(make({ hostNetwork: true, securePort: 1024 }).objects).containers[0].ports[0].containerPort).toBe(1024);
   });
 
   test('hostNetwork with a NetworkPolicy warns that most CNIs ignore it', () => {
