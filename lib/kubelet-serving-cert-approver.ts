@@ -2,6 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { assertDnsLabel, assertPort, clusterScoped, warn } from './_util';
+import { renderGivenResources } from './resources';
 
 /**
  * The image repository of postfinance/kubelet-csr-approver.
@@ -138,7 +139,8 @@ export interface KubeletServingCertApproverOptions {
   readonly healthPort?: number;
 
   /**
-   * Container resources.
+   * Container resources, used as given (the defaults are not merged in);
+   * a limit may not be below its request.
    * @default - requests cpu 10m and memory 32Mi, limit memory 128Mi
    */
   readonly resources?: ContainerResources;
@@ -551,23 +553,10 @@ function formatAddress(bytes: number[]): string {
   return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
 }
 
+/** The approver's resources: the props' as given, or small defaults. */
 function renderResources(resources: ContainerResources | undefined): k8s.ResourceRequirements {
-  const r = resources ?? {
+  return renderGivenResources(resources ?? {
     cpu: { request: Cpu.millis(10) },
     memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
-  };
-  const pick = (cpu?: Cpu, memory?: Size) => {
-    const out: { [key: string]: k8s.Quantity } = {};
-    if (cpu) {
-      out.cpu = k8s.Quantity.fromString(cpu.amount);
-    }
-    if (memory) {
-      out.memory = k8s.Quantity.fromString(`${memory.toMebibytes()}Mi`);
-    }
-    return Object.keys(out).length ? out : undefined;
-  };
-  return {
-    requests: pick(r.cpu?.request, r.memory?.request),
-    limits: pick(r.cpu?.limit, r.memory?.limit),
-  };
+  });
 }

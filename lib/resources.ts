@@ -49,9 +49,27 @@ export function parseQuantity(resource: string, kind: 'request' | 'limit', quant
  */
 export function renderResources(resources: ContainerResources | undefined): k8s.ResourceRequirements {
   const r = resources ?? {};
+  return render({
+    cpu: { request: r.cpu?.request ?? DEFAULT_CPU_REQUEST, limit: r.cpu?.limit },
+    memory: { request: r.memory?.request ?? DEFAULT_MEMORY_REQUEST, limit: r.memory?.limit },
+    ephemeralStorage: r.ephemeralStorage,
+  }, resource => isDefaultRequest(resource, r));
+}
+
+/**
+ * Renders and validates container resources exactly as given, with no
+ * defaults: every quantity well formed and not negative, every limit at
+ * least its request.
+ * @internal
+ */
+export function renderGivenResources(resources: ContainerResources): k8s.ResourceRequirements {
+  return render(resources, () => false);
+}
+
+function render(r: ContainerResources, defaulted: (resource: string) => boolean): k8s.ResourceRequirements {
   const entries: Array<[string, string | undefined, string | undefined]> = [
-    ['cpu', cpuAmount(r.cpu?.request ?? DEFAULT_CPU_REQUEST), cpuAmount(r.cpu?.limit)],
-    ['memory', sizeAmount(r.memory?.request ?? DEFAULT_MEMORY_REQUEST), sizeAmount(r.memory?.limit)],
+    ['cpu', cpuAmount(r.cpu?.request), cpuAmount(r.cpu?.limit)],
+    ['memory', sizeAmount(r.memory?.request), sizeAmount(r.memory?.limit)],
     ['ephemeral-storage', sizeAmount(r.ephemeralStorage?.request), sizeAmount(r.ephemeralStorage?.limit)],
   ];
   const requests: { [key: string]: k8s.Quantity } = {};
@@ -60,7 +78,7 @@ export function renderResources(resources: ContainerResources | undefined): k8s.
     const req = request === undefined ? undefined : parseQuantity(resource, 'request', request);
     const lim = limit === undefined ? undefined : parseQuantity(resource, 'limit', limit);
     if (req !== undefined && lim !== undefined && lim < req) {
-      throw new Error(`resources: ${resource} limit ${limit} is below the ${resource} request ${request}${isDefaultRequest(resource, r) ? " (upstream's default)" : ''}; raise the limit or lower the request`);
+      throw new Error(`resources: ${resource} limit ${limit} is below the ${resource} request ${request}${defaulted(resource) ? " (upstream's default)" : ''}; raise the limit or lower the request`);
     }
     if (request !== undefined) {
       requests[resource] = k8s.Quantity.fromString(request);

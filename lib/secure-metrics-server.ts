@@ -241,11 +241,17 @@ export class SecureMetricsServer extends Construct {
     const production = resolveProduction(props, { name: this.name, namespace: this.namespace, securePort: this.securePort });
 
     // the approver's props are checked here too, before any certificate is read or written
+    // its errors name its props under kubeletServingCertApprover, not this
+    // construct's props of the same name (replicas, name, namespace, resources)
     if (props.kubeletServingCertApprover) {
-      this.kubeletServingCertApprover = new KubeletServingCertApprover(this, 'KubeletServingCertApprover', {
-        ...props.kubeletServingCertApprover,
-        namespace: props.kubeletServingCertApprover.namespace ?? this.namespace,
-      });
+      try {
+        this.kubeletServingCertApprover = new KubeletServingCertApprover(this, 'KubeletServingCertApprover', {
+          ...props.kubeletServingCertApprover,
+          namespace: props.kubeletServingCertApprover.namespace ?? this.namespace,
+        });
+      } catch (e: any) {
+        throw new Error(`kubeletServingCertApprover.${e.message}`);
+      }
     }
 
     // TLS, both hops

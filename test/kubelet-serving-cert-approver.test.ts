@@ -235,6 +235,17 @@ describe('Deployment', () => {
     expect(c.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m' } });
   });
 
+  test('resources keep ephemeral storage and sizes that are not whole mebibytes', () => {
+    const { objects } = synth({
+      ...STRICT,
+      resources: { memory: { request: Size.kibibytes(1500) }, ephemeralStorage: { request: Size.mebibytes(10), limit: Size.mebibytes(50) } },
+    });
+    expect(podSpec(objects).containers[0].resources).toEqual({
+      requests: { 'memory': '1500Ki', 'ephemeral-storage': '10Mi' },
+      limits: { 'ephemeral-storage': '50Mi' },
+    });
+  });
+
   test('a digest-pinned version', () => {
     const digest = 'sha256:' + 'ab'.repeat(32);
     const { objects } = synth({ ...STRICT, version: `v1.2.15@${digest}` });
@@ -471,6 +482,14 @@ describe('other bad input', () => {
     expect(() => synth({ ...STRICT, healthPort: 8080 })).toThrow(
       'healthPort: 8080 is also metricsPort; the two endpoints need different ports (e.g. metricsPort 8080, healthPort 8081)');
   });
+
+  test.each([
+    [{ memory: { request: Size.mebibytes(256), limit: Size.mebibytes(128) } }, 'resources: memory limit 128Mi is below the memory request 256Mi; raise the limit or lower the request'],
+    [{ cpu: { request: Cpu.millis(100), limit: Cpu.millis(50) } }, 'resources: cpu limit 50m is below the cpu request 100m; raise the limit or lower the request'],
+    [{ cpu: { request: Cpu.millis(-10) } }, "resources: cpu request '-10m' is negative; use a positive amount, e.g. Cpu.millis(100)"],
+  ] as Array<[any, string]>)('resources %#', (resources, message) => {
+    expect(() => synth({ ...STRICT, resources })).toThrow(message);
+  });
 });
 
 describe('SecureMetricsServer integration', () => {
@@ -527,6 +546,13 @@ describe('SecureMetricsServer integration', () => {
       kubeletServingCertApprover: { providerRegex: REGEX, providerIpPrefixes: ['10.0.0.1/8'] },
     })).toThrow("providerIpPrefixes: '10.0.0.1/8' has bits set after the prefix length; use the network address '10.0.0.0/8'");
     expect(require('fs').existsSync(path.join(dir, 'pki'))).toBe(false);
+  });
+
+  test('errors name the approver props under kubeletServingCertApprover, not the metrics-server props of the same name', () => {
+    expect(() => synthServer({
+      servingTls: ServingTls.fromDedicatedCa({ store: store() }),
+      kubeletServingCertApprover: { ...STRICT, replicas: 0 },
+    })).toThrow(new Error('kubeletServingCertApprover.replicas: 0 must be a whole number of at least 1; use 2 (one approves, one stands by)'));
   });
 });
 

@@ -215,6 +215,25 @@ describe('Pod Security Standard "restricted"', () => {
     });
   });
 
+  test('the kubelet serving CSR approver\'s pod breaks no rule either', () => {
+    const app = Testing.app();
+    const chart = new Chart(app, 'test');
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      new SecureMetricsServer(chart, 'MetricsServer', {
+        servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(STORE_DIR) }),
+        kubeletServingCertApprover: { providerRegex: '^node-\\d+\\.example\\.com$', providerIpPrefixes: ['10.0.0.0/8'] },
+      });
+    } finally {
+      spy.mockRestore();
+    }
+    const deployments = (Testing.synth(chart) as any[]).filter(o => o.kind === 'Deployment');
+    expect(deployments.map(d => d.metadata.name).sort()).toEqual(['kubelet-csr-approver', 'metrics-server']);
+    for (const d of deployments) {
+      expect({ name: d.metadata.name, violations: violations(d.spec.template) }).toEqual({ name: d.metadata.name, violations: [] });
+    }
+  });
+
   test('hostNetwork breaks only the host-namespace rule, and only because it was chosen', () => {
     const pod = podTemplate({ hostNetwork: true, securePort: 4443 });
     expect(violations(pod)).toEqual(['hostNamespaces: hostNetwork']);
