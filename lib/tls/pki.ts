@@ -146,7 +146,7 @@ export function issueServingCertificate(prop: string, options: ServingCertOption
   cert.serialNumber = randomSerial();
   validity(cert, options.now, options.validityDays, ca.cert.validity.notAfter);
   cert.setSubject([{ name: 'commonName', value: options.commonName }]);
-  // placeholder: the issuer is replaced by the CA's subject bytes below
+  // replaced by the CA's subject bytes when signing (below)
   cert.setIssuer(ca.cert.subject.attributes);
   const caSki = ca.cert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | null;
   const extensions: any[] = [
@@ -160,17 +160,20 @@ export function issueServingCertificate(prop: string, options: ServingCertOption
     extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: forge.util.hexToBytes(caSki.subjectKeyIdentifier) });
   }
   cert.setExtensions(extensions);
-  cert.sign(ca.key, forge.md.sha256.create());
-  // Go finds the issuer by comparing the issuer name with the CA's subject
-  // byte for byte. node-forge re-encodes names from their attributes, which
-  // changes UTF8String values outside ASCII and splits multi-valued RDNs, so
-  // the issuer is the CA's subject as it stands in the CA certificate
-  const tbs = (cert as any).tbsCertificate as forge.asn1.Asn1;
+  // Signed as cert.sign() does, with one difference: Go finds the issuer by
+  // comparing the issuer name with the CA's subject byte for byte, and
+  // node-forge re-encodes names from their attributes (which changes UTF8String
+  // values outside ASCII and splits multi-valued RDNs), so the issuer written
+  // is the CA's subject exactly as it stands in the CA certificate
+  const md = forge.md.sha256.create();
+  cert.signatureOid = cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption;
+  const tbs = (forge.pki as any).getTBSCertificate(cert) as forge.asn1.Asn1;
   const fields = tbs.value as forge.asn1.Asn1[];
   const caFields = ((ca.cert as any).tbsCertificate as forge.asn1.Asn1).value as forge.asn1.Asn1[];
   const caOffset = caFields[0].tagClass === forge.asn1.Class.CONTEXT_SPECIFIC ? 1 : 0;
   fields[3] = caFields[caOffset + 4];
-  const md = forge.md.sha256.create();
+  (cert as any).tbsCertificate = tbs;
+  (cert as any).md = md;
   md.update(forge.asn1.toDer(tbs).getBytes());
   cert.signature = ca.key.sign(md);
   return {

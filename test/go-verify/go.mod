@@ -1,0 +1,3 @@
+module secure-metrics-server/go-verify
+
+go 1.19
