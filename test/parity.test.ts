@@ -213,7 +213,7 @@ describe('upstream parity', () => {
     expect('insecureSkipTLSVerify' in api.spec).toBe(false);
   });
 
-  test('insecure test mode is upstream plus --kubelet-insecure-tls, as in the seed, and says so', () => {
+  test('insecure test mode is upstream plus --kubelet-insecure-tls, the usual quick install, and says so', () => {
     const insecure = synth({ kubeletTls: KubeletTls.insecure(), servingTls: ServingTls.insecure() }).objects;
     const annotations = { 'secure-metrics-server.io/insecure-tls': 'kubelet,apiservice' };
     expect(find(insecure, 'Deployment')).toEqual(

@@ -34,7 +34,7 @@ describe('certificate store', () => {
     expect(first.yaml).toContain('kind: Secret');
   });
 
-  test('the seed\'s way (cluster CA) is stable too', () => {
+  test('issuing with a cluster CA is stable too', () => {
     const ca = opensslCa(tmp());
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
     const props = () => ({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(ca.cert), caKey: Pem.fromFile(ca.key), store }) });

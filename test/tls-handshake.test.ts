@@ -42,7 +42,7 @@ describe('real TLS with the synthesized Secret and caBundle', () => {
   const dir = tmp();
   const dedicated = material(synth({ servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(path.join(dir, 'dedicated')) }) }).objects);
   const clusterCa = opensslCa(dir);
-  const seedWay = material(synth({
+  const clusterCaIssued = material(synth({
     servingTls: ServingTls.fromCa({
       caCertificate: Pem.fromFile(clusterCa.cert),
       caKey: Pem.fromFile(clusterCa.key),
@@ -52,14 +52,14 @@ describe('real TLS with the synthesized Secret and caBundle', () => {
 
   test.each([
     ['dedicated CA', dedicated],
-    ['cluster CA made by openssl (the seed\'s way)', seedWay],
+    ['cluster CA made by openssl, as kubeadm makes it', clusterCaIssued],
   ])('%s: a client trusting only the caBundle completes the handshake as kube-apiserver would', async (_name, m) => {
     expect(await handshake(m.cert, m.key, m.caBundle, 'metrics-server.kube-system.svc')).toEqual({ ok: true });
   });
 
   test.each([
     ['dedicated CA', dedicated],
-    ['cluster CA', seedWay],
+    ['cluster CA', clusterCaIssued],
   ])('%s: the same client fails for a wrong name', async (_name, m) => {
     const r = await handshake(m.cert, m.key, m.caBundle, 'metrics-server.other-namespace.svc');
     expect(r.ok).toBe(false);
@@ -67,18 +67,18 @@ describe('real TLS with the synthesized Secret and caBundle', () => {
   });
 
   test('a client trusting another CA fails', async () => {
-    const r = await handshake(dedicated.cert, dedicated.key, seedWay.caBundle, 'metrics-server.kube-system.svc');
+    const r = await handshake(dedicated.cert, dedicated.key, clusterCaIssued.caBundle, 'metrics-server.kube-system.svc');
     expect(r.ok).toBe(false);
     expect(r.error).toMatch(/UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED|UNABLE_TO_GET_ISSUER_CERT/);
   });
 
   test('the caBundle of the cluster-CA mode is exactly the cluster CA file', () => {
-    expect(seedWay.caBundle.trim()).toBe(require('fs').readFileSync(clusterCa.cert, 'utf8').trim());
+    expect(clusterCaIssued.caBundle.trim()).toBe(require('fs').readFileSync(clusterCa.cert, 'utf8').trim());
   });
 
   test.each([
     ['dedicated CA', dedicated],
-    ['cluster CA', seedWay],
+    ['cluster CA', clusterCaIssued],
   ])('%s: openssl verify -x509_strict -verify_hostname -purpose sslserver passes', (_name, m) => {
     expect(opensslVerify(tmp(), m.caBundle, m.cert, 'metrics-server.kube-system.svc').trim()).toMatch(/: OK$/);
   });
@@ -88,7 +88,7 @@ describe('real TLS with the synthesized Secret and caBundle', () => {
   });
 
   test('the serving certificate has the X.509 fields kube-apiserver requires', () => {
-    const text = openssl(['x509', '-noout', '-text', '-in', writeTmp(tmp(), 'c.pem', seedWay.cert)]);
+    const text = openssl(['x509', '-noout', '-text', '-in', writeTmp(tmp(), 'c.pem', clusterCaIssued.cert)]);
     expect(text).toContain('Signature Algorithm: sha256WithRSAEncryption');
     expect(text).toContain('Subject: CN = metrics-server.kube-system.svc');
     expect(text).toContain('Issuer: CN = kubernetes');
@@ -98,9 +98,9 @@ describe('real TLS with the synthesized Secret and caBundle', () => {
     expect(text).toContain('DNS:metrics-server, DNS:metrics-server.kube-system, DNS:metrics-server.kube-system.svc, DNS:metrics-server.kube-system.svc.cluster.local');
     expect(text).toContain('Public-Key: (2048 bit)');
     expect(text).toContain('X509v3 Authority Key Identifier');
-    const serial = openssl(['x509', '-noout', '-serial', '-in', writeTmp(tmp(), 'c.pem', seedWay.cert)]).trim();
+    const serial = openssl(['x509', '-noout', '-serial', '-in', writeTmp(tmp(), 'c.pem', clusterCaIssued.cert)]).trim();
     expect(serial).toMatch(/^serial=[4-7][0-9A-F]{31}$/);
-    const dates = openssl(['x509', '-noout', '-startdate', '-enddate', '-in', writeTmp(tmp(), 'c.pem', seedWay.cert)]);
+    const dates = openssl(['x509', '-noout', '-startdate', '-enddate', '-in', writeTmp(tmp(), 'c.pem', clusterCaIssued.cert)]);
     const [start, end] = dates.trim().split('\n').map(l => new Date(l.split('=')[1]).getTime());
     expect(Date.now() - start).toBeGreaterThanOrEqual(4 * 60 * 1000);
     expect(Math.round((end - Date.now()) / 86400000)).toBe(365);
