@@ -1,3 +1,4 @@
+import { existsSync } from 'fs';
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import { CertificateStore, INSECURE_ANNOTATION, KubeletTls, NodeAddressType, Pem, SecureMetricsServer, ServingTls } from '../lib';
 import { captureStderr, container, decode, find, pem, synth, testCert, testKey, tmp, tmpStore, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
@@ -259,7 +260,17 @@ describe('props', () => {
       const app = new App({ outdir: 'dist' });
       new SecureMetricsServer(new Chart(app, 'c'), 'MetricsServer');
       expect(require('fs').readdirSync(`${dir}/.secure-metrics-server/pki`).sort()).toEqual(['ca.crt', 'ca.key', 'checked.json', 'tls.crt', 'tls.key']);
-      expect(() => CertificateStore.fromDirectory('dist/pki')).toThrow(/inside dist\//);
+      expect(() => new SecureMetricsServer(new Chart(new App({ outdir: 'dist' }), 'c'), 'MetricsServer', {
+        servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory('dist/pki') }),
+      })).toThrow(`servingTls.store: '${dir}/dist/pki' is inside the app's output directory '${dir}/dist', which 'cdk8s synth' empties on every run (the CA and keys would be made anew each time); choose a directory outside it, e.g. '.secure-metrics-server/pki'`);
+      // what counts is the app's real output directory (cdk8s synth -o sets it)
+      expect(() => new SecureMetricsServer(new Chart(new App({ outdir: 'manifests' }), 'c'), 'MetricsServer', {
+        servingTls: ServingTls.fromCa({ caCertificate: Pem.fromString('x'), caKey: Pem.fromString('y'), store: CertificateStore.fromDirectory('manifests') }),
+      })).toThrow(/^servingTls.store: '.*\/manifests' is inside the app's output directory/);
+      expect(existsSync(`${dir}/dist/pki`)).toBe(false);
+      expect(() => new SecureMetricsServer(new Chart(new App({ outdir: 'manifests' }), 'c'), 'MetricsServer', {
+        servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory('dist/pki') }),
+      })).not.toThrow();
     } finally {
       process.chdir(cwd);
     }

@@ -11,8 +11,9 @@ export const DEFAULT_STORE_DIRECTORY = '.secure-metrics-server/pki';
  * A directory that keeps the keys and certificates issued at synth time, so
  * that the next synth reuses them and the YAML stays byte-identical.
  *
- * Keep it out of `dist/` (which `cdk8s synth` empties) and out of git unless
- * encrypted: it holds private keys. Files are written atomically with mode
+ * Keep it out of git unless encrypted: it holds private keys. A store inside
+ * the app's output directory (`dist/` by default), which `cdk8s synth`
+ * empties, is refused. Files are written atomically with mode
  * 0600 in a directory of mode 0700. A file that cannot be read or parsed is an
  * error; nothing in the store is ever overwritten because it looked corrupt.
  */
@@ -43,10 +44,6 @@ export class CertificateStore {
 
   private constructor(directory: string) {
     this.directory = path.resolve(directory);
-    const rel = path.relative(process.cwd(), this.directory).split(path.sep);
-    if (rel[0] === 'dist') {
-      throw new Error(`store: '${directory}' is inside dist/, which 'cdk8s synth' empties on every run; choose a directory outside it (e.g. '${DEFAULT_STORE_DIRECTORY}')`);
-    }
   }
 
   /**

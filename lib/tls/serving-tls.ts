@@ -1,9 +1,10 @@
-import { ApiObject, Duration } from 'cdk8s';
+import * as path from 'path';
+import { ApiObject, App, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { assertDnsSubdomain } from '../_util';
 import type { CertManagerServingTlsOptions } from './cert-manager';
-import { CertificateStore } from './certificate-store';
+import { CertificateStore, DEFAULT_STORE_DIRECTORY } from './certificate-store';
 import { CaSource, dedicatedCa, ensureServingCertificate, userCa } from './issuance';
 import { Pem } from './pem';
 import {
@@ -289,6 +290,11 @@ abstract class IssuedServingTls extends ServingTls {
     assertDurationDays(`${prop}.validity`, this.validity, 1);
     if (this.renewBefore.toMilliseconds() <= 0 || this.renewBefore.toMilliseconds() >= this.validity.toMilliseconds()) {
       throw new Error(`${prop}.renewBefore: ${this.renewBefore.toHumanString()} must be positive and shorter than validity (${this.validity.toHumanString()}); use e.g. Duration.days(30)`);
+    }
+    const outdir = path.resolve(App.of(scope).outdir);
+    const inside = path.relative(outdir, this.store.directory);
+    if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside))) {
+      throw new Error(`${prop}.store: '${this.store.directory}' is inside the app's output directory '${outdir}', which 'cdk8s synth' empties on every run (the CA and keys would be made anew each time); choose a directory outside it, e.g. '${DEFAULT_STORE_DIRECTORY}'`);
     }
     const ca = this.signingCa(context);
     const serverName = `${context.serviceName}.${context.namespace}.svc`;
