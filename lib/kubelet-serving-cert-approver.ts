@@ -244,7 +244,7 @@ export class KubeletServingCertApprover extends Construct {
     if (metricsPort === healthPort) {
       throw new Error(`healthPort: ${healthPort} is also metricsPort; the two endpoints need different ports (e.g. metricsPort 8080, healthPort 8081)`);
     }
-    const resources = renderResources(p.resources);
+    const resources = approverResources(p.resources);
 
     this.warnings = [];
     const matched = FOREIGN_NAMES.filter(n => regex.test(n));
@@ -554,7 +554,7 @@ function formatAddress(bytes: number[]): string {
 }
 
 /** The approver's resources: the props' as given, or small defaults. */
-function renderResources(resources: ContainerResources | undefined): k8s.ResourceRequirements {
+function approverResources(resources: ContainerResources | undefined): k8s.ResourceRequirements {
   return renderGivenResources(resources ?? {
     cpu: { request: Cpu.millis(10) },
     memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },

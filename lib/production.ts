@@ -8,9 +8,6 @@ import {
   Toleration, TopologySpreadConstraint,
 } from './scheduling';
 
-/** The port every kubelet listens on, on every node. */
-const KUBELET_PORT = 10250;
-
 /** The lowest port a process without CAP_NET_BIND_SERVICE may bind on a node (net.ipv4.ip_unprivileged_port_start). */
 const UNPRIVILEGED_PORT_START = 1024;
 
@@ -159,7 +156,6 @@ export interface ProductionContext {
  * @internal
  */
 export interface ResolvedProduction {
-  readonly replicas: number;
   /** undefined with one replica: no PodDisruptionBudget */
   readonly minAvailable?: number;
   readonly workload: {
@@ -231,8 +227,8 @@ export function resolveProduction(props: ProductionProps, context: ProductionCon
   assertAnnotations('podAnnotations', podAnnotations);
 
   const hostNetwork = props.hostNetwork ?? false;
-  if (hostNetwork && context.securePort === KUBELET_PORT) {
-    throw new Error(`hostNetwork: true with securePort ${KUBELET_PORT} would bind the kubelet's own port on every node; set securePort to another free port, e.g. 4443`);
+  if (hostNetwork && context.securePort === DEFAULT_KUBELET_PORT) {
+    throw new Error(`hostNetwork: true with securePort ${DEFAULT_KUBELET_PORT} would bind the kubelet's own port on every node; set securePort to another free port, e.g. 4443`);
   }
   if (hostNetwork && context.securePort < UNPRIVILEGED_PORT_START) {
     throw new Error(`hostNetwork: true with securePort ${context.securePort}: metrics-server runs as a non-root user with every capability dropped, so it cannot bind a port below ${UNPRIVILEGED_PORT_START} in the node's network namespace; set securePort to a free port from ${UNPRIVILEGED_PORT_START} up, e.g. 4443`);
@@ -253,7 +249,6 @@ export function resolveProduction(props: ProductionProps, context: ProductionCon
   }
 
   return {
-    replicas,
     minAvailable: replicas > 1 ? minAvailable : undefined,
     workload: {
       replicas,

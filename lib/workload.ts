@@ -37,18 +37,18 @@ export interface WorkloadOptions {
   readonly volumes: k8s.Volume[];
   readonly volumeMounts: k8s.VolumeMount[];
   /** 1 gives upstream's manifest (no `replicas` field, `maxUnavailable: 0`) */
-  readonly replicas?: number;
+  readonly replicas: number;
   /** labels of the pod template, on top of `labels` */
-  readonly podLabels?: { [key: string]: string };
-  readonly podAnnotations?: { [key: string]: string };
-  readonly imagePullPolicy?: string;
-  readonly imagePullSecrets?: string[];
-  readonly nodeSelector?: { [key: string]: string };
-  readonly priorityClassName?: string;
-  readonly tolerations?: k8s.Toleration[];
+  readonly podLabels: { [key: string]: string };
+  readonly podAnnotations: { [key: string]: string };
+  readonly imagePullPolicy: string;
+  readonly imagePullSecrets: string[];
+  readonly nodeSelector: { [key: string]: string };
+  readonly priorityClassName: string;
+  readonly tolerations: k8s.Toleration[];
   readonly affinity?: k8s.Affinity;
-  readonly topologySpreadConstraints?: k8s.TopologySpreadConstraint[];
-  readonly hostNetwork?: boolean;
+  readonly topologySpreadConstraints: k8s.TopologySpreadConstraint[];
+  readonly hostNetwork: boolean;
 }
 
 /**
@@ -63,9 +63,9 @@ export function createDeployment(scope: Construct, options: WorkloadOptions): k8
     httpGet: { path, port: k8s.IntOrString.fromString('https'), scheme: 'HTTPS' },
     periodSeconds: 10,
   });
-  const replicas = options.replicas ?? 1;
-  const nonEmpty = <T>(list: T[] | undefined) => (list && list.length ? list : undefined);
-  const podAnnotations = options.podAnnotations ?? {};
+  const replicas = options.replicas;
+  const nonEmpty = <T>(list: T[]) => (list.length ? list : undefined);
+  const podAnnotations = options.podAnnotations;
   return new k8s.KubeDeployment(scope, 'Deployment', {
     metadata: {
       name: options.name,
@@ -89,7 +89,7 @@ export function createDeployment(scope: Construct, options: WorkloadOptions): k8
           containers: [{
             name: 'metrics-server',
             image: options.image,
-            imagePullPolicy: options.imagePullPolicy ?? 'IfNotPresent',
+            imagePullPolicy: options.imagePullPolicy,
             args: options.args,
             ports: [{ containerPort: options.securePort, name: 'https', protocol: 'TCP' }],
             livenessProbe: probe('/livez'),
@@ -107,9 +107,9 @@ export function createDeployment(scope: Construct, options: WorkloadOptions): k8
           }],
           dnsPolicy: options.hostNetwork ? 'ClusterFirstWithHostNet' : undefined,
           hostNetwork: options.hostNetwork ? true : undefined,
-          imagePullSecrets: nonEmpty(options.imagePullSecrets?.map(name => ({ name }))),
-          nodeSelector: options.nodeSelector ?? { 'kubernetes.io/os': 'linux' },
-          priorityClassName: options.priorityClassName ?? 'system-cluster-critical',
+          imagePullSecrets: nonEmpty(options.imagePullSecrets.map(name => ({ name }))),
+          nodeSelector: options.nodeSelector,
+          priorityClassName: options.priorityClassName,
           securityContext: POD_SECURITY_CONTEXT,
           serviceAccountName: options.serviceAccountName,
           tolerations: nonEmpty(options.tolerations),

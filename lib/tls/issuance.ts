@@ -165,9 +165,10 @@ export function dedicatedCa(prop: string, store: CertificateStore, commonName: s
 export function ensureServingCertificate(prop: string, store: CertificateStore, source: CaSource, request: ServingRequest): ServingResult {
   const certPem = store._read(TLS_CERT);
   const keyPem = store._read(TLS_KEY);
+  const recordText = store._read(CHECKED);
 
   if (certPem !== undefined && keyPem !== undefined) {
-    const record = readRecord(store);
+    const record = readRecord(recordText);
     if (record && record.digest === digest(source, certPem, keyPem, request, record.dates) && fitsInTime(record.dates, request)) {
       return { certPem, keyPem, issued: false, warnings: caWarnings(prop, record.dates, request) };
     }
@@ -199,7 +200,7 @@ export function ensureServingCertificate(prop: string, store: CertificateStore, 
     const dates = datesOf(ca.info, info);
     if (keyOk && bits === request.keyBits && fitsCa(info, ca, request) && fitsInTime(dates, request)) {
       result = { certPem, keyPem, issued: false, warnings: caWarnings(prop, dates, request) };
-      writeRecord(store, source, result, request, dates);
+      writeRecord(store, recordText, source, result, request, dates);
     }
   }
   if (!result) {
@@ -219,7 +220,7 @@ export function ensureServingCertificate(prop: string, store: CertificateStore, 
     store._write({ [TLS_KEY]: issued.keyPem, [TLS_CERT]: issued.certPem });
     const dates = datesOf(ca.info, info);
     result = { ...issued, issued: true, warnings: caWarnings(prop, dates, request) };
-    writeRecord(store, source, result, request, dates);
+    writeRecord(store, recordText, source, result, request, dates);
   }
   return result;
 }
@@ -289,8 +290,7 @@ function digest(source: CaSource, certPem: string, keyPem: string, request: Serv
   return hash.digest('hex');
 }
 
-function readRecord(store: CertificateStore): { digest: string; dates: Dates } | undefined {
-  const text = store._read(CHECKED);
+function readRecord(text: string | undefined): { digest: string; dates: Dates } | undefined {
   if (text === undefined) {
     return undefined;
   }
@@ -307,10 +307,10 @@ function readRecord(store: CertificateStore): { digest: string; dates: Dates } |
   return undefined;
 }
 
-function writeRecord(store: CertificateStore, source: CaSource, result: KeyPairPem, request: ServingRequest, dates: Dates): void {
+function writeRecord(store: CertificateStore, current: string | undefined, source: CaSource, result: KeyPairPem, request: ServingRequest, dates: Dates): void {
   const record = { version: CHECK_VERSION, digest: digest(source, result.certPem, result.keyPem, request, dates), dates };
   const text = JSON.stringify(record, undefined, 2) + '\n';
-  if (store._read(CHECKED) !== text) {
+  if (current !== text) {
     store._write({ [CHECKED]: text });
   }
 }
