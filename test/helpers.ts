@@ -2,9 +2,9 @@ import { execFileSync } from 'child_process';
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { Chart, Testing } from 'cdk8s';
+import { App, Chart, Testing } from 'cdk8s';
 import * as forge from 'node-forge';
-import { CertificateStore, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
+import { CertificateStore, generatedKeyCount, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
 
 /** A fresh temporary directory. */
 export function tmp(prefix = 'sms-'): string {
@@ -55,6 +55,23 @@ export function synth(props: SecureMetricsServerProps = {}, chartNamespace?: str
   });
   const objects: any[] = Testing.synth(chart);
   return { app, chart, construct, objects };
+}
+
+/**
+ * A whole synth to YAML, as `cdk8s synth` writes it, in a fresh App: the YAML,
+ * the objects, and how many keys it generated.
+ */
+export function synthYaml(props: SecureMetricsServerProps) {
+  const before = generatedKeyCount();
+  const app = new App({ outdir: tmp() });
+  const construct = new SecureMetricsServer(new Chart(app, 'metrics-server'), 'MetricsServer', props);
+  const yaml = app.synthYaml();
+  const objects: any[] = Chart.of(construct).toJson();
+  const secret = objects.find(o => o.kind === 'Secret');
+  // the serving certificate and key in the synthesized Secret ('' without one)
+  const cert = secret ? decode(secret.data['tls.crt']) : '';
+  const key = secret ? decode(secret.data['tls.key']) : '';
+  return { yaml, keys: generatedKeyCount() - before, construct, objects, cert, key };
 }
 
 /** The one synthesized object of a kind (and name, when several). */

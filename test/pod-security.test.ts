@@ -1,12 +1,13 @@
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { Chart, Size, Testing } from 'cdk8s';
+import { Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
 import {
-  CertificateStore, KubeletTls, PodAntiAffinity, SecureMetricsServer, SecureMetricsServerProps, ServingTls,
+  CertificateStore, KubeletTls, PodAntiAffinity, SecureMetricsServerProps, ServingTls,
   TaintEffect, TolerationOperator, WhenUnsatisfiable,
 } from '../lib';
+import { quiet, synth } from './helpers';
 
 // Every rule of the Pod Security Standards "baseline" and "restricted"
 // profiles (https://kubernetes.io/docs/concepts/security/pod-security-standards/),
@@ -154,18 +155,10 @@ function violations(pod: PodTemplate, options: CheckOptions = {}): string[] {
 }
 
 function podTemplate(props: SecureMetricsServerProps): PodTemplate {
-  const app = Testing.app();
-  const chart = new Chart(app, 'test');
-  const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    new SecureMetricsServer(chart, 'MetricsServer', {
-      servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(STORE_DIR) }),
-      ...props,
-    });
-  } finally {
-    spy.mockRestore();
-  }
-  const objects: any[] = Testing.synth(chart);
+  const { objects } = quiet(() => synth({
+    servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(STORE_DIR) }),
+    ...props,
+  }));
   const deployments = objects.filter(o => o.kind === 'Deployment' && o.metadata.name === (props.name ?? 'metrics-server'));
   expect(deployments).toHaveLength(1);
   return deployments[0].spec.template;
@@ -216,18 +209,11 @@ describe('Pod Security Standard "restricted"', () => {
   });
 
   test('the kubelet serving CSR approver\'s pod breaks no rule either', () => {
-    const app = Testing.app();
-    const chart = new Chart(app, 'test');
-    const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      new SecureMetricsServer(chart, 'MetricsServer', {
-        servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(STORE_DIR) }),
-        kubeletServingCertApprover: { providerRegex: '^node-\\d+\\.example\\.com$', providerIpPrefixes: ['10.0.0.0/8'] },
-      });
-    } finally {
-      spy.mockRestore();
-    }
-    const deployments = (Testing.synth(chart) as any[]).filter(o => o.kind === 'Deployment');
+    const { objects } = quiet(() => synth({
+      servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(STORE_DIR) }),
+      kubeletServingCertApprover: { providerRegex: '^node-\\d+\\.example\\.com$', providerIpPrefixes: ['10.0.0.0/8'] },
+    }));
+    const deployments = objects.filter(o => o.kind === 'Deployment');
     expect(deployments.map(d => d.metadata.name).sort()).toEqual(['kubelet-csr-approver', 'metrics-server']);
     for (const d of deployments) {
       expect({ name: d.metadata.name, violations: violations(d.spec.template) }).toEqual({ name: d.metadata.name, violations: [] });

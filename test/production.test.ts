@@ -1,34 +1,25 @@
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { Chart, Duration, Size, Testing } from 'cdk8s';
+import { Duration, Size, Testing } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
 import { buildApp, propsFromEnv } from '../main';
 import {
-  CertificateStore, ImagePullPolicy, PodAntiAffinity, SecureMetricsServer, SecureMetricsServerProps, ServingTls,
+  CertificateStore, ImagePullPolicy, PodAntiAffinity, SecureMetricsServerProps, ServingTls,
   TaintEffect, TolerationOperator, WhenUnsatisfiable,
 } from '../lib';
+import { captureStderr, synth } from './helpers';
 
 const STORE_DIR = mkdtempSync(path.join(tmpdir(), 'sms-production-'));
 const LABELS = { 'k8s-app': 'metrics-server' };
 
 /** A SecureMetricsServer alone in a fresh App, with its synthesized objects and warnings. */
 function make(props: SecureMetricsServerProps = {}) {
-  const app = Testing.app();
-  const chart = new Chart(app, 'test');
-  const written: string[] = [];
-  const spy = jest.spyOn(process.stderr, 'write').mockImplementation((s: any) => { written.push(String(s)); return true; });
-  let construct: SecureMetricsServer;
-  try {
-    construct = new SecureMetricsServer(chart, 'MetricsServer', {
-      servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(STORE_DIR) }),
-      ...props,
-    });
-  } finally {
-    spy.mockRestore();
-  }
-  const objects: any[] = Testing.synth(chart);
-  return { construct, objects, stderr: written.join('') };
+  const { result, stderr } = captureStderr(() => synth({
+    servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(STORE_DIR) }),
+    ...props,
+  }));
+  return { construct: result.construct, objects: result.objects, stderr };
 }
 
 function one(objects: any[], kind: string): any {

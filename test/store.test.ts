@@ -1,18 +1,9 @@
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { App, Chart } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import * as forge from 'node-forge';
-import { CertificateStore, generatedKeyCount, Pem, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
-import { decode, find, opensslCa, pem, quiet, testCert, testKey, tmp, DEFAULT_DNS_NAMES } from './helpers';
-
-/** A whole synth to YAML, as `cdk8s synth` writes it, in a fresh App. */
-function synthYaml(props: SecureMetricsServerProps): { yaml: string; keys: number; construct: SecureMetricsServer } {
-  const before = generatedKeyCount();
-  const app = new App({ outdir: tmp() });
-  const construct = new SecureMetricsServer(new Chart(app, 'metrics-server'), 'MetricsServer', props);
-  const yaml = app.synthYaml();
-  return { yaml, keys: generatedKeyCount() - before, construct };
-}
+import { CertificateStore, Pem, SecureMetricsServer, ServingTls } from '../lib';
+import { decode, find, opensslCa, pem, quiet, synthYaml, testCert, testKey, tmp, DEFAULT_DNS_NAMES } from './helpers';
 
 function objectsOf(construct: SecureMetricsServer): any[] {
   return Chart.of(construct).toJson();

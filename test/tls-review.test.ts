@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { App, Chart, Duration } from 'cdk8s';
+import { Duration } from 'cdk8s';
 import * as forge from 'node-forge';
-import { CertificateStore, generatedKeyCount, Pem, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
-import { decode, find, openssl, opensslCa, pem, quiet, synth, testCert, testKey, tmp, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
+import { CertificateStore, Pem, ServingTls } from '../lib';
+import { openssl, opensslCa, pem, quiet, synth, synthYaml, testCert, testKey, tmp, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
 
 const SVC = 'metrics-server.kube-system.svc';
 
@@ -13,16 +13,6 @@ function names(certPem: string): { issuer: string; subject: string } {
   const i = tbs[0].tagClass === forge.asn1.Class.CONTEXT_SPECIFIC ? 1 : 0;
   return { issuer: forge.asn1.toDer(tbs[i + 2]).toHex(), subject: forge.asn1.toDer(tbs[i + 4]).toHex() };
 }
-
-function synthApp(props: SecureMetricsServerProps) {
-  const before = generatedKeyCount();
-  const app = new App({ outdir: tmp() });
-  const construct = new SecureMetricsServer(new Chart(app, 'metrics-server'), 'MetricsServer', props);
-  const yaml = app.synthYaml();
-  const objects: any[] = Chart.of(construct).toJson();
-  return { yaml, keys: generatedKeyCount() - before, construct, cert: decode(find(objects, 'Secret').data['tls.crt']), key: decode(find(objects, 'Secret').data['tls.key']) };
-}
-
 
 /** A CA made by openssl with any subject (`-subj`, UTF-8, `+` for multi-valued RDNs). */
 function opensslCaWithSubject(dir: string, subj: string): { cert: string; key: string } {
@@ -75,7 +65,7 @@ describe('issuer name: byte for byte the CA\'s subject, as Go compares it', () =
   ])('%s', (_name, subj) => {
     const dir = tmp();
     const ca = opensslCaWithSubject(dir, subj);
-    const { cert } = synthApp({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(ca.cert), caKey: Pem.fromFile(ca.key), store: CertificateStore.fromDirectory(path.join(dir, 'pki')) }) });
+    const { cert } = synthYaml({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(ca.cert), caKey: Pem.fromFile(ca.key), store: CertificateStore.fromDirectory(path.join(dir, 'pki')) }) });
     expect(names(cert).issuer).toBe(names(readFileSync(ca.cert, 'utf8')).subject);
     const out = openssl(['verify', '-x509_strict', '-CAfile', ca.cert, '-verify_hostname', SVC, '-purpose', 'sslserver', writeTmp(dir, 'leaf.pem', cert)]);
     expect(out.trim()).toMatch(/: OK$/);
@@ -179,22 +169,22 @@ describe('certificate store: what a stored certificate must pass to be reused', 
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
     const props = (ca: { cert: string; key: string }) => ({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(ca.cert), caKey: Pem.fromFile(ca.key), store }) });
     const oldCa = opensslCa(tmp());
-    const first = synthApp(props(oldCa));
-    expect(synthApp(props(oldCa)).keys).toBe(0);
+    const first = synthYaml(props(oldCa));
+    expect(synthYaml(props(oldCa)).keys).toBe(0);
     const newCa = opensslCa(tmp());
-    const second = synthApp(props(newCa));
+    const second = synthYaml(props(newCa));
     expect(second.keys).toBe(1);
     expect(second.cert).not.toBe(first.cert);
     const dir = tmp();
     expect(openssl(['verify', '-CAfile', newCa.cert, writeTmp(dir, 'leaf.pem', second.cert)]).trim()).toMatch(/: OK$/);
-    expect(synthApp(props(newCa)).yaml).toBe(second.yaml);
+    expect(synthYaml(props(newCa)).yaml).toBe(second.yaml);
   });
 
   test('a stored key that does not match the stored certificate is never emitted', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
-    synthApp({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     writeFileSync(store._path('tls.key'), pem.key(testKey(2)).replace(/\r\n/g, '\n'));
-    const second = synthApp({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    const second = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     expect(second.keys).toBe(1);
     const { X509Certificate, createPrivateKey } = require('crypto');
     expect(new X509Certificate(second.cert).checkPrivateKey(createPrivateKey(second.key))).toBe(true);
@@ -206,13 +196,13 @@ describe('certificate store: what a stored certificate must pass to be reused', 
     ['a negative serial', { serial: 'ff01' }],
   ])('a stored certificate kube-apiserver would refuse (%s) is reissued', (_name, o) => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
-    synthApp({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     const ca = { cert: forge.pki.certificateFromPem(readFileSync(store._path('ca.crt'), 'utf8')), key: { privateKey: forge.pki.privateKeyFromPem(readFileSync(store._path('ca.key'), 'utf8')) } as any };
     const tlsKey = forge.pki.privateKeyFromPem(readFileSync(store._path('tls.key'), 'utf8')) as forge.pki.rsa.PrivateKey;
     const keyPair = { privateKey: tlsKey, publicKey: forge.pki.setRsaPublicKey(tlsKey.n, tlsKey.e) };
     // within the default validity, so that only the rule in question decides
     writeFileSync(store._path('tls.crt'), pem.cert(testCert({ cn: SVC, key: keyPair, issuer: ca, dnsNames: DEFAULT_DNS_NAMES, notAfter: new Date(Date.now() + 300 * 86400_000), ...o })));
-    const second = synthApp({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    const second = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     expect(second.keys).toBe(1);
     const text = openssl(['x509', '-noout', '-text', '-in', writeTmp(tmp(), 'c.pem', second.cert)]);
     expect(text).toContain('Signature Algorithm: sha256WithRSAEncryption');
@@ -221,37 +211,37 @@ describe('certificate store: what a stored certificate must pass to be reused', 
 
   test('a shorter validity reissues once, then stays stable', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
-    synthApp({ servingTls: ServingTls.fromDedicatedCa({ store }) });
-    const shorter = synthApp({ servingTls: ServingTls.fromDedicatedCa({ store, validity: Duration.days(90) }) });
+    synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    const shorter = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, validity: Duration.days(90) }) });
     expect(shorter.keys).toBe(1);
     const c = forge.pki.certificateFromPem(shorter.cert);
     expect(Math.round((c.validity.notAfter.getTime() - Date.now()) / 86400_000)).toBe(90);
-    const again = synthApp({ servingTls: ServingTls.fromDedicatedCa({ store, validity: Duration.days(90) }) });
+    const again = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, validity: Duration.days(90) }) });
     expect(again.keys).toBe(0);
     expect(again.yaml).toBe(shorter.yaml);
     // a longer validity is no reason to reissue: the certificate renews at renewBefore
-    expect(synthApp({ servingTls: ServingTls.fromDedicatedCa({ store, validity: Duration.days(365) }) }).keys).toBe(0);
+    expect(synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, validity: Duration.days(365) }) }).keys).toBe(0);
   });
 
   test('a dedicated CA that is not valid yet is an error, and nothing is written', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
     const future = testCert({ cn: 'secure-metrics-server-ca', key: testKey(0), ca: true, notBefore: new Date('2099-01-01T00:00:00Z'), notAfter: new Date('2109-01-01T00:00:00Z') });
     store._write({ 'ca.crt': pem.cert(future), 'ca.key': pem.key(testKey(0)) });
-    expect(() => quiet(() => synthApp({ servingTls: ServingTls.fromDedicatedCa({ store }) })))
+    expect(() => quiet(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) })))
       .toThrow(`servingTls: the dedicated CA in '${store.directory}' is not valid before 2099-01-01T00:00:00Z; check the clock of this machine (and of the one that created '${store._path('ca.crt')}')`);
     expect(require('fs').readdirSync(store.directory).sort()).toEqual(['ca.crt', 'ca.key']);
   });
 
   test('a check record from an older version of the checks is not trusted', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
-    const first = synthApp({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     const record = JSON.parse(readFileSync(store._path('checked.json'), 'utf8'));
     record.version -= 1;
     writeFileSync(store._path('checked.json'), JSON.stringify(record));
     const x509 = require('../lib/tls/x509');
     const parseCerts = jest.spyOn(x509, 'parseCertificates');
     try {
-      expect(synthApp({ servingTls: ServingTls.fromDedicatedCa({ store }) }).yaml).toBe(first.yaml);
+      expect(synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }).yaml).toBe(first.yaml);
       expect(parseCerts).toHaveBeenCalled();
     } finally {
       parseCerts.mockRestore();
