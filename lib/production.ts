@@ -1,4 +1,3 @@
-import { k8s } from 'cdk8s-plus-28';
 import { assertDnsSubdomain } from './_util';
 import { ImagePullPolicy } from './image';
 import { assertAnnotations, assertLabels } from './metadata';
@@ -7,6 +6,7 @@ import {
   PodAntiAffinity, renderAntiAffinity, renderNodeSelector, renderTolerations, renderTopologySpread,
   Toleration, TopologySpreadConstraint,
 } from './scheduling';
+import { PodSettings } from './workload';
 
 /** The lowest port a process without CAP_NET_BIND_SERVICE may bind on a node (net.ipv4.ip_unprivileged_port_start). */
 const UNPRIVILEGED_PORT_START = 1024;
@@ -158,19 +158,7 @@ export interface ProductionContext {
 export interface ResolvedProduction {
   /** undefined with one replica: no PodDisruptionBudget */
   readonly minAvailable?: number;
-  readonly workload: {
-    readonly replicas: number;
-    readonly podLabels: { [key: string]: string };
-    readonly podAnnotations: { [key: string]: string };
-    readonly imagePullPolicy: string;
-    readonly imagePullSecrets: string[];
-    readonly nodeSelector: { [key: string]: string };
-    readonly priorityClassName: string;
-    readonly tolerations: k8s.Toleration[];
-    readonly affinity?: k8s.Affinity;
-    readonly topologySpreadConstraints: k8s.TopologySpreadConstraint[];
-    readonly hostNetwork: boolean;
-  };
+  readonly workload: PodSettings;
   /** undefined without a NetworkPolicy */
   readonly networkPolicy?: { readonly kubeletPort: number; readonly apiServerPorts: number[] };
   readonly labels: { [key: string]: string };

@@ -21,10 +21,30 @@ const POD_SECURITY_CONTEXT: k8s.PodSecurityContext = {
 };
 
 /**
+ * The pod settings that the production props resolve to.
+ * @internal
+ */
+export interface PodSettings {
+  /** 1 gives upstream's manifest (no `replicas` field, `maxUnavailable: 0`) */
+  readonly replicas: number;
+  /** labels of the pod template, on top of the object labels */
+  readonly podLabels: { [key: string]: string };
+  readonly podAnnotations: { [key: string]: string };
+  readonly imagePullPolicy: string;
+  readonly imagePullSecrets: string[];
+  readonly nodeSelector: { [key: string]: string };
+  readonly priorityClassName: string;
+  readonly tolerations: k8s.Toleration[];
+  readonly affinity?: k8s.Affinity;
+  readonly topologySpreadConstraints: k8s.TopologySpreadConstraint[];
+  readonly hostNetwork: boolean;
+}
+
+/**
  * Everything the Deployment is built from, already validated.
  * @internal
  */
-export interface WorkloadOptions {
+export interface WorkloadOptions extends PodSettings {
   readonly name: string;
   readonly namespace: string;
   readonly labels: { [key: string]: string };
@@ -36,19 +56,6 @@ export interface WorkloadOptions {
   readonly serviceAccountName: string;
   readonly volumes: k8s.Volume[];
   readonly volumeMounts: k8s.VolumeMount[];
-  /** 1 gives upstream's manifest (no `replicas` field, `maxUnavailable: 0`) */
-  readonly replicas: number;
-  /** labels of the pod template, on top of `labels` */
-  readonly podLabels: { [key: string]: string };
-  readonly podAnnotations: { [key: string]: string };
-  readonly imagePullPolicy: string;
-  readonly imagePullSecrets: string[];
-  readonly nodeSelector: { [key: string]: string };
-  readonly priorityClassName: string;
-  readonly tolerations: k8s.Toleration[];
-  readonly affinity?: k8s.Affinity;
-  readonly topologySpreadConstraints: k8s.TopologySpreadConstraint[];
-  readonly hostNetwork: boolean;
 }
 
 /**
