@@ -15,8 +15,6 @@ const WEAK_SIGNATURES: { [oid: string]: string } = {
 const SERVER_AUTH_EKUS = ['serverAuth', '2.5.29.37.0'];
 
 const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-const KEY_BEGIN = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----/;
-const PKCS1_BLOCK = /^-----BEGIN RSA PRIVATE KEY-----\r?\n([A-Za-z0-9+/=\r\n]+)-----END RSA PRIVATE KEY-----/;
 
 /**
  * What the library needs to know of one X.509 certificate.
@@ -134,18 +132,6 @@ export function parsePrivateKey(prop: string, pem: string, source: string): KeyO
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
     const what = /-----BEGIN CERTIFICATE-----/.test(pem) ? 'it holds a certificate, not a private key' : 'it holds no PEM block \'-----BEGIN ... PRIVATE KEY-----\'';
     throw new Error(`${prop}: ${source} is not a PEM private key (${what}); pass the key file, e.g. /etc/kubernetes/pki/ca.key`);
-  }
-  // PKCS#1 RSA keys (what the certificate store writes) load about 3x faster
-  // from DER than through OpenSSL 3's PEM decoder; anything else, or a block
-  // that does not decode, takes the PEM path and its error messages
-  const first = KEY_BEGIN.exec(pem);
-  const pkcs1 = first?.[1] === 'RSA ' ? PKCS1_BLOCK.exec(pem.slice(first.index)) : null;
-  if (pkcs1) {
-    try {
-      return createPrivateKey({ key: Buffer.from(pkcs1[1], 'base64'), format: 'der', type: 'pkcs1' });
-    } catch {
-      // fall through to the PEM path
-    }
   }
   try {
     return createPrivateKey({ key: pem, format: 'pem' });
