@@ -7,6 +7,7 @@ import { App, Chart } from 'cdk8s';
 import {
   CertificateStore, CertManagerIssuer, KubeletTls, Pem, SecureMetricsServer, SecureMetricsServerProps, ServingTls,
 } from './lib';
+import { isDnsSubdomain } from './lib/_util';
 
 type Env = { [name: string]: string | undefined };
 
@@ -175,7 +176,7 @@ function certManagerIssuerFromEnv(value: string | undefined): CertManagerIssuer 
   if (kind !== 'Issuer' && kind !== 'ClusterIssuer') {
     throw new Error(`CERT_MANAGER_ISSUER: '${value}' does not name an Issuer or ClusterIssuer (${slash < 0 ? 'no kind' : `kind '${kind}'`}); use Issuer/NAME or ClusterIssuer/NAME, e.g. ClusterIssuer/cluster-ca, or unset it for a self-signed CA chain`);
   }
-  if (name.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name)) {
+  if (!isDnsSubdomain(name)) {
     throw new Error(`CERT_MANAGER_ISSUER: '${name}' is not a valid ${kind} name; use at most 253 lower-case letters, digits, '-' and '.', e.g. ${kind}/cluster-ca`);
   }
   return kind === 'Issuer' ? CertManagerIssuer.issuer(name) : CertManagerIssuer.clusterIssuer(name);

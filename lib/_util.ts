@@ -15,11 +15,19 @@ export function assertDnsLabel(prop: string, value: string): void {
 }
 
 /**
+ * Whether `value` is an RFC 1123 DNS subdomain (most object names).
+ * @internal
+ */
+export function isDnsSubdomain(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= 253 && DNS_SUBDOMAIN.test(value);
+}
+
+/**
  * Throws unless `value` is an RFC 1123 DNS subdomain (most object names).
  * @internal
  */
 export function assertDnsSubdomain(prop: string, value: string): void {
-  if (typeof value !== 'string' || value.length > 253 || !DNS_SUBDOMAIN.test(value)) {
+  if (!isDnsSubdomain(value)) {
     throw new Error(`${prop}: '${value}' is not a valid DNS subdomain name; use at most 253 lower-case letters, digits, '-' and '.' (e.g. 'metrics-server-tls')`);
   }
 }

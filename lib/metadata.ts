@@ -1,7 +1,7 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { isDnsSubdomain } from './_util';
 
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
@@ -35,7 +35,7 @@ export function isQualifiedName(key: string): boolean {
   }
   if (parts.length === 2) {
     const prefix = parts[0];
-    return prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix);
+    return isDnsSubdomain(prefix);
   }
   return true;
 }

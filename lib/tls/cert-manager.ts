@@ -1,5 +1,6 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
+import { isDnsSubdomain } from '../_util';
 import type * as CertManagerIo from '../../imports/cert-manager.io';
 import type { CertificateSpecPrivateKey, CertificateSpecPrivateKeyRotationPolicy } from '../../imports/cert-manager.io';
 import { ServingTls, ServingTlsConfig, ServingTlsContext, servingDnsNames } from './serving-tls';
@@ -7,7 +8,6 @@ import { ServingTls, ServingTlsConfig, ServingTlsContext, servingDnsNames } from
 /** The annotation cert-manager's cainjector reads to fill in the APIService's caBundle. */
 export const CERT_MANAGER_INJECT_CA_FROM = 'cert-manager.io/inject-ca-from';
 
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const HOUR_MS = 3600000;
 const MINUTE_MS = 60000;
 
@@ -198,7 +198,7 @@ export class CertManagerServingTls extends ServingTls {
       if (!(issuer instanceof CertManagerIssuer)) {
         throw new Error(`${prop}.issuer: '${issuer}' is not a CertManagerIssuer; use CertManagerIssuer.issuer('my-ca') or CertManagerIssuer.clusterIssuer('my-ca')`);
       }
-      if (typeof issuer.name !== 'string' || issuer.name.length > 253 || !DNS_SUBDOMAIN.test(issuer.name)) {
+      if (!isDnsSubdomain(issuer.name)) {
         throw new Error(`${prop}.issuer: '${issuer.name}' is not a valid ${issuer.kind} name; use the metadata.name of an existing ${issuer.kind}: at most 253 lower-case letters, digits, '-' and '.' (e.g. CertManagerIssuer.${issuer.kind === 'Issuer' ? 'issuer' : 'clusterIssuer'}('cluster-ca'))`);
       }
     }
@@ -252,7 +252,7 @@ export class CertManagerServingTls extends ServingTls {
     const certificateName = svc;
     const caName = `${svc}-ca`;
     const secretName = options.secretName ?? `${svc}-cert-manager-tls`;
-    if (typeof secretName !== 'string' || secretName.length > 253 || !DNS_SUBDOMAIN.test(secretName)) {
+    if (!isDnsSubdomain(secretName)) {
       throw new Error(`${prop}.secretName: '${secretName}' is not a valid DNS subdomain name; use at most 253 lower-case letters, digits, '-' and '.' (e.g. 'metrics-server-cert-manager-tls')`);
     }
     if (issuer === undefined && secretName === caName) {
