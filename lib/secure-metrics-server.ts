@@ -10,19 +10,11 @@ import { createNetworkPolicy } from './network-policy';
 import { ProductionProps, resolveProduction } from './production';
 import { createRbac } from './rbac';
 import { renderResources } from './resources';
+import { HOSTNAME_TOPOLOGY_KEY } from './scheduling';
 import { KubeletTls } from './tls/kubelet-tls';
+import { generatedKeyCount } from './tls/pki';
 import { ServingTls } from './tls/serving-tls';
 import { createDeployment, createPodDisruptionBudget, SERVING_CERT_DIR } from './workload';
-
-/**
- * The upstream image this release is tested with.
- */
-export const DEFAULT_IMAGE = 'registry.k8s.io/metrics-server/metrics-server:v0.8.1';
-
-/**
- * Annotation put on the Deployment and the APIService when a hop is not verified.
- */
-export const INSECURE_ANNOTATION = 'secure-metrics-server.io/insecure-tls';
 
 /**
  * A node address type, for `--kubelet-preferred-address-types`.
@@ -159,6 +151,31 @@ const instances = new WeakMap<IConstruct, string>();
  * the chosen modes.
  */
 export class SecureMetricsServer extends Construct {
+  /**
+   * The upstream image this release is tested with.
+   */
+  public static readonly DEFAULT_IMAGE = 'registry.k8s.io/metrics-server/metrics-server:v0.8.1';
+
+  /**
+   * Annotation put on the Deployment and the APIService when a hop is not
+   * verified; its value lists the hops (`kubelet`, `apiservice`).
+   */
+  public static readonly INSECURE_ANNOTATION = 'secure-metrics-server.io/insecure-tls';
+
+  /**
+   * The topology key of the pod anti-affinity (`podAntiAffinity`).
+   */
+  public static readonly HOSTNAME_TOPOLOGY_KEY = HOSTNAME_TOPOLOGY_KEY;
+
+  /**
+   * Number of keys this process has generated for serving certificates and
+   * CAs (for tests and benchmarks: a synth from a warm certificate store
+   * generates none).
+   */
+  public static generatedKeyCount(): number {
+    return generatedKeyCount();
+  }
+
   /** Name of the ServiceAccount, Service and Deployment. */
   public readonly name: string;
   /** Namespace of the namespaced objects. */
@@ -208,7 +225,7 @@ export class SecureMetricsServer extends Construct {
     assertDnsLabel('name', this.name);
     assertDnsLabel('namespace', this.namespace);
     assertPort('securePort', this.securePort);
-    const image = props.image ?? DEFAULT_IMAGE;
+    const image = props.image ?? SecureMetricsServer.DEFAULT_IMAGE;
     assertImageReference('image', image);
     const clusterDomain = props.clusterDomain ?? 'cluster.local';
     assertDnsSubdomain('clusterDomain', clusterDomain);
@@ -230,7 +247,7 @@ export class SecureMetricsServer extends Construct {
       if (!/^--[a-z0-9][a-z0-9-]*$/.test(flag)) {
         throw new Error(`extraArgs: '${arg}' is not a flag; write each as '--flag' or '--flag=value' (e.g. '--v=2')`);
       }
-      if (flag === '--kubelet-certificate-authority' && kubeletTls.insecure) {
+      if (flag === '--kubelet-certificate-authority' && kubeletTls.isInsecure) {
         throw new Error(`extraArgs: '${arg}' sets a kubelet CA while kubeletTls is KubeletTls.insecure(); metrics-server refuses both together: pick one, e.g. kubeletTls: KubeletTls.fromConfigMap('my-ca', 'ca.crt')`);
       }
       if (MANAGED_FLAGS.includes(flag)) {
@@ -282,7 +299,7 @@ export class SecureMetricsServer extends Construct {
     if (serving.insecure) {
       this.warnings.push(warn(`${this.node.path}: the APIService hop is NOT verified (insecureSkipTLSVerify: true): kube-apiserver accepts any certificate from metrics-server. For test clusters only; use a verified ServingTls in production`));
     }
-    const insecureAnnotations: { [key: string]: string } = insecureHops.length ? { [INSECURE_ANNOTATION]: insecureHops.join(',') } : {};
+    const insecureAnnotations: { [key: string]: string } = insecureHops.length ? { [SecureMetricsServer.INSECURE_ANNOTATION]: insecureHops.join(',') } : {};
 
     // Deployment: flags and volumes of both hops
     const args = [

@@ -1,7 +1,7 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { Certificate, Issuer } from '../imports/cert-manager.io';
 import {
-  CertManagerIssuer, CertManagerKeyAlgorithm, CertManagerServingTlsOptions, generatedKeyCount,
+  CertManagerIssuer, CertManagerKeyAlgorithm, CertManagerServingTlsOptions,
   SecureMetricsServer, SecureMetricsServerProps, ServingTls,
 } from '../lib';
 import { propsFromEnv } from '../main';
@@ -93,9 +93,9 @@ function expectThrowsExactly(fn: () => unknown, message: string): void {
 
 describe('with a named issuer', () => {
   test('a ClusterIssuer: one serving Certificate and nothing else from cert-manager', () => {
-    const before = generatedKeyCount();
+    const before = SecureMetricsServer.generatedKeyCount();
     const { construct, objects } = withCertManager({ issuer: CertManagerIssuer.clusterIssuer('cluster-ca') });
-    expect(generatedKeyCount()).toBe(before);
+    expect(SecureMetricsServer.generatedKeyCount()).toBe(before);
 
     const cm = certManagerObjects(objects);
     expect(cm.map(o => o.kind)).toEqual(['Certificate']);
@@ -130,7 +130,7 @@ describe('with a named issuer', () => {
     expect(construct.certificate!.name).toBe(certificate.metadata.name);
     expect(construct.apiServiceInsecure).toBe(false);
     expect(construct.warnings).toEqual([]);
-    expect(ServingTls.fromCertManager().insecure).toBe(false);
+    expect(ServingTls.fromCertManager().isInsecure).toBe(false);
   });
 
   test('an Issuer in the namespace', () => {
@@ -153,9 +153,9 @@ describe('with a named issuer', () => {
 
 describe('without an issuer: a self-signed CA chain in the namespace', () => {
   test('selfSigned Issuer, CA Certificate, CA Issuer on its Secret, serving Certificate', () => {
-    const before = generatedKeyCount();
+    const before = SecureMetricsServer.generatedKeyCount();
     const { construct, objects } = withCertManager();
-    expect(generatedKeyCount()).toBe(before);
+    expect(SecureMetricsServer.generatedKeyCount()).toBe(before);
 
     const cm = certManagerObjects(objects);
     // in the order they are applied: each object's issuer comes before it

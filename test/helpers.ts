@@ -4,7 +4,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { App, Chart, Testing } from 'cdk8s';
 import * as forge from 'node-forge';
-import { CertificateStore, generatedKeyCount, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
+import { CertificateStore, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
 
 /** A fresh temporary directory. */
 export function tmp(prefix = 'sms-'): string {
@@ -62,7 +62,7 @@ export function synth(props: SecureMetricsServerProps = {}, chartNamespace?: str
  * the objects, and how many keys it generated.
  */
 export function synthYaml(props: SecureMetricsServerProps) {
-  const before = generatedKeyCount();
+  const before = SecureMetricsServer.generatedKeyCount();
   const app = new App({ outdir: tmp() });
   const construct = new SecureMetricsServer(new Chart(app, 'metrics-server'), 'MetricsServer', props);
   const yaml = app.synthYaml();
@@ -71,7 +71,7 @@ export function synthYaml(props: SecureMetricsServerProps) {
   // the serving certificate and key in the synthesized Secret ('' without one)
   const cert = secret ? decode(secret.data['tls.crt']) : '';
   const key = secret ? decode(secret.data['tls.key']) : '';
-  return { yaml, keys: generatedKeyCount() - before, construct, objects, cert, key };
+  return { yaml, keys: SecureMetricsServer.generatedKeyCount() - before, construct, objects, cert, key };
 }
 
 /** The one synthesized object of a kind (and name, when several). */

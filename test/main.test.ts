@@ -66,8 +66,8 @@ describe('example app', () => {
   });
 
   test('KUBELET_CA variants', () => {
-    expect(propsFromEnv({ KUBELET_CA: 'insecure' }).kubeletTls!.insecure).toBe(true);
-    expect(propsFromEnv({ KUBELET_CA: 'kube-root-ca.crt' }).kubeletTls!.insecure).toBe(false);
+    expect(propsFromEnv({ KUBELET_CA: 'insecure' }).kubeletTls!.isInsecure).toBe(true);
+    expect(propsFromEnv({ KUBELET_CA: 'kube-root-ca.crt' }).kubeletTls!.isInsecure).toBe(false);
     const objects = synthEnv({ KUBELET_CA: 'configmap:kubelet-serving-ca/ca.pem' });
     expect(objects.find(o => o.kind === 'Deployment').spec.template.spec.volumes)
       .toContainEqual({ name: 'kubelet-ca', configMap: { name: 'kubelet-serving-ca', items: [{ key: 'ca.pem', path: 'ca.crt' }] } });

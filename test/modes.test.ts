@@ -1,6 +1,6 @@
 import { existsSync } from 'fs';
 import { App, Chart, Duration, Testing } from 'cdk8s';
-import { CertificateStore, INSECURE_ANNOTATION, KubeletTls, NodeAddressType, Pem, SecureMetricsServer, ServingTls } from '../lib';
+import { CertificateStore, KubeletTls, NodeAddressType, Pem, SecureMetricsServer, ServingTls } from '../lib';
 import { captureStderr, container, decode, find, pem, synth, testCert, testKey, tmp, tmpStore, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
 
 
@@ -34,8 +34,8 @@ describe('kubelet hop', () => {
     const { objects, construct } = result;
     expect(container(objects).args).toContain('--kubelet-insecure-tls');
     expect(container(objects).args.some((a: string) => a.startsWith('--kubelet-certificate-authority'))).toBe(false);
-    expect(find(objects, 'Deployment').metadata.annotations).toEqual({ [INSECURE_ANNOTATION]: 'kubelet' });
-    expect(find(objects, 'APIService').metadata.annotations).toEqual({ [INSECURE_ANNOTATION]: 'kubelet' });
+    expect(find(objects, 'Deployment').metadata.annotations).toEqual({ [SecureMetricsServer.INSECURE_ANNOTATION]: 'kubelet' });
+    expect(find(objects, 'APIService').metadata.annotations).toEqual({ [SecureMetricsServer.INSECURE_ANNOTATION]: 'kubelet' });
     expect(find(objects, 'APIService').spec.caBundle).toBeDefined();
     expect(construct.kubeletInsecure).toBe(true);
     expect(construct.apiServiceInsecure).toBe(false);
@@ -54,7 +54,7 @@ describe('APIService hop', () => {
     const api = find(objects, 'APIService');
     expect(api.spec.insecureSkipTLSVerify).toBe(true);
     expect(api.spec.caBundle).toBeUndefined();
-    expect(api.metadata.annotations).toEqual({ [INSECURE_ANNOTATION]: 'apiservice' });
+    expect(api.metadata.annotations).toEqual({ [SecureMetricsServer.INSECURE_ANNOTATION]: 'apiservice' });
     expect(stderr).toContain('the APIService hop is NOT verified (insecureSkipTLSVerify: true)');
     expect(construct.secret).toBeUndefined();
   });
