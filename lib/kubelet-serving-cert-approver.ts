@@ -188,7 +188,10 @@ export class KubeletServingCertApprover extends Construct {
   public readonly deployment: k8s.KubeDeployment;
   /** Keeps one pod running through voluntary disruptions such as node drains. */
   public readonly podDisruptionBudget: k8s.KubePodDisruptionBudget;
-  /** Warnings printed during construction (permissive checks). */
+  /**
+   * Warnings made during construction (permissive checks), also recorded as
+   * construct metadata and printed unless silenced (see `SecureMetricsServer.SILENCE_WARNINGS_CONTEXT`).
+   */
   public readonly warnings: string[];
 
   constructor(scope: Construct, id: string, props: KubeletServingCertApproverProps) {
@@ -249,10 +252,10 @@ export class KubeletServingCertApprover extends Construct {
     this.warnings = [];
     const matched = FOREIGN_NAMES.filter(n => regex.test(n));
     if (matched.length) {
-      this.warnings.push(warn(`${this.node.path}: providerRegex '${p.providerRegex}' accepts ${matched.map(n => `'${n}'`).join(' and ')}: it lets a node ask for nearly any DNS name; narrow it to your node names`));
+      this.warnings.push(warn(this, `${this.node.path}: providerRegex '${p.providerRegex}' accepts ${matched.map(n => `'${n}'`).join(' and ')}: it lets a node ask for nearly any DNS name; narrow it to your node names`));
     }
     if (prefixes === undefined) {
-      this.warnings.push(warn(`${this.node.path}: providerIpPrefixes is not set, so a node may put any IP address in its serving certificate${bypassDnsResolution ? ' (and bypassDnsResolution turns off the DNS check as well)' : ''}; set it to the node network, e.g. ['192.168.10.0/24']`));
+      this.warnings.push(warn(this, `${this.node.path}: providerIpPrefixes is not set, so a node may put any IP address in its serving certificate${bypassDnsResolution ? ' (and bypassDnsResolution turns off the DNS check as well)' : ''}; set it to the node network, e.g. ['192.168.10.0/24']`));
     }
 
     // RBAC

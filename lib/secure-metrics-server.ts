@@ -1,7 +1,9 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { ContainerResources, k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { assertDnsLabel, assertDnsSubdomain, assertPort, warn } from './_util';
+import {
+  assertDnsLabel, assertDnsSubdomain, assertPort, SILENCE_WARNINGS_CONTEXT, SILENCE_WARNINGS_ENV, warn, WARNING_METADATA_TYPE,
+} from './_util';
 import { createApiService, createService } from './api-service';
 import { assertImageReference } from './image';
 import { KubeletServingCertApprover, KubeletServingCertApproverOptions } from './kubelet-serving-cert-approver';
@@ -168,6 +170,27 @@ export class SecureMetricsServer extends Construct {
   public static readonly HOSTNAME_TOPOLOGY_KEY = HOSTNAME_TOPOLOGY_KEY;
 
   /**
+   * The construct metadata type under which warnings are recorded on the
+   * construct that made them (`node.metadata`), for tests and validation plugins.
+   */
+  public static readonly WARNING_METADATA_TYPE = WARNING_METADATA_TYPE;
+
+  /**
+   * The context key that silences the printing of warnings on standard error
+   * (they are still recorded in `warnings` and the construct metadata): set it
+   * to `true` on the App, or on any construct above this one, before adding
+   * children, e.g. `app.node.setContext(SecureMetricsServer.SILENCE_WARNINGS_CONTEXT, true)`.
+   * It wins over `SILENCE_WARNINGS_ENV`.
+   */
+  public static readonly SILENCE_WARNINGS_CONTEXT = SILENCE_WARNINGS_CONTEXT;
+
+  /**
+   * The environment variable that silences the printing of warnings when set
+   * to `true` or `1` (e.g. in CI: `SECURE_METRICS_SERVER_SILENCE_WARNINGS=1 cdk8s synth`).
+   */
+  public static readonly SILENCE_WARNINGS_ENV = SILENCE_WARNINGS_ENV;
+
+  /**
    * Number of keys this process has generated for serving certificates and
    * CAs (for tests and benchmarks: a synth from a warm certificate store
    * generates none).
@@ -200,7 +223,11 @@ export class SecureMetricsServer extends Construct {
   public readonly kubeletInsecure: boolean;
   /** Whether the APIService hop is left unverified. */
   public readonly apiServiceInsecure: boolean;
-  /** Warnings printed during construction (insecure hops, expiring certificates). */
+  /**
+   * Warnings made during construction (insecure hops, expiring certificates),
+   * also recorded as construct metadata of type `WARNING_METADATA_TYPE` and
+   * printed on standard error unless silenced (`SILENCE_WARNINGS_CONTEXT`).
+   */
   public readonly warnings: string[];
   /** The PodDisruptionBudget, with 2 or more replicas. */
   public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
@@ -292,12 +319,12 @@ export class SecureMetricsServer extends Construct {
       ...(kubelet.insecure ? ['kubelet'] : []),
       ...(serving.insecure ? ['apiservice'] : []),
     ];
-    this.warnings = serving.warnings.map(warn);
+    this.warnings = serving.warnings.map(w => warn(this, w));
     if (kubelet.insecure) {
-      this.warnings.push(warn(`${this.node.path}: the kubelet hop is NOT verified (--kubelet-insecure-tls): metrics-server accepts any kubelet certificate. For test clusters only; use KubeletTls.fromKubeRootCa() in production`));
+      this.warnings.push(warn(this, `${this.node.path}: the kubelet hop is NOT verified (--kubelet-insecure-tls): metrics-server accepts any kubelet certificate. For test clusters only; use KubeletTls.fromKubeRootCa() in production`));
     }
     if (serving.insecure) {
-      this.warnings.push(warn(`${this.node.path}: the APIService hop is NOT verified (insecureSkipTLSVerify: true): kube-apiserver accepts any certificate from metrics-server. For test clusters only; use a verified ServingTls in production`));
+      this.warnings.push(warn(this, `${this.node.path}: the APIService hop is NOT verified (insecureSkipTLSVerify: true): kube-apiserver accepts any certificate from metrics-server. For test clusters only; use a verified ServingTls in production`));
     }
     const insecureAnnotations: { [key: string]: string } = insecureHops.length ? { [SecureMetricsServer.INSECURE_ANNOTATION]: insecureHops.join(',') } : {};
 
@@ -351,7 +378,7 @@ export class SecureMetricsServer extends Construct {
         name: this.name, namespace: this.namespace, labels, securePort: this.securePort, ...production.networkPolicy,
       });
     }
-    this.warnings.push(...production.warnings.map(w => warn(`${this.node.path}: ${w}`)));
+    this.warnings.push(...production.warnings.map(w => warn(this, `${this.node.path}: ${w}`)));
     this.apiService = createApiService(this, {
       name: this.name,
       namespace: this.namespace,

@@ -5,12 +5,13 @@ import {
   SecureMetricsServer, SecureMetricsServerProps, ServingTls,
 } from '../lib';
 import { propsFromEnv } from '../main';
+import { quietApp } from './helpers';
 
 const INJECT = 'cert-manager.io/inject-ca-from';
 const CM_API = 'cert-manager.io/v1';
 
 function build(props: SecureMetricsServerProps, chartNamespace?: string) {
-  const chart = new Chart(Testing.app(), 'test', { namespace: chartNamespace });
+  const chart = new Chart(quietApp(), 'test', { namespace: chartNamespace });
   const construct = new SecureMetricsServer(chart, 'MetricsServer', props);
   const objects: any[] = Testing.synth(chart);
   return { chart, construct, objects };
@@ -352,7 +353,7 @@ describe('bad input', () => {
   ];
 
   test.each(cases)('%s', (_what, options, message) => {
-    const chart = new Chart(Testing.app(), 'test');
+    const chart = new Chart(quietApp(), 'test');
     expectThrowsExactly(() => new SecureMetricsServer(chart, 'MetricsServer', { servingTls: ServingTls.fromCertManager(options()) }), message);
   });
 

@@ -2,7 +2,8 @@ import { execFileSync } from 'child_process';
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { App, Chart, Testing } from 'cdk8s';
+import { App, AppProps, Chart, Testing } from 'cdk8s';
+import { IConstruct } from 'constructs';
 import * as forge from 'node-forge';
 import { CertificateStore, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
 
@@ -24,8 +25,25 @@ export function tmpStore(): CertificateStore {
 }
 
 /**
- * Runs `fn` with standard error captured (warnings are expected there) and
- * returns its result and what it wrote.
+ * A test App whose warnings are recorded (the `warnings` property and the
+ * construct metadata) but not printed: the documented switch, a context key.
+ */
+export function quietApp(props: AppProps = {}): App {
+  const app = Testing.app(props);
+  app.node.setContext(SecureMetricsServer.SILENCE_WARNINGS_CONTEXT, true);
+  return app;
+}
+
+/** The warnings recorded as construct metadata on `scope` and below. */
+export function warningsOf(scope: IConstruct): string[] {
+  return scope.node.findAll().flatMap(c => c.node.metadata)
+    .filter(m => m.type === SecureMetricsServer.WARNING_METADATA_TYPE)
+    .map(m => m.data as string);
+}
+
+/**
+ * Runs `fn` with standard error captured and returns its result and what it
+ * wrote (for the tests of printing itself; others use `quietApp`).
  */
 export function captureStderr<T>(fn: () => T): { result: T; stderr: string } {
   const written: string[] = [];
@@ -40,14 +58,9 @@ export function captureStderr<T>(fn: () => T): { result: T; stderr: string } {
   }
 }
 
-/** Runs `fn` with its warnings on standard error silenced. */
-export function quiet<T>(fn: () => T): T {
-  return captureStderr(fn).result;
-}
-
 /** Synthesizes a SecureMetricsServer alone in a fresh app and chart. */
 export function synth(props: SecureMetricsServerProps = {}, chartNamespace?: string) {
-  const app = Testing.app();
+  const app = quietApp();
   const chart = new Chart(app, 'test', { namespace: chartNamespace });
   const construct = new SecureMetricsServer(chart, 'MetricsServer', {
     servingTls: props.servingTls ?? ServingTls.fromDedicatedCa({ store: tmpStore() }),
@@ -63,7 +76,7 @@ export function synth(props: SecureMetricsServerProps = {}, chartNamespace?: str
  */
 export function synthYaml(props: SecureMetricsServerProps) {
   const before = SecureMetricsServer.generatedKeyCount();
-  const app = new App({ outdir: tmp() });
+  const app = quietApp({ outdir: tmp() });
   const construct = new SecureMetricsServer(new Chart(app, 'metrics-server'), 'MetricsServer', props);
   const yaml = app.synthYaml();
   const objects: any[] = Chart.of(construct).toJson();

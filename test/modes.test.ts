@@ -1,7 +1,7 @@
 import { existsSync } from 'fs';
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import { CertificateStore, KubeletTls, NodeAddressType, Pem, SecureMetricsServer, ServingTls } from '../lib';
-import { captureStderr, container, decode, find, pem, synth, testCert, testKey, tmp, tmpStore, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
+import { container, decode, find, pem, synth, testCert, testKey, tmp, tmpStore, warningsOf, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
 
 
 describe('kubelet hop', () => {
@@ -30,8 +30,7 @@ describe('kubelet hop', () => {
   });
 
   test('insecure kubelet hop with a verified APIService hop (kind, minikube)', () => {
-    const { result, stderr } = captureStderr(() => synth({ kubeletTls: KubeletTls.insecure() }));
-    const { objects, construct } = result;
+    const { objects, construct } = synth({ kubeletTls: KubeletTls.insecure() });
     expect(container(objects).args).toContain('--kubelet-insecure-tls');
     expect(container(objects).args.some((a: string) => a.startsWith('--kubelet-certificate-authority'))).toBe(false);
     expect(find(objects, 'Deployment').metadata.annotations).toEqual({ [SecureMetricsServer.INSECURE_ANNOTATION]: 'kubelet' });
@@ -39,23 +38,23 @@ describe('kubelet hop', () => {
     expect(find(objects, 'APIService').spec.caBundle).toBeDefined();
     expect(construct.kubeletInsecure).toBe(true);
     expect(construct.apiServiceInsecure).toBe(false);
-    expect(stderr).toContain('the kubelet hop is NOT verified');
-    expect(stderr).not.toContain('APIService hop is NOT verified');
     expect(construct.warnings).toHaveLength(1);
+    expect(construct.warnings[0]).toContain('the kubelet hop is NOT verified');
+    expect(warningsOf(construct)).toEqual(construct.warnings);
   });
 });
 
 describe('APIService hop', () => {
   test('insecure: runtime cert in /tmp, insecureSkipTLSVerify, a warning naming the hop', () => {
-    const { result, stderr } = captureStderr(() => synth({ servingTls: ServingTls.insecure() }));
-    const { objects, construct } = result;
+    const { objects, construct } = synth({ servingTls: ServingTls.insecure() });
     expect(container(objects).args[0]).toBe('--cert-dir=/tmp');
     expect(container(objects).args.some((a: string) => a.startsWith('--tls-'))).toBe(false);
     const api = find(objects, 'APIService');
     expect(api.spec.insecureSkipTLSVerify).toBe(true);
     expect(api.spec.caBundle).toBeUndefined();
     expect(api.metadata.annotations).toEqual({ [SecureMetricsServer.INSECURE_ANNOTATION]: 'apiservice' });
-    expect(stderr).toContain('the APIService hop is NOT verified (insecureSkipTLSVerify: true)');
+    expect(construct.warnings).toEqual([expect.stringContaining('the APIService hop is NOT verified (insecureSkipTLSVerify: true)')]);
+    expect(warningsOf(construct)).toEqual(construct.warnings);
     expect(construct.secret).toBeUndefined();
   });
 
@@ -121,12 +120,12 @@ describe('APIService hop', () => {
       cn: 'x', key: testKey(1), issuer: { cert: ca, key: testKey(0) }, dnsNames: DEFAULT_DNS_NAMES,
       notAfter: new Date(Date.now() + 10 * 86400_000),
     });
-    const { result, stderr } = captureStderr(() => synth({
+    const result = synth({
       servingTls: ServingTls.fromPem({ certificate: Pem.fromString(pem.cert(leaf)), privateKey: Pem.fromString(pem.key(testKey(1))), caBundle: Pem.fromString(pem.cert(ca)) }),
-    }));
+    });
     expect(result.construct.warnings).toHaveLength(1);
     expect(result.construct.warnings[0]).toMatch(/^servingTls.certificate: the serving certificate expires on .*, within 30 days; renew it$/);
-    expect(stderr).toContain('expires on');
+    expect(warningsOf(result.construct)).toEqual(result.construct.warnings);
   });
 
   test('fromExistingSecret: mounts the named Secret, no private key in the YAML', () => {

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { Chart } from 'cdk8s';
 import * as forge from 'node-forge';
 import { CertificateStore, Pem, SecureMetricsServer, ServingTls } from '../lib';
-import { decode, find, opensslCa, pem, quiet, synthYaml, testCert, testKey, tmp, DEFAULT_DNS_NAMES } from './helpers';
+import { decode, find, opensslCa, pem, synthYaml, testCert, testKey, tmp, DEFAULT_DNS_NAMES } from './helpers';
 
 function objectsOf(construct: SecureMetricsServer): any[] {
   return Chart.of(construct).toJson();
@@ -147,10 +147,10 @@ describe('certificate store', () => {
     const caEnd = new Date(Math.floor((Date.now() + 20 * 86400_000) / 1000) * 1000);
     const shortCa = testCert({ cn: 'secure-metrics-server-ca', key: testKey(0), ca: true, notAfter: caEnd });
     store._write({ 'ca.crt': pem.cert(shortCa), 'ca.key': pem.key(testKey(0)) });
-    const first = quiet(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }));
+    const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     expect(first.construct.warnings).toEqual([expect.stringMatching(/^servingTls: the signing CA \(CN=secure-metrics-server-ca\) expires on .*, within the renewBefore window/)]);
     expect(servingCert(first.construct).validity.notAfter.getTime()).toBe(caEnd.getTime());
-    const second = quiet(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }));
+    const second = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     expect(second.keys).toBe(0);
     expect(second.yaml).toBe(first.yaml);
   });
