@@ -8,7 +8,7 @@ import {
   SecureMetricsServerProps, ServingTls,
 } from '../lib';
 import { propsFromEnv } from '../main';
-import { quietApp, warningsOf } from './helpers';
+import { fixtureStore, quietApp, warningsOf } from './helpers';
 
 const REGEX = '^k8s-(control|worker)-\\d+\\.example\\.com$';
 const STRICT: KubeletServingCertApproverProps = { providerRegex: REGEX, providerIpPrefixes: ['192.168.10.0/24'] };
@@ -484,7 +484,7 @@ describe('other bad input', () => {
 });
 
 describe('SecureMetricsServer integration', () => {
-  const store = () => CertificateStore.fromDirectory(path.join(mkdtempSync(path.join(tmpdir(), 'ksca-')), 'pki'));
+  const store = fixtureStore;
 
   function synthServer(props: SecureMetricsServerProps) {
     const chart = new Chart(quietApp(), 'test');

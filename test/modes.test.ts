@@ -1,7 +1,7 @@
-import { existsSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import { CertificateStore, KubeletTls, NodeAddressType, Pem, SecureMetricsServer, ServingTls } from '../lib';
-import { container, decode, find, pem, synth, testCert, testKey, tmp, tmpStore, warningsOf, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
+import { container, fixtureStore, decode, find, pem, synth, testCert, testKey, tmp, tmpStore, warningsOf, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
 
 
 describe('kubelet hop', () => {
@@ -155,7 +155,7 @@ describe('APIService hop', () => {
   });
 
   test('a custom secretName and key size', () => {
-    const { objects } = synth({ servingTls: ServingTls.fromDedicatedCa({ store: tmpStore(), secretName: 'ms-serving', keySize: 3072 }) });
+    const { objects } = synth({ servingTls: ServingTls.fromDedicatedCa({ store: fixtureStore(), secretName: 'ms-serving', keySize: 3072 }) });
     expect(find(objects, 'Secret').metadata.name).toBe('ms-serving');
     const key = require('crypto').createPrivateKey(decode(find(objects, 'Secret').data['tls.key']));
     expect(key.asymmetricKeyDetails.modulusLength).toBe(3072);
@@ -231,7 +231,7 @@ describe('props', () => {
 
   test('a second instance in one App is refused; separate Apps are fine', () => {
     const app = Testing.app();
-    const store = tmpStore();
+    const store = fixtureStore();
     new SecureMetricsServer(new Chart(app, 'a'), 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store }) });
     expect(() => new SecureMetricsServer(new Chart(app, 'b'), 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store }) }))
       .toThrow("SecureMetricsServer: 'b/MetricsServer' is a second instance in this app ('a/MetricsServer' exists); a cluster has one v1beta1.metrics.k8s.io APIService, so synthesize one SecureMetricsServer per cluster (one App each)");
@@ -256,8 +256,11 @@ describe('props', () => {
     const cwd = process.cwd();
     process.chdir(dir);
     try {
+      // a copy of the fixture store where the default store is: the construct must take its CA from there
+      const defaultStore = fixtureStore(`${dir}/.secure-metrics-server/pki`);
       const app = new App({ outdir: 'dist' });
-      new SecureMetricsServer(new Chart(app, 'c'), 'MetricsServer');
+      const construct = new SecureMetricsServer(new Chart(app, 'c'), 'MetricsServer');
+      expect(construct.caBundle).toBe(readFileSync(defaultStore._path('ca.crt'), 'utf8'));
       expect(require('fs').readdirSync(`${dir}/.secure-metrics-server/pki`).sort()).toEqual(['ca.crt', 'ca.key', 'checked.json', 'tls.crt', 'tls.key']);
       expect(() => new SecureMetricsServer(new Chart(new App({ outdir: 'dist' }), 'c'), 'MetricsServer', {
         servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory('dist/pki') }),
@@ -267,6 +270,7 @@ describe('props', () => {
         servingTls: ServingTls.fromCa({ caCertificate: Pem.fromString('x'), caKey: Pem.fromString('y'), store: CertificateStore.fromDirectory('manifests') }),
       })).toThrow(/^servingTls.store: '.*\/manifests' is inside the app's output directory/);
       expect(existsSync(`${dir}/dist/pki`)).toBe(false);
+      fixtureStore(`${dir}/dist/pki`);
       expect(() => new SecureMetricsServer(new Chart(new App({ outdir: 'manifests' }), 'c'), 'MetricsServer', {
         servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory('dist/pki') }),
       })).not.toThrow();

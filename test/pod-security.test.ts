@@ -1,20 +1,17 @@
-import { mkdtempSync } from 'fs';
-import { tmpdir } from 'os';
-import * as path from 'path';
 import { Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
 import {
   CertificateStore, KubeletTls, PodAntiAffinity, SecureMetricsServerProps, ServingTls,
   TaintEffect, TolerationOperator, WhenUnsatisfiable,
 } from '../lib';
-import { synth } from './helpers';
+import { fixtureStore, synth } from './helpers';
 
 // Every rule of the Pod Security Standards "baseline" and "restricted"
 // profiles (https://kubernetes.io/docs/concepts/security/pod-security-standards/),
 // checked on the synthesized pod template. Each rule has a name; a test below
 // breaks each one on purpose to prove the checker catches it.
 
-const STORE_DIR = mkdtempSync(path.join(tmpdir(), 'sms-pss-'));
+const STORE_DIR = fixtureStore().directory;
 
 const BASELINE_CAPABILITIES = [
   'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE',

@@ -8,9 +8,9 @@ import {
   CertificateStore, ImagePullPolicy, PodAntiAffinity, SecureMetricsServer, SecureMetricsServerProps, ServingTls,
   TaintEffect, TolerationOperator, WhenUnsatisfiable,
 } from '../lib';
-import { synth, warningsOf } from './helpers';
+import { fixtureStore, synth, warningsOf } from './helpers';
 
-const STORE_DIR = mkdtempSync(path.join(tmpdir(), 'sms-production-'));
+const STORE_DIR = fixtureStore().directory;
 const LABELS = { 'k8s-app': 'metrics-server' };
 
 /** A SecureMetricsServer alone in a fresh App, with its synthesized objects and warnings. */

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { buildApp, propsFromEnv } from '../main';
-import { DEFAULT_DNS_NAMES, opensslCa, pem, testCert, testKey, tmp, writeTmp } from './helpers';
+import { DEFAULT_DNS_NAMES, fixtureCa, fixtureStore, pem, testCert, testKey, tmp, writeTmp } from './helpers';
 
 function synthEnv(env: { [k: string]: string }): any[] {
   const out = tmp();
@@ -11,7 +11,7 @@ function synthEnv(env: { [k: string]: string }): any[] {
   try {
     // the store is only for the modes that issue at synth time
     const issuing = !env.METRICS_SERVER_TLS && !env.TLS_CERT && !env.EXISTING_TLS_SECRET;
-    buildApp({ ...(issuing ? { PKI_DIR: path.join(tmp(), 'pki') } : {}), ...env }, out).synth();
+    buildApp({ ...(issuing ? { PKI_DIR: fixtureStore().directory } : {}), ...env }, out).synth();
   } finally {
     delete process.env.SECURE_METRICS_SERVER_SILENCE_WARNINGS;
   }
@@ -38,7 +38,7 @@ describe('example app', () => {
   });
 
   test('CLUSTER_CA_CERT + CLUSTER_CA_KEY: issued by that CA', () => {
-    const ca = opensslCa(tmp());
+    const ca = fixtureCa('kubernetes');
     const objects = synthEnv({ CLUSTER_CA_CERT: ca.cert, CLUSTER_CA_KEY: ca.key });
     expect(Buffer.from(apiSpec(objects).caBundle, 'base64').toString().trim()).toBe(readFileSync(ca.cert, 'utf8').trim());
   });
