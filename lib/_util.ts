@@ -1,4 +1,5 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
+import { IConstruct } from 'constructs';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -65,11 +66,66 @@ export function clusterScoped<T extends ApiObject>(obj: T): T {
 }
 
 /**
- * Emits a warning on standard error and returns it, so that callers can keep
+ * The construct metadata type under which warnings are recorded.
+ * @internal
+ */
+export const WARNING_METADATA_TYPE = 'secure-metrics-server:warning';
+
+/**
+ * The context key that silences the printing of warnings.
+ * @internal
+ */
+export const SILENCE_WARNINGS_CONTEXT = 'secure-metrics-server:silenceWarnings';
+
+/**
+ * The environment variable that silences the printing of warnings.
+ * @internal
+ */
+export const SILENCE_WARNINGS_ENV = 'SECURE_METRICS_SERVER_SILENCE_WARNINGS';
+
+function flag(source: string, value: unknown): boolean {
+  if (value === undefined || value === null || value === '' || value === false || value === 0) {
+    return false;
+  }
+  if (value === true || value === 1) {
+    return true;
+  }
+  const text = String(value).toLowerCase();
+  if (text === 'true' || text === '1') {
+    return true;
+  }
+  if (text === 'false' || text === '0') {
+    return false;
+  }
+  throw new Error(`${source}: '${String(value)}' is not a boolean; use true or false`);
+}
+
+/**
+ * Whether printing warnings is silenced for `scope`: the context key
+ * `secure-metrics-server:silenceWarnings` (on the App or any construct above
+ * `scope`) or the environment variable `SECURE_METRICS_SERVER_SILENCE_WARNINGS`.
+ * The context wins when both are set.
+ * @internal
+ */
+export function warningsSilenced(scope: IConstruct): boolean {
+  const context = scope.node.tryGetContext(SILENCE_WARNINGS_CONTEXT);
+  if (context !== undefined) {
+    return flag(`context '${SILENCE_WARNINGS_CONTEXT}'`, context);
+  }
+  return flag(SILENCE_WARNINGS_ENV, process.env[SILENCE_WARNINGS_ENV]);
+}
+
+/**
+ * Records a warning on `scope` (construct metadata of type
+ * `secure-metrics-server:warning`) and prints it once on standard error
+ * unless printing is silenced; returns the message, so that callers can keep
  * a record of what they warned about.
  * @internal
  */
-export function warn(message: string): string {
-  process.stderr.write(`[secure-metrics-server] WARNING: ${message}\n`);
+export function warn(scope: IConstruct, message: string): string {
+  scope.node.addMetadata(WARNING_METADATA_TYPE, message);
+  if (!warningsSilenced(scope)) {
+    process.stderr.write(`[secure-metrics-server] WARNING: ${message}\n`);
+  }
   return message;
 }

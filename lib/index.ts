@@ -1,6 +1,6 @@
 export * from './secure-metrics-server';
 export type { ProductionProps } from './production';
-export { HOSTNAME_TOPOLOGY_KEY, PodAntiAffinity, TaintEffect, TolerationOperator, WhenUnsatisfiable } from './scheduling';
+export { PodAntiAffinity, TaintEffect, TolerationOperator, WhenUnsatisfiable } from './scheduling';
 export type { Toleration, TopologySpreadConstraint } from './scheduling';
 export { ImagePullPolicy } from './image';
 export * from './kubelet-serving-cert-approver';
@@ -9,4 +9,4 @@ export * from './tls/serving-tls';
 export * from './tls/cert-manager';
 export * from './tls/certificate-store';
 export * from './tls/pem';
-export { generatedKeyCount } from './tls/pki';
+export * from './deprecated';

@@ -4,27 +4,6 @@ import { Construct } from 'constructs';
 import { assertDnsLabel, assertPort, clusterScoped, warn } from './_util';
 import { renderGivenResources } from './resources';
 
-/**
- * The image repository of postfinance/kubelet-csr-approver.
- */
-export const KUBELET_CSR_APPROVER_IMAGE = 'ghcr.io/postfinance/kubelet-csr-approver';
-
-/**
- * The kubelet-csr-approver release this library is written against.
- */
-export const KUBELET_CSR_APPROVER_VERSION = 'v1.2.15';
-
-/**
- * The only signer the approver may approve for.
- */
-export const KUBELET_SERVING_SIGNER = 'kubernetes.io/kubelet-serving';
-
-/**
- * The lease the approver takes for leader election: a fixed name in the
- * approver's own namespace.
- */
-export const KUBELET_CSR_APPROVER_LEASE = 'kubelet-csr-approver';
-
 /** The largest `MAX_EXPIRATION_SEC` the approver starts with: 367 days. */
 const MAX_EXPIRATION_LIMIT_SECONDS = 367 * 24 * 3600;
 /** The smallest `spec.expirationSeconds` the API server accepts on a CSR. */
@@ -164,6 +143,27 @@ export interface KubeletServingCertApproverProps extends KubeletServingCertAppro
  * approver's RBAC allows it to approve for the kubelet-serving signer only.
  */
 export class KubeletServingCertApprover extends Construct {
+  /**
+   * The image repository of postfinance/kubelet-csr-approver.
+   */
+  public static readonly DEFAULT_IMAGE_REPOSITORY = 'ghcr.io/postfinance/kubelet-csr-approver';
+
+  /**
+   * The kubelet-csr-approver release this library is written against.
+   */
+  public static readonly DEFAULT_VERSION = 'v1.2.15';
+
+  /**
+   * The only signer the approver may approve for.
+   */
+  public static readonly SIGNER_NAME = 'kubernetes.io/kubelet-serving';
+
+  /**
+   * The lease the approver takes for leader election: a fixed name in the
+   * approver's own namespace.
+   */
+  public static readonly LEASE_NAME = 'kubelet-csr-approver';
+
   /** Name of the objects. */
   public readonly name: string;
   /** Namespace of the namespaced objects. */
@@ -188,7 +188,10 @@ export class KubeletServingCertApprover extends Construct {
   public readonly deployment: k8s.KubeDeployment;
   /** Keeps one pod running through voluntary disruptions such as node drains. */
   public readonly podDisruptionBudget: k8s.KubePodDisruptionBudget;
-  /** Warnings printed during construction (permissive checks). */
+  /**
+   * Warnings made during construction (permissive checks), also recorded as
+   * construct metadata and printed unless silenced (see `SecureMetricsServer.SILENCE_WARNINGS_CONTEXT`).
+   */
   public readonly warnings: string[];
 
   constructor(scope: Construct, id: string, props: KubeletServingCertApproverProps) {
@@ -219,13 +222,13 @@ export class KubeletServingCertApprover extends Construct {
     }
     const bypassDnsResolution = p.bypassDnsResolution ?? false;
 
-    const version = p.version ?? KUBELET_CSR_APPROVER_VERSION;
+    const version = p.version ?? KubeletServingCertApprover.DEFAULT_VERSION;
     if (typeof version !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[0-9a-f]{64})?$/.test(version)) {
-      throw new Error(`version: '${version}' is not an image tag; use e.g. '${KUBELET_CSR_APPROVER_VERSION}' or '${KUBELET_CSR_APPROVER_VERSION}@sha256:<digest>'`);
+      throw new Error(`version: '${version}' is not an image tag; use e.g. '${KubeletServingCertApprover.DEFAULT_VERSION}' or '${KubeletServingCertApprover.DEFAULT_VERSION}@sha256:<digest>'`);
     }
-    const repository = p.imageRepository ?? KUBELET_CSR_APPROVER_IMAGE;
+    const repository = p.imageRepository ?? KubeletServingCertApprover.DEFAULT_IMAGE_REPOSITORY;
     if (typeof repository !== 'string' || !/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(repository)) {
-      throw new Error(`imageRepository: '${repository}' is not an image repository; use e.g. '${KUBELET_CSR_APPROVER_IMAGE}' (no tag: the tag is 'version')`);
+      throw new Error(`imageRepository: '${repository}' is not an image repository; use e.g. '${KubeletServingCertApprover.DEFAULT_IMAGE_REPOSITORY}' (no tag: the tag is 'version')`);
     }
     this.image = `${repository}:${version}`;
 
@@ -249,10 +252,10 @@ export class KubeletServingCertApprover extends Construct {
     this.warnings = [];
     const matched = FOREIGN_NAMES.filter(n => regex.test(n));
     if (matched.length) {
-      this.warnings.push(warn(`${this.node.path}: providerRegex '${p.providerRegex}' accepts ${matched.map(n => `'${n}'`).join(' and ')}: it lets a node ask for nearly any DNS name; narrow it to your node names`));
+      this.warnings.push(warn(this, `${this.node.path}: providerRegex '${p.providerRegex}' accepts ${matched.map(n => `'${n}'`).join(' and ')}: it lets a node ask for nearly any DNS name; narrow it to your node names`));
     }
     if (prefixes === undefined) {
-      this.warnings.push(warn(`${this.node.path}: providerIpPrefixes is not set, so a node may put any IP address in its serving certificate${bypassDnsResolution ? ' (and bypassDnsResolution turns off the DNS check as well)' : ''}; set it to the node network, e.g. ['192.168.10.0/24']`));
+      this.warnings.push(warn(this, `${this.node.path}: providerIpPrefixes is not set, so a node may put any IP address in its serving certificate${bypassDnsResolution ? ' (and bypassDnsResolution turns off the DNS check as well)' : ''}; set it to the node network, e.g. ['192.168.10.0/24']`));
     }
 
     // RBAC
@@ -267,7 +270,7 @@ export class KubeletServingCertApprover extends Construct {
       rules: [
         { apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests/approval'], verbs: ['update'] },
-        { apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: [KUBELET_SERVING_SIGNER], verbs: ['approve'] },
+        { apiGroups: ['certificates.k8s.io'], resources: ['signers'], resourceNames: [KubeletServingCertApprover.SIGNER_NAME], verbs: ['approve'] },
       ],
     }));
     this.clusterRoleBinding = clusterScoped(new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
@@ -281,7 +284,7 @@ export class KubeletServingCertApprover extends Construct {
         rules: [
           // create cannot be limited by name; get and update are
           { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
-          { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [KUBELET_CSR_APPROVER_LEASE], verbs: ['get', 'update'] },
+          { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: [KubeletServingCertApprover.LEASE_NAME], verbs: ['get', 'update'] },
           { apiGroups: [''], resources: ['events'], verbs: ['create'] },
         ],
       });

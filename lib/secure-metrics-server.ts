@@ -1,7 +1,9 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { ContainerResources, k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { assertDnsLabel, assertDnsSubdomain, assertPort, warn } from './_util';
+import {
+  assertDnsLabel, assertDnsSubdomain, assertPort, SILENCE_WARNINGS_CONTEXT, SILENCE_WARNINGS_ENV, warn, WARNING_METADATA_TYPE,
+} from './_util';
 import { createApiService, createService } from './api-service';
 import { assertImageReference } from './image';
 import { KubeletServingCertApprover, KubeletServingCertApproverOptions } from './kubelet-serving-cert-approver';
@@ -10,19 +12,11 @@ import { createNetworkPolicy } from './network-policy';
 import { ProductionProps, resolveProduction } from './production';
 import { createRbac } from './rbac';
 import { renderResources } from './resources';
+import { HOSTNAME_TOPOLOGY_KEY } from './scheduling';
 import { KubeletTls } from './tls/kubelet-tls';
+import { generatedKeyCount } from './tls/pki';
 import { ServingTls } from './tls/serving-tls';
 import { createDeployment, createPodDisruptionBudget, SERVING_CERT_DIR } from './workload';
-
-/**
- * The upstream image this release is tested with.
- */
-export const DEFAULT_IMAGE = 'registry.k8s.io/metrics-server/metrics-server:v0.8.1';
-
-/**
- * Annotation put on the Deployment and the APIService when a hop is not verified.
- */
-export const INSECURE_ANNOTATION = 'secure-metrics-server.io/insecure-tls';
 
 /**
  * A node address type, for `--kubelet-preferred-address-types`.
@@ -159,6 +153,52 @@ const instances = new WeakMap<IConstruct, string>();
  * the chosen modes.
  */
 export class SecureMetricsServer extends Construct {
+  /**
+   * The upstream image this release is tested with.
+   */
+  public static readonly DEFAULT_IMAGE = 'registry.k8s.io/metrics-server/metrics-server:v0.8.1';
+
+  /**
+   * Annotation put on the Deployment and the APIService when a hop is not
+   * verified; its value lists the hops (`kubelet`, `apiservice`).
+   */
+  public static readonly INSECURE_ANNOTATION = 'secure-metrics-server.io/insecure-tls';
+
+  /**
+   * The topology key of the pod anti-affinity (`podAntiAffinity`).
+   */
+  public static readonly HOSTNAME_TOPOLOGY_KEY = HOSTNAME_TOPOLOGY_KEY;
+
+  /**
+   * The construct metadata type under which warnings are recorded on the
+   * construct that made them (`node.metadata`), for tests and validation plugins.
+   */
+  public static readonly WARNING_METADATA_TYPE = WARNING_METADATA_TYPE;
+
+  /**
+   * The context key that silences the printing of warnings on standard error
+   * (they are still recorded in `warnings` and the construct metadata): set it
+   * to `true` on the App, or on any construct above this one, before adding
+   * children, e.g. `app.node.setContext(SecureMetricsServer.SILENCE_WARNINGS_CONTEXT, true)`.
+   * It wins over `SILENCE_WARNINGS_ENV`.
+   */
+  public static readonly SILENCE_WARNINGS_CONTEXT = SILENCE_WARNINGS_CONTEXT;
+
+  /**
+   * The environment variable that silences the printing of warnings when set
+   * to `true` or `1` (e.g. in CI: `SECURE_METRICS_SERVER_SILENCE_WARNINGS=1 cdk8s synth`).
+   */
+  public static readonly SILENCE_WARNINGS_ENV = SILENCE_WARNINGS_ENV;
+
+  /**
+   * Number of keys this process has generated for serving certificates and
+   * CAs (for tests and benchmarks: a synth from a warm certificate store
+   * generates none).
+   */
+  public static generatedKeyCount(): number {
+    return generatedKeyCount();
+  }
+
   /** Name of the ServiceAccount, Service and Deployment. */
   public readonly name: string;
   /** Namespace of the namespaced objects. */
@@ -183,7 +223,11 @@ export class SecureMetricsServer extends Construct {
   public readonly kubeletInsecure: boolean;
   /** Whether the APIService hop is left unverified. */
   public readonly apiServiceInsecure: boolean;
-  /** Warnings printed during construction (insecure hops, expiring certificates). */
+  /**
+   * Warnings made during construction (insecure hops, expiring certificates),
+   * also recorded as construct metadata of type `WARNING_METADATA_TYPE` and
+   * printed on standard error unless silenced (`SILENCE_WARNINGS_CONTEXT`).
+   */
   public readonly warnings: string[];
   /** The PodDisruptionBudget, with 2 or more replicas. */
   public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
@@ -208,7 +252,7 @@ export class SecureMetricsServer extends Construct {
     assertDnsLabel('name', this.name);
     assertDnsLabel('namespace', this.namespace);
     assertPort('securePort', this.securePort);
-    const image = props.image ?? DEFAULT_IMAGE;
+    const image = props.image ?? SecureMetricsServer.DEFAULT_IMAGE;
     assertImageReference('image', image);
     const clusterDomain = props.clusterDomain ?? 'cluster.local';
     assertDnsSubdomain('clusterDomain', clusterDomain);
@@ -230,7 +274,7 @@ export class SecureMetricsServer extends Construct {
       if (!/^--[a-z0-9][a-z0-9-]*$/.test(flag)) {
         throw new Error(`extraArgs: '${arg}' is not a flag; write each as '--flag' or '--flag=value' (e.g. '--v=2')`);
       }
-      if (flag === '--kubelet-certificate-authority' && kubeletTls.insecure) {
+      if (flag === '--kubelet-certificate-authority' && kubeletTls.isInsecure) {
         throw new Error(`extraArgs: '${arg}' sets a kubelet CA while kubeletTls is KubeletTls.insecure(); metrics-server refuses both together: pick one, e.g. kubeletTls: KubeletTls.fromConfigMap('my-ca', 'ca.crt')`);
       }
       if (MANAGED_FLAGS.includes(flag)) {
@@ -275,14 +319,14 @@ export class SecureMetricsServer extends Construct {
       ...(kubelet.insecure ? ['kubelet'] : []),
       ...(serving.insecure ? ['apiservice'] : []),
     ];
-    this.warnings = serving.warnings.map(warn);
+    this.warnings = serving.warnings.map(w => warn(this, w));
     if (kubelet.insecure) {
-      this.warnings.push(warn(`${this.node.path}: the kubelet hop is NOT verified (--kubelet-insecure-tls): metrics-server accepts any kubelet certificate. For test clusters only; use KubeletTls.fromKubeRootCa() in production`));
+      this.warnings.push(warn(this, `${this.node.path}: the kubelet hop is NOT verified (--kubelet-insecure-tls): metrics-server accepts any kubelet certificate. For test clusters only; use KubeletTls.fromKubeRootCa() in production`));
     }
     if (serving.insecure) {
-      this.warnings.push(warn(`${this.node.path}: the APIService hop is NOT verified (insecureSkipTLSVerify: true): kube-apiserver accepts any certificate from metrics-server. For test clusters only; use a verified ServingTls in production`));
+      this.warnings.push(warn(this, `${this.node.path}: the APIService hop is NOT verified (insecureSkipTLSVerify: true): kube-apiserver accepts any certificate from metrics-server. For test clusters only; use a verified ServingTls in production`));
     }
-    const insecureAnnotations: { [key: string]: string } = insecureHops.length ? { [INSECURE_ANNOTATION]: insecureHops.join(',') } : {};
+    const insecureAnnotations: { [key: string]: string } = insecureHops.length ? { [SecureMetricsServer.INSECURE_ANNOTATION]: insecureHops.join(',') } : {};
 
     // Deployment: flags and volumes of both hops
     const args = [
@@ -334,7 +378,7 @@ export class SecureMetricsServer extends Construct {
         name: this.name, namespace: this.namespace, labels, securePort: this.securePort, ...production.networkPolicy,
       });
     }
-    this.warnings.push(...production.warnings.map(w => warn(`${this.node.path}: ${w}`)));
+    this.warnings.push(...production.warnings.map(w => warn(this, `${this.node.path}: ${w}`)));
     this.apiService = createApiService(this, {
       name: this.name,
       namespace: this.namespace,

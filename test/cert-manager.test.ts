@@ -1,16 +1,17 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { Certificate, Issuer } from '../imports/cert-manager.io';
 import {
-  CertManagerIssuer, CertManagerKeyAlgorithm, CertManagerServingTlsOptions, generatedKeyCount,
+  CertManagerIssuer, CertManagerKeyAlgorithm, CertManagerServingTlsOptions,
   SecureMetricsServer, SecureMetricsServerProps, ServingTls,
 } from '../lib';
 import { propsFromEnv } from '../main';
+import { quietApp } from './helpers';
 
 const INJECT = 'cert-manager.io/inject-ca-from';
 const CM_API = 'cert-manager.io/v1';
 
 function build(props: SecureMetricsServerProps, chartNamespace?: string) {
-  const chart = new Chart(Testing.app(), 'test', { namespace: chartNamespace });
+  const chart = new Chart(quietApp(), 'test', { namespace: chartNamespace });
   const construct = new SecureMetricsServer(chart, 'MetricsServer', props);
   const objects: any[] = Testing.synth(chart);
   return { chart, construct, objects };
@@ -93,9 +94,9 @@ function expectThrowsExactly(fn: () => unknown, message: string): void {
 
 describe('with a named issuer', () => {
   test('a ClusterIssuer: one serving Certificate and nothing else from cert-manager', () => {
-    const before = generatedKeyCount();
+    const before = SecureMetricsServer.generatedKeyCount();
     const { construct, objects } = withCertManager({ issuer: CertManagerIssuer.clusterIssuer('cluster-ca') });
-    expect(generatedKeyCount()).toBe(before);
+    expect(SecureMetricsServer.generatedKeyCount()).toBe(before);
 
     const cm = certManagerObjects(objects);
     expect(cm.map(o => o.kind)).toEqual(['Certificate']);
@@ -130,7 +131,7 @@ describe('with a named issuer', () => {
     expect(construct.certificate!.name).toBe(certificate.metadata.name);
     expect(construct.apiServiceInsecure).toBe(false);
     expect(construct.warnings).toEqual([]);
-    expect(ServingTls.fromCertManager().insecure).toBe(false);
+    expect(ServingTls.fromCertManager().isInsecure).toBe(false);
   });
 
   test('an Issuer in the namespace', () => {
@@ -153,9 +154,9 @@ describe('with a named issuer', () => {
 
 describe('without an issuer: a self-signed CA chain in the namespace', () => {
   test('selfSigned Issuer, CA Certificate, CA Issuer on its Secret, serving Certificate', () => {
-    const before = generatedKeyCount();
+    const before = SecureMetricsServer.generatedKeyCount();
     const { construct, objects } = withCertManager();
-    expect(generatedKeyCount()).toBe(before);
+    expect(SecureMetricsServer.generatedKeyCount()).toBe(before);
 
     const cm = certManagerObjects(objects);
     // in the order they are applied: each object's issuer comes before it
@@ -352,7 +353,7 @@ describe('bad input', () => {
   ];
 
   test.each(cases)('%s', (_what, options, message) => {
-    const chart = new Chart(Testing.app(), 'test');
+    const chart = new Chart(quietApp(), 'test');
     expectThrowsExactly(() => new SecureMetricsServer(chart, 'MetricsServer', { servingTls: ServingTls.fromCertManager(options()) }), message);
   });
 

@@ -1,10 +1,12 @@
 import { execFileSync } from 'child_process';
-import { mkdtempSync, writeFileSync } from 'fs';
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { App, Chart, Testing } from 'cdk8s';
+import { App, AppProps, Chart, Testing } from 'cdk8s';
+import { IConstruct } from 'constructs';
 import * as forge from 'node-forge';
-import { CertificateStore, generatedKeyCount, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
+import { CertificateStore, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
+import { FIXTURE_CAS, FIXTURE_ENV, opensslCaArgs } from './global-setup';
 
 /** A fresh temporary directory. */
 export function tmp(prefix = 'sms-'): string {
@@ -18,14 +20,46 @@ export function writeTmp(dir: string, name: string, content: string): string {
   return file;
 }
 
-/** A store in a fresh temporary directory. */
+/** An empty store in a fresh temporary directory: the first synth creates a CA and keys. */
 export function tmpStore(): CertificateStore {
   return CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
 }
 
 /**
- * Runs `fn` with standard error captured (warnings are expected there) and
- * returns its result and what it wrote.
+ * A store in a fresh temporary directory that already holds a dedicated CA
+ * and the default serving certificate (a copy of the fixture made once per
+ * jest run by global-setup.ts), for the tests whose point is not a fresh CA:
+ * a synth with the default service generates no key. Without the fixture
+ * (another runner), an empty store.
+ */
+export function fixtureStore(dir: string = path.join(tmp(), 'pki')): CertificateStore {
+  const template = process.env[FIXTURE_ENV];
+  if (template) {
+    cpSync(path.join(template, 'store'), dir, { recursive: true });
+  }
+  return CertificateStore.fromDirectory(dir);
+}
+
+/**
+ * A test App whose warnings are recorded (the `warnings` property and the
+ * construct metadata) but not printed: the documented switch, a context key.
+ */
+export function quietApp(props: AppProps = {}): App {
+  const app = Testing.app(props);
+  app.node.setContext(SecureMetricsServer.SILENCE_WARNINGS_CONTEXT, true);
+  return app;
+}
+
+/** The warnings recorded as construct metadata on `scope` and below. */
+export function warningsOf(scope: IConstruct): string[] {
+  return scope.node.findAll().flatMap(c => c.node.metadata)
+    .filter(m => m.type === SecureMetricsServer.WARNING_METADATA_TYPE)
+    .map(m => m.data as string);
+}
+
+/**
+ * Runs `fn` with standard error captured and returns its result and what it
+ * wrote (for the tests of printing itself; others use `quietApp`).
  */
 export function captureStderr<T>(fn: () => T): { result: T; stderr: string } {
   const written: string[] = [];
@@ -40,17 +74,12 @@ export function captureStderr<T>(fn: () => T): { result: T; stderr: string } {
   }
 }
 
-/** Runs `fn` with its warnings on standard error silenced. */
-export function quiet<T>(fn: () => T): T {
-  return captureStderr(fn).result;
-}
-
 /** Synthesizes a SecureMetricsServer alone in a fresh app and chart. */
 export function synth(props: SecureMetricsServerProps = {}, chartNamespace?: string) {
-  const app = Testing.app();
+  const app = quietApp();
   const chart = new Chart(app, 'test', { namespace: chartNamespace });
   const construct = new SecureMetricsServer(chart, 'MetricsServer', {
-    servingTls: props.servingTls ?? ServingTls.fromDedicatedCa({ store: tmpStore() }),
+    servingTls: props.servingTls ?? ServingTls.fromDedicatedCa({ store: fixtureStore() }),
     ...props,
   });
   const objects: any[] = Testing.synth(chart);
@@ -62,8 +91,8 @@ export function synth(props: SecureMetricsServerProps = {}, chartNamespace?: str
  * the objects, and how many keys it generated.
  */
 export function synthYaml(props: SecureMetricsServerProps) {
-  const before = generatedKeyCount();
-  const app = new App({ outdir: tmp() });
+  const before = SecureMetricsServer.generatedKeyCount();
+  const app = quietApp({ outdir: tmp() });
   const construct = new SecureMetricsServer(new Chart(app, 'metrics-server'), 'MetricsServer', props);
   const yaml = app.synthYaml();
   const objects: any[] = Chart.of(construct).toJson();
@@ -71,7 +100,7 @@ export function synthYaml(props: SecureMetricsServerProps) {
   // the serving certificate and key in the synthesized Secret ('' without one)
   const cert = secret ? decode(secret.data['tls.crt']) : '';
   const key = secret ? decode(secret.data['tls.key']) : '';
-  return { yaml, keys: generatedKeyCount() - before, construct, objects, cert, key };
+  return { yaml, keys: SecureMetricsServer.generatedKeyCount() - before, construct, objects, cert, key };
 }
 
 /** The one synthesized object of a kind (and name, when several). */
@@ -99,23 +128,51 @@ export function openssl(args: string[], cwd?: string): string {
 
 /**
  * A CA made by the openssl CLI the way kubeadm makes the cluster CA
- * (CN=kubernetes, CA:TRUE, keyCertSign), as files.
+ * (CN=kubernetes, CA:TRUE, keyCertSign), as files: a new one on every call
+ * (spawns openssl; for the tests whose point is a fresh CA).
  */
 export function opensslCa(dir: string, cn = 'kubernetes'): { cert: string; key: string } {
   const cert = path.join(dir, `${cn}-ca.crt`);
   const key = path.join(dir, `${cn}-ca.key`);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '3650',
-    '-subj', `/CN=${cn}`, '-sha256',
-    '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign']);
+  openssl(opensslCaArgs(`/CN=${cn}`, ['-newkey', 'rsa:2048'], cert, key));
+  return { cert, key };
+}
+
+/**
+ * One of the CAs made by the openssl CLI once per jest run (global-setup.ts),
+ * copied as files into a fresh directory: `kubernetes` and
+ * `kubernetes-rebuilt` (two kubeadm-like CAs with the same name),
+ * `other-ca`, and `k3s-ecdsa` (P-256). Without the fixtures, openssl makes it.
+ */
+export function fixtureCa(id: keyof typeof FIXTURE_CAS & string): { cert: string; key: string } {
+  const dir = tmp('sms-ca-');
+  const cert = path.join(dir, `${id}.crt`);
+  const key = path.join(dir, `${id}.key`);
+  const fixtures = process.env[FIXTURE_ENV];
+  if (fixtures && existsSync(path.join(fixtures, `${id}.key`))) {
+    copyFileSync(path.join(fixtures, `${id}.crt`), cert);
+    copyFileSync(path.join(fixtures, `${id}.key`), key);
+  } else {
+    const [subject, keyArgs] = FIXTURE_CAS[id];
+    openssl(opensslCaArgs(subject, keyArgs, cert, key));
+  }
   return { cert, key };
 }
 
 const keyCache: forge.pki.rsa.KeyPair[] = [];
-/** One of a few RSA keys generated once per test file. */
+/**
+ * One of a few RSA keys: made once per jest run (global-setup.ts), or once
+ * per test file without the fixtures.
+ */
 export function testKey(i = 0): forge.pki.rsa.KeyPair {
   while (keyCache.length <= i) {
-    keyCache.push(forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 }));
+    const file = path.join(process.env[FIXTURE_ENV] ?? '', `key-${keyCache.length}.pem`);
+    if (process.env[FIXTURE_ENV] && existsSync(file)) {
+      const privateKey = forge.pki.privateKeyFromPem(readFileSync(file, 'utf8')) as forge.pki.rsa.PrivateKey;
+      keyCache.push({ privateKey, publicKey: forge.pki.setRsaPublicKey(privateKey.n, privateKey.e) });
+    } else {
+      keyCache.push(forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 }));
+    }
   }
   return keyCache[i];
 }

@@ -1,7 +1,7 @@
-import { existsSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
 import { App, Chart, Duration, Testing } from 'cdk8s';
-import { CertificateStore, INSECURE_ANNOTATION, KubeletTls, NodeAddressType, Pem, SecureMetricsServer, ServingTls } from '../lib';
-import { captureStderr, container, decode, find, pem, synth, testCert, testKey, tmp, tmpStore, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
+import { CertificateStore, KubeletTls, NodeAddressType, Pem, SecureMetricsServer, ServingTls } from '../lib';
+import { container, fixtureStore, decode, find, pem, synth, testCert, testKey, tmp, tmpStore, warningsOf, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
 
 
 describe('kubelet hop', () => {
@@ -30,32 +30,31 @@ describe('kubelet hop', () => {
   });
 
   test('insecure kubelet hop with a verified APIService hop (kind, minikube)', () => {
-    const { result, stderr } = captureStderr(() => synth({ kubeletTls: KubeletTls.insecure() }));
-    const { objects, construct } = result;
+    const { objects, construct } = synth({ kubeletTls: KubeletTls.insecure() });
     expect(container(objects).args).toContain('--kubelet-insecure-tls');
     expect(container(objects).args.some((a: string) => a.startsWith('--kubelet-certificate-authority'))).toBe(false);
-    expect(find(objects, 'Deployment').metadata.annotations).toEqual({ [INSECURE_ANNOTATION]: 'kubelet' });
-    expect(find(objects, 'APIService').metadata.annotations).toEqual({ [INSECURE_ANNOTATION]: 'kubelet' });
+    expect(find(objects, 'Deployment').metadata.annotations).toEqual({ [SecureMetricsServer.INSECURE_ANNOTATION]: 'kubelet' });
+    expect(find(objects, 'APIService').metadata.annotations).toEqual({ [SecureMetricsServer.INSECURE_ANNOTATION]: 'kubelet' });
     expect(find(objects, 'APIService').spec.caBundle).toBeDefined();
     expect(construct.kubeletInsecure).toBe(true);
     expect(construct.apiServiceInsecure).toBe(false);
-    expect(stderr).toContain('the kubelet hop is NOT verified');
-    expect(stderr).not.toContain('APIService hop is NOT verified');
     expect(construct.warnings).toHaveLength(1);
+    expect(construct.warnings[0]).toContain('the kubelet hop is NOT verified');
+    expect(warningsOf(construct)).toEqual(construct.warnings);
   });
 });
 
 describe('APIService hop', () => {
   test('insecure: runtime cert in /tmp, insecureSkipTLSVerify, a warning naming the hop', () => {
-    const { result, stderr } = captureStderr(() => synth({ servingTls: ServingTls.insecure() }));
-    const { objects, construct } = result;
+    const { objects, construct } = synth({ servingTls: ServingTls.insecure() });
     expect(container(objects).args[0]).toBe('--cert-dir=/tmp');
     expect(container(objects).args.some((a: string) => a.startsWith('--tls-'))).toBe(false);
     const api = find(objects, 'APIService');
     expect(api.spec.insecureSkipTLSVerify).toBe(true);
     expect(api.spec.caBundle).toBeUndefined();
-    expect(api.metadata.annotations).toEqual({ [INSECURE_ANNOTATION]: 'apiservice' });
-    expect(stderr).toContain('the APIService hop is NOT verified (insecureSkipTLSVerify: true)');
+    expect(api.metadata.annotations).toEqual({ [SecureMetricsServer.INSECURE_ANNOTATION]: 'apiservice' });
+    expect(construct.warnings).toEqual([expect.stringContaining('the APIService hop is NOT verified (insecureSkipTLSVerify: true)')]);
+    expect(warningsOf(construct)).toEqual(construct.warnings);
     expect(construct.secret).toBeUndefined();
   });
 
@@ -121,12 +120,12 @@ describe('APIService hop', () => {
       cn: 'x', key: testKey(1), issuer: { cert: ca, key: testKey(0) }, dnsNames: DEFAULT_DNS_NAMES,
       notAfter: new Date(Date.now() + 10 * 86400_000),
     });
-    const { result, stderr } = captureStderr(() => synth({
+    const result = synth({
       servingTls: ServingTls.fromPem({ certificate: Pem.fromString(pem.cert(leaf)), privateKey: Pem.fromString(pem.key(testKey(1))), caBundle: Pem.fromString(pem.cert(ca)) }),
-    }));
+    });
     expect(result.construct.warnings).toHaveLength(1);
     expect(result.construct.warnings[0]).toMatch(/^servingTls.certificate: the serving certificate expires on .*, within 30 days; renew it$/);
-    expect(stderr).toContain('expires on');
+    expect(warningsOf(result.construct)).toEqual(result.construct.warnings);
   });
 
   test('fromExistingSecret: mounts the named Secret, no private key in the YAML', () => {
@@ -156,7 +155,7 @@ describe('APIService hop', () => {
   });
 
   test('a custom secretName and key size', () => {
-    const { objects } = synth({ servingTls: ServingTls.fromDedicatedCa({ store: tmpStore(), secretName: 'ms-serving', keySize: 3072 }) });
+    const { objects } = synth({ servingTls: ServingTls.fromDedicatedCa({ store: fixtureStore(), secretName: 'ms-serving', keySize: 3072 }) });
     expect(find(objects, 'Secret').metadata.name).toBe('ms-serving');
     const key = require('crypto').createPrivateKey(decode(find(objects, 'Secret').data['tls.key']));
     expect(key.asymmetricKeyDetails.modulusLength).toBe(3072);
@@ -232,7 +231,7 @@ describe('props', () => {
 
   test('a second instance in one App is refused; separate Apps are fine', () => {
     const app = Testing.app();
-    const store = tmpStore();
+    const store = fixtureStore();
     new SecureMetricsServer(new Chart(app, 'a'), 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store }) });
     expect(() => new SecureMetricsServer(new Chart(app, 'b'), 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store }) }))
       .toThrow("SecureMetricsServer: 'b/MetricsServer' is a second instance in this app ('a/MetricsServer' exists); a cluster has one v1beta1.metrics.k8s.io APIService, so synthesize one SecureMetricsServer per cluster (one App each)");
@@ -257,8 +256,11 @@ describe('props', () => {
     const cwd = process.cwd();
     process.chdir(dir);
     try {
+      // a copy of the fixture store where the default store is: the construct must take its CA from there
+      const defaultStore = fixtureStore(`${dir}/.secure-metrics-server/pki`);
       const app = new App({ outdir: 'dist' });
-      new SecureMetricsServer(new Chart(app, 'c'), 'MetricsServer');
+      const construct = new SecureMetricsServer(new Chart(app, 'c'), 'MetricsServer');
+      expect(construct.caBundle).toBe(readFileSync(defaultStore._path('ca.crt'), 'utf8'));
       expect(require('fs').readdirSync(`${dir}/.secure-metrics-server/pki`).sort()).toEqual(['ca.crt', 'ca.key', 'checked.json', 'tls.crt', 'tls.key']);
       expect(() => new SecureMetricsServer(new Chart(new App({ outdir: 'dist' }), 'c'), 'MetricsServer', {
         servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory('dist/pki') }),
@@ -268,6 +270,7 @@ describe('props', () => {
         servingTls: ServingTls.fromCa({ caCertificate: Pem.fromString('x'), caKey: Pem.fromString('y'), store: CertificateStore.fromDirectory('manifests') }),
       })).toThrow(/^servingTls.store: '.*\/manifests' is inside the app's output directory/);
       expect(existsSync(`${dir}/dist/pki`)).toBe(false);
+      fixtureStore(`${dir}/dist/pki`);
       expect(() => new SecureMetricsServer(new Chart(new App({ outdir: 'manifests' }), 'c'), 'MetricsServer', {
         servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory('dist/pki') }),
       })).not.toThrow();

@@ -1,20 +1,17 @@
-import { mkdtempSync } from 'fs';
-import { tmpdir } from 'os';
-import * as path from 'path';
 import { Size } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
 import {
   CertificateStore, KubeletTls, PodAntiAffinity, SecureMetricsServerProps, ServingTls,
   TaintEffect, TolerationOperator, WhenUnsatisfiable,
 } from '../lib';
-import { quiet, synth } from './helpers';
+import { fixtureStore, synth } from './helpers';
 
 // Every rule of the Pod Security Standards "baseline" and "restricted"
 // profiles (https://kubernetes.io/docs/concepts/security/pod-security-standards/),
 // checked on the synthesized pod template. Each rule has a name; a test below
 // breaks each one on purpose to prove the checker catches it.
 
-const STORE_DIR = mkdtempSync(path.join(tmpdir(), 'sms-pss-'));
+const STORE_DIR = fixtureStore().directory;
 
 const BASELINE_CAPABILITIES = [
   'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE',
@@ -155,10 +152,10 @@ function violations(pod: PodTemplate, options: CheckOptions = {}): string[] {
 }
 
 function podTemplate(props: SecureMetricsServerProps): PodTemplate {
-  const { objects } = quiet(() => synth({
+  const { objects } = synth({
     servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(STORE_DIR) }),
     ...props,
-  }));
+  });
   const deployments = objects.filter(o => o.kind === 'Deployment' && o.metadata.name === (props.name ?? 'metrics-server'));
   expect(deployments).toHaveLength(1);
   return deployments[0].spec.template;
@@ -209,10 +206,10 @@ describe('Pod Security Standard "restricted"', () => {
   });
 
   test('the kubelet serving CSR approver\'s pod breaks no rule either', () => {
-    const { objects } = quiet(() => synth({
+    const { objects } = synth({
       servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(STORE_DIR) }),
       kubeletServingCertApprover: { providerRegex: '^node-\\d+\\.example\\.com$', providerIpPrefixes: ['10.0.0.0/8'] },
-    }));
+    });
     const deployments = objects.filter(o => o.kind === 'Deployment');
     expect(deployments.map(d => d.metadata.name).sort()).toEqual(['kubelet-csr-approver', 'metrics-server']);
     for (const d of deployments) {

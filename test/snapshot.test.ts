@@ -1,5 +1,5 @@
 import { KubeletTls, ServingTls } from '../lib';
-import { quiet, synth } from './helpers';
+import { synth } from './helpers';
 
 // Whole-manifest snapshots, as an extra to the object-by-object assertions in
 // the other tests. Key material and the generated CA are redacted, so the
@@ -21,5 +21,5 @@ test('verified defaults', () => {
 });
 
 test('insecure test mode', () => {
-  expect(quiet(() => synth({ kubeletTls: KubeletTls.insecure(), servingTls: ServingTls.insecure() })).objects).toMatchSnapshot();
+  expect(synth({ kubeletTls: KubeletTls.insecure(), servingTls: ServingTls.insecure() }).objects).toMatchSnapshot();
 });

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { Chart } from 'cdk8s';
 import * as forge from 'node-forge';
 import { CertificateStore, Pem, SecureMetricsServer, ServingTls } from '../lib';
-import { decode, find, opensslCa, pem, quiet, synthYaml, testCert, testKey, tmp, DEFAULT_DNS_NAMES } from './helpers';
+import { decode, find, fixtureCa, fixtureStore, pem, synthYaml, testCert, testKey, tmp, DEFAULT_DNS_NAMES } from './helpers';
 
 function objectsOf(construct: SecureMetricsServer): any[] {
   return Chart.of(construct).toJson();
@@ -26,7 +26,7 @@ describe('certificate store', () => {
   });
 
   test('issuing with a cluster CA is stable too', () => {
-    const ca = opensslCa(tmp());
+    const ca = fixtureCa('kubernetes');
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
     const props = () => ({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(ca.cert), caKey: Pem.fromFile(ca.key), store }) });
     const first = synthYaml(props());
@@ -49,7 +49,7 @@ describe('certificate store', () => {
   });
 
   test('an expiring serving certificate is reissued while its CA stays', () => {
-    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const store = fixtureStore();
     const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     const caBefore = readFileSync(store._path('ca.crt'), 'utf8');
     // replace the stored certificate by one from the same CA that expires in 10 days
@@ -70,7 +70,7 @@ describe('certificate store', () => {
   });
 
   test('renewBefore decides what counts as expiring', () => {
-    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const store = fixtureStore();
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, validity: Duration_days(100), renewBefore: Duration_days(30) }) });
     expect(synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, validity: Duration_days(100), renewBefore: Duration_days(30) }) }).keys).toBe(0);
     // a 100-day certificate falls within a 120-day window: reissued
@@ -78,7 +78,7 @@ describe('certificate store', () => {
   });
 
   test('changed inputs reissue: names (namespace), key size, signing CA', () => {
-    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const store = fixtureStore();
     const base = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     const moved = synthYaml({ namespace: 'monitoring', servingTls: ServingTls.fromDedicatedCa({ store }) });
     expect(moved.keys).toBe(1);
@@ -88,14 +88,14 @@ describe('certificate store', () => {
     expect(moved.construct.caBundle).toBe(base.construct.caBundle);
     expect(synthYaml({ namespace: 'monitoring', servingTls: ServingTls.fromDedicatedCa({ store, keySize: 3072 }) }).keys).toBe(1);
 
-    const other = opensslCa(tmp(), 'other-ca');
+    const other = fixtureCa('other-ca');
     const byOther = synthYaml({ namespace: 'monitoring', servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(other.cert), caKey: Pem.fromFile(other.key), store }) });
     expect(byOther.keys).toBe(1);
     expect(servingCert(byOther.construct).issuer.getField('CN').value).toBe('other-ca');
   });
 
   test('a corrupt store is an error and nothing in it is overwritten', () => {
-    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const store = fixtureStore();
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     writeFileSync(store._path('tls.crt'), 'garbage');
     const caBefore = readFileSync(store._path('ca.crt'), 'utf8');
@@ -108,7 +108,7 @@ describe('certificate store', () => {
   });
 
   test('a corrupt or half-missing CA is an error, never replaced', () => {
-    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const store = fixtureStore();
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     const caKey = readFileSync(store._path('ca.key'), 'utf8');
     writeFileSync(store._path('ca.key'), caKey.slice(0, 200));
@@ -122,7 +122,7 @@ describe('certificate store', () => {
   });
 
   test('a serving certificate without its dedicated CA is an error, and no CA is created', () => {
-    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const store = fixtureStore();
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     require('fs').unlinkSync(store._path('ca.crt'));
     require('fs').unlinkSync(store._path('ca.key'));
@@ -147,10 +147,10 @@ describe('certificate store', () => {
     const caEnd = new Date(Math.floor((Date.now() + 20 * 86400_000) / 1000) * 1000);
     const shortCa = testCert({ cn: 'secure-metrics-server-ca', key: testKey(0), ca: true, notAfter: caEnd });
     store._write({ 'ca.crt': pem.cert(shortCa), 'ca.key': pem.key(testKey(0)) });
-    const first = quiet(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }));
+    const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     expect(first.construct.warnings).toEqual([expect.stringMatching(/^servingTls: the signing CA \(CN=secure-metrics-server-ca\) expires on .*, within the renewBefore window/)]);
     expect(servingCert(first.construct).validity.notAfter.getTime()).toBe(caEnd.getTime());
-    const second = quiet(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }));
+    const second = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     expect(second.keys).toBe(0);
     expect(second.yaml).toBe(first.yaml);
   });
@@ -205,7 +205,7 @@ describe('check record', () => {
   const x509 = require('../lib/tls/x509');
 
   test('it holds no key material', () => {
-    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const store = fixtureStore();
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     const record = readFileSync(store._path('checked.json'), 'utf8');
     expect(record).not.toMatch(/BEGIN|PRIVATE/);
@@ -213,7 +213,7 @@ describe('check record', () => {
   });
 
   test('a warm synth whose store matches the record parses no certificate and no key', () => {
-    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const store = fixtureStore();
     const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     const parseCerts = jest.spyOn(x509, 'parseCertificates');
     const parseKey = jest.spyOn(x509, 'parsePrivateKey');
@@ -229,7 +229,7 @@ describe('check record', () => {
   });
 
   test('any change to the store, the request or the record means a full check again', () => {
-    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const store = fixtureStore();
     const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     const parseCerts = jest.spyOn(x509, 'parseCertificates');
     try {
@@ -258,7 +258,7 @@ describe('check record', () => {
   });
 
   test('the record does not skip renewal: 340 days later the certificate is reissued', () => {
-    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    const store = fixtureStore();
     const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     jest.useFakeTimers({ now: Date.now() + 340 * 86400_000, doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'setInterval'] });
     try {

@@ -2,7 +2,7 @@ import { existsSync } from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { CertificateStore, KubeletTls, NodeAddressType, Pem, ServingTls } from '../lib';
-import { DEFAULT_DNS_NAMES, opensslCa, pem, synth, testCert, testKey, tmp } from './helpers';
+import { DEFAULT_DNS_NAMES, fixtureCa, pem, synth, testCert, testKey, tmp } from './helpers';
 
 const SVC = 'metrics-server.kube-system.svc';
 const ca = testCert({ cn: 'test-ca', key: testKey(0), ca: true });
@@ -182,11 +182,7 @@ describe('bad input is refused at construction, naming the prop, the value and t
 
   test('an ECDSA CA cannot issue at synth time, with a pointer to the alternatives', () => {
     const dir = tmp();
-    const key = path.join(dir, 'ec.key');
-    const cert = path.join(dir, 'ec.crt');
-    require('child_process').execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
-      '-keyout', key, '-out', cert, '-days', '30', '-subj', '/CN=k3s-server-ca',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign'], { stdio: 'ignore' });
+    const { cert, key } = fixtureCa('k3s-ecdsa');
     expect(() => synth({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(cert), caKey: Pem.fromFile(key), store: CertificateStore.fromDirectory(path.join(dir, 'pki')) }) }))
       .toThrow(/^servingTls: only RSA CAs can issue the serving certificate at synth time; for an ECDSA or Ed25519 CA, issue the certificate yourself and use ServingTls.fromPem\(\)/);
   });
@@ -202,7 +198,7 @@ describe('bad input is refused at construction, naming the prop, the value and t
   });
 
   test('a CA made by openssl like kubeadm\'s is accepted', () => {
-    const files = opensslCa(tmp());
+    const files = fixtureCa('kubernetes');
     expect(() => synth({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(files.cert), caKey: Pem.fromFile(files.key), store: CertificateStore.fromDirectory(path.join(tmp(), 'p')) }) })).not.toThrow();
   });
 });

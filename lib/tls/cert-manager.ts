@@ -5,8 +5,6 @@ import type * as CertManagerIo from '../../imports/cert-manager.io';
 import type { CertificateSpecPrivateKey, CertificateSpecPrivateKeyRotationPolicy } from '../../imports/cert-manager.io';
 import { ServingTls, ServingTlsConfig, ServingTlsContext, servingDnsNames } from './serving-tls';
 
-/** The annotation cert-manager's cainjector reads to fill in the APIService's caBundle. */
-export const CERT_MANAGER_INJECT_CA_FROM = 'cert-manager.io/inject-ca-from';
 
 const HOUR_MS = 3600000;
 const MINUTE_MS = 60000;
@@ -20,6 +18,12 @@ const MINUTE_MS = 60000;
  * that key into the APIService's caBundle.
  */
 export class CertManagerIssuer {
+  /**
+   * The annotation cert-manager's cainjector reads to fill in the APIService's
+   * caBundle (`cert-manager.io/inject-ca-from: <namespace>/<certificate>`).
+   */
+  public static readonly INJECT_CA_FROM_ANNOTATION = 'cert-manager.io/inject-ca-from';
+
   /**
    * An `Issuer` in the metrics-server namespace, e.g. a CA issuer.
    * @param name the Issuer's `metadata.name`
@@ -171,7 +175,7 @@ function assertDuration(prop: string, value: unknown, example: string): asserts 
  * @internal
  */
 export class CertManagerServingTls extends ServingTls {
-  public readonly insecure = false;
+  public readonly isInsecure = false;
 
   constructor(private readonly options: CertManagerServingTlsOptions) {
     super();
@@ -309,7 +313,7 @@ export class CertManagerServingTls extends ServingTls {
     return {
       insecure: false,
       secretName,
-      apiServiceAnnotations: { [CERT_MANAGER_INJECT_CA_FROM]: `${ns}/${certificate.name}` },
+      apiServiceAnnotations: { [CertManagerIssuer.INJECT_CA_FROM_ANNOTATION]: `${ns}/${certificate.name}` },
       certificate,
       warnings: [],
     };

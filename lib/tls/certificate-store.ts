@@ -3,11 +3,6 @@ import * as path from 'path';
 import { randomBytes } from 'crypto';
 
 /**
- * The default certificate store directory, relative to the working directory.
- */
-export const DEFAULT_STORE_DIRECTORY = '.secure-metrics-server/pki';
-
-/**
  * A directory that keeps the keys and certificates issued at synth time, so
  * that the next synth reuses them and the YAML stays byte-identical.
  *
@@ -19,22 +14,27 @@ export const DEFAULT_STORE_DIRECTORY = '.secure-metrics-server/pki';
  */
 export class CertificateStore {
   /**
+   * The default certificate store directory, relative to the working directory.
+   */
+  public static readonly DEFAULT_DIRECTORY = '.secure-metrics-server/pki';
+
+  /**
    * A store in the given directory (created on first use).
    *
    * @param directory absolute, or relative to the working directory
    */
   public static fromDirectory(directory: string): CertificateStore {
     if (typeof directory !== 'string' || directory.trim() === '') {
-      throw new Error(`CertificateStore.fromDirectory: the directory is empty; pass a path such as '${DEFAULT_STORE_DIRECTORY}'`);
+      throw new Error(`CertificateStore.fromDirectory: the directory is empty; pass a path such as '${CertificateStore.DEFAULT_DIRECTORY}'`);
     }
     return new CertificateStore(directory);
   }
 
   /**
-   * The store in `.secure-metrics-server/pki` under the working directory.
+   * The store in `.secure-metrics-server/pki` (`DEFAULT_DIRECTORY`) under the working directory.
    */
-  public static default(): CertificateStore {
-    return new CertificateStore(DEFAULT_STORE_DIRECTORY);
+  public static fromDefaultDirectory(): CertificateStore {
+    return new CertificateStore(CertificateStore.DEFAULT_DIRECTORY);
   }
 
   /**

@@ -68,7 +68,7 @@ export abstract class KubeletTls {
   /**
    * Whether this choice leaves the kubelet hop unverified.
    */
-  public abstract readonly insecure: boolean;
+  public abstract readonly isInsecure: boolean;
 
   /**
    * Validates the choice and returns what the Deployment needs.
@@ -78,7 +78,7 @@ export abstract class KubeletTls {
 }
 
 class InsecureKubeletTls extends KubeletTls {
-  public readonly insecure = true;
+  public readonly isInsecure = true;
 
   public _bind(): KubeletTlsConfig {
     return { insecure: true };
@@ -86,7 +86,7 @@ class InsecureKubeletTls extends KubeletTls {
 }
 
 class VolumeKubeletTls extends KubeletTls {
-  public readonly insecure = false;
+  public readonly isInsecure = false;
 
   constructor(private readonly kind: 'configMap' | 'secret', private readonly name: string, private readonly key: string) {
     super();

@@ -4,7 +4,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { assertDnsSubdomain } from '../_util';
 import type { CertManagerServingTlsOptions } from './cert-manager';
-import { CertificateStore, DEFAULT_STORE_DIRECTORY } from './certificate-store';
+import { CertificateStore } from './certificate-store';
 import { CaSource, dedicatedCa, ensureServingCertificate, userCa } from './issuance';
 import { Pem } from './pem';
 import {
@@ -56,7 +56,7 @@ export interface ServingTlsContext {
 export interface IssuedServingTlsOptions {
   /**
    * Where issued keys and certificates are kept between synths.
-   * @default CertificateStore.default() - `.secure-metrics-server/pki` in the working directory
+   * @default CertificateStore.fromDefaultDirectory() - `.secure-metrics-server/pki` in the working directory
    */
   readonly store?: CertificateStore;
 
@@ -209,7 +209,7 @@ export abstract class ServingTls {
   /**
    * Whether this choice leaves the APIService hop unverified.
    */
-  public abstract readonly insecure: boolean;
+  public abstract readonly isInsecure: boolean;
 
   /**
    * Validates the choice and creates what it needs under `scope`.
@@ -219,7 +219,7 @@ export abstract class ServingTls {
 }
 
 class InsecureServingTls extends ServingTls {
-  public readonly insecure = true;
+  public readonly isInsecure = true;
 
   public _bind(): ServingTlsConfig {
     return { insecure: true, warnings: [] };
@@ -264,7 +264,7 @@ function assertDurationDays(prop: string, value: Duration, minDays: number): voi
 }
 
 abstract class IssuedServingTls extends ServingTls {
-  public readonly insecure = false;
+  public readonly isInsecure = false;
   protected readonly store: CertificateStore;
   protected readonly validity: Duration;
   protected readonly renewBefore: Duration;
@@ -272,7 +272,7 @@ abstract class IssuedServingTls extends ServingTls {
 
   constructor(private readonly options: IssuedServingTlsOptions) {
     super();
-    this.store = options.store ?? CertificateStore.default();
+    this.store = options.store ?? CertificateStore.fromDefaultDirectory();
     this.validity = options.validity ?? Duration.days(365);
     this.renewBefore = options.renewBefore ?? Duration.days(30);
     this.keySize = options.keySize ?? 2048;
@@ -294,7 +294,7 @@ abstract class IssuedServingTls extends ServingTls {
     const outdir = path.resolve(App.of(scope).outdir);
     const inside = path.relative(outdir, this.store.directory);
     if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside))) {
-      throw new Error(`${prop}.store: '${this.store.directory}' is inside the app's output directory '${outdir}', which 'cdk8s synth' empties on every run (the CA and keys would be made anew each time); choose a directory outside it, e.g. '${DEFAULT_STORE_DIRECTORY}'`);
+      throw new Error(`${prop}.store: '${this.store.directory}' is inside the app's output directory '${outdir}', which 'cdk8s synth' empties on every run (the CA and keys would be made anew each time); choose a directory outside it, e.g. '${CertificateStore.DEFAULT_DIRECTORY}'`);
     }
     const ca = this.signingCa(context);
     const serverName = `${context.serviceName}.${context.namespace}.svc`;
@@ -363,7 +363,7 @@ function loadCaBundle(prop: string, pem: Pem, now: Date): CertInfo[] {
 }
 
 class PemServingTls extends ServingTls {
-  public readonly insecure = false;
+  public readonly isInsecure = false;
 
   constructor(private readonly options: PemServingTlsOptions) {
     super();
@@ -406,7 +406,7 @@ class PemServingTls extends ServingTls {
 }
 
 class ExistingSecretServingTls extends ServingTls {
-  public readonly insecure = false;
+  public readonly isInsecure = false;
 
   constructor(private readonly options: ExistingSecretServingTlsOptions) {
     super();

@@ -2,17 +2,18 @@ import { spawnSync } from 'child_process';
 import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { buildApp, propsFromEnv } from '../main';
-import { DEFAULT_DNS_NAMES, opensslCa, pem, testCert, testKey, tmp, writeTmp } from './helpers';
+import { DEFAULT_DNS_NAMES, fixtureCa, fixtureStore, pem, testCert, testKey, tmp, writeTmp } from './helpers';
 
 function synthEnv(env: { [k: string]: string }): any[] {
   const out = tmp();
-  const spy = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  // the documented environment switch: warnings are recorded, not printed
+  process.env.SECURE_METRICS_SERVER_SILENCE_WARNINGS = '1';
   try {
     // the store is only for the modes that issue at synth time
     const issuing = !env.METRICS_SERVER_TLS && !env.TLS_CERT && !env.EXISTING_TLS_SECRET;
-    buildApp({ ...(issuing ? { PKI_DIR: path.join(tmp(), 'pki') } : {}), ...env }, out).synth();
+    buildApp({ ...(issuing ? { PKI_DIR: fixtureStore().directory } : {}), ...env }, out).synth();
   } finally {
-    spy.mockRestore();
+    delete process.env.SECURE_METRICS_SERVER_SILENCE_WARNINGS;
   }
   const files = readdirSync(out);
   expect(files).toEqual(['metrics-server.k8s.yaml']);
@@ -37,7 +38,7 @@ describe('example app', () => {
   });
 
   test('CLUSTER_CA_CERT + CLUSTER_CA_KEY: issued by that CA', () => {
-    const ca = opensslCa(tmp());
+    const ca = fixtureCa('kubernetes');
     const objects = synthEnv({ CLUSTER_CA_CERT: ca.cert, CLUSTER_CA_KEY: ca.key });
     expect(Buffer.from(apiSpec(objects).caBundle, 'base64').toString().trim()).toBe(readFileSync(ca.cert, 'utf8').trim());
   });
@@ -66,8 +67,8 @@ describe('example app', () => {
   });
 
   test('KUBELET_CA variants', () => {
-    expect(propsFromEnv({ KUBELET_CA: 'insecure' }).kubeletTls!.insecure).toBe(true);
-    expect(propsFromEnv({ KUBELET_CA: 'kube-root-ca.crt' }).kubeletTls!.insecure).toBe(false);
+    expect(propsFromEnv({ KUBELET_CA: 'insecure' }).kubeletTls!.isInsecure).toBe(true);
+    expect(propsFromEnv({ KUBELET_CA: 'kube-root-ca.crt' }).kubeletTls!.isInsecure).toBe(false);
     const objects = synthEnv({ KUBELET_CA: 'configmap:kubelet-serving-ca/ca.pem' });
     expect(objects.find(o => o.kind === 'Deployment').spec.template.spec.volumes)
       .toContainEqual({ name: 'kubelet-ca', configMap: { name: 'kubelet-serving-ca', items: [{ key: 'ca.pem', path: 'ca.crt' }] } });

@@ -2,7 +2,7 @@ import * as path from 'path';
 import * as tls from 'tls';
 import { AddressInfo } from 'net';
 import { CertificateStore, Pem, ServingTls } from '../lib';
-import { decode, find, openssl, opensslCa, synth, tmp, writeTmp } from './helpers';
+import { decode, find, fixtureStore, openssl, opensslCa, synth, tmp, writeTmp } from './helpers';
 
 /** Serves `cert`/`key` on loopback and dials it trusting only `ca`, with SNI `servername`. */
 async function handshake(cert: string, key: string, ca: string, servername: string): Promise<{ ok: boolean; error?: string }> {
@@ -40,7 +40,7 @@ function opensslVerify(dir: string, caBundle: string, cert: string, hostname: st
 
 describe('real TLS with the synthesized Secret and caBundle', () => {
   const dir = tmp();
-  const dedicated = material(synth({ servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(path.join(dir, 'dedicated')) }) }).objects);
+  const dedicated = material(synth({ servingTls: ServingTls.fromDedicatedCa({ store: fixtureStore(path.join(dir, 'dedicated')) }) }).objects);
   const clusterCa = opensslCa(dir);
   const clusterCaIssued = material(synth({
     servingTls: ServingTls.fromCa({
@@ -119,7 +119,7 @@ describe('real TLS with the synthesized Secret and caBundle', () => {
     const { objects } = synth({
       namespace: 'monitoring',
       clusterDomain: 'k8s.example',
-      servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(path.join(tmp(), 'pki')) }),
+      servingTls: ServingTls.fromDedicatedCa({ store: fixtureStore() }),
     });
     const m = material(objects);
     expect(await handshake(m.cert, m.key, m.caBundle, 'metrics-server.monitoring.svc')).toEqual({ ok: true });
