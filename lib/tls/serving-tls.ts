@@ -11,7 +11,7 @@ import { KeyAlgorithm } from './key-algorithm';
 export { KeyAlgorithm } from './key-algorithm';
 import { Pem } from './pem';
 import {
-  assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
+  assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
   certificateBlocks, formatDate, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
 } from './x509';
 
@@ -395,6 +395,7 @@ function loadCaBundle(prop: string, pem: Pem, now: Date, warnings: string[]): Ce
   });
   for (const root of roots) {
     assertIsCa(prop, root, 'the CA that signed the serving certificate');
+    assertCaAllowsServerAuth(prop, root);
     assertCurrentlyValid(prop, root, now, 'the CA certificate');
     warnings.push(...assertGoAcceptsCertificate(prop, root, 'the CA certificate'), ...sha1RootWarning(prop, root));
   }

@@ -343,15 +343,25 @@ export function assertIsCa(prop: string, cert: CertInfo, example: string): void 
  */
 export function assertCanIssueServing(prop: string, ca: CertInfo, dnsNames: string[], example: string): string[] {
   assertIsCa(prop, ca, example);
-  if (!allowsServerAuth(ca)) {
-    throw new Error(`${prop}: the CA's extendedKeyUsage (${ca.extKeyUsage!.join(', ') || 'empty'}) lacks serverAuth, so Go refuses every serving certificate it issues (${ca.subject}); use a CA without extendedKeyUsage or with serverAuth`);
-  }
+  assertCaAllowsServerAuth(prop, ca);
   const warnings = assertGoAcceptsCertificate(prop, ca, 'the CA certificate');
   const problem = nameConstraintProblem(ca, { dnsNames, ipAddresses: [] });
   if (problem) {
     throw new Error(`${prop}: ${problem}, so Go refuses the serving certificate it would issue; use a CA whose nameConstraints permit the Service's names, or ServingTls.fromDedicatedCa()`);
   }
   return [...warnings, ...sha1RootWarning(prop, ca)];
+}
+
+/**
+ * Throws unless the CA's extendedKeyUsage is absent or allows serverAuth: Go
+ * checks the purpose down the whole chain, so such a CA verifies no serving
+ * certificate.
+ * @internal
+ */
+export function assertCaAllowsServerAuth(prop: string, ca: CertInfo): void {
+  if (!allowsServerAuth(ca)) {
+    throw new Error(`${prop}: the CA's extendedKeyUsage (${ca.extKeyUsage!.join(', ') || 'empty'}) lacks serverAuth, so Go refuses every serving certificate under it (${ca.subject}); use a CA without extendedKeyUsage or with serverAuth`);
+  }
 }
 
 /** A warning for a root that signs itself with SHA-1 (Go does not check a root's own signature). */
