@@ -1,7 +1,8 @@
 import { ApiObject, Duration } from 'cdk8s';
 import { ContainerResources, k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { assertDnsLabel, assertDnsSubdomain, assertPort, warn } from './_util';
+import { assertDnsLabel, assertDnsSubdomain, assertPort, assertServiceName, warn } from './_util';
+import { checkExtraArgs } from './extra-args';
 import { createApiService, createService } from './api-service';
 import { assertImageReference } from './image';
 import { KubeletServingCertApprover, KubeletServingCertApproverOptions } from './kubelet-serving-cert-approver';
@@ -11,7 +12,7 @@ import { ProductionProps, resolveProduction } from './production';
 import { createRbac } from './rbac';
 import { renderResources } from './resources';
 import { KubeletTls } from './tls/kubelet-tls';
-import { ServingTls } from './tls/serving-tls';
+import { ServingTls, servingDnsNames } from './tls/serving-tls';
 import { createDeployment, createPodDisruptionBudget, SERVING_CERT_DIR } from './workload';
 
 /**
@@ -39,15 +40,6 @@ export enum NodeAddressType {
   /** the node's ExternalDNS name */
   EXTERNAL_DNS = 'ExternalDNS',
 }
-
-/**
- * Flags the construct sets itself; extraArgs may not set them.
- */
-const MANAGED_FLAGS = [
-  '--secure-port', '--cert-dir', '--tls-cert-file', '--tls-private-key-file',
-  '--kubelet-insecure-tls', '--kubelet-certificate-authority',
-  '--kubelet-preferred-address-types', '--kubelet-use-node-status-port', '--metric-resolution',
-];
 
 /**
  * Props for `SecureMetricsServer`.
@@ -205,7 +197,7 @@ export class SecureMetricsServer extends Construct {
     this.name = props.name ?? 'metrics-server';
     this.namespace = props.namespace ?? 'kube-system';
     this.securePort = props.securePort ?? 10250;
-    assertDnsLabel('name', this.name);
+    assertServiceName('name', this.name);
     assertDnsLabel('namespace', this.namespace);
     assertPort('securePort', this.securePort);
     const image = props.image ?? DEFAULT_IMAGE;
@@ -225,17 +217,14 @@ export class SecureMetricsServer extends Construct {
     const kubeletTls = props.kubeletTls ?? KubeletTls.fromKubeRootCa();
     const servingTls = props.servingTls ?? ServingTls.fromDedicatedCa();
     const extraArgs = props.extraArgs ?? [];
-    for (const arg of extraArgs) {
-      const flag = typeof arg === 'string' ? arg.split('=')[0] : '';
-      if (!/^--[a-z0-9][a-z0-9-]*$/.test(flag)) {
-        throw new Error(`extraArgs: '${arg}' is not a flag; write each as '--flag' or '--flag=value' (e.g. '--v=2')`);
-      }
-      if (flag === '--kubelet-certificate-authority' && kubeletTls.insecure) {
-        throw new Error(`extraArgs: '${arg}' sets a kubelet CA while kubeletTls is KubeletTls.insecure(); metrics-server refuses both together: pick one, e.g. kubeletTls: KubeletTls.fromConfigMap('my-ca', 'ca.crt')`);
-      }
-      if (MANAGED_FLAGS.includes(flag)) {
-        throw new Error(`extraArgs: '${arg}' sets ${flag}, which the construct manages; use the props instead (securePort, metricResolution, kubeletPreferredAddressTypes, kubeletUseNodeStatusPort, kubeletTls, servingTls)`);
-      }
+    const extraArgsFindings = checkExtraArgs(extraArgs, {
+      prop: 'extraArgs',
+      serviceNames: servingDnsNames(this.name, this.namespace, clusterDomain),
+      kubeletInsecure: kubeletTls.insecure,
+      refuseManaged: true,
+    });
+    if (extraArgsFindings.errors.length > 0) {
+      throw new Error(extraArgsFindings.errors[0]);
     }
     const resources = renderResources(props.resources);
     const production = resolveProduction(props, { name: this.name, namespace: this.namespace, securePort: this.securePort });
@@ -274,8 +263,9 @@ export class SecureMetricsServer extends Construct {
     const insecureHops = [
       ...(kubelet.insecure ? ['kubelet'] : []),
       ...(serving.insecure ? ['apiservice'] : []),
+      ...extraArgsFindings.insecure,
     ];
-    this.warnings = serving.warnings.map(warn);
+    this.warnings = [...serving.warnings, ...extraArgsFindings.warnings].map(warn);
     if (kubelet.insecure) {
       this.warnings.push(warn(`${this.node.path}: the kubelet hop is NOT verified (--kubelet-insecure-tls): metrics-server accepts any kubelet certificate. For test clusters only; use KubeletTls.fromKubeRootCa() in production`));
     }
