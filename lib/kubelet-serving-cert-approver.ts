@@ -3,6 +3,8 @@ import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { RE2JS } from 're2js';
 import { assertDnsLabel, assertPort, clusterScoped, warn } from './_util';
+import { schemaOf } from './prop-schemas';
+import { checkPropTypes } from './prop-types';
 import { renderGivenResources } from './resources';
 
 /**
@@ -194,6 +196,7 @@ export class KubeletServingCertApprover extends Construct {
 
   constructor(scope: Construct, id: string, props: KubeletServingCertApproverProps) {
     super(scope, id);
+    checkPropTypes('', props, schemaOf('KubeletServingCertApproverProps'), 'KubeletServingCertApproverProps', false);
     const p: Partial<KubeletServingCertApproverProps> = props ?? {};
 
     this.name = p.name ?? 'kubelet-csr-approver';

@@ -3,6 +3,8 @@ import { ContainerResources, k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { assertDnsLabel, assertDnsSubdomain, assertPort, assertServiceName, warn } from './_util';
 import { checkExtraArgs } from './extra-args';
+import { schemaOf } from './prop-schemas';
+import { checkPropTypes } from './prop-types';
 import { createApiService, createService } from './api-service';
 import { assertImageReference } from './image';
 import { KubeletServingCertApprover, KubeletServingCertApproverOptions } from './kubelet-serving-cert-approver';
@@ -186,6 +188,7 @@ export class SecureMetricsServer extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureMetricsServerProps = {}) {
     super(scope, id);
+    checkPropTypes('', props, schemaOf('SecureMetricsServerProps'), 'SecureMetricsServerProps');
 
     const root = this.node.root;
     const existing = instances.get(root);

@@ -9,6 +9,8 @@ import { CaSource, dedicatedCa, ensureServingCertificate, userCa } from './issua
 import { KeyAlgorithm } from './key-algorithm';
 
 export { KeyAlgorithm } from './key-algorithm';
+import { schemaOf } from '../prop-schemas';
+import { checkPropTypes } from '../prop-types';
 import { Pem } from './pem';
 import {
   assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
@@ -176,6 +178,7 @@ export abstract class ServingTls {
    * the cluster CA (`/etc/kubernetes/pki/ca.crt` and `ca.key` on kubeadm).
    */
   public static fromCa(options: CaServingTlsOptions): ServingTls {
+    checkPropTypes('ServingTls.fromCa', options, {}, 'CaServingTlsOptions', false);
     return new CaIssuedServingTls(options);
   }
 
@@ -184,6 +187,7 @@ export abstract class ServingTls {
    * the library creates in the certificate store on first synth.
    */
   public static fromDedicatedCa(options: DedicatedCaServingTlsOptions = {}): ServingTls {
+    checkPropTypes('ServingTls.fromDedicatedCa', options, {}, 'DedicatedCaServingTlsOptions');
     return new DedicatedCaServingTls(options);
   }
 
@@ -191,6 +195,7 @@ export abstract class ServingTls {
    * A certificate, key and CA bundle you already have, as PEM.
    */
   public static fromPem(options: PemServingTlsOptions): ServingTls {
+    checkPropTypes('ServingTls.fromPem', options, {}, 'PemServingTlsOptions', false);
     return new PemServingTls(options);
   }
 
@@ -199,6 +204,7 @@ export abstract class ServingTls {
    * CA bundle that verifies it. No private key appears in the synthesized YAML.
    */
   public static fromExistingSecret(options: ExistingSecretServingTlsOptions): ServingTls {
+    checkPropTypes('ServingTls.fromExistingSecret', options, {}, 'ExistingSecretServingTlsOptions', false);
     return new ExistingSecretServingTls(options);
   }
 
@@ -209,6 +215,7 @@ export abstract class ServingTls {
    * chain is created in the metrics-server namespace.
    */
   public static fromCertManager(options: CertManagerServingTlsOptions = {}): ServingTls {
+    checkPropTypes('ServingTls.fromCertManager', options, {}, 'CertManagerServingTlsOptions');
     // required lazily: cert-manager.ts extends this class
     const { CertManagerServingTls } = require('./cert-manager') as typeof import('./cert-manager');
     return new CertManagerServingTls(options);
@@ -305,11 +312,15 @@ abstract class IssuedServingTls extends ServingTls {
     return keyAlgorithm;
   }
 
+  /** the name of the options interface, for the type checks */
+  protected abstract readonly optionsType: string;
+
   /** Validates the strategy's own inputs and returns the CA to sign with. */
   protected abstract signingCa(context: ServingTlsContext, keyAlgorithm: KeyAlgorithm | undefined): CaSource;
 
   public _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
     const prop = context.prop;
+    checkPropTypes(prop, this.options, schemaOf(this.optionsType), this.optionsType);
     const secretName = secretNameOf(prop, this.options.secretName, context);
     const keyAlgorithm = this.resolveKeyAlgorithm(prop);
     assertDurationDays(`${prop}.validity`, this.validity, 1);
@@ -342,11 +353,10 @@ abstract class IssuedServingTls extends ServingTls {
 }
 
 class CaIssuedServingTls extends IssuedServingTls {
+  protected readonly optionsType = 'CaServingTlsOptions';
   constructor(private readonly caOptions: CaServingTlsOptions) {
     super(caOptions);
-    if (!(caOptions?.caCertificate instanceof Pem) || !(caOptions?.caKey instanceof Pem)) {
-      throw new Error(`ServingTls.fromCa: caCertificate and caKey are required; pass Pem.fromFile('/etc/kubernetes/pki/ca.crt') and Pem.fromFile('/etc/kubernetes/pki/ca.key')`);
-    }
+    requirePem('ServingTls.fromCa', caOptions, { caCertificate: "Pem.fromFile('/etc/kubernetes/pki/ca.crt')", caKey: "Pem.fromFile('/etc/kubernetes/pki/ca.key')" });
   }
 
   protected signingCa(context: ServingTlsContext): CaSource {
@@ -358,6 +368,7 @@ class CaIssuedServingTls extends IssuedServingTls {
 }
 
 class DedicatedCaServingTls extends IssuedServingTls {
+  protected readonly optionsType = 'DedicatedCaServingTlsOptions';
   private readonly caValidity: Duration;
   private readonly caCommonName: string;
 
@@ -385,6 +396,17 @@ class DedicatedCaServingTls extends IssuedServingTls {
  * parse; the library refuses them instead (a bundle entry that is silently
  * dropped is a mistake the user wants to hear of).
  */
+/** Throws, naming the option, unless each of `fields` is a Pem. */
+function requirePem(path: string, options: any, fields: { [field: string]: string }): void {
+  for (const [field, example] of Object.entries(fields)) {
+    const value = options[field];
+    if (!(value instanceof Pem)) {
+      const got = value === undefined ? 'it is missing' : `got ${typeof value === 'string' ? 'a string' : value === null ? 'null' : 'a plain object'}`;
+      throw new Error(`${path}.${field}: ${got}; pass a Pem, e.g. ${example} or Pem.fromString(...)`);
+    }
+  }
+}
+
 function loadCaBundle(prop: string, pem: Pem, now: Date, warnings: string[]): CertInfo[] {
   const blocks = certificateBlocks(prop, pem._read(prop), pem.source);
   const roots = blocks.map((block, i) => {
@@ -407,13 +429,12 @@ class PemServingTls extends ServingTls {
 
   constructor(private readonly options: PemServingTlsOptions) {
     super();
-    if (!(options?.certificate instanceof Pem) || !(options?.privateKey instanceof Pem) || !(options?.caBundle instanceof Pem)) {
-      throw new Error(`ServingTls.fromPem: certificate, privateKey and caBundle are required; pass each as Pem.fromFile(...) or Pem.fromString(...)`);
-    }
+    requirePem('ServingTls.fromPem', options, { certificate: "Pem.fromFile('tls.crt')", privateKey: "Pem.fromFile('tls.key')", caBundle: "Pem.fromFile('ca.crt')" });
   }
 
   public _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
     const prop = context.prop;
+    checkPropTypes(prop, this.options, schemaOf('PemServingTlsOptions'), 'PemServingTlsOptions');
     const { certificate, privateKey, caBundle } = this.options;
     const secretName = secretNameOf(prop, this.options.secretName, context);
     const renewBefore = this.options.renewBefore ?? Duration.days(30);
@@ -456,13 +477,12 @@ class ExistingSecretServingTls extends ServingTls {
 
   constructor(private readonly options: ExistingSecretServingTlsOptions) {
     super();
-    if (!(options?.caBundle instanceof Pem)) {
-      throw new Error(`ServingTls.fromExistingSecret: caBundle is required; pass the CA that issued the Secret's certificate as Pem.fromFile(...)`);
-    }
+    requirePem('ServingTls.fromExistingSecret', options, { caBundle: "Pem.fromFile('ca.crt') (the CA that issued the Secret's certificate)" });
   }
 
   public _bind(_scope: Construct, context: ServingTlsContext): ServingTlsConfig {
     const prop = context.prop;
+    checkPropTypes(prop, this.options, schemaOf('ExistingSecretServingTlsOptions'), 'ExistingSecretServingTlsOptions');
     assertDnsSubdomain(`${prop}.secretName`, this.options.secretName);
     const warnings: string[] = [];
     const roots = loadCaBundle(`${prop}.caBundle`, this.options.caBundle, context.now, warnings);
