@@ -3,6 +3,7 @@ import { createPublicKey, X509Certificate } from 'crypto';
 import { readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { CertificateStore, KeyAlgorithm, Pem, ServingTls } from '../lib';
+import { goVerifyBinary } from './go-verify-binary';
 import { synth, synthYaml, tmp, writeTmp } from './helpers';
 
 // fromCa with every CA key type a cluster uses (kubeadm RSA, k3s/RKE2 ECDSA
@@ -16,8 +17,7 @@ let goVerify = '';
 
 beforeAll(() => {
   if (haveGo) {
-    goVerify = path.join(tmp('sms-go-'), 'go-verify');
-    execFileSync('go', ['build', '-o', goVerify, '.'], { cwd: path.join(__dirname, 'go-verify'), stdio: 'pipe' });
+    goVerify = goVerifyBinary();
   }
 }, 120_000);
 

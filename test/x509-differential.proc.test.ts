@@ -1,11 +1,12 @@
 import { execFileSync, spawnSync } from 'child_process';
-import { createHash, generateKeyPairSync, KeyObject } from 'crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
+import { generateKeyPairSync, KeyObject } from 'crypto';
+import { readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { CertificateStore, KeyAlgorithm, Pem, ServingTls } from '../lib';
 import { buildCertificate } from '../lib/tls/forge-adapter';
+import { goVerifyBinary } from './go-verify-binary';
 import { tmp } from './helpers';
 
 // Differential test: the library's verdict on certificate and key material
@@ -29,22 +30,6 @@ const NS = 'kube-system';
 const SERVER_NAME = `${NAME}.${NS}.svc`;
 const ALL_NAMES = [NAME, `${NAME}.${NS}`, SERVER_NAME, `${SERVER_NAME}.cluster.local`];
 const haveGo = spawnSync('go', ['version']).status === 0;
-
-/** The Go verifier, built once and cached by the hash of its source. */
-function goBinary(): string {
-  const src = path.join(__dirname, 'go-verify');
-  const hash = createHash('sha256');
-  for (const f of readdirSync(src).sort()) {
-    hash.update(f).update(readFileSync(path.join(src, f)));
-  }
-  const dir = path.join(__dirname, '..', 'node_modules', '.cache', 'go-verify');
-  const bin = path.join(dir, `go-verify-${hash.digest('hex').slice(0, 16)}`);
-  if (!existsSync(bin)) {
-    mkdirSync(dir, { recursive: true });
-    execFileSync('go', ['build', '-o', bin, '.'], { cwd: src, stdio: 'pipe' });
-  }
-  return bin;
-}
 
 // ---- material --------------------------------------------------------------
 
@@ -93,7 +78,7 @@ function cert(o: CertOptions): Cert {
   const file = path.join(dir, `c${n}.pem`);
   writeFileSync(cfg, `[req]\ndistinguished_name=dn\nprompt=no\n[dn]\nCN=${o.cn}\n${o.ext ? `[ext]\n${o.ext.join('\n')}\n` : ''}`);
   const signer = o.issuer?.key ?? o.key;
-  const args = ['req', '-x509', '-new', '-config', cfg, '-key', o.key.file, '-out', file, '-days', String(o.days ?? 30),
+  const args = ['req', '-x509', '-new', '-config', cfg, '-key', o.key.file, '-out', file, '-days', String(o.days ?? 90),
     '-set_serial', o.serial ?? String(1000 + n)];
   if (o.ext) {
     args.push('-extensions', 'ext');
@@ -292,13 +277,13 @@ function makeShapes(): Shape[] {
 
 const NOW = () => new Date();
 
-function bind(servingTls: ServingTls): { ok: boolean; message: string; secret?: any } {
+function bind(servingTls: ServingTls): { ok: boolean; message: string; secret?: any; warnings?: string[] } {
   const chart = new Chart(Testing.app(), 'c');
   try {
     const config = (servingTls as any)._bind(chart, {
       prop: 'servingTls', namespace: NS, serviceName: NAME, clusterDomain: 'cluster.local', labels: {}, now: NOW(),
     });
-    return { ok: true, message: 'ok', secret: config.secret?.toJson() };
+    return { ok: true, message: 'ok', secret: config.secret?.toJson(), warnings: config.warnings };
   } catch (e: any) {
     return { ok: false, message: e.message };
   }
@@ -307,7 +292,7 @@ function bind(servingTls: ServingTls): { ok: boolean; message: string; secret?: 
 interface Row {
   readonly shape: Shape;
   readonly mode: Mode;
-  readonly library: { ok: boolean; message: string };
+  readonly library: { ok: boolean; message: string; warnings?: string[] };
   readonly goCase: string;
   readonly deliberate?: string;
 }
@@ -321,7 +306,7 @@ interface Row {
 
   beforeAll(() => {
     const started = Date.now();
-    const bin = goBinary();
+    const bin = goVerifyBinary();
     dir = tmp('sms-x509-');
     shapes = makeShapes();
     const cases: any[] = [];
@@ -409,6 +394,16 @@ interface Row {
       const r = spawnSync('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-CAfile', leaf.ca, file], { encoding: 'utf8' });
       expect(`${leaf.id}: ${r.stdout.trim()}${r.stderr.trim()}`).toBe(`${leaf.id}: ${file}: OK`);
     }
+  });
+
+  test('weak but valid material is accepted with a warning', () => {
+    const warned = (id: string, mode: Mode) => rows.find(r => r.shape.id === id && r.mode === mode)!.library.warnings ?? [];
+    expect(warned('leaf RSA 1024 (weak, warned)', 'fromPem')).toEqual([expect.stringMatching(/^servingTls\.certificate: the serving certificate .* has an RSA key of 1024 bits, which is weak/)]);
+    expect(warned('CA RSA 1024 (weak, warned)', 'fromExistingSecret')).toEqual([expect.stringMatching(/^servingTls\.caBundle: the CA certificate \(CN=ca-1024\) has an RSA key of 1024 bits/)]);
+    expect(warned('CA RSA 1024 (weak, warned)', 'fromCa')).toEqual([expect.stringMatching(/^servingTls\.caCertificate: the CA certificate \(CN=ca-1024\) has an RSA key of 1024 bits/)]);
+    expect(warned('CA self-signed with SHA-1 (warned)', 'fromPem')).toEqual([expect.stringMatching(/^servingTls\.caBundle: the CA certificate \(CN=ca-sha1\) signs itself with sha1WithRSAEncryption/)]);
+    expect(warned('CA self-signed with SHA-1 (warned)', 'fromCa')).toHaveLength(1);
+    expect(warned('leaf RSA 2048', 'fromPem')).toEqual([]);
   });
 
   test('the wrong order says leaf first', () => {
