@@ -30,7 +30,7 @@ export class KeyAlgorithm {
    * @internal
    */
   public static _ofRsaBits(bits: number): KeyAlgorithm | undefined {
-    return KeyAlgorithm._all().find(a => a.kind === 'rsa' && a.bits === bits);
+    return KeyAlgorithm._all().find(a => a._kind === 'rsa' && a._bits === bits);
   }
 
   /**
@@ -44,7 +44,7 @@ export class KeyAlgorithm {
       case 'rsa':
         return KeyAlgorithm._ofRsaBits(pub.asymmetricKeyDetails?.modulusLength ?? 0);
       case 'ec':
-        return KeyAlgorithm._all().find(a => a.kind === 'ec' && CURVES[a.bits] === pub.asymmetricKeyDetails?.namedCurve);
+        return KeyAlgorithm._all().find(a => a._kind === 'ec' && CURVES[a._bits] === pub.asymmetricKeyDetails?.namedCurve);
       case 'ed25519':
         return KeyAlgorithm.ED25519;
       default:
@@ -73,14 +73,6 @@ export class KeyAlgorithm {
     this.name = name;
     this._kind = kind;
     this._bits = bits;
-  }
-
-  private get kind(): string {
-    return this._kind;
-  }
-
-  private get bits(): number {
-    return this._bits;
   }
 
   /**

@@ -30,9 +30,9 @@ const X509_CURVES = ['secp224r1', 'prime256v1', 'secp384r1', 'secp521r1'];
 const TLS_CURVES = ['prime256v1', 'secp384r1', 'secp521r1'];
 
 /** RSA keys below this many bits are refused by Go 1.24+ (crypto/rsa: insecure key size). */
-export const MIN_RSA_BITS = 1024;
+const MIN_RSA_BITS = 1024;
 /** RSA keys below this many bits are accepted with a warning. */
-export const WEAK_RSA_BITS = 2048;
+const WEAK_RSA_BITS = 2048;
 
 /**
  * What the library needs to know of one X.509 certificate.
@@ -159,11 +159,7 @@ export function parseCertificateBlock(prop: string, block: PemBlock, source: str
     }
   }
   const altNames: any[] = san?.altNames ?? [];
-  if (san && nc === undefined && altNames.length === 0) {
-    // nothing
-  }
   const pub = x509.publicKey;
-  const ski2 = ski ? skiValue(ski.value) : undefined;
   return {
     pem: encodePem('CERTIFICATE', block.bytes),
     x509,
@@ -183,7 +179,7 @@ export function parseCertificateBlock(prop: string, block: PemBlock, source: str
     selfSigned: tbs.rawIssuer === tbs.rawSubject,
     rawSubject: tbs.rawSubject,
     rawIssuer: tbs.rawIssuer,
-    subjectKeyId: ski2,
+    subjectKeyId: ski ? skiValue(ski.value) : undefined,
     unhandledCritical,
     nameConstraints,
     keyType: pub.asymmetricKeyType ?? 'unknown',
@@ -557,15 +553,6 @@ function caProblem(ca: CertInfo, now: Date, intermediatesBelow: number, leaf: Ce
     return `'${ca.subject}' is not valid now (${fmt(ca.notBefore)} to ${fmt(ca.notAfter)})`;
   }
   return undefined;
-}
-
-/**
- * Whether a public key is RSA and of which size (undefined for other kinds).
- * @internal
- */
-export function rsaBits(key: KeyObject): number | undefined {
-  const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return pub.asymmetricKeyType === 'rsa' ? pub.asymmetricKeyDetails?.modulusLength : undefined;
 }
 
 /**
