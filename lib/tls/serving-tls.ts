@@ -14,7 +14,7 @@ import { checkPropTypes } from '../prop-types';
 import { Pem } from './pem';
 import {
   assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
-  certificateBlocks, formatDate, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
+  certificateBlocks, formatDate, nameConstraintProblem, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
 } from './x509';
 
 /**
@@ -486,6 +486,13 @@ class ExistingSecretServingTls extends ServingTls {
     assertDnsSubdomain(`${prop}.secretName`, this.options.secretName);
     const warnings: string[] = [];
     const roots = loadCaBundle(`${prop}.caBundle`, this.options.caBundle, context.now, warnings);
+    // the Secret's certificate must carry <svc>.<ns>.svc, so a bundle whose every root's name
+    // constraints forbid that name verifies no certificate the Secret could hold
+    const serverName = `${context.serviceName}.${context.namespace}.svc`;
+    const forbidden = roots.map(root => nameConstraintProblem(root, { dnsNames: [serverName], ipAddresses: [] }));
+    if (forbidden.every(p => p !== undefined)) {
+      throw new Error(`${prop}.caBundle: ${forbidden[0]}, so kube-apiserver cannot verify any serving certificate for '${serverName}' under it; pass the CA that issued the Secret's certificate, with name constraints that permit the Service's names`);
+    }
     return {
       insecure: false,
       secretName: this.options.secretName,
