@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { CertificateStore, KeyAlgorithm, Pem, ServingTls } from '../lib';
 import { goVerifyBinary } from './go-verify-binary';
-import { synth, synthYaml, tmp, writeTmp } from './helpers';
+import { quiet, synth, synthYaml, tmp, writeTmp } from './helpers';
 
 // fromCa with every CA key type a cluster uses (kubeadm RSA, k3s/RKE2 ECDSA
 // P-256, P-384, P-521, Ed25519): the serving key follows the CA's type by
@@ -123,4 +123,17 @@ test('an upgrade from a store with the previous check record reissues nothing st
 test('keyAlgorithm and keySize together are refused, naming both', () => {
   expect(() => synth({ servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(path.join(tmp(), 'pki')), keyAlgorithm: KeyAlgorithm.ECDSA_P256, keySize: 2048 }) }))
     .toThrow('servingTls.keyAlgorithm: keyAlgorithm (ECDSA_P256) and keySize (2048) are both set; keySize is deprecated: remove it and keep keyAlgorithm');
+});
+
+test('a weak CA (RSA 1024) is warned about on every synth, warm ones too', () => {
+  const dir = tmp();
+  const c = ca(dir, ['-newkey', 'rsa:1024'], 'old-ca');
+  const store = CertificateStore.fromDirectory(path.join(dir, 'pki'));
+  const props = () => ({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(c.cert), caKey: Pem.fromFile(c.key), store, keyAlgorithm: KeyAlgorithm.ECDSA_P256 }) });
+  const weak = /^servingTls\.caCertificate: the CA certificate \(CN=old-ca\) has an RSA key of 1024 bits, which is weak/;
+  const first = quiet(() => synthYaml(props()));
+  expect(first.construct.warnings).toEqual([expect.stringMatching(weak)]);
+  const warm = quiet(() => synthYaml(props()));
+  expect(warm.keys).toBe(0);
+  expect(warm.construct.warnings).toEqual([expect.stringMatching(weak)]);
 });

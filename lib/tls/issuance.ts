@@ -181,7 +181,7 @@ export function ensureServingCertificate(prop: string, store: CertificateStore, 
   if (certPem !== undefined && keyPem !== undefined) {
     const record = readRecord(recordText);
     if (record && record.digest === digest(source, certPem, keyPem, request, record.dates) && fitsInTime(record.dates, request)) {
-      return { certPem, keyPem, issued: false, warnings: caWarnings(prop, record.dates, request) };
+      return { certPem, keyPem, issued: false, warnings: [...record.caWarnings, ...caWarnings(prop, record.dates, request)] };
     }
   }
 
@@ -212,7 +212,7 @@ export function ensureServingCertificate(prop: string, store: CertificateStore, 
     const dates = datesOf(ca.info, info);
     if (keyOk && algorithm === keyAlgorithm && fitsCa(info, ca, request) && fitsInTime(dates, request)) {
       result = { certPem, keyPem, issued: false, warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request)] };
-      writeRecord(store, recordText, source, result, request, dates, keyAlgorithm);
+      writeRecord(store, recordText, source, result, request, dates, keyAlgorithm, ca.warnings);
     }
   }
   if (!result) {
@@ -231,7 +231,7 @@ export function ensureServingCertificate(prop: string, store: CertificateStore, 
     store._write({ [TLS_KEY]: issued.keyPem, [TLS_CERT]: issued.certPem });
     const dates = datesOf(ca.info, info);
     result = { ...issued, issued: true, warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request)] };
-    writeRecord(store, recordText, source, result, request, dates, keyAlgorithm);
+    writeRecord(store, recordText, source, result, request, dates, keyAlgorithm, ca.warnings);
   }
   return result;
 }
@@ -301,7 +301,7 @@ function digest(source: CaSource, certPem: string, keyPem: string, request: Serv
   return hash.digest('hex');
 }
 
-function readRecord(text: string | undefined): { digest: string; dates: Dates } | undefined {
+function readRecord(text: string | undefined): { digest: string; dates: Dates; caWarnings: string[] } | undefined {
   if (text === undefined) {
     return undefined;
   }
@@ -310,7 +310,8 @@ function readRecord(text: string | undefined): { digest: string; dates: Dates } 
     const d = r?.dates;
     const numbers = d && ['caNotBefore', 'caNotAfter', 'notBefore', 'notAfter'].every(k => typeof d[k] === 'number');
     if (r.version === CHECK_VERSION && typeof r.digest === 'string' && numbers && typeof d.caSubject === 'string') {
-      return { digest: r.digest, dates: d };
+      const caWarnings = Array.isArray(r.caWarnings) && r.caWarnings.every((w: unknown) => typeof w === 'string') ? r.caWarnings : [];
+      return { digest: r.digest, dates: d, caWarnings };
     }
   } catch {
     // a record that does not parse is only a cache miss: everything is checked again
@@ -318,8 +319,14 @@ function readRecord(text: string | undefined): { digest: string; dates: Dates } 
   return undefined;
 }
 
-function writeRecord(store: CertificateStore, current: string | undefined, source: CaSource, result: KeyPairPem, request: ServingRequest, dates: Dates, keyAlgorithm: KeyAlgorithm): void {
-  const record = { version: CHECK_VERSION, digest: digest(source, result.certPem, result.keyPem, request, dates), keyAlgorithm: keyAlgorithm.name, dates };
+function writeRecord(store: CertificateStore, current: string | undefined, source: CaSource, result: KeyPairPem, request: ServingRequest, dates: Dates,
+  keyAlgorithm: KeyAlgorithm, caWarnings: string[] = []): void {
+  // -- issue 11: the key algorithm, and the warnings about the CA (weak key, SHA-1) so that a warm synth repeats them
+  const record = {
+    version: CHECK_VERSION, digest: digest(source, result.certPem, result.keyPem, request, dates), keyAlgorithm: keyAlgorithm.name, dates,
+    ...(caWarnings.length ? { caWarnings } : {}),
+  };
+  // -- end issue 11
   const text = JSON.stringify(record, undefined, 2) + '\n';
   if (current !== text) {
     store._write({ [CHECKED]: text });
