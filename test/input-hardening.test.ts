@@ -97,3 +97,14 @@ describe('the approver\'s providerRegex is checked by an RE2 engine', () => {
     expect(() => approver(regex)).toThrow(`providerRegex: '${regex}' is not a valid regular expression (error parsing regexp: ${reason}`);
   });
 });
+
+describe('a PEM file that cannot be read says why', () => {
+  const { Pem, ServingTls } = require('../lib');
+  const read = (file: string) => () => synth({ servingTls: ServingTls.fromExistingSecret({ secretName: 'tls', caBundle: Pem.fromFile(file) }) });
+  test('a directory', () => {
+    expect(read(__dirname)).toThrow(`servingTls.caBundle: cannot read file '${__dirname}' (EISDIR); it is a directory; pass the PEM file inside it, e.g. /etc/kubernetes/pki/ca.crt`);
+  });
+  test('a missing file', () => {
+    expect(read('/nonexistent/ca.crt')).toThrow("servingTls.caBundle: cannot read file '/nonexistent/ca.crt' (ENOENT); it does not exist; check the path");
+  });
+});
