@@ -177,7 +177,7 @@ describe('bad input is refused at construction, naming the prop, the value and t
 
   test('missing PEM files name the prop and the path', () => {
     expect(() => synth({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile('/nonexistent/ca.crt'), caKey: Pem.fromFile('/nonexistent/ca.key') }) }))
-      .toThrow("servingTls.caCertificate: cannot read file '/nonexistent/ca.crt' (ENOENT); check the path and its permissions");
+      .toThrow("servingTls.caCertificate: cannot read file '/nonexistent/ca.crt' (ENOENT); it does not exist; check the path");
   });
 
   test('a CA on a curve Go does not support (secp256k1) cannot issue, with a pointer to the alternatives', () => {
