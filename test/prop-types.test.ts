@@ -1,62 +1,100 @@
+import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import * as ts from 'typescript';
 import { KubeletServingCertApprover, KubeletTls, Pem, SecureMetricsServer, ServingTls } from '../lib';
 
 // Every property of every exported props and options interface, read from
-// the type declarations of lib/ with the TypeScript compiler API (not a
-// hand-picked list), given a value of the wrong type: the library must
-// refuse it with an Error whose prop path names the property, never a bare
-// TypeError. A new exported interface without an entry below fails too.
+// the declarations in lib/ with the TypeScript compiler API (its parser:
+// fast, no type checking of the dependencies), not a hand-picked list, given a
+// value of the wrong type: the library must refuse it with an Error whose
+// prop path names the property, never a bare TypeError. A new exported
+// interface without an entry below fails too.
 
 interface Prop { readonly name: string; readonly kind: string }
 interface Iface { readonly name: string; readonly props: Prop[] }
 
-function exportedInterfaces(): Iface[] {
-  const index = path.join(__dirname, '..', 'lib', 'index.ts');
-  const program = ts.createProgram([index], { strict: true, target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.CommonJS, skipLibCheck: true, noEmit: true });
-  const checker = program.getTypeChecker();
-  const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(index)!)!;
-  const out: Iface[] = [];
-  for (const exported of checker.getExportsOfModule(moduleSymbol)) {
-    const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
-    if (!(symbol.flags & ts.SymbolFlags.Interface)) {
-      continue;
-    }
-    const decl = symbol.declarations![0];
-    if (ts.getJSDocTags(decl).some(t => t.tagName.text === 'internal') || !decl.getSourceFile().fileName.includes(`${path.sep}lib${path.sep}`)) {
-      continue;
-    }
-    const type = checker.getDeclaredTypeOfSymbol(symbol);
-    const props = checker.getPropertiesOfType(type).map(p => ({ name: p.name, kind: kindOf(checker, checker.getNonNullableType(checker.getTypeOfSymbolAtLocation(p, decl))) }));
-    out.push({ name: symbol.name, props });
-  }
-  return out;
+const LIB = path.join(__dirname, '..', 'lib');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap(e => (e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
 }
 
-function kindOf(checker: ts.TypeChecker, type: ts.Type): string {
-  if (type.flags & ts.TypeFlags.String) {
-    return 'string';
+function isInternal(node: ts.Node): boolean {
+  return ts.getJSDocTags(node).some(t => t.tagName.text === 'internal');
+}
+
+function exportedInterfaces(): Iface[] {
+  const files = new Map(sourceFiles(LIB).map(f => [f, ts.createSourceFile(f, readFileSync(f, 'utf8'), ts.ScriptTarget.ES2020, true)]));
+  const interfaces = new Map<string, ts.InterfaceDeclaration>();
+  const enums = new Set<string>();
+  const classes = new Set<string>();
+  /** names imported from packages, by file: the package's runtime value tells a class from an interface */
+  const external = new Map<string, string>();
+  const exportedBy = new Map<string, string[]>();
+  for (const [file, sf] of files) {
+    const names: string[] = [];
+    for (const st of sf.statements) {
+      const exported = ts.canHaveModifiers(st) && ts.getModifiers(st)?.some(m => m.kind === ts.SyntaxKind.ExportKeyword);
+      if (ts.isInterfaceDeclaration(st) && exported && !isInternal(st)) {
+        interfaces.set(st.name.text, st);
+        names.push(st.name.text);
+      } else if (ts.isEnumDeclaration(st)) {
+        enums.add(st.name.text);
+      } else if (ts.isClassDeclaration(st) && st.name) {
+        classes.add(st.name.text);
+      } else if (ts.isImportDeclaration(st) && !(st.moduleSpecifier as ts.StringLiteral).text.startsWith('.')) {
+        const bindings = st.importClause?.namedBindings;
+        if (bindings && ts.isNamedImports(bindings)) {
+          bindings.elements.forEach(e => external.set(e.name.text, (st.moduleSpecifier as ts.StringLiteral).text));
+        }
+      }
+    }
+    exportedBy.set(file, names);
   }
-  if (type.flags & ts.TypeFlags.Number) {
-    return 'number';
+  // what lib/index.ts exports: `export * from`, `export { A } from`, `export type { A } from`
+  const fromIndex = new Set<string>();
+  for (const st of files.get(path.join(LIB, 'index.ts'))!.statements) {
+    if (ts.isExportDeclaration(st) && st.moduleSpecifier) {
+      const target = path.join(LIB, `${(st.moduleSpecifier as ts.StringLiteral).text}.ts`);
+      const names = st.exportClause && ts.isNamedExports(st.exportClause) ? st.exportClause.elements.map(e => e.name.text) : exportedBy.get(target) ?? [];
+      names.forEach(n => fromIndex.add(n));
+    }
   }
-  if (type.flags & (ts.TypeFlags.Boolean | ts.TypeFlags.BooleanLiteral)) {
-    return 'boolean';
-  }
-  if (type.flags & (ts.TypeFlags.EnumLiteral | ts.TypeFlags.Enum) || (type.isUnion() && type.types.every(t => t.flags & ts.TypeFlags.EnumLiteral))) {
-    return 'enum';
-  }
-  if (checker.isArrayType(type)) {
-    return 'array';
-  }
-  if (type.getSymbol() && type.getSymbol()!.flags & ts.SymbolFlags.Class) {
-    return 'class';
-  }
-  if (checker.getIndexInfosOfType(type).length > 0) {
-    return 'map';
-  }
-  return 'struct';
+  const kindOf = (type: ts.TypeNode | undefined): string => {
+    if (!type) {
+      return 'unknown';
+    }
+    switch (type.kind) {
+      case ts.SyntaxKind.StringKeyword: return 'string';
+      case ts.SyntaxKind.NumberKeyword: return 'number';
+      case ts.SyntaxKind.BooleanKeyword: return 'boolean';
+      case ts.SyntaxKind.ArrayType: return 'array';
+      case ts.SyntaxKind.TypeLiteral: return (type as ts.TypeLiteralNode).members.some(ts.isIndexSignatureDeclaration) ? 'map' : 'struct';
+    }
+    if (ts.isTypeReferenceNode(type)) {
+      const name = type.typeName.getText();
+      if (enums.has(name)) {
+        return 'enum';
+      }
+      if (classes.has(name)) {
+        return 'class';
+      }
+      if (interfaces.has(name)) {
+        return 'struct';
+      }
+      const pkg = external.get(name);
+      if (pkg) {
+        return typeof require(pkg)[name] === 'function' ? 'class' : 'struct';
+      }
+    }
+    return 'unknown';
+  };
+  const propsOf = (decl: ts.InterfaceDeclaration): Prop[] => [
+    ...(decl.heritageClauses ?? []).flatMap(h => h.types.flatMap(t => (interfaces.has(t.expression.getText()) ? propsOf(interfaces.get(t.expression.getText())!) : []))),
+    ...decl.members.filter(ts.isPropertySignature).map(m => ({ name: m.name.getText(), kind: kindOf(m.type) })),
+  ];
+  return [...interfaces.entries()].filter(([name]) => fromIndex.has(name)).map(([name, decl]) => ({ name, props: propsOf(decl) }));
 }
 
 /** Values of the wrong type for each kind of prop (a number as a string, a plain object for a strategy...). */
@@ -100,7 +138,7 @@ const ENTRIES: { [iface: string]: { prefix: string; factory?: string; run: (prop
 };
 
 const interfaces = exportedInterfaces();
-const cases = interfaces.flatMap(i => i.props.flatMap(p => WRONG[p.kind].map(value => [i.name, p.name, p.kind, value] as const)));
+const cases = interfaces.flatMap(i => i.props.flatMap(p => (WRONG[p.kind] ?? []).map(value => [i.name, p.name, p.kind, value] as const)));
 
 function errorOf(fn: () => unknown): Error | undefined {
   const write = process.stderr.write;
@@ -115,7 +153,8 @@ function errorOf(fn: () => unknown): Error | undefined {
   }
 }
 
-test('the walker finds the exported props and options interfaces and their properties', () => {
+test('the walker finds the exported props and options interfaces and their properties, each of a known kind', () => {
+  expect(interfaces.flatMap(i => i.props.filter(p => !WRONG[p.kind]).map(p => `${i.name}.${p.name}: ${p.kind}`))).toEqual([]);
   expect(interfaces.map(i => i.name)).toEqual(expect.arrayContaining(['SecureMetricsServerProps', 'CaServingTlsOptions', 'KubeletServingCertApproverOptions']));
   expect(interfaces.find(i => i.name === 'SecureMetricsServerProps')!.props.map(p => p.name)).toEqual(expect.arrayContaining(['servingTls', 'replicas', 'tolerations']));
   expect(cases.length).toBeGreaterThan(150);
