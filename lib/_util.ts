@@ -15,6 +15,19 @@ export function assertDnsLabel(prop: string, value: string): void {
   }
 }
 
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Throws unless `value` is a DNS-1035 label, as a Service name must be
+ * (starts with a letter).
+ * @internal
+ */
+export function assertServiceName(prop: string, value: string): void {
+  if (typeof value !== 'string' || value.length > 63 || !DNS_1035_LABEL.test(value)) {
+    throw new Error(`${prop}: '${value}' is not a valid DNS label for a Service name (DNS-1035); use at most 63 lower-case letters, digits and '-', starting with a letter and ending with a letter or digit (e.g. 'metrics-server')`);
+  }
+}
+
 /**
  * Whether `value` is an RFC 1123 DNS subdomain (most object names).
  * @internal

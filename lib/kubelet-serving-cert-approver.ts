@@ -1,7 +1,10 @@
 import { Duration, Size } from 'cdk8s';
 import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { RE2JS } from 're2js';
 import { assertDnsLabel, assertPort, clusterScoped, warn } from './_util';
+import { schemaOf } from './prop-schemas';
+import { checkPropTypes } from './prop-types';
 import { renderGivenResources } from './resources';
 
 /** The largest `MAX_EXPIRATION_SEC` the approver starts with: 367 days. */
@@ -196,6 +199,7 @@ export class KubeletServingCertApprover extends Construct {
 
   constructor(scope: Construct, id: string, props: KubeletServingCertApproverProps) {
     super(scope, id);
+    checkPropTypes('', props, schemaOf('KubeletServingCertApproverProps'), 'KubeletServingCertApproverProps', false);
     const p: Partial<KubeletServingCertApproverProps> = props ?? {};
 
     this.name = p.name ?? 'kubelet-csr-approver';
@@ -374,42 +378,37 @@ export class KubeletServingCertApprover extends Construct {
 }
 
 /**
- * Checks that `value` is an anchored regular expression that Go's RE2 can
- * compile, and returns an equivalent JavaScript RegExp for further checks.
+ * Checks that `value` is an anchored regular expression that Go's regexp
+ * (RE2) compiles, with a real RE2 engine (re2js, a port of RE2 with the same
+ * syntax and limits, e.g. repeat counts up to 1000), and returns it compiled
+ * for further checks. Matching is unanchored find, as Go's MatchString.
  */
-function checkProviderRegex(value: string | undefined): RegExp {
+function checkProviderRegex(value: string | undefined): { test(input: string): boolean } {
   const example = `e.g. '^k8s-(control|worker)-\\d+\\.example\\.com$'`;
   if (typeof value !== 'string' || value.trim() === '') {
     throw new Error(`providerRegex: '${value ?? ''}' is missing; it says which DNS names nodes may request, and without it the approver refuses to start: set it to your node names, ${example}`);
   }
-  const unsupported = [
-    { re: /\(\?<?[=!]/, what: 'lookaround' },
-    { re: /(^|[^\\])(\\\\)*\\[1-9]/, what: 'backreferences' },
-    { re: /(^|[^\\])(\\\\)*\\k</, what: 'backreferences' },
-    { re: /\(\?>/, what: 'atomic groups' },
-  ].find(u => u.re.test(value));
-  if (unsupported) {
-    throw new Error(`providerRegex: '${value}' uses ${unsupported.what}, which Go's regexp (RE2) does not support, so the approver would crash at start; rewrite it without, ${example}`);
-  }
-  // leading Go flags such as (?i) become JavaScript flags; \A and \z become ^ and $
-  let source = value;
-  let flags = '';
-  const flagGroup = /^\(\?([imsU]+)\)/.exec(source);
-  if (flagGroup) {
-    flags = [...new Set(flagGroup[1].replace('U', ''))].join('');
-    source = source.slice(flagGroup[0].length);
-  }
-  source = source.replace(/^\\A/, '^').replace(/\\z$/, '$').replace(/\(\?P</g, '(?<');
-  let compiled: RegExp;
+  let compiled: RE2JS;
   try {
-    compiled = new RegExp(source, flags);
+    compiled = RE2JS.compile(value);
   } catch (e: any) {
-    throw new Error(`providerRegex: '${value}' is not a valid regular expression (${e.message}); fix it, ${example}`);
+    const message = String(e.message);
+    const unsupported = [
+      { re: /`\(\?<?[=!]/, what: 'lookaround' },
+      { re: /invalid escape sequence: `\\[1-9k]/, what: 'backreferences' },
+      { re: /`\(\?>/, what: 'atomic groups' },
+    ].find(u => u.re.test(message));
+    if (unsupported) {
+      throw new Error(`providerRegex: '${value}' uses ${unsupported.what}, which Go's regexp (RE2) does not support, so the approver would crash at start; rewrite it without, ${example}`);
+    }
+    throw new Error(`providerRegex: '${value}' is not a valid regular expression (${message}; Go's regexp would not compile it, so the approver would crash at start); fix it, ${example}`);
   }
+  // anchoring is checked on the text: a leading flag group such as (?i) and \A ... \z count as anchors
+  const source = value.replace(/^\(\?[imsU]+\)/, '').replace(/^\\A/, '^').replace(/\\z$/, '$');
   if (!source.startsWith('^') || !endsWithAnchor(source) || hasTopLevelAlternation(source)) {
     throw new Error(`providerRegex: '${value}' is not anchored at both ends; the approver accepts a name if the regex matches any part of it, so write '^(?:${value})$' or narrower, ${example}`);
   }
-  return compiled;
+  return { test: (input: string) => compiled.test(input) };
 }
 
 /** Whether the regex ends with an unescaped `$`. */

@@ -2,8 +2,11 @@ import { ApiObject, Duration } from 'cdk8s';
 import { ContainerResources, k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import {
-  assertDnsLabel, assertDnsSubdomain, assertPort, SILENCE_WARNINGS_CONTEXT, SILENCE_WARNINGS_ENV, warn, WARNING_METADATA_TYPE,
+  assertDnsLabel, assertDnsSubdomain, assertPort, assertServiceName, SILENCE_WARNINGS_CONTEXT, SILENCE_WARNINGS_ENV, warn, WARNING_METADATA_TYPE,
 } from './_util';
+import { checkExtraArgs } from './extra-args';
+import { schemaOf } from './prop-schemas';
+import { checkPropTypes } from './prop-types';
 import { createApiService, createService } from './api-service';
 import { assertImageReference } from './image';
 import { KubeletServingCertApprover, KubeletServingCertApproverOptions } from './kubelet-serving-cert-approver';
@@ -15,7 +18,7 @@ import { renderResources } from './resources';
 import { HOSTNAME_TOPOLOGY_KEY } from './scheduling';
 import { KubeletTls } from './tls/kubelet-tls';
 import { generatedKeyCount } from './tls/pki';
-import { ServingTls } from './tls/serving-tls';
+import { ServingTls, servingDnsNames } from './tls/serving-tls';
 import { createDeployment, createPodDisruptionBudget, SERVING_CERT_DIR } from './workload';
 
 /**
@@ -33,15 +36,6 @@ export enum NodeAddressType {
   /** the node's ExternalDNS name */
   EXTERNAL_DNS = 'ExternalDNS',
 }
-
-/**
- * Flags the construct sets itself; extraArgs may not set them.
- */
-const MANAGED_FLAGS = [
-  '--secure-port', '--cert-dir', '--tls-cert-file', '--tls-private-key-file',
-  '--kubelet-insecure-tls', '--kubelet-certificate-authority',
-  '--kubelet-preferred-address-types', '--kubelet-use-node-status-port', '--metric-resolution',
-];
 
 /**
  * Props for `SecureMetricsServer`.
@@ -238,6 +232,7 @@ export class SecureMetricsServer extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureMetricsServerProps = {}) {
     super(scope, id);
+    checkPropTypes('', props, schemaOf('SecureMetricsServerProps'), 'SecureMetricsServerProps');
 
     const root = this.node.root;
     const existing = instances.get(root);
@@ -249,7 +244,7 @@ export class SecureMetricsServer extends Construct {
     this.name = props.name ?? 'metrics-server';
     this.namespace = props.namespace ?? 'kube-system';
     this.securePort = props.securePort ?? 10250;
-    assertDnsLabel('name', this.name);
+    assertServiceName('name', this.name);
     assertDnsLabel('namespace', this.namespace);
     assertPort('securePort', this.securePort);
     const image = props.image ?? SecureMetricsServer.DEFAULT_IMAGE;
@@ -269,17 +264,14 @@ export class SecureMetricsServer extends Construct {
     const kubeletTls = props.kubeletTls ?? KubeletTls.fromKubeRootCa();
     const servingTls = props.servingTls ?? ServingTls.fromDedicatedCa();
     const extraArgs = props.extraArgs ?? [];
-    for (const arg of extraArgs) {
-      const flag = typeof arg === 'string' ? arg.split('=')[0] : '';
-      if (!/^--[a-z0-9][a-z0-9-]*$/.test(flag)) {
-        throw new Error(`extraArgs: '${arg}' is not a flag; write each as '--flag' or '--flag=value' (e.g. '--v=2')`);
-      }
-      if (flag === '--kubelet-certificate-authority' && kubeletTls.isInsecure) {
-        throw new Error(`extraArgs: '${arg}' sets a kubelet CA while kubeletTls is KubeletTls.insecure(); metrics-server refuses both together: pick one, e.g. kubeletTls: KubeletTls.fromConfigMap('my-ca', 'ca.crt')`);
-      }
-      if (MANAGED_FLAGS.includes(flag)) {
-        throw new Error(`extraArgs: '${arg}' sets ${flag}, which the construct manages; use the props instead (securePort, metricResolution, kubeletPreferredAddressTypes, kubeletUseNodeStatusPort, kubeletTls, servingTls)`);
-      }
+    const extraArgsFindings = checkExtraArgs(extraArgs, {
+      prop: 'extraArgs',
+      serviceNames: servingDnsNames(this.name, this.namespace, clusterDomain),
+      kubeletInsecure: kubeletTls.isInsecure,
+      refuseManaged: true,
+    });
+    if (extraArgsFindings.errors.length > 0) {
+      throw new Error(extraArgsFindings.errors[0]);
     }
     const resources = renderResources(props.resources);
     const production = resolveProduction(props, { name: this.name, namespace: this.namespace, securePort: this.securePort });
@@ -318,8 +310,9 @@ export class SecureMetricsServer extends Construct {
     const insecureHops = [
       ...(kubelet.insecure ? ['kubelet'] : []),
       ...(serving.insecure ? ['apiservice'] : []),
+      ...extraArgsFindings.insecure,
     ];
-    this.warnings = serving.warnings.map(w => warn(this, w));
+    this.warnings = [...serving.warnings, ...extraArgsFindings.warnings].map(w => warn(this, w));
     if (kubelet.insecure) {
       this.warnings.push(warn(this, `${this.node.path}: the kubelet hop is NOT verified (--kubelet-insecure-tls): metrics-server accepts any kubelet certificate. For test clusters only; use KubeletTls.fromKubeRootCa() in production`));
     }

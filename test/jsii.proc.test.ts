@@ -96,19 +96,20 @@ describe('jsii build', () => {
     }
   });
 
-  test('node-forge is bundled and the jsii dependencies are peers', () => {
-    expect(assembly.bundled).toEqual({ 'node-forge': expect.any(String) });
+  test('node-forge and re2js are bundled and the jsii dependencies are peers', () => {
+    expect(assembly.bundled).toEqual({ 'node-forge': expect.any(String), 're2js': expect.any(String) });
     expect(Object.keys(assembly.dependencies).sort()).toEqual(['cdk8s', 'cdk8s-plus-28', 'constructs']);
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
     expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['cdk8s', 'cdk8s-plus-28', 'constructs']);
-    expect(pkg.dependencies).toEqual({ 'node-forge': expect.any(String) });
+    expect(pkg.dependencies).toEqual({ 'node-forge': expect.any(String), 're2js': expect.any(String) });
   });
 
-  test('the packed tarball ships the assembly, the compiled library and node-forge', () => {
+  test('the packed tarball ships the assembly, the compiled library, node-forge and re2js', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
     expect(files).toEqual(expect.arrayContaining([
       'package/.jsii', 'package/package.json', 'package/build/lib/index.js', 'package/build/lib/index.d.ts',
       'package/node_modules/node-forge/package.json',
+      'package/node_modules/re2js/package.json',
     ]));
     expect(files.filter(f => /\.ts$/.test(f) && !f.endsWith('.d.ts'))).toEqual([]);
   });

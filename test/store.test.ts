@@ -209,7 +209,8 @@ describe('check record', () => {
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     const record = readFileSync(store._path('checked.json'), 'utf8');
     expect(record).not.toMatch(/BEGIN|PRIVATE/);
-    expect(Object.keys(JSON.parse(record)).sort()).toEqual(['dates', 'digest', 'version']);
+    expect(Object.keys(JSON.parse(record)).sort()).toEqual(['dates', 'digest', 'keyAlgorithm', 'version']);
+    expect(JSON.parse(record).keyAlgorithm).toBe('RSA_2048');
   });
 
   test('a warm synth whose store matches the record parses no certificate and no key', () => {

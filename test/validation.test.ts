@@ -177,14 +177,18 @@ describe('bad input is refused at construction, naming the prop, the value and t
 
   test('missing PEM files name the prop and the path', () => {
     expect(() => synth({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile('/nonexistent/ca.crt'), caKey: Pem.fromFile('/nonexistent/ca.key') }) }))
-      .toThrow("servingTls.caCertificate: cannot read file '/nonexistent/ca.crt' (ENOENT); check the path and its permissions");
+      .toThrow("servingTls.caCertificate: cannot read file '/nonexistent/ca.crt' (ENOENT); it does not exist; check the path");
   });
 
-  test('an ECDSA CA cannot issue at synth time, with a pointer to the alternatives', () => {
+  test('a CA on a curve Go does not support (secp256k1) cannot issue, with a pointer to the alternatives', () => {
     const dir = tmp();
-    const { cert, key } = fixtureCa('k3s-ecdsa');
+    const key = path.join(dir, 'ec.key');
+    const cert = path.join(dir, 'ec.crt');
+    require('child_process').execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:secp256k1', '-nodes',
+      '-keyout', key, '-out', cert, '-days', '30', '-subj', '/CN=k1-ca',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign'], { stdio: 'ignore' });
     expect(() => synth({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(cert), caKey: Pem.fromFile(key), store: CertificateStore.fromDirectory(path.join(dir, 'pki')) }) }))
-      .toThrow(/^servingTls: only RSA CAs can issue the serving certificate at synth time; for an ECDSA or Ed25519 CA, issue the certificate yourself and use ServingTls.fromPem\(\)/);
+      .toThrow(/^servingTls\.caCertificate: the CA certificate \(CN=k1-ca\) has an ECDSA key on curve secp256k1, which Go does not support; use P-256, P-384 or P-521/);
   });
 
   test('nothing is written to the store when the input is bad', () => {

@@ -1,10 +1,11 @@
-import { createHash } from 'crypto';
+import { createHash, createPublicKey, KeyObject } from 'crypto';
 import { Duration } from 'cdk8s';
 import { CertificateStore } from './certificate-store';
+import { KeyAlgorithm } from './key-algorithm';
 import { BACKDATE_MS, createCa, issueServingCertificate, KeyPairPem } from './pki';
 import {
-  assertCurrentlyValid, assertIsCa, assertKeyMatches, assertServingCertificate, canonicalCertificatePem, CertInfo, formatDate,
-  parseCertificates, parsePrivateKey, rsaBits, signs,
+  assertCanIssueServing, assertCurrentlyValid, assertIsCa, assertKeyMatches, assertServingCertificate, canonicalCertificatePem, CertInfo, formatDate,
+  parseCertificates, parsePrivateKey, readPrivateKey, signs,
 } from './x509';
 
 /** Store file names. */
@@ -20,7 +21,7 @@ const TLS_KEY = 'tls.key';
  */
 const CHECKED = 'checked.json';
 /** Bumped whenever the checks change, so that older records are not trusted. */
-const CHECK_VERSION = 2;
+const CHECK_VERSION = 3;
 
 /**
  * A CA that is ready to sign: its PEM and what was parsed of it.
@@ -28,6 +29,10 @@ const CHECK_VERSION = 2;
  */
 export interface SigningCa extends KeyPairPem {
   readonly info: CertInfo;
+  // -- issue 11 (key algorithms): the parsed key, and warnings about weak CAs
+  readonly key: KeyObject;
+  readonly warnings?: string[];
+  // -- end issue 11
 }
 
 /**
@@ -51,7 +56,9 @@ export interface ServingRequest {
   readonly dnsNames: string[];
   readonly validity: Duration;
   readonly renewBefore: Duration;
-  readonly keyBits: number;
+  // -- issue 11 (key algorithms): undefined follows the CA's key type
+  readonly keyAlgorithm?: KeyAlgorithm;
+  // -- end issue 11
   readonly now: Date;
 }
 
@@ -82,7 +89,7 @@ function corrupt(store: CertificateStore, name: string, reason: string, fix: str
  * A CA given by the user (certificate and key PEM), checked on demand.
  * @internal
  */
-export function userCa(prop: string, certPem: string, certSource: string, keyPem: string, keySource: string, now: Date): CaSource {
+export function userCa(prop: string, certPem: string, certSource: string, keyPem: string, keySource: string, now: Date, dnsNames: string[]): CaSource {
   return {
     certPem: canonicalCertificatePem(certPem),
     keyPem,
@@ -93,11 +100,14 @@ export function userCa(prop: string, certPem: string, certSource: string, keyPem
         throw new Error(`${prop}.caCertificate: ${certSource} holds ${certs.length} certificates; pass only the signing CA certificate (e.g. ${example})`);
       }
       const info = certs[0];
-      assertIsCa(`${prop}.caCertificate`, info, example);
+      // -- issue 11: the checks Go makes of a CA (EKU, name constraints, key size, critical extensions)
+      const warnings = assertCanIssueServing(`${prop}.caCertificate`, info, dnsNames, example);
       assertCurrentlyValid(`${prop}.caCertificate`, info, now, 'the CA certificate');
-      const key = parsePrivateKey(`${prop}.caKey`, keyPem, keySource);
-      assertKeyMatches(`${prop}.caKey`, info, key, 'the CA certificate');
-      return { certPem: canonicalCertificatePem(certPem), keyPem, info };
+      const key = readPrivateKey(`${prop}.caKey`, keyPem, keySource);
+      assertKeyMatches(`${prop}.caKey`, info, key.key, 'the CA certificate');
+      assertCanSign(`${prop}.caKey`, key.key);
+      return { certPem: canonicalCertificatePem(certPem), keyPem: key.pem, info, key: key.key, warnings };
+      // -- end issue 11
     },
   };
 }
@@ -107,7 +117,7 @@ export function userCa(prop: string, certPem: string, certSource: string, keyPem
  * is never replaced: if it is unusable, validating it throws.
  * @internal
  */
-export function dedicatedCa(prop: string, store: CertificateStore, commonName: string, validity: Duration, keyBits: number, now: Date): CaSource {
+export function dedicatedCa(prop: string, store: CertificateStore, commonName: string, validity: Duration, keyAlgorithm: KeyAlgorithm, now: Date): CaSource {
   const certPem = store._read(CA_CERT);
   const keyPem = store._read(CA_KEY);
   const moveAside = `restore the file from your backup, or move the store directory '${store.directory}' aside to create a new CA (the APIService's caBundle then changes)`;
@@ -116,10 +126,10 @@ export function dedicatedCa(prop: string, store: CertificateStore, commonName: s
     if (orphans.length > 0) {
       throw new Error(`store: '${store.directory}' holds ${orphans.join(' and ')} but no dedicated CA (${CA_CERT}, ${CA_KEY}); restore the CA from your backup, or delete ${orphans.map(o => `'${store._path(o)}'`).join(' and ')} to start over with a new CA. Nothing in the store was changed`);
     }
-    const ca = createCa({ commonName, validityDays: validity.toDays(), keyBits, now });
+    const ca = createCa({ commonName, validityDays: validity.toDays(), keyAlgorithm, now });
     store._write({ [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem });
     const info = parseCertificates(prop, ca.certPem, store._path(CA_CERT))[0];
-    return { certPem: canonicalCertificatePem(ca.certPem), keyPem: ca.keyPem, validate: () => ({ ...ca, info }) };
+    return { certPem: canonicalCertificatePem(ca.certPem), keyPem: ca.keyPem, validate: () => ({ ...ca, info, key: parsePrivateKey(prop, ca.keyPem, store._path(CA_KEY)) }) };
   }
   if (certPem === undefined || keyPem === undefined) {
     const missing = certPem === undefined ? CA_CERT : CA_KEY;
@@ -136,8 +146,9 @@ export function dedicatedCa(prop: string, store: CertificateStore, commonName: s
       } catch (e: any) {
         throw corrupt(store, CA_CERT, e.message, moveAside);
       }
+      let key: KeyObject;
       try {
-        const key = parsePrivateKey(prop, keyPem, store._path(CA_KEY));
+        key = parsePrivateKey(prop, keyPem, store._path(CA_KEY));
         assertKeyMatches(prop, info, key, 'the stored CA certificate');
       } catch (e: any) {
         throw corrupt(store, CA_KEY, e.message, moveAside);
@@ -148,7 +159,7 @@ export function dedicatedCa(prop: string, store: CertificateStore, commonName: s
       if (info.notBefore.getTime() > now.getTime()) {
         throw new Error(`${prop}: the dedicated CA in '${store.directory}' is not valid before ${formatDate(info.notBefore)}; check the clock of this machine (and of the one that created '${store._path(CA_CERT)}')`);
       }
-      return { certPem, keyPem, info };
+      return { certPem, keyPem, info, key };
     },
   };
 }
@@ -170,11 +181,12 @@ export function ensureServingCertificate(prop: string, store: CertificateStore, 
   if (certPem !== undefined && keyPem !== undefined) {
     const record = readRecord(recordText);
     if (record && record.digest === digest(source, certPem, keyPem, request, record.dates) && fitsInTime(record.dates, request)) {
-      return { certPem, keyPem, issued: false, warnings: caWarnings(prop, record.dates, request) };
+      return { certPem, keyPem, issued: false, warnings: [...record.caWarnings, ...caWarnings(prop, record.dates, request)] };
     }
   }
 
   const ca = source.validate();
+  const keyAlgorithm = request.keyAlgorithm ?? followCa(ca.key);
   let result: ServingResult | undefined;
   if (certPem !== undefined || keyPem !== undefined) {
     const fix = `restore it from your backup, or delete '${store._path(TLS_CERT)}' and '${store._path(TLS_KEY)}' to issue a new serving certificate`;
@@ -189,28 +201,27 @@ export function ensureServingCertificate(prop: string, store: CertificateStore, 
       throw corrupt(store, TLS_CERT, e.message, fix);
     }
     let keyOk: boolean;
-    let bits: number | undefined;
+    let algorithm: KeyAlgorithm | undefined;
     try {
       const key = parsePrivateKey(prop, keyPem, store._path(TLS_KEY));
       keyOk = info.x509.checkPrivateKey(key);
-      bits = rsaBits(key);
+      algorithm = KeyAlgorithm._ofKey(key);
     } catch (e: any) {
       throw corrupt(store, TLS_KEY, e.message, fix);
     }
     const dates = datesOf(ca.info, info);
-    if (keyOk && bits === request.keyBits && fitsCa(info, ca, request) && fitsInTime(dates, request)) {
-      result = { certPem, keyPem, issued: false, warnings: caWarnings(prop, dates, request) };
-      writeRecord(store, recordText, source, result, request, dates);
+    if (keyOk && algorithm === keyAlgorithm && fitsCa(info, ca, request) && fitsInTime(dates, request)) {
+      result = { certPem, keyPem, issued: false, warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request)] };
+      writeRecord(store, recordText, source, result, request, dates, keyAlgorithm, ca.warnings);
     }
   }
   if (!result) {
-    const issued = issueServingCertificate(prop, {
-      caCertPem: ca.certPem,
-      caKeyPem: ca.keyPem,
+    const issued = issueServingCertificate({
+      ca: { cert: ca.info, key: ca.key },
       commonName: request.commonName,
       dnsNames: request.dnsNames,
       validityDays: request.validity.toDays(),
-      keyBits: request.keyBits,
+      keyAlgorithm,
       now: request.now,
     });
     const info = parseCertificates(prop, issued.certPem, store._path(TLS_CERT))[0];
@@ -219,8 +230,8 @@ export function ensureServingCertificate(prop: string, store: CertificateStore, 
     }
     store._write({ [TLS_KEY]: issued.keyPem, [TLS_CERT]: issued.certPem });
     const dates = datesOf(ca.info, info);
-    result = { ...issued, issued: true, warnings: caWarnings(prop, dates, request) };
-    writeRecord(store, recordText, source, result, request, dates);
+    result = { ...issued, issued: true, warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request)] };
+    writeRecord(store, recordText, source, result, request, dates, keyAlgorithm, ca.warnings);
   }
   return result;
 }
@@ -280,7 +291,7 @@ function caWarnings(prop: string, d: Dates, request: ServingRequest): string[] {
 function digest(source: CaSource, certPem: string, keyPem: string, request: ServingRequest, dates: Dates): string {
   const parts = [
     String(CHECK_VERSION), source.certPem, source.keyPem, certPem, keyPem,
-    request.commonName, request.dnsNames.join(','), String(request.keyBits),
+    request.commonName, request.dnsNames.join(','), request.keyAlgorithm?.name ?? 'follow-ca',
     JSON.stringify([dates.caSubject, dates.caNotBefore, dates.caNotAfter, dates.notBefore, dates.notAfter]),
   ];
   const hash = createHash('sha256');
@@ -290,7 +301,7 @@ function digest(source: CaSource, certPem: string, keyPem: string, request: Serv
   return hash.digest('hex');
 }
 
-function readRecord(text: string | undefined): { digest: string; dates: Dates } | undefined {
+function readRecord(text: string | undefined): { digest: string; dates: Dates; caWarnings: string[] } | undefined {
   if (text === undefined) {
     return undefined;
   }
@@ -299,7 +310,8 @@ function readRecord(text: string | undefined): { digest: string; dates: Dates } 
     const d = r?.dates;
     const numbers = d && ['caNotBefore', 'caNotAfter', 'notBefore', 'notAfter'].every(k => typeof d[k] === 'number');
     if (r.version === CHECK_VERSION && typeof r.digest === 'string' && numbers && typeof d.caSubject === 'string') {
-      return { digest: r.digest, dates: d };
+      const caWarnings = Array.isArray(r.caWarnings) && r.caWarnings.every((w: unknown) => typeof w === 'string') ? r.caWarnings : [];
+      return { digest: r.digest, dates: d, caWarnings };
     }
   } catch {
     // a record that does not parse is only a cache miss: everything is checked again
@@ -307,10 +319,41 @@ function readRecord(text: string | undefined): { digest: string; dates: Dates } 
   return undefined;
 }
 
-function writeRecord(store: CertificateStore, current: string | undefined, source: CaSource, result: KeyPairPem, request: ServingRequest, dates: Dates): void {
-  const record = { version: CHECK_VERSION, digest: digest(source, result.certPem, result.keyPem, request, dates), dates };
+function writeRecord(store: CertificateStore, current: string | undefined, source: CaSource, result: KeyPairPem, request: ServingRequest, dates: Dates,
+  keyAlgorithm: KeyAlgorithm, caWarnings: string[] = []): void {
+  // -- issue 11: the key algorithm, and the warnings about the CA (weak key, SHA-1) so that a warm synth repeats them
+  const record = {
+    version: CHECK_VERSION, digest: digest(source, result.certPem, result.keyPem, request, dates), keyAlgorithm: keyAlgorithm.name, dates,
+    ...(caWarnings.length ? { caWarnings } : {}),
+  };
+  // -- end issue 11
   const text = JSON.stringify(record, undefined, 2) + '\n';
   if (current !== text) {
     store._write({ [CHECKED]: text });
   }
 }
+
+// -- issue 11 (key algorithms)
+/**
+ * The serving key algorithm that follows the CA's key: RSA 2048 for any RSA
+ * CA, the CA's curve for ECDSA, Ed25519 for Ed25519.
+ * @internal
+ */
+export function followCa(caKey: KeyObject): KeyAlgorithm {
+  const pub = createPublicKey(caKey);
+  if (pub.asymmetricKeyType === 'rsa') {
+    return KeyAlgorithm.RSA_2048;
+  }
+  return KeyAlgorithm._ofKey(pub) ?? KeyAlgorithm.RSA_2048;
+}
+
+/** Throws unless the library can sign with the CA's key (RSA, ECDSA P-256/P-384/P-521, Ed25519). */
+function assertCanSign(prop: string, key: KeyObject): void {
+  const pub = createPublicKey(key);
+  if (pub.asymmetricKeyType === 'rsa' || KeyAlgorithm._ofKey(pub)) {
+    return;
+  }
+  const what = pub.asymmetricKeyType === 'ec' ? `ECDSA on ${pub.asymmetricKeyDetails?.namedCurve}` : pub.asymmetricKeyType;
+  throw new Error(`${prop}: the CA's key is ${what}, which the library cannot sign with; the CA must be RSA, ECDSA P-256, P-384 or P-521, or Ed25519. Issue the certificate yourself and use ServingTls.fromPem(), or use ServingTls.fromDedicatedCa()`);
+}
+// -- end issue 11

@@ -59,7 +59,12 @@ export class Pem {
     try {
       return readFileSync(this.filePath!, 'utf8');
     } catch (e: any) {
-      throw new Error(`${prop}: cannot read ${this.source} (${e.code ?? e.message}); check the path and its permissions`);
+      const fix: { [code: string]: string } = {
+        ENOENT: 'it does not exist; check the path (relative paths start at the working directory)',
+        EISDIR: 'it is a directory; pass the PEM file inside it, e.g. /etc/kubernetes/pki/ca.crt',
+        EACCES: 'permission denied; run synth as a user that may read it, or copy it somewhere readable',
+      };
+      throw new Error(`${prop}: cannot read ${this.source} (${e.code ?? e.message}); ${fix[e.code] ?? 'check the path and its permissions'}`);
     }
   }
 }

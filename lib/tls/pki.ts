@@ -1,5 +1,8 @@
-import { createPrivateKey, randomBytes } from 'crypto';
-import * as forge from 'node-forge';
+import { KeyObject, randomBytes } from 'crypto';
+import { buildCertificate } from './forge-adapter';
+import { KeyAlgorithm } from './key-algorithm';
+import { encodePem } from './pem-decode';
+import { CertInfo } from './x509';
 
 /**
  * How far `notBefore` is set back, to tolerate clock skew between nodes.
@@ -11,7 +14,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 let keysGenerated = 0;
 
 /**
- * Number of RSA keys this process has generated (for tests and benchmarks:
+ * Number of keys this process has generated (for tests and benchmarks:
  * a synth from a warm certificate store generates none).
  */
 export function generatedKeyCount(): number {
@@ -27,20 +30,28 @@ export interface KeyPairPem {
   readonly keyPem: string;
 }
 
-/** node-forge writes CRLF line ends; Kubernetes tooling writes LF. */
+/** Kubernetes tooling writes LF line ends. */
 function lf(pem: string): string {
   return pem.replace(/\r\n/g, '\n');
 }
 
 /**
- * Generates an RSA key. node-forge hands this to Node's native
- * `crypto.generateKeyPairSync` as long as no PRNG of its own is passed, which
- * is what this does.
+ * Generates a key of the given algorithm with Node's crypto.
  * @internal
  */
-export function generateRsaKey(bits: number): forge.pki.rsa.KeyPair {
+export function generateKey(algorithm: KeyAlgorithm): KeyObject {
   keysGenerated++;
-  return forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 });
+  return algorithm._generate();
+}
+
+/**
+ * A private key as PEM: PKCS#1 for RSA (as kubeadm and node-forge write it),
+ * PKCS#8 for the others.
+ * @internal
+ */
+export function privateKeyPem(key: KeyObject): string {
+  const type = key.asymmetricKeyType === 'rsa' ? 'pkcs1' : 'pkcs8';
+  return lf(key.export({ type, format: 'pem' }) as string);
 }
 
 /**
@@ -52,14 +63,13 @@ function randomSerial(): string {
   return bytes.toString('hex');
 }
 
-function validity(cert: forge.pki.Certificate, now: Date, days: number, notAfterMax?: Date): void {
+function validity(now: Date, days: number, notAfterMax?: Date): { notBefore: Date; notAfter: Date } {
   const start = Math.floor((now.getTime() - BACKDATE_MS) / 1000) * 1000;
   let end = Math.floor(now.getTime() / 1000) * 1000 + days * DAY_MS;
   if (notAfterMax && end > notAfterMax.getTime()) {
     end = notAfterMax.getTime();
   }
-  cert.validity.notBefore = new Date(start);
-  cert.validity.notAfter = new Date(end);
+  return { notBefore: new Date(start), notAfter: new Date(end) };
 }
 
 /**
@@ -69,33 +79,29 @@ function validity(cert: forge.pki.Certificate, now: Date, days: number, notAfter
 export interface CaOptions {
   readonly commonName: string;
   readonly validityDays: number;
-  readonly keyBits: number;
+  readonly keyAlgorithm: KeyAlgorithm;
   readonly now: Date;
 }
 
 /**
- * Creates a self-signed CA: v3, CA:TRUE (critical), keyCertSign+cRLSign, SHA-256.
+ * Creates a self-signed CA: v3, CA:TRUE (critical), keyCertSign+cRLSign,
+ * SHA-256 (or the digest of the curve, or Ed25519).
  * @internal
  */
 export function createCa(options: CaOptions): KeyPairPem {
-  const keys = generateRsaKey(options.keyBits);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = randomSerial();
-  validity(cert, options.now, options.validityDays);
-  const subject = [{ name: 'commonName', value: options.commonName }];
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  return {
-    certPem: lf(forge.pki.certificateToPem(cert)),
-    keyPem: lf(forge.pki.privateKeyToPem(keys.privateKey)),
-  };
+  const key = generateKey(options.keyAlgorithm);
+  const der = buildCertificate({
+    serialHex: randomSerial(),
+    ...validity(options.now, options.validityDays),
+    commonName: options.commonName,
+    publicKey: key,
+    signerKey: key,
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+  });
+  return { certPem: encodePem('CERTIFICATE', der), keyPem: privateKeyPem(key) };
 }
 
 /**
@@ -103,81 +109,64 @@ export function createCa(options: CaOptions): KeyPairPem {
  * @internal
  */
 export interface ServingCertOptions {
-  readonly caCertPem: string;
-  readonly caKeyPem: string;
+  readonly ca: SigningKeyPair;
   readonly commonName: string;
   readonly dnsNames: string[];
   readonly validityDays: number;
-  readonly keyBits: number;
+  readonly keyAlgorithm: KeyAlgorithm;
   readonly now: Date;
 }
 
 /**
- * Loads a CA for signing with node-forge, which handles RSA only.
+ * A CA ready to sign: its parsed certificate and its private key.
  * @internal
  */
-export function loadSigningCa(prop: string, certPem: string, keyPem: string): { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey } {
-  let cert: forge.pki.Certificate;
-  let key: forge.pki.rsa.PrivateKey;
-  try {
-    cert = forge.pki.certificateFromPem(certPem);
-    const pkcs8 = createPrivateKey(keyPem).export({ type: 'pkcs8', format: 'pem' }) as string;
-    key = forge.pki.privateKeyFromPem(pkcs8) as forge.pki.rsa.PrivateKey;
-    if (!key || typeof (key as any).sign !== 'function') {
-      throw new Error('not RSA');
-    }
-  } catch {
-    throw new Error(`${prop}: only RSA CAs can issue the serving certificate at synth time; for an ECDSA or Ed25519 CA, issue the certificate yourself and use ServingTls.fromPem(), or use ServingTls.fromDedicatedCa()`);
-  }
-  return { cert, key };
+export interface SigningKeyPair {
+  readonly cert: CertInfo;
+  readonly key: KeyObject;
 }
 
 /**
  * Issues a serving certificate signed by the CA: v3, CA:FALSE, keyUsage
- * digitalSignature+keyEncipherment, EKU serverAuth, DNS SANs, SHA-256,
- * positive random serial, never valid past the CA.
+ * digitalSignature (+keyEncipherment for RSA keys), EKU serverAuth, DNS SANs,
+ * SHA-256 (or the curve's digest, or Ed25519), positive random serial, never
+ * valid past the CA, issuer name copied byte for byte from the CA's subject.
  * @internal
  */
-export function issueServingCertificate(prop: string, options: ServingCertOptions): KeyPairPem {
-  const ca = loadSigningCa(prop, options.caCertPem, options.caKeyPem);
-  const keys = generateRsaKey(options.keyBits);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = randomSerial();
-  validity(cert, options.now, options.validityDays, ca.cert.validity.notAfter);
-  cert.setSubject([{ name: 'commonName', value: options.commonName }]);
-  // replaced by the CA's subject bytes when signing (below)
-  cert.setIssuer(ca.cert.subject.attributes);
-  const caSki = ca.cert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | null;
-  const extensions: any[] = [
-    { name: 'basicConstraints', cA: false, critical: true },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectAltName', altNames: options.dnsNames.map(value => ({ type: 2, value })) },
-    { name: 'subjectKeyIdentifier' },
-  ];
-  if (caSki?.subjectKeyIdentifier) {
-    extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: forge.util.hexToBytes(caSki.subjectKeyIdentifier) });
+export function issueServingCertificate(options: ServingCertOptions): KeyPairPem {
+  const key = generateKey(options.keyAlgorithm);
+  const ca = options.ca.cert;
+  const keyUsage: any = { name: 'keyUsage', digitalSignature: true, critical: true };
+  if (options.keyAlgorithm._kind === 'rsa') {
+    // RSA key exchange (TLS 1.2 without ECDHE) needs keyEncipherment; Go sets it only for RSA keys
+    keyUsage.keyEncipherment = true;
   }
-  cert.setExtensions(extensions);
-  // Signed as cert.sign() does, with one difference: Go finds the issuer by
-  // comparing the issuer name with the CA's subject byte for byte, and
-  // node-forge re-encodes names from their attributes (which changes UTF8String
-  // values outside ASCII and splits multi-valued RDNs), so the issuer written
-  // is the CA's subject exactly as it stands in the CA certificate
-  const md = forge.md.sha256.create();
-  cert.signatureOid = cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption;
-  const tbs = (forge.pki as any).getTBSCertificate(cert) as forge.asn1.Asn1;
-  const fields = tbs.value as forge.asn1.Asn1[];
-  const caFields = ((ca.cert as any).tbsCertificate as forge.asn1.Asn1).value as forge.asn1.Asn1[];
-  const caOffset = caFields[0].tagClass === forge.asn1.Class.CONTEXT_SPECIFIC ? 1 : 0;
-  fields[3] = caFields[caOffset + 4];
-  (cert as any).tbsCertificate = tbs;
-  (cert as any).md = md;
-  md.update(forge.asn1.toDer(tbs).getBytes());
-  cert.signature = ca.key.sign(md);
-  return {
-    certPem: lf(forge.pki.certificateToPem(cert)),
-    keyPem: lf(forge.pki.privateKeyToPem(keys.privateKey)),
-  };
+  const der = buildCertificate({
+    serialHex: randomSerial(),
+    ...validity(options.now, options.validityDays, ca.notAfter),
+    commonName: options.commonName,
+    publicKey: key,
+    signerKey: options.ca.key,
+    rawIssuer: ca.rawSubject,
+    authorityKeyId: ca.subjectKeyId,
+    extensions: [
+      { name: 'basicConstraints', cA: false, critical: true },
+      keyUsage,
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: options.dnsNames.map(value => ({ type: 2, value })) },
+    ],
+  });
+  return { certPem: encodePem('CERTIFICATE', der), keyPem: privateKeyPem(key) };
+}
+
+/**
+ * An RSA key of `bits` (for the benchmark of key generation).
+ * @internal
+ */
+export function generateRsaKey(bits: number): KeyObject {
+  const algorithm = KeyAlgorithm._ofRsaBits(bits);
+  if (!algorithm) {
+    throw new Error(`RSA ${bits} is not a key size the library generates`);
+  }
+  return generateKey(algorithm);
 }

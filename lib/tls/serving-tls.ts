@@ -6,14 +6,16 @@ import { assertDnsSubdomain } from '../_util';
 import type { CertManagerServingTlsOptions } from './cert-manager';
 import { CertificateStore } from './certificate-store';
 import { CaSource, dedicatedCa, ensureServingCertificate, userCa } from './issuance';
+import { KeyAlgorithm } from './key-algorithm';
+
+export { KeyAlgorithm } from './key-algorithm';
+import { schemaOf } from '../prop-schemas';
+import { checkPropTypes } from '../prop-types';
 import { Pem } from './pem';
 import {
-  assertCurrentlyValid, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
-  formatDate, parseCertificates, parsePrivateKey, verifyChain,
+  assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
+  certificateBlocks, formatDate, nameConstraintProblem, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
 } from './x509';
-
-/** RSA key sizes accepted for issued keys. */
-const KEY_SIZES = [2048, 3072, 4096];
 
 /**
  * Where a verified serving certificate's Secret comes from and what the
@@ -73,8 +75,16 @@ export interface IssuedServingTlsOptions {
   readonly renewBefore?: Duration;
 
   /**
+   * Key algorithm of the serving certificate (and of the dedicated CA, with
+   * `fromDedicatedCa()`). Supersedes `keySize`; give one or the other.
+   * @default - the CA's kind: RSA_2048 for an RSA CA, the CA's curve for an ECDSA CA, ED25519 for an Ed25519 CA; RSA_2048 for the dedicated CA
+   */
+  readonly keyAlgorithm?: KeyAlgorithm;
+
+  /**
    * RSA key size of the serving certificate: 2048, 3072 or 4096.
    * @default 2048
+   * @deprecated use `keyAlgorithm` (`KeyAlgorithm.RSA_3072`...)
    */
   readonly keySize?: number;
 
@@ -168,6 +178,7 @@ export abstract class ServingTls {
    * the cluster CA (`/etc/kubernetes/pki/ca.crt` and `ca.key` on kubeadm).
    */
   public static fromCa(options: CaServingTlsOptions): ServingTls {
+    checkPropTypes('ServingTls.fromCa', options, {}, 'CaServingTlsOptions', false);
     return new CaIssuedServingTls(options);
   }
 
@@ -176,6 +187,7 @@ export abstract class ServingTls {
    * the library creates in the certificate store on first synth.
    */
   public static fromDedicatedCa(options: DedicatedCaServingTlsOptions = {}): ServingTls {
+    checkPropTypes('ServingTls.fromDedicatedCa', options, {}, 'DedicatedCaServingTlsOptions');
     return new DedicatedCaServingTls(options);
   }
 
@@ -183,6 +195,7 @@ export abstract class ServingTls {
    * A certificate, key and CA bundle you already have, as PEM.
    */
   public static fromPem(options: PemServingTlsOptions): ServingTls {
+    checkPropTypes('ServingTls.fromPem', options, {}, 'PemServingTlsOptions', false);
     return new PemServingTls(options);
   }
 
@@ -191,6 +204,7 @@ export abstract class ServingTls {
    * CA bundle that verifies it. No private key appears in the synthesized YAML.
    */
   public static fromExistingSecret(options: ExistingSecretServingTlsOptions): ServingTls {
+    checkPropTypes('ServingTls.fromExistingSecret', options, {}, 'ExistingSecretServingTlsOptions', false);
     return new ExistingSecretServingTls(options);
   }
 
@@ -201,6 +215,7 @@ export abstract class ServingTls {
    * chain is created in the metrics-server namespace.
    */
   public static fromCertManager(options: CertManagerServingTlsOptions = {}): ServingTls {
+    checkPropTypes('ServingTls.fromCertManager', options, {}, 'CertManagerServingTlsOptions');
     // required lazily: cert-manager.ts extends this class
     const { CertManagerServingTls } = require('./cert-manager') as typeof import('./cert-manager');
     return new CertManagerServingTls(options);
@@ -268,25 +283,46 @@ abstract class IssuedServingTls extends ServingTls {
   protected readonly store: CertificateStore;
   protected readonly validity: Duration;
   protected readonly renewBefore: Duration;
-  protected readonly keySize: number;
+  /** undefined: follow the CA */
+  protected readonly keyAlgorithm?: KeyAlgorithm;
 
   constructor(private readonly options: IssuedServingTlsOptions) {
     super();
     this.store = options.store ?? CertificateStore.fromDefaultDirectory();
     this.validity = options.validity ?? Duration.days(365);
     this.renewBefore = options.renewBefore ?? Duration.days(30);
-    this.keySize = options.keySize ?? 2048;
+    this.keyAlgorithm = options.keyAlgorithm;
   }
 
+  private resolveKeyAlgorithm(prop: string): KeyAlgorithm | undefined {
+    const { keyAlgorithm, keySize } = this.options;
+    if (keyAlgorithm !== undefined && keySize !== undefined) {
+      throw new Error(`${prop}.keyAlgorithm: keyAlgorithm (${keyAlgorithm}) and keySize (${keySize}) are both set; keySize is deprecated: remove it and keep keyAlgorithm`);
+    }
+    if (keyAlgorithm !== undefined && !KeyAlgorithm._all().includes(keyAlgorithm)) {
+      throw new Error(`${prop}.keyAlgorithm: ${String(keyAlgorithm)} is not a KeyAlgorithm; use one of ${KeyAlgorithm._all().map(a => `KeyAlgorithm.${a.name}`).join(', ')}`);
+    }
+    if (keySize !== undefined) {
+      const rsa = KeyAlgorithm._ofRsaBits(keySize);
+      if (!rsa) {
+        throw new Error(`${prop}.keySize: ${keySize} is not supported; use 2048, 3072 or 4096`);
+      }
+      return rsa;
+    }
+    return keyAlgorithm;
+  }
+
+  /** the name of the options interface, for the type checks */
+  protected abstract readonly optionsType: string;
+
   /** Validates the strategy's own inputs and returns the CA to sign with. */
-  protected abstract signingCa(context: ServingTlsContext): CaSource;
+  protected abstract signingCa(context: ServingTlsContext, keyAlgorithm: KeyAlgorithm | undefined): CaSource;
 
   public _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
     const prop = context.prop;
+    checkPropTypes(prop, this.options, schemaOf(this.optionsType), this.optionsType);
     const secretName = secretNameOf(prop, this.options.secretName, context);
-    if (!KEY_SIZES.includes(this.keySize)) {
-      throw new Error(`${prop}.keySize: ${this.keySize} is not supported; use 2048, 3072 or 4096`);
-    }
+    const keyAlgorithm = this.resolveKeyAlgorithm(prop);
     assertDurationDays(`${prop}.validity`, this.validity, 1);
     if (this.renewBefore.toMilliseconds() <= 0 || this.renewBefore.toMilliseconds() >= this.validity.toMilliseconds()) {
       throw new Error(`${prop}.renewBefore: ${this.renewBefore.toHumanString()} must be positive and shorter than validity (${this.validity.toHumanString()}); use e.g. Duration.days(30)`);
@@ -296,14 +332,14 @@ abstract class IssuedServingTls extends ServingTls {
     if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside))) {
       throw new Error(`${prop}.store: '${this.store.directory}' is inside the app's output directory '${outdir}', which 'cdk8s synth' empties on every run (the CA and keys would be made anew each time); choose a directory outside it, e.g. '${CertificateStore.DEFAULT_DIRECTORY}'`);
     }
-    const ca = this.signingCa(context);
+    const ca = this.signingCa(context, keyAlgorithm);
     const serverName = `${context.serviceName}.${context.namespace}.svc`;
     const result = ensureServingCertificate(prop, this.store, ca, {
       commonName: serverName,
       dnsNames: servingDnsNames(context.serviceName, context.namespace, context.clusterDomain),
       validity: this.validity,
       renewBefore: this.renewBefore,
-      keyBits: this.keySize,
+      keyAlgorithm,
       now: context.now,
     });
     return {
@@ -317,21 +353,22 @@ abstract class IssuedServingTls extends ServingTls {
 }
 
 class CaIssuedServingTls extends IssuedServingTls {
+  protected readonly optionsType = 'CaServingTlsOptions';
   constructor(private readonly caOptions: CaServingTlsOptions) {
     super(caOptions);
-    if (!(caOptions?.caCertificate instanceof Pem) || !(caOptions?.caKey instanceof Pem)) {
-      throw new Error(`ServingTls.fromCa: caCertificate and caKey are required; pass Pem.fromFile('/etc/kubernetes/pki/ca.crt') and Pem.fromFile('/etc/kubernetes/pki/ca.key')`);
-    }
+    requirePem('ServingTls.fromCa', caOptions, { caCertificate: "Pem.fromFile('/etc/kubernetes/pki/ca.crt')", caKey: "Pem.fromFile('/etc/kubernetes/pki/ca.key')" });
   }
 
   protected signingCa(context: ServingTlsContext): CaSource {
     const { caCertificate, caKey } = this.caOptions;
     return userCa(context.prop, caCertificate._read(`${context.prop}.caCertificate`), caCertificate.source,
-      caKey._read(`${context.prop}.caKey`), caKey.source, context.now);
+      caKey._read(`${context.prop}.caKey`), caKey.source, context.now,
+      servingDnsNames(context.serviceName, context.namespace, context.clusterDomain));
   }
 }
 
 class DedicatedCaServingTls extends IssuedServingTls {
+  protected readonly optionsType = 'DedicatedCaServingTlsOptions';
   private readonly caValidity: Duration;
   private readonly caCommonName: string;
 
@@ -341,7 +378,7 @@ class DedicatedCaServingTls extends IssuedServingTls {
     this.caCommonName = options.caCommonName ?? 'secure-metrics-server-ca';
   }
 
-  protected signingCa(context: ServingTlsContext): CaSource {
+  protected signingCa(context: ServingTlsContext, keyAlgorithm: KeyAlgorithm | undefined): CaSource {
     assertDurationDays(`${context.prop}.caValidity`, this.caValidity, 1);
     if (this.caValidity.toMilliseconds() <= this.renewBefore.toMilliseconds()) {
       throw new Error(`${context.prop}.caValidity: ${this.caValidity.toHumanString()} must be longer than renewBefore (${this.renewBefore.toHumanString()}); use e.g. Duration.days(3650)`);
@@ -349,15 +386,40 @@ class DedicatedCaServingTls extends IssuedServingTls {
     if (typeof this.caCommonName !== 'string' || this.caCommonName.trim() === '' || this.caCommonName.length > 64) {
       throw new Error(`${context.prop}.caCommonName: '${this.caCommonName}' must be 1 to 64 characters; use e.g. 'secure-metrics-server-ca'`);
     }
-    return dedicatedCa(context.prop, this.store, this.caCommonName, this.caValidity, this.keySize, context.now);
+    return dedicatedCa(context.prop, this.store, this.caCommonName, this.caValidity, keyAlgorithm ?? KeyAlgorithm.RSA_2048, context.now);
   }
 }
 
-function loadCaBundle(prop: string, pem: Pem, now: Date): CertInfo[] {
-  const roots = parseCertificates(prop, pem._read(prop), pem.source);
+/**
+ * The CA bundle, every certificate of it checked as Go checks a root. Go's
+ * CertPool skips PEM blocks with headers and certificates that do not
+ * parse; the library refuses them instead (a bundle entry that is silently
+ * dropped is a mistake the user wants to hear of).
+ */
+/** Throws, naming the option, unless each of `fields` is a Pem. */
+function requirePem(path: string, options: any, fields: { [field: string]: string }): void {
+  for (const [field, example] of Object.entries(fields)) {
+    const value = options[field];
+    if (!(value instanceof Pem)) {
+      const got = value === undefined ? 'it is missing' : `got ${typeof value === 'string' ? 'a string' : value === null ? 'null' : 'a plain object'}`;
+      throw new Error(`${path}.${field}: ${got}; pass a Pem, e.g. ${example} or Pem.fromString(...)`);
+    }
+  }
+}
+
+function loadCaBundle(prop: string, pem: Pem, now: Date, warnings: string[]): CertInfo[] {
+  const blocks = certificateBlocks(prop, pem._read(prop), pem.source);
+  const roots = blocks.map((block, i) => {
+    if (Object.keys(block.headers).length > 0) {
+      throw new Error(`${prop}: certificate #${i + 1} in ${pem.source} has PEM headers (${Object.keys(block.headers).join(', ')}), so Go's CertPool skips it; remove the header lines`);
+    }
+    return parseCertificateBlock(prop, block, pem.source, i);
+  });
   for (const root of roots) {
     assertIsCa(prop, root, 'the CA that signed the serving certificate');
+    assertCaAllowsServerAuth(prop, root);
     assertCurrentlyValid(prop, root, now, 'the CA certificate');
+    warnings.push(...assertGoAcceptsCertificate(prop, root, 'the CA certificate'), ...sha1RootWarning(prop, root));
   }
   return roots;
 }
@@ -367,13 +429,12 @@ class PemServingTls extends ServingTls {
 
   constructor(private readonly options: PemServingTlsOptions) {
     super();
-    if (!(options?.certificate instanceof Pem) || !(options?.privateKey instanceof Pem) || !(options?.caBundle instanceof Pem)) {
-      throw new Error(`ServingTls.fromPem: certificate, privateKey and caBundle are required; pass each as Pem.fromFile(...) or Pem.fromString(...)`);
-    }
+    requirePem('ServingTls.fromPem', options, { certificate: "Pem.fromFile('tls.crt')", privateKey: "Pem.fromFile('tls.key')", caBundle: "Pem.fromFile('ca.crt')" });
   }
 
   public _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
     const prop = context.prop;
+    checkPropTypes(prop, this.options, schemaOf('PemServingTlsOptions'), 'PemServingTlsOptions');
     const { certificate, privateKey, caBundle } = this.options;
     const secretName = secretNameOf(prop, this.options.secretName, context);
     const renewBefore = this.options.renewBefore ?? Duration.days(30);
@@ -382,12 +443,18 @@ class PemServingTls extends ServingTls {
 
     const chain = parseCertificates(`${prop}.certificate`, certificate._read(`${prop}.certificate`), certificate.source);
     const leaf = chain[0];
+    if (leaf.isCa && chain.length > 1 && chain.slice(1).some(c => !c.isCa)) {
+      throw new Error(`${prop}.certificate: ${certificate.source} holds the chain in the wrong order (the first certificate, ${leaf.subject}, is a CA); put the leaf first, then its intermediates`);
+    }
     assertServingCertificate(`${prop}.certificate`, leaf, serverName);
     assertCurrentlyValid(`${prop}.certificate`, leaf, context.now, 'the serving certificate');
-    const keyPem = privateKey._read(`${prop}.privateKey`).replace(/\r\n/g, '\n');
-    const key = parsePrivateKey(`${prop}.privateKey`, keyPem, privateKey.source);
-    assertKeyMatches(`${prop}.privateKey`, leaf, key, 'the serving certificate');
-    const roots = loadCaBundle(`${prop}.caBundle`, caBundle, context.now);
+    chain.forEach((c, i) => warnings.push(...assertGoAcceptsCertificate(`${prop}.certificate`, c, i === 0 ? 'the serving certificate' : 'the intermediate certificate')));
+    const read = readPrivateKey(`${prop}.privateKey`, privateKey._read(`${prop}.privateKey`), privateKey.source);
+    // only this key, re-encoded, is written: never anything else of the file
+    const keyPem = read.pem;
+    assertKeyMatches(`${prop}.privateKey`, leaf, read.key, 'the serving certificate');
+    assertGoAcceptsKey(`${prop}.privateKey`, read.key, 'the serving key', leaf.subject, true);
+    const roots = loadCaBundle(`${prop}.caBundle`, caBundle, context.now, warnings);
     const problem = verifyChain(leaf, chain.slice(1), roots, context.now);
     if (problem) {
       throw new Error(`${prop}.caBundle: the CA bundle in ${caBundle.source} does not verify the serving certificate (${problem}); pass the CA that issued ${certificate.source}`);
@@ -410,20 +477,27 @@ class ExistingSecretServingTls extends ServingTls {
 
   constructor(private readonly options: ExistingSecretServingTlsOptions) {
     super();
-    if (!(options?.caBundle instanceof Pem)) {
-      throw new Error(`ServingTls.fromExistingSecret: caBundle is required; pass the CA that issued the Secret's certificate as Pem.fromFile(...)`);
-    }
+    requirePem('ServingTls.fromExistingSecret', options, { caBundle: "Pem.fromFile('ca.crt') (the CA that issued the Secret's certificate)" });
   }
 
   public _bind(_scope: Construct, context: ServingTlsContext): ServingTlsConfig {
     const prop = context.prop;
+    checkPropTypes(prop, this.options, schemaOf('ExistingSecretServingTlsOptions'), 'ExistingSecretServingTlsOptions');
     assertDnsSubdomain(`${prop}.secretName`, this.options.secretName);
-    const roots = loadCaBundle(`${prop}.caBundle`, this.options.caBundle, context.now);
+    const warnings: string[] = [];
+    const roots = loadCaBundle(`${prop}.caBundle`, this.options.caBundle, context.now, warnings);
+    // the Secret's certificate must carry <svc>.<ns>.svc, so a bundle whose every root's name
+    // constraints forbid that name verifies no certificate the Secret could hold
+    const serverName = `${context.serviceName}.${context.namespace}.svc`;
+    const forbidden = roots.map(root => nameConstraintProblem(root, { dnsNames: [serverName], ipAddresses: [] }));
+    if (forbidden.every(p => p !== undefined)) {
+      throw new Error(`${prop}.caBundle: ${forbidden[0]}, so kube-apiserver cannot verify any serving certificate for '${serverName}' under it; pass the CA that issued the Secret's certificate, with name constraints that permit the Service's names`);
+    }
     return {
       insecure: false,
       secretName: this.options.secretName,
       caBundlePem: roots.map(c => c.pem.trim()).join('\n') + '\n',
-      warnings: [],
+      warnings,
     };
   }
 }

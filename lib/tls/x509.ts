@@ -1,32 +1,53 @@
 import { createPrivateKey, createPublicKey, KeyObject, X509Certificate } from 'crypto';
-import * as forge from 'node-forge';
+import { NameConstraints, parseCertificateDer, parseNameConstraints } from './forge-adapter';
+import { decodePemBlocks, encodePem, PemBlock } from './pem-decode';
 
 /**
  * Signature algorithms that Go's crypto/x509 (and so kube-apiserver) refuses.
  */
 const WEAK_SIGNATURES: { [oid: string]: string } = {
+  '1.2.840.113549.1.1.2': 'md2WithRSAEncryption',
   '1.2.840.113549.1.1.4': 'md5WithRSAEncryption',
   '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption',
   '1.2.840.10045.4.1': 'ecdsa-with-SHA1',
   '1.2.840.10040.4.3': 'dsa-with-sha1',
+  '2.16.840.1.101.3.4.3.2': 'dsa-with-sha256',
 };
 
 /** extendedKeyUsage purposes that let a certificate serve TLS (anyExtendedKeyUsage, by OID: node-forge has no name for it). */
 const SERVER_AUTH_EKUS = ['serverAuth', '2.5.29.37.0'];
 
-const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+/**
+ * Extensions Go's crypto/x509 understands, so that it accepts them marked
+ * critical (x509/parser.go processExtensions). Any other critical extension
+ * makes Go refuse the certificate ("unhandled critical extension").
+ */
+const HANDLED_EXTENSIONS = ['2.5.29.15', '2.5.29.19', '2.5.29.17', '2.5.29.30', '2.5.29.31', '2.5.29.35', '2.5.29.37', '2.5.29.14', '2.5.29.32', '1.3.6.1.5.5.7.1.1'];
+
+/** Curves Go's crypto/x509 parses; a certificate with a key on another curve does not parse in Go. */
+const X509_CURVES = ['secp224r1', 'prime256v1', 'secp384r1', 'secp521r1'];
+/** Curves Go's crypto/tls can sign a handshake with (no P-224). */
+const TLS_CURVES = ['prime256v1', 'secp384r1', 'secp521r1'];
+
+/** RSA keys below this many bits are refused by Go 1.24+ (crypto/rsa: insecure key size). */
+const MIN_RSA_BITS = 1024;
+/** RSA keys below this many bits are accepted with a warning. */
+const WEAK_RSA_BITS = 2048;
 
 /**
  * What the library needs to know of one X.509 certificate.
  * @internal
  */
 export interface CertInfo {
+  /** canonical PEM of this certificate alone (LF, 64 columns, no headers) */
   readonly pem: string;
   readonly x509: X509Certificate;
   readonly subject: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly version: number;
+  /** basicConstraints is present */
+  readonly hasBasicConstraints: boolean;
   /** basicConstraints cA (false when the extension is absent) */
   readonly isCa: boolean;
   /** basicConstraints pathLenConstraint, when present */
@@ -36,108 +57,233 @@ export interface CertInfo {
   /** extKeyUsage purposes by name, or undefined when the extension is absent (any purpose) */
   readonly extKeyUsage?: string[];
   readonly dnsNames: string[];
+  /** IP address SANs, raw bytes (4 or 16) */
+  readonly ipAddresses: Buffer[];
   readonly signatureOid: string;
   readonly serialNegative: boolean;
   readonly selfSigned: boolean;
   /** the DER bytes of the subject and issuer names (binary strings), which Go compares byte for byte */
   readonly rawSubject: string;
   readonly rawIssuer: string;
+  /** subjectKeyIdentifier (binary string), when present */
+  readonly subjectKeyId?: string;
+  /** OIDs of critical extensions Go does not handle */
+  readonly unhandledCritical: string[];
+  /** the nameConstraints extension, when present */
+  readonly nameConstraints?: NameConstraints;
+  /** 'rsa', 'ec', 'ed25519', ... (Node's asymmetricKeyType) */
+  readonly keyType: string;
+  /** RSA modulus length */
+  readonly rsaBits?: number;
+  /** EC curve, Node's name */
+  readonly curve?: string;
 }
 
 /**
- * The certificates of a PEM text in canonical form: each block with LF line
- * ends, one after the other, ending with a newline. Nothing else of the text.
+ * The certificates of a PEM text in canonical form: each CERTIFICATE block
+ * Go reads, re-encoded (LF, no headers), one after the other. Nothing else of
+ * the text.
  * @internal
  */
 export function canonicalCertificatePem(pem: string): string {
-  return (pem.match(CERT_BLOCK) ?? []).map(b => b.replace(/\r\n/g, '\n')).join('\n') + '\n';
+  return decodePemBlocks(pem).filter(b => b.type === 'CERTIFICATE').map(b => encodePem('CERTIFICATE', b.bytes)).join('');
 }
 
 /**
- * Parses every certificate in a PEM text. Throws, naming `prop`, when there is
- * none or one does not parse.
+ * Parses every certificate in a PEM text, reading the PEM blocks as Go's
+ * encoding/pem does (leading and trailing text, CRLF, headers) and keeping
+ * the CERTIFICATE blocks. Throws, naming `prop`, when there is none or one
+ * does not parse.
  * @internal
  */
 export function parseCertificates(prop: string, pem: string, source: string): CertInfo[] {
-  const blocks = pem.match(CERT_BLOCK) ?? [];
-  if (blocks.length === 0) {
-    const what = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)
-      ? 'it holds a private key, not a certificate'
-      : 'it holds no PEM block \'-----BEGIN CERTIFICATE-----\'';
-    throw new Error(`${prop}: ${source} is not a PEM certificate (${what}); pass a PEM certificate file such as /etc/kubernetes/pki/ca.crt`);
-  }
-  return blocks.map((block, i) => parseOne(prop, block.replace(/\r\n/g, '\n'), source, i));
+  const blocks = certificateBlocks(prop, pem, source);
+  return blocks.map((block, i) => parseCertificateBlock(prop, block, source, i));
 }
 
-function parseOne(prop: string, pem: string, source: string, index: number): CertInfo {
+/**
+ * The CERTIFICATE blocks of a PEM text; throws when there is none.
+ * @internal
+ */
+export function certificateBlocks(prop: string, pem: string, source: string): PemBlock[] {
+  const all = decodePemBlocks(pem);
+  const blocks = all.filter(b => b.type === 'CERTIFICATE');
+  if (blocks.length === 0) {
+    const what = all.some(b => / ?PRIVATE KEY$/.test(b.type))
+      ? 'it holds a private key, not a certificate'
+      : /-----BEGIN CERTIFICATE-----/.test(pem)
+        ? 'its \'-----BEGIN CERTIFICATE-----\' block is malformed the way Go\'s PEM decoder reads it (END line, base64 body)'
+        : 'it holds no PEM block \'-----BEGIN CERTIFICATE-----\'';
+    throw new Error(`${prop}: ${source} is not a PEM certificate (${what}); pass a PEM certificate file such as /etc/kubernetes/pki/ca.crt`);
+  }
+  return blocks;
+}
+
+/**
+ * Parses one CERTIFICATE block.
+ * @internal
+ */
+export function parseCertificateBlock(prop: string, block: PemBlock, source: string, index: number): CertInfo {
   let x509: X509Certificate;
+  let tbs: ReturnType<typeof parseCertificateDer>;
   try {
-    x509 = new X509Certificate(pem);
+    x509 = new X509Certificate(block.bytes);
+    tbs = parseCertificateDer(block.bytes);
+    if (!x509.raw.equals(block.bytes)) {
+      throw new Error('trailing data after the certificate');
+    }
   } catch (e: any) {
     throw new Error(`${prop}: certificate #${index + 1} in ${source} does not parse (${e.message}); pass a valid PEM certificate`);
   }
-  const asn1 = forge.asn1.fromDer(forge.util.createBuffer(x509.raw.toString('binary')));
-  const tbs = (asn1.value as forge.asn1.Asn1[])[0].value as forge.asn1.Asn1[];
-  let i = 0;
-  let version = 1;
-  if (tbs[0].tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && tbs[0].type === 0) {
-    const v = (tbs[0].value as forge.asn1.Asn1[])[0].value as string;
-    version = v.charCodeAt(v.length - 1) + 1;
-    i++;
-  }
-  const serialBytes = tbs[i].value as string;
-  const signatureOid = forge.asn1.derToOid((tbs[i + 1].value as forge.asn1.Asn1[])[0].value as string);
-  const rawIssuer = forge.asn1.toDer(tbs[i + 2]).getBytes();
-  const rawSubject = forge.asn1.toDer(tbs[i + 4]).getBytes();
-  const extsNode = tbs.find(n => n.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && n.type === 3);
-  const exts: any[] = extsNode ? (forge.pki as any).certificateExtensionsFromAsn1(extsNode) : [];
-  const ext = (name: string) => exts.find(e => e.name === name);
-
-  const bc = ext('basicConstraints');
-  const ku = ext('keyUsage');
-  const eku = ext('extKeyUsage');
-  const san = ext('subjectAltName');
+  const find = (oid: string) => tbs.extensions.find(e => e.oid === oid);
+  const bc = find('2.5.29.19')?.parsed;
+  const ku = find('2.5.29.15')?.parsed;
+  const eku = find('2.5.29.37')?.parsed;
+  const san = find('2.5.29.17')?.parsed;
+  const ski = find('2.5.29.14');
+  const nc = find('2.5.29.30');
   const ekuNames = eku
     ? Object.keys(eku).filter(k => eku[k] === true && !['critical'].includes(k))
     : undefined;
-
+  let nameConstraints: NameConstraints | undefined;
+  const unhandledCritical = tbs.extensions.filter(e => e.critical && !HANDLED_EXTENSIONS.includes(e.oid)).map(e => e.oid);
+  if (nc) {
+    try {
+      nameConstraints = parseNameConstraints(nc.value);
+    } catch (e: any) {
+      throw new Error(`${prop}: certificate #${index + 1} in ${source} has a nameConstraints extension that does not parse (${e.message}); reissue it`);
+    }
+    if (nameConstraints.unhandledForms && nc.critical) {
+      // Go marks nameConstraints with other forms than DNS, IP, email and URI as unhandled
+      unhandledCritical.push(nc.oid);
+    }
+  }
+  const altNames: any[] = san?.altNames ?? [];
+  const pub = x509.publicKey;
   return {
-    pem,
+    pem: encodePem('CERTIFICATE', block.bytes),
     x509,
     subject: x509.subject.replace(/\n/g, ', '),
     notBefore: new Date(x509.validFrom),
     notAfter: new Date(x509.validTo),
-    version,
+    version: tbs.version,
+    hasBasicConstraints: bc !== undefined,
     isCa: !!(bc && bc.cA),
     maxPathLen: bc && typeof bc.pathLenConstraint === 'number' ? bc.pathLenConstraint : undefined,
     keyUsage: ku ? { keyCertSign: !!ku.keyCertSign, digitalSignature: !!ku.digitalSignature, keyEncipherment: !!ku.keyEncipherment } : undefined,
     extKeyUsage: ekuNames,
-    dnsNames: san ? (san.altNames as any[]).filter(n => n.type === 2).map(n => n.value as string) : [],
-    signatureOid,
-    serialNegative: serialBytes.length > 0 && (serialBytes.charCodeAt(0) & 0x80) !== 0,
-    selfSigned: x509.checkIssued(x509),
-    rawSubject,
-    rawIssuer,
+    dnsNames: altNames.filter(n => n.type === 2).map(n => n.value as string),
+    ipAddresses: altNames.filter(n => n.type === 7).map(n => Buffer.from(n.value as string, 'binary')),
+    signatureOid: tbs.signatureOid,
+    serialNegative: tbs.serialBytes.length > 0 && (tbs.serialBytes.charCodeAt(0) & 0x80) !== 0,
+    selfSigned: tbs.rawIssuer === tbs.rawSubject,
+    rawSubject: tbs.rawSubject,
+    rawIssuer: tbs.rawIssuer,
+    subjectKeyId: ski ? skiValue(ski.value) : undefined,
+    unhandledCritical,
+    nameConstraints,
+    keyType: pub.asymmetricKeyType ?? 'unknown',
+    rsaBits: pub.asymmetricKeyType === 'rsa' ? pub.asymmetricKeyDetails?.modulusLength : undefined,
+    curve: pub.asymmetricKeyType === 'ec' ? pub.asymmetricKeyDetails?.namedCurve : undefined,
   };
 }
 
+/** The OCTET STRING contents of a subjectKeyIdentifier value. */
+function skiValue(value: string): string | undefined {
+  // 0x04 len bytes (short form: identifiers are 20 bytes or so)
+  if (value.charCodeAt(0) !== 0x04 || value.charCodeAt(1) >= 0x80) {
+    return undefined;
+  }
+  return value.slice(2, 2 + value.charCodeAt(1));
+}
+
 /**
- * Parses a private key (PKCS#1 or PKCS#8, unencrypted).
+ * Throws unless Go would accept the certificate's public key and extensions:
+ * no critical extension Go does not handle, RSA of at least 1024 bits (Go
+ * 1.24+), EC on a curve Go parses. Returns a warning for RSA 1024-2047.
+ * @internal
+ */
+export function assertGoAcceptsCertificate(prop: string, cert: CertInfo, what: string): string[] {
+  if (cert.unhandledCritical.length > 0) {
+    throw new Error(`${prop}: ${what} (${cert.subject}) has a critical extension Go does not handle (${cert.unhandledCritical.join(', ')}), so kube-apiserver refuses it (x509: unhandled critical extension); reissue it without that extension, or mark it non-critical`);
+  }
+  if (cert.serialNegative) {
+    throw new Error(`${prop}: ${what} (${cert.subject}) has a negative serial number, which Go 1.23+ and Kubernetes 1.32+ reject; reissue it`);
+  }
+  return assertGoAcceptsKey(prop, cert.x509.publicKey, what, cert.subject);
+}
+
+/**
+ * Throws unless Go can use the key (RSA >= 1024 bits, ECDSA on a curve Go
+ * parses, Ed25519); for the serving key (`tls`), also unless Go's TLS can
+ * sign with it. Returns a warning for RSA 1024-2047.
+ * @internal
+ */
+export function assertGoAcceptsKey(prop: string, key: KeyObject, what: string, subject: string, tls = false): string[] {
+  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  const type = pub.asymmetricKeyType;
+  if (type === 'rsa') {
+    const bits = pub.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < MIN_RSA_BITS) {
+      throw new Error(`${prop}: ${what} (${subject}) has an RSA key of ${bits} bits; Go 1.24+ (and so current kube-apiserver) refuses RSA keys under ${MIN_RSA_BITS} bits: reissue it with at least 2048 bits`);
+    }
+    if (bits < WEAK_RSA_BITS) {
+      return [`${prop}: ${what} (${subject}) has an RSA key of ${bits} bits, which is weak; reissue it with at least 2048 bits`];
+    }
+    return [];
+  }
+  if (type === 'ec') {
+    const curve = pub.asymmetricKeyDetails?.namedCurve ?? 'unknown';
+    if (!(tls ? TLS_CURVES : X509_CURVES).includes(curve)) {
+      throw new Error(`${prop}: ${what} (${subject}) has an ECDSA key on curve ${curve}, which Go ${tls ? 'cannot serve TLS with' : 'does not support'}; use P-256, P-384 or P-521`);
+    }
+    return [];
+  }
+  if (type === 'ed25519') {
+    return [];
+  }
+  throw new Error(`${prop}: ${what} (${subject}) has a ${type} key, which Go's crypto/x509 and crypto/tls do not accept; use RSA (2048+ bits), ECDSA (P-256, P-384, P-521) or Ed25519`);
+}
+
+/**
+ * The private key of a PEM text, read the way Go's tls.X509KeyPair reads it:
+ * the first block whose type is `PRIVATE KEY` or ends in ` PRIVATE KEY`
+ * (other blocks such as `EC PARAMETERS` are skipped), its DER tried as
+ * PKCS#1, PKCS#8 and SEC1. Returns the key and the canonical PEM of that
+ * block alone: only it is ever written (a second key in the file is not).
+ * @internal
+ */
+export function readPrivateKey(prop: string, pem: string, source: string): { key: KeyObject; pem: string } {
+  const blocks = decodePemBlocks(pem);
+  const block = blocks.find(b => b.type === 'PRIVATE KEY' || b.type.endsWith(' PRIVATE KEY'));
+  if (!block) {
+    const what = blocks.some(b => b.type === 'CERTIFICATE') ? 'it holds a certificate, not a private key' : 'it holds no PEM block \'-----BEGIN ... PRIVATE KEY-----\' that Go\'s PEM decoder reads';
+    throw new Error(`${prop}: ${source} is not a PEM private key (${what}); pass the key file, e.g. /etc/kubernetes/pki/ca.key`);
+  }
+  if (block.type === 'ENCRYPTED PRIVATE KEY' || block.headers['Proc-Type'] !== undefined || block.headers['DEK-Info'] !== undefined) {
+    throw new Error(`${prop}: the private key in ${source} is encrypted; decrypt it first (e.g. 'openssl pkey -in key.pem -out key.decrypted.pem')`);
+  }
+  for (const type of ['pkcs1', 'pkcs8', 'sec1'] as const) {
+    let key: KeyObject;
+    try {
+      key = createPrivateKey({ key: block.bytes, format: 'der', type });
+    } catch {
+      continue;
+    }
+    if (type === 'pkcs8' && !['rsa', 'ec', 'ed25519'].includes(key.asymmetricKeyType ?? '')) {
+      throw new Error(`${prop}: the private key in ${source} is a ${key.asymmetricKeyType} key, which Go's crypto/tls does not accept; use RSA (2048+ bits), ECDSA (P-256, P-384, P-521) or Ed25519`);
+    }
+    return { key, pem: encodePem(block.type, block.bytes) };
+  }
+  throw new Error(`${prop}: the private key in ${source} does not parse (not PKCS#1, PKCS#8 or SEC1 DER); pass an unencrypted PKCS#1, PKCS#8 or SEC1 PEM key`);
+}
+
+/**
+ * Parses a private key (PKCS#1, PKCS#8 or SEC1, unencrypted), as Go reads it.
  * @internal
  */
 export function parsePrivateKey(prop: string, pem: string, source: string): KeyObject {
-  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(pem)) {
-    throw new Error(`${prop}: the private key in ${source} is encrypted; decrypt it first (e.g. 'openssl pkey -in key.pem -out key.decrypted.pem')`);
-  }
-  if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) {
-    const what = /-----BEGIN CERTIFICATE-----/.test(pem) ? 'it holds a certificate, not a private key' : 'it holds no PEM block \'-----BEGIN ... PRIVATE KEY-----\'';
-    throw new Error(`${prop}: ${source} is not a PEM private key (${what}); pass the key file, e.g. /etc/kubernetes/pki/ca.key`);
-  }
-  try {
-    return createPrivateKey({ key: pem, format: 'pem' });
-  } catch (e: any) {
-    throw new Error(`${prop}: the private key in ${source} does not parse (${e.message}); pass an unencrypted PKCS#1 or PKCS#8 PEM key`);
-  }
+  return readPrivateKey(prop, pem, source).key;
 }
 
 /**
@@ -185,6 +331,94 @@ export function assertIsCa(prop: string, cert: CertInfo, example: string): void 
 }
 
 /**
+ * Throws unless the CA may issue a serving certificate with these DNS names
+ * that Go accepts: a CA (see assertIsCa), extendedKeyUsage absent or allowing
+ * serverAuth, a key and extensions Go accepts, name constraints that permit
+ * every name. Returns warnings (weak RSA key, SHA-1 self-signature).
+ * @internal
+ */
+export function assertCanIssueServing(prop: string, ca: CertInfo, dnsNames: string[], example: string): string[] {
+  assertIsCa(prop, ca, example);
+  assertCaAllowsServerAuth(prop, ca);
+  const warnings = assertGoAcceptsCertificate(prop, ca, 'the CA certificate');
+  const problem = nameConstraintProblem(ca, { dnsNames, ipAddresses: [] });
+  if (problem) {
+    throw new Error(`${prop}: ${problem}, so Go refuses the serving certificate it would issue; use a CA whose nameConstraints permit the Service's names, or ServingTls.fromDedicatedCa()`);
+  }
+  return [...warnings, ...sha1RootWarning(prop, ca)];
+}
+
+/**
+ * Throws unless the CA's extendedKeyUsage is absent or allows serverAuth: Go
+ * checks the purpose down the whole chain, so such a CA verifies no serving
+ * certificate.
+ * @internal
+ */
+export function assertCaAllowsServerAuth(prop: string, ca: CertInfo): void {
+  if (!allowsServerAuth(ca)) {
+    throw new Error(`${prop}: the CA's extendedKeyUsage (${ca.extKeyUsage!.join(', ') || 'empty'}) lacks serverAuth, so Go refuses every serving certificate under it (${ca.subject}); use a CA without extendedKeyUsage or with serverAuth`);
+  }
+}
+
+/** A warning for a root that signs itself with SHA-1 (Go does not check a root's own signature). */
+export function sha1RootWarning(prop: string, root: CertInfo): string[] {
+  const weak = WEAK_SIGNATURES[root.signatureOid];
+  return weak && root.selfSigned ? [`${prop}: the CA certificate (${root.subject}) signs itself with ${weak}; Go does not check a root's own signature so it works, but reissue it with SHA-256 when you can`] : [];
+}
+
+/**
+ * Whether a DNS name lies within a name constraint, as Go's
+ * matchDomainConstraint decides: '' matches all, a leading '.' demands at
+ * least one more label, labels compared ASCII case-insensitively.
+ */
+function matchDomainConstraint(domain: string, constraint: string): boolean {
+  if (constraint === '') {
+    return true;
+  }
+  const must = constraint.startsWith('.');
+  const c = (must ? constraint.slice(1) : constraint).toLowerCase().split('.').reverse();
+  const d = domain.toLowerCase().split('.').reverse();
+  if (d.length < c.length || (must && d.length === c.length)) {
+    return false;
+  }
+  return c.every((label, i) => label === d[i]);
+}
+
+function ipInRange(ip: Buffer, [net, mask]: Buffer[]): boolean {
+  return ip.length === net.length && [...ip].every((b, i) => (b & mask[i]) === (net[i] & mask[i]));
+}
+
+/**
+ * Why the CA's name constraints forbid one of the leaf's names (DNS and IP
+ * SANs, as Go checks them on every CA of the chain), or undefined.
+ * @internal
+ */
+export function nameConstraintProblem(ca: CertInfo, leaf: { dnsNames: string[]; ipAddresses: Buffer[] }): string | undefined {
+  const nc = ca.nameConstraints;
+  if (!nc) {
+    return undefined;
+  }
+  for (const name of leaf.dnsNames) {
+    const excluded = nc.excludedDns.find(c => matchDomainConstraint(name, c));
+    if (excluded !== undefined) {
+      return `the CA '${ca.subject}' excludes the DNS name '${name}' (nameConstraints excluded DNS:${excluded})`;
+    }
+    if (nc.permittedDns.length > 0 && !nc.permittedDns.some(c => matchDomainConstraint(name, c))) {
+      return `the CA '${ca.subject}' does not permit the DNS name '${name}' (nameConstraints permitted DNS:${nc.permittedDns.join(', DNS:')})`;
+    }
+  }
+  for (const ip of leaf.ipAddresses) {
+    if (nc.excludedIp.some(r => ipInRange(ip, r))) {
+      return `the CA '${ca.subject}' excludes an IP address SAN of the certificate (nameConstraints)`;
+    }
+    if (nc.permittedIp.length > 0 && !nc.permittedIp.some(r => ipInRange(ip, r))) {
+      return `the CA '${ca.subject}' does not permit an IP address SAN of the certificate (nameConstraints)`;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Throws if the certificate is signed with an algorithm kube-apiserver refuses.
  * @internal
  */
@@ -216,6 +450,9 @@ export function assertServingCertificate(prop: string, cert: CertInfo, serverNam
     throw new Error(`${prop}: the serving certificate (${cert.subject}) has a negative serial number, which Kubernetes 1.32+ rejects; reissue it`);
   }
   assertStrongSignature(prop, cert);
+  if (cert.unhandledCritical.length > 0) {
+    throw new Error(`${prop}: the serving certificate (${cert.subject}) has a critical extension Go does not handle (${cert.unhandledCritical.join(', ')}), so kube-apiserver refuses it (x509: unhandled critical extension); reissue it without that extension`);
+  }
 }
 
 /**
@@ -258,13 +495,13 @@ export function verifyChain(leaf: CertInfo, intermediates: CertInfo[], roots: Ce
     }
     const root = roots.find(r => signs(r, current));
     if (root) {
-      return caProblem(root, now, depth);
+      return caProblem(root, now, depth, leaf);
     }
     const next = intermediates.find(c => !seen.has(c) && c !== current && signs(c, current));
     if (!next) {
       return `no certificate in the CA bundle signed '${current.subject}'`;
     }
-    const problem = caProblem(next, now, depth);
+    const problem = caProblem(next, now, depth, leaf);
     if (problem) {
       return problem;
     }
@@ -281,11 +518,25 @@ export function verifyChain(leaf: CertInfo, intermediates: CertInfo[], roots: Ce
  * @internal
  */
 export function signs(issuer: CertInfo, cert: CertInfo): boolean {
-  return cert.rawIssuer === issuer.rawSubject && cert.x509.verify(issuer.x509.publicKey);
+  if (cert.rawIssuer !== issuer.rawSubject) {
+    return false;
+  }
+  try {
+    return cert.x509.verify(issuer.x509.publicKey);
+  } catch {
+    return false;
+  }
 }
 
 /** `intermediatesBelow`: how many intermediates lie between `ca` and the leaf. */
-function caProblem(ca: CertInfo, now: Date, intermediatesBelow: number): string | undefined {
+function caProblem(ca: CertInfo, now: Date, intermediatesBelow: number, leaf: CertInfo): string | undefined {
+  if (ca.unhandledCritical.length > 0) {
+    return `'${ca.subject}' has a critical extension Go does not handle (${ca.unhandledCritical.join(', ')})`;
+  }
+  const constraint = nameConstraintProblem(ca, leaf);
+  if (constraint) {
+    return constraint;
+  }
   if (ca.version !== 3 || !ca.isCa) {
     return `'${ca.subject}' is not a CA (basicConstraints CA:FALSE)`;
   }
@@ -302,15 +553,6 @@ function caProblem(ca: CertInfo, now: Date, intermediatesBelow: number): string 
     return `'${ca.subject}' is not valid now (${fmt(ca.notBefore)} to ${fmt(ca.notAfter)})`;
   }
   return undefined;
-}
-
-/**
- * Whether a public key is RSA and of which size (undefined for other kinds).
- * @internal
- */
-export function rsaBits(key: KeyObject): number | undefined {
-  const pub = key.type === 'private' ? createPublicKey(key) : key;
-  return pub.asymmetricKeyType === 'rsa' ? pub.asymmetricKeyDetails?.modulusLength : undefined;
 }
 
 /**

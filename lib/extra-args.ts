@@ -1,0 +1,119 @@
+/**
+ * The checks on metrics-server's extra command-line flags, as one pure
+ * function: no construct, no I/O, the same answer for the same input. The
+ * construct throws on its errors and prints its warnings; an audit of any
+ * manifest can call it on a container's args and report the same findings.
+ * @internal
+ */
+
+/**
+ * Flags the construct sets itself; extraArgs may not set them.
+ * @internal
+ */
+export const MANAGED_FLAGS = [
+  '--secure-port', '--cert-dir', '--tls-cert-file', '--tls-private-key-file',
+  '--kubelet-insecure-tls', '--kubelet-certificate-authority',
+  '--kubelet-preferred-address-types', '--kubelet-use-node-status-port', '--metric-resolution',
+];
+
+/** TLS versions below 1.2, as metrics-server's `--tls-min-version` names them. */
+const OLD_TLS_VERSIONS = ['VersionTLS10', 'VersionTLS11'];
+
+/**
+ * What the checks need to know besides the arguments.
+ * @internal
+ */
+export interface ExtraArgsContext {
+  /** the prop path for messages, e.g. `extraArgs` */
+  readonly prop: string;
+  /** the names kube-apiserver dials metrics-server by (`<name>.<namespace>.svc` and its forms) */
+  readonly serviceNames: string[];
+  /** the kubelet hop is left unverified (`--kubelet-insecure-tls`) */
+  readonly kubeletInsecure: boolean;
+  /**
+   * whether the flags the construct manages are refused (true for the
+   * construct's own extraArgs; false when auditing a whole container's args)
+   */
+  readonly refuseManaged: boolean;
+}
+
+/**
+ * Findings on a list of metrics-server arguments.
+ * @internal
+ */
+export interface ExtraArgsFindings {
+  /** each `prop: what is wrong; how to fix` */
+  readonly errors: string[];
+  readonly warnings: string[];
+  /** a flag weakens TLS: the insecure annotation names it */
+  readonly insecure: string[];
+}
+
+/** Whether a SAN-style name pattern (`*.kube-system.svc`) covers a host name. */
+function covers(pattern: string, host: string): boolean {
+  const p = pattern.toLowerCase().split('.');
+  const h = host.toLowerCase().split('.');
+  return p.length === h.length && p.every((label, i) => label === h[i] || (i === 0 && label === '*'));
+}
+
+/**
+ * Checks metrics-server arguments:
+ * - each is `--flag` or `--flag=value`;
+ * - a flag the construct manages is refused (when `refuseManaged`);
+ * - `--kubelet-certificate-authority` with an insecure kubelet hop is refused
+ *   (metrics-server refuses to start with both);
+ * - `--deprecated-kubelet-completely-insecure` (any value but `false`) is
+ *   refused: it drops TLS to the kubelets altogether, and metrics-server
+ *   refuses it next to `--kubelet-certificate-authority`;
+ * - `--tls-sni-cert-key=cert,key:names` whose names cover a Service name is
+ *   refused: metrics-server would serve that certificate to kube-apiserver
+ *   instead of the verified one; without `:names` it is warned about (the
+ *   names then come from the certificate, which synth cannot read);
+ * - `--tls-min-version` below `VersionTLS12` is warned about and marked
+ *   insecure.
+ * @internal
+ */
+export function checkExtraArgs(args: readonly unknown[], context: ExtraArgsContext): ExtraArgsFindings {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const insecure: string[] = [];
+  const prop = context.prop;
+  for (const arg of args) {
+    const text = typeof arg === 'string' ? arg : '';
+    const eq = text.indexOf('=');
+    const flag = eq < 0 ? text : text.slice(0, eq);
+    const value = eq < 0 ? undefined : text.slice(eq + 1);
+    if (!/^--[a-z0-9][a-z0-9-]*$/.test(flag)) {
+      errors.push(`${prop}: '${String(arg)}' is not a flag; write each as '--flag' or '--flag=value' (e.g. '--v=2')`);
+      continue;
+    }
+    if (flag === '--kubelet-certificate-authority' && context.kubeletInsecure) {
+      errors.push(`${prop}: '${text}' sets a kubelet CA while kubeletTls is KubeletTls.insecure(); metrics-server refuses both together: pick one, e.g. kubeletTls: KubeletTls.fromConfigMap('my-ca', 'ca.crt')`);
+      continue;
+    }
+    if (context.refuseManaged && MANAGED_FLAGS.includes(flag)) {
+      errors.push(`${prop}: '${text}' sets ${flag}, which the construct manages; use the props instead (securePort, metricResolution, kubeletPreferredAddressTypes, kubeletUseNodeStatusPort, kubeletTls, servingTls)`);
+      continue;
+    }
+    if (flag === '--deprecated-kubelet-completely-insecure' && value?.toLowerCase() !== 'false') {
+      errors.push(`${prop}: '${text}' turns off TLS to the kubelets altogether, and metrics-server refuses it next to --kubelet-certificate-authority; remove it (for a test cluster, use kubeletTls: KubeletTls.insecure())`);
+      continue;
+    }
+    if (flag === '--tls-sni-cert-key') {
+      const colon = value?.indexOf(':') ?? -1;
+      const names = colon < 0 ? [] : value!.slice(colon + 1).split(',').map(n => n.trim()).filter(n => n !== '');
+      const covered = context.serviceNames.filter(s => names.some(n => covers(n, s)));
+      if (covered.length > 0) {
+        errors.push(`${prop}: '${text}' serves another certificate for ${covered.map(n => `'${n}'`).join(', ')}, the name kube-apiserver dials, instead of the verified serving certificate; remove those names from it (the construct's servingTls provides that certificate)`);
+      } else if (names.length === 0) {
+        warnings.push(`${prop}: '${text}' gives no names, so metrics-server uses the names in that certificate; make sure they do not include '${context.serviceNames[0]}', or give the names explicitly ('--tls-sni-cert-key=cert,key:other.example.com')`);
+      }
+      continue;
+    }
+    if (flag === '--tls-min-version' && value !== undefined && OLD_TLS_VERSIONS.includes(value)) {
+      warnings.push(`${prop}: '${text}' lets clients use TLS older than 1.2, which is deprecated and weak; remove it or use --tls-min-version=VersionTLS12`);
+      insecure.push('tls-min-version');
+    }
+  }
+  return { errors, warnings, insecure };
+}
