@@ -1,11 +1,11 @@
 import * as path from 'path';
-import { ApiObject, App, Duration } from 'cdk8s';
+import { ApiObject, App, Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { assertDnsSubdomain } from '../_util';
 import type { CertManagerServingTlsOptions } from './cert-manager';
-import { CertificateStore, DEFAULT_STORE_DIRECTORY } from './certificate-store';
-import { CaSource, dedicatedCa, ensureServingCertificate, userCa } from './issuance';
+import { CertificateStore, clusterNameOf, DEFAULT_STORE_DIRECTORY } from './certificate-store';
+import { CaSource, DedicatedCaRequest, issueFromStore, userCa } from './issuance';
 import { Pem } from './pem';
 import {
   assertCurrentlyValid, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
@@ -56,7 +56,8 @@ export interface ServingTlsContext {
 export interface IssuedServingTlsOptions {
   /**
    * Where issued keys and certificates are kept between synths.
-   * @default CertificateStore.default() - `.secure-metrics-server/pki` in the working directory
+   * Within it, each cluster (by default: each Chart) keeps its own CA and keys.
+   * @default CertificateStore.default() - `.secure-metrics-server/pki` in the working directory (or `$SECURE_METRICS_SERVER_STORE`)
    */
   readonly store?: CertificateStore;
 
@@ -115,6 +116,15 @@ export interface DedicatedCaServingTlsOptions extends IssuedServingTlsOptions {
    * @default 'secure-metrics-server-ca'
    */
   readonly caCommonName?: string;
+
+  /**
+   * Share one dedicated CA, kept in the store under `shared-ca/<name>`,
+   * between every instance that names it (e.g. all clusters of a fleet, with
+   * the same store). Each cluster still gets its own serving key; but the
+   * CA's key can then sign for every cluster of the fleet.
+   * @default - each cluster gets its own dedicated CA
+   */
+  readonly sharedCaName?: string;
 }
 
 /**
@@ -279,7 +289,7 @@ abstract class IssuedServingTls extends ServingTls {
   }
 
   /** Validates the strategy's own inputs and returns the CA to sign with. */
-  protected abstract signingCa(context: ServingTlsContext): CaSource;
+  protected abstract signingCa(context: ServingTlsContext): { userCa?: CaSource; dedicatedCa?: DedicatedCaRequest };
 
   public _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
     const prop = context.prop;
@@ -298,19 +308,35 @@ abstract class IssuedServingTls extends ServingTls {
     }
     const ca = this.signingCa(context);
     const serverName = `${context.serviceName}.${context.namespace}.svc`;
-    const result = ensureServingCertificate(prop, this.store, ca, {
-      commonName: serverName,
-      dnsNames: servingDnsNames(context.serviceName, context.namespace, context.clusterDomain),
-      validity: this.validity,
-      renewBefore: this.renewBefore,
-      keyBits: this.keySize,
-      now: context.now,
+    const dnsNames = servingDnsNames(context.serviceName, context.namespace, context.clusterDomain);
+    const chart = Chart.of(scope);
+    const app = scope.node.root;
+    const result = issueFromStore({
+      prop,
+      store: this.store,
+      cluster: {
+        name: this.store.cluster ?? clusterNameOf(chart.node.path),
+        derived: this.store.cluster === undefined,
+        chartPath: chart.node.path,
+        appClusters: () => new Set(app.node.findAll().filter(c => Chart.isChart(c)).map(c => clusterNameOf(c.node.path))),
+        addValidation: check => scope.node.addValidation({ validate: check }),
+      },
+      ...ca,
+      identity: dnsNames[dnsNames.length - 1],
+      serving: {
+        commonName: serverName,
+        dnsNames,
+        validity: this.validity,
+        renewBefore: this.renewBefore,
+        keyBits: this.keySize,
+        now: context.now,
+      },
     });
     return {
       insecure: false,
       secretName,
       secret: tlsSecret(scope, context, secretName, result.certPem, result.keyPem),
-      caBundlePem: ca.certPem,
+      caBundlePem: result.caCertPem,
       warnings: result.warnings,
     };
   }
@@ -324,24 +350,28 @@ class CaIssuedServingTls extends IssuedServingTls {
     }
   }
 
-  protected signingCa(context: ServingTlsContext): CaSource {
+  protected signingCa(context: ServingTlsContext): { userCa: CaSource } {
     const { caCertificate, caKey } = this.caOptions;
-    return userCa(context.prop, caCertificate._read(`${context.prop}.caCertificate`), caCertificate.source,
-      caKey._read(`${context.prop}.caKey`), caKey.source, context.now);
+    return {
+      userCa: userCa(context.prop, caCertificate._read(`${context.prop}.caCertificate`), caCertificate.source,
+        caKey._read(`${context.prop}.caKey`), caKey.source, context.now),
+    };
   }
 }
 
 class DedicatedCaServingTls extends IssuedServingTls {
   private readonly caValidity: Duration;
   private readonly caCommonName: string;
+  private readonly sharedCaName?: string;
 
   constructor(options: DedicatedCaServingTlsOptions) {
     super(options);
+    this.sharedCaName = options.sharedCaName;
     this.caValidity = options.caValidity ?? Duration.days(3650);
     this.caCommonName = options.caCommonName ?? 'secure-metrics-server-ca';
   }
 
-  protected signingCa(context: ServingTlsContext): CaSource {
+  protected signingCa(context: ServingTlsContext): { dedicatedCa: DedicatedCaRequest } {
     assertDurationDays(`${context.prop}.caValidity`, this.caValidity, 1);
     if (this.caValidity.toMilliseconds() <= this.renewBefore.toMilliseconds()) {
       throw new Error(`${context.prop}.caValidity: ${this.caValidity.toHumanString()} must be longer than renewBefore (${this.renewBefore.toHumanString()}); use e.g. Duration.days(3650)`);
@@ -349,7 +379,11 @@ class DedicatedCaServingTls extends IssuedServingTls {
     if (typeof this.caCommonName !== 'string' || this.caCommonName.trim() === '' || this.caCommonName.length > 64) {
       throw new Error(`${context.prop}.caCommonName: '${this.caCommonName}' must be 1 to 64 characters; use e.g. 'secure-metrics-server-ca'`);
     }
-    return dedicatedCa(context.prop, this.store, this.caCommonName, this.caValidity, this.keySize, context.now);
+    const shared = this.sharedCaName;
+    if (shared !== undefined && !/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$/.test(shared)) {
+      throw new Error(`${context.prop}.sharedCaName: '${shared}' is not a usable directory name; use 1 to 100 letters, digits, '-', '_' and '.', e.g. 'fleet'`);
+    }
+    return { dedicatedCa: { commonName: this.caCommonName, validity: this.caValidity, keyBits: this.keySize, sharedName: shared } };
   }
 }
 
