@@ -4,8 +4,8 @@ import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { CertificateStore } from './certificate-store';
 import { BACKDATE_MS, createCa, issueServingCertificate, KeyPairPem } from './pki';
-import { assertPrivate, commitUnit, crashPoint, exists, readOptional, recoverUnit, removeTree, unlinkAll, writeAtomic } from './store-files';
-import { acquireLock } from './store-lock';
+import { assertPrivate, commitUnit, crashPoint, exists, hasLeftovers, readOptional, recoverUnit, removeTree, unlinkAll, writeAtomic } from './store-files';
+import { acquireLock, lockLeftBehind } from './store-lock';
 import {
   assertCurrentlyValid, assertIsCa, assertKeyMatches, assertServingCertificate, canonicalCertificatePem, CertInfo, formatDate,
   parseCertificates, parsePrivateKey, rsaBits, signs,
@@ -205,7 +205,9 @@ const NEEDS_LOCK = Symbol('needs the lock');
 export function issueFromStore(r: StoreIssueRequest): ServingResult {
   r.store._assertNotFile();
   const p = pathsOf(r);
-  const first = attempt(r, p, false);
+  // leftovers of a killed synth (a unit half-replaced, a dead holder's lock) are repaired under the lock
+  const repair = hasLeftovers([p.clusterDir, ...(p.caUnit ? [path.dirname(p.caUnit)] : [])]) || lockLeftBehind(r.store._lockFile());
+  const first = repair ? NEEDS_LOCK : attempt(r, p, false);
   if (first !== NEEDS_LOCK) {
     return first;
   }

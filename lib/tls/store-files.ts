@@ -157,6 +157,26 @@ export function recoverUnit(unit: string): void {
   }
 }
 
+/**
+ * Whether an interrupted commit left something beside the units in these
+ * directories (cheap: one directory listing each); the next synth then takes
+ * the lock to finish or undo it.
+ */
+export function hasLeftovers(dirs: string[]): boolean {
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    if (names.some(n => n.startsWith('.') && (/\.(new|old)-/.test(n) || n.endsWith('.tmp')))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 export function exists(p: string): boolean {
   try {
     statSync(p);

@@ -258,6 +258,21 @@ export function acquireLock(file: string, what: string): () => void {
   }
 }
 
+/** Whether the lock file exists and its holder is dead (a killed synth's): the next synth takes the lock to repair. */
+export function lockLeftBehind(file: string): boolean {
+  let text: string | undefined;
+  try {
+    text = readText(file);
+  } catch {
+    return false;
+  }
+  if (text === undefined) {
+    return false;
+  }
+  const holder = parseHolder(text);
+  return holder ? holderIsDead(holder) : lockAgeMs(file) > UNPARSABLE_GRACE_MS;
+}
+
 function lockAgeMs(file: string): number {
   try {
     return Date.now() - require('fs').statSync(file).mtimeMs;
