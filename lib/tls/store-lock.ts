@@ -247,7 +247,7 @@ export function acquireLock(file: string, what: string): () => void {
     }
     const waited = Date.now() - started;
     if (waited >= timeout) {
-      throw new Error(`store: '${what}' is locked by ${describe(seen)} (lock file '${file}'); gave up after ${Math.round(waited / 1000)} s. Wait for that synth to finish, or raise ${LOCK_TIMEOUT_ENV} (seconds, default ${LOCK_TIMEOUT_SECONDS}); if that process is gone (e.g. on another host), delete '${file}'`);
+      throw new Error(`store: '${what}' is locked by ${describe(seen)} (lock file '${file}'); gave up after waiting ${timeout / 1000} s. Wait for that synth to finish, or raise ${LOCK_TIMEOUT_ENV} (seconds, default ${LOCK_TIMEOUT_SECONDS}); if that process is gone (e.g. on another host), delete '${file}'`);
     }
     if (!told && waited > 1000) {
       told = true;
