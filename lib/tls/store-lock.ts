@@ -39,6 +39,13 @@ export interface LockHolder {
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
+let acquisitions = 0;
+
+/** Number of store locks this process has taken (for the benchmark: a warm synth takes none). */
+export function lockCount(): number {
+  return acquisitions;
+}
+
 /** Sleeps synchronously, without spinning. */
 export function sleepSync(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
@@ -230,6 +237,7 @@ export function acquireLock(file: string, what: string): () => void {
     const holder = newHolder();
     const content = JSON.stringify(holder);
     if (createExclusive(file, content)) {
+      acquisitions++;
       return () => {
         if (readText(file) === content) {
           unlinkSync(file);
