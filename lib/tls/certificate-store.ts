@@ -1,8 +1,7 @@
-import { createHash } from 'crypto';
 import { mkdtempSync, statSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { exists, makeDirectory, writeAtomic } from './store-files';
+import { exists, isDirectoryName, makeDirectory, writeAtomic } from './store-files';
 
 /**
  * The default certificate store directory, relative to the working directory.
@@ -55,7 +54,7 @@ export class CertificateStore {
     if (typeof directory !== 'string' || directory.trim() === '') {
       throw new Error(`CertificateStore.fromDirectory: the directory is empty; pass a path such as '${DEFAULT_STORE_DIRECTORY}'`);
     }
-    if (options.cluster !== undefined && !isClusterName(options.cluster)) {
+    if (options.cluster !== undefined && !isDirectoryName(options.cluster)) {
       throw new Error(`CertificateStore.fromDirectory: cluster '${options.cluster}' is not a usable directory name; use 1 to 100 letters, digits, '-', '_' and '.', not starting with '.', e.g. 'cluster-a'`);
     }
     return new CertificateStore(directory, options.cluster);
@@ -160,26 +159,6 @@ export class CertificateStore {
       writeAtomic(ignore, '# written by secure-metrics-server: this directory holds private keys\n*\n');
     }
   }
-}
-
-/** Whether a name can be a cluster directory. */
-function isClusterName(name: string): boolean {
-  return typeof name === 'string' && /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$/.test(name);
-}
-
-/**
- * The cluster directory name derived from a Chart's construct path: the
- * path itself when it is a usable name ('cluster-a'), otherwise a readable
- * form plus a short hash ('team/cluster-a' gives 'team.cluster-a-1a2b3c4d').
- * @internal
- */
-export function clusterNameOf(chartPath: string): string {
-  if (isClusterName(chartPath)) {
-    return chartPath;
-  }
-  const readable = chartPath.replace(/\//g, '.').replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '').slice(0, 80);
-  const hash = createHash('sha256').update(chartPath).digest('hex').slice(0, 8);
-  return `${readable || 'chart'}-${hash}`;
 }
 
 function redact(o: any): any {

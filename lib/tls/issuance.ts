@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { CertificateStore } from './certificate-store';
 import { BACKDATE_MS, createCa, issueServingCertificate, KeyPairPem } from './pki';
-import { assertPrivate, commitUnit, crashPoint, exists, hasLeftovers, readOptional, recoverUnit, removeTree, unlinkAll, writeAtomic } from './store-files';
+import { assertPrivate, commitUnit, crashPoint, exists, hasLeftovers, readOptional, recoverUnit, removeDeadTemporaries, removeTree, unlinkAll, writeAtomic } from './store-files';
 import { acquireLock, lockLeftBehind } from './store-lock';
 import {
   assertCurrentlyValid, assertIsCa, assertKeyMatches, assertServingCertificate, canonicalCertificatePem, CertInfo, formatDate,
@@ -215,6 +215,7 @@ export function issueFromStore(r: StoreIssueRequest): ServingResult {
   const release = acquireLock(r.store._lockFile(), r.store.directory);
   try {
     crashPoint('locked');
+    removeDeadTemporaries(r.store.directory);
     if (p.caUnit) {
       recoverUnit(p.caUnit);
     }

@@ -4,9 +4,10 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { assertDnsSubdomain } from '../_util';
 import type { CertManagerServingTlsOptions } from './cert-manager';
-import { CertificateStore, clusterNameOf, DEFAULT_STORE_DIRECTORY } from './certificate-store';
+import { CertificateStore, DEFAULT_STORE_DIRECTORY } from './certificate-store';
 import { CaSource, DedicatedCaRequest, issueFromStore, userCa } from './issuance';
 import { Pem } from './pem';
+import { clusterNameOf, isDirectoryName } from './store-files';
 import {
   assertCurrentlyValid, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
   formatDate, parseCertificates, parsePrivateKey, verifyChain,
@@ -380,7 +381,7 @@ class DedicatedCaServingTls extends IssuedServingTls {
       throw new Error(`${context.prop}.caCommonName: '${this.caCommonName}' must be 1 to 64 characters; use e.g. 'secure-metrics-server-ca'`);
     }
     const shared = this.sharedCaName;
-    if (shared !== undefined && !/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$/.test(shared)) {
+    if (shared !== undefined && !isDirectoryName(shared)) {
       throw new Error(`${context.prop}.sharedCaName: '${shared}' is not a usable directory name; use 1 to 100 letters, digits, '-', '_' and '.', e.g. 'fleet'`);
     }
     return { dedicatedCa: { commonName: this.caCommonName, validity: this.caValidity, keyBits: this.keySize, sharedName: shared } };

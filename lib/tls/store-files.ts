@@ -1,4 +1,4 @@
-import { randomBytes } from 'crypto';
+import { createHash, randomBytes } from 'crypto';
 import {
   closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
 } from 'fs';
@@ -177,6 +177,38 @@ export function hasLeftovers(dirs: string[]): boolean {
   return false;
 }
 
+/**
+ * Deletes the temporary files (`.<name>.<pid>.<random>.tmp`) that a killed
+ * process left in a directory: those of a pid that no longer exists and
+ * older than a minute (a process on another host sharing the directory has
+ * long renamed its own by then). Call under the lock.
+ */
+export function removeDeadTemporaries(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^\..*\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(n);
+    if (!m) {
+      continue;
+    }
+    const file = path.join(dir, n);
+    try {
+      if (Date.now() - statSync(file).mtimeMs < 60_000) {
+        continue;
+      }
+      process.kill(Number(m[1]), 0);
+    } catch (e: any) {
+      if (e.code === 'ESRCH') {
+        rmQuiet(file);
+      }
+    }
+  }
+}
+
 export function exists(p: string): boolean {
   try {
     statSync(p);
@@ -250,4 +282,23 @@ export function unlinkAll(files: string[]): void {
 /** Deletes a directory tree quietly. */
 export function removeTree(dir: string): void {
   rmQuiet(dir);
+}
+
+/** Whether a name can be a directory of the store (a cluster, a shared CA): no separators, no leading dot. */
+export function isDirectoryName(name: string): boolean {
+  return typeof name === 'string' && /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$/.test(name);
+}
+
+/**
+ * The cluster directory name derived from a Chart's construct path: the
+ * path itself when it is a usable name ('cluster-a'), otherwise a readable
+ * form plus a short hash ('team/cluster-a' gives 'team.cluster-a-1a2b3c4d').
+ */
+export function clusterNameOf(chartPath: string): string {
+  if (isDirectoryName(chartPath)) {
+    return chartPath;
+  }
+  const readable = chartPath.replace(/\//g, '.').replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '').slice(0, 80);
+  const hash = createHash('sha256').update(chartPath).digest('hex').slice(0, 8);
+  return `${readable || 'chart'}-${hash}`;
 }
