@@ -133,6 +133,14 @@ describe('keyed by cluster and service identity', () => {
     expect(() => CertificateStore.fromDirectory(dir, { cluster: '../x' })).toThrow(/cluster '\.\.\/x' is not a usable directory name/);
   });
 
+  test('a nested or unusual chart path gives a readable directory name plus a hash', () => {
+    const { clusterNameOf } = require('../lib/tls/store-files');
+    expect(clusterNameOf('cluster-a')).toBe('cluster-a');
+    expect(clusterNameOf('team/cluster-a')).toMatch(/^team\.cluster-a-[0-9a-f]{8}$/);
+    expect(clusterNameOf('.hidden')).toMatch(/^hidden-[0-9a-f]{8}$/);
+    expect(clusterNameOf('a b')).not.toBe(clusterNameOf('a_b'));
+  });
+
   test('a renamed chart does not get a new CA silently: the error names the directory found and the one expected', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
     synthCharts(store, [{ id: 'cluster-a' }, { id: 'cluster-b' }]);

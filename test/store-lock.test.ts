@@ -14,8 +14,8 @@ function deadPid(): number {
   }
 }
 
-function placeLock(file: string, holder: { pid: number; host?: string; start?: string }): string {
-  const content = JSON.stringify({ pid: holder.pid, host: holder.host ?? os.hostname(), since: '2026-01-02T03:04:05.000Z', start: holder.start, token: 'placed' });
+function placeLock(file: string, holder: { pid: number; host?: string; start?: string; pidns?: string }): string {
+  const content = JSON.stringify({ pid: holder.pid, host: holder.host ?? os.hostname(), since: '2026-01-02T03:04:05.000Z', start: holder.start, pidns: holder.pidns, token: 'placed' });
   writeFileSync(file, content);
   return content;
 }
@@ -61,6 +61,12 @@ describe('the store lock', () => {
     const file = path.join(tmp(), '.lock');
     placeLock(file, { pid: deadPid(), host: 'build-agent-7' });
     expect(() => withTimeout('0.1', () => acquireLock(file, 'store'))).toThrow(/is locked by pid \d+ on host 'build-agent-7' since .*; if that process is gone \(e\.g\. on another host\), delete/);
+  });
+
+  test('a holder in another pid namespace (a container with the same host name) is never judged dead', () => {
+    const file = path.join(tmp(), '.lock');
+    placeLock(file, { pid: deadPid(), pidns: 'pid:[1]' });
+    expect(() => withTimeout('0.1', () => acquireLock(file, 'store'))).toThrow(/is locked by pid \d+ on host/);
   });
 
   test('the timeout comes from SECURE_METRICS_SERVER_LOCK_TIMEOUT (seconds), 120 by default', () => {

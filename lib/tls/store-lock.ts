@@ -1,5 +1,5 @@
 import { randomBytes } from 'crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'fs';
+import { closeSync, fsyncSync, linkSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync, writeSync } from 'fs';
 import * as os from 'os';
 
 /**
@@ -34,6 +34,8 @@ export interface LockHolder {
   readonly since: string;
   /** the holder's process start time (clock ticks since boot, /proc/<pid>/stat field 22), when known */
   readonly start?: string;
+  /** the holder's pid namespace (Linux, /proc/self/ns/pid): pids are compared only within one */
+  readonly pidns?: string;
   readonly token: string;
 }
 
@@ -63,9 +65,22 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
-/** Whether the holder of a lock on this host is gone. Holders on other hosts are never judged dead. */
+/** This process's pid namespace, where known. */
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the holder of a lock on this host is gone. Holders on other hosts,
+ * or in another pid namespace (a container sharing the host name), are never
+ * judged dead: their pids mean nothing here.
+ */
 export function holderIsDead(holder: LockHolder): boolean {
-  if (holder.host !== os.hostname()) {
+  if (holder.host !== os.hostname() || (holder.pidns !== undefined && holder.pidns !== pidNamespace())) {
     return false;
   }
   if (holder.pid === process.pid) {
@@ -174,6 +189,7 @@ function newHolder(): LockHolder {
     host: os.hostname(),
     since: new Date().toISOString(),
     start: processStartTime(process.pid),
+    pidns: pidNamespace(),
     token: randomBytes(12).toString('hex'),
   };
 }
@@ -283,7 +299,7 @@ export function lockLeftBehind(file: string): boolean {
 
 function lockAgeMs(file: string): number {
   try {
-    return Date.now() - require('fs').statSync(file).mtimeMs;
+    return Date.now() - statSync(file).mtimeMs;
   } catch {
     return 0;
   }
