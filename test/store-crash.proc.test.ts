@@ -124,3 +124,4 @@ describe('a synth killed at any point is recovered by the next synth', () => {
     }
   });
 });
+

@@ -2,7 +2,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync }
 import * as path from 'path';
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import { CertificateStore, SecureMetricsServer, ServingTls } from '../lib';
-import { decode, find, listTree, storePaths, synthYaml, tmp } from './helpers';
+import { captureStderr, decode, find, listTree, storePaths, synthYaml, tmp } from './helpers';
 import { treeState } from './support/proc';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'legacy-store-0.1');
@@ -141,18 +141,24 @@ describe('keyed by cluster and service identity', () => {
     expect(clusterNameOf('a b')).not.toBe(clusterNameOf('a_b'));
   });
 
-  test('a renamed chart does not get a new CA silently: the error names the directory found and the one expected', () => {
+  test('a renamed chart does not get a new CA silently: a warning names the directory found and the one expected', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
     synthCharts(store, [{ id: 'cluster-a' }, { id: 'cluster-b' }]);
     const found = store._clusterDirectory('cluster-b');
     const expected = store._clusterDirectory('cluster-b2');
-    expect(() => synthCharts(store, [{ id: 'cluster-a' }, { id: 'cluster-b2' }]))
-      .toThrow(`servingTls.store: chart 'cluster-b2' has no certificates in the store (expected '${expected}'), but the store holds '${found}', which no chart of this app uses; a renamed chart must not get a new CA silently. If chart 'cluster-b' was renamed to 'cluster-b2', rename its directory: mv '${found}' '${expected}'.`);
-    // nothing was kept for the new name
-    expect(existsSync(expected)).toBe(false);
+    const renamed = captureStderr(() => synthCharts(store, [{ id: 'cluster-a' }, { id: 'cluster-b2' }]));
+    expect(renamed.stderr).toBe(`[secure-metrics-server] WARNING: servingTls.store: chart 'cluster-b2' got a new CA in '${expected}', while the store holds '${found}', which no chart of this app uses. If chart 'cluster-b' was renamed to 'cluster-b2', its cluster now has a new caBundle: to keep the old CA, run rm -r '${expected}' && mv '${found}' '${expected}' and synthesize again. If 'cluster-b2' is a new cluster, or another app shares this store, nothing is wrong: name the cluster with CertificateStore.fromDirectory(dir, { cluster: 'cluster-b2' }) to silence this\n`);
+    // following the advice keeps the old CA
+    const oldCa = readFileSync(path.join(found, 'ca', 'ca.crt'), 'utf8');
+    require('fs').rmSync(expected, { recursive: true });
+    require('fs').renameSync(found, expected);
+    const after = captureStderr(() => synthCharts(store, [{ id: 'cluster-a' }, { id: 'cluster-b2' }]));
+    expect(after.stderr).toBe('');
+    expect(after.result[1].construct.caBundle).toBe(oldCa);
     // a new chart declared before existing ones is not mistaken for a rename
-    const more = synthCharts(store, [{ id: 'cluster-a' }, { id: 'cluster-new' }, { id: 'cluster-b' }]);
-    expect(new Set(more.map(m => m.construct.caBundle)).size).toBe(3);
+    const more = captureStderr(() => synthCharts(store, [{ id: 'cluster-a' }, { id: 'cluster-new' }, { id: 'cluster-b2' }]));
+    expect(more.stderr).toBe('');
+    expect(new Set(more.result.map(m => m.construct.caBundle)).size).toBe(3);
   });
 });
 

@@ -4,7 +4,10 @@ import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { CertificateStore } from './certificate-store';
 import { BACKDATE_MS, createCa, issueServingCertificate, KeyPairPem } from './pki';
-import { assertPrivate, commitUnit, crashPoint, exists, hasLeftovers, readOptional, recoverUnit, removeDeadTemporaries, removeTree, unlinkAll, writeAtomic } from './store-files';
+import { warn } from '../_util';
+import {
+  assertPrivate, commitUnit, crashPoint, exists, hasLeftovers, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
+} from './store-files';
 import { acquireLock, lockLeftBehind } from './store-lock';
 import {
   assertCurrentlyValid, assertIsCa, assertKeyMatches, assertServingCertificate, canonicalCertificatePem, CertInfo, formatDate,
@@ -350,7 +353,7 @@ function dedicatedCa(r: StoreIssueRequest, p: Paths, locked: boolean): CaSource 
     const newCluster = !exists(p.clusterDir);
     commitUnit(unit, { [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem }, 'ca');
     if (newCluster && !spec.sharedName) {
-      checkRenameLater(r, p, ca.certPem);
+      checkRenameLater(r, p);
     }
     const info = parseCertificates(prop, ca.certPem, certFile)[0];
     return { certPem: canonicalCertificatePem(ca.certPem), keyPem: ca.keyPem, validate: () => ({ ...ca, info }) };
@@ -390,11 +393,12 @@ function dedicatedCa(r: StoreIssueRequest, p: Paths, locked: boolean): CaSource 
 
 /**
  * A chart that got a new cluster directory while the store holds cluster
- * directories no chart of the app uses may be a renamed chart: once the whole
- * app is built, that is an error naming the directory found and the one
- * expected, and the new CA is removed again (it was never used).
+ * directories that no chart of the app uses may be a renamed chart. Once the
+ * whole app is built, that is a warning naming the directory found and the
+ * one expected, and how to keep the old CA. It is not an error: a store that
+ * two apps share (a unit test's chart 'test' and the app's chart) looks the same.
  */
-function checkRenameLater(r: StoreIssueRequest, p: Paths, createdCaPem: string): void {
+function checkRenameLater(r: StoreIssueRequest, p: Paths): void {
   if (!r.cluster.derived) {
     return;
   }
@@ -405,21 +409,16 @@ function checkRenameLater(r: StoreIssueRequest, p: Paths, createdCaPem: string):
   if (unclaimed().length === 0) {
     return;
   }
+  let warned = false;
   r.cluster.addValidation(() => {
     const found = unclaimed();
-    if (found.length === 0) {
-      return [];
+    if (found.length > 0 && !warned) {
+      warned = true;
+      const dirs = found.map(n => `'${r.store._clusterDirectory(n)}'`).join(', ');
+      const old = r.store._clusterDirectory(found[0]);
+      warn(`${r.prop}.store: chart '${r.cluster.chartPath}' got a new CA in '${p.clusterDir}', while the store holds ${dirs}, which no chart of this app uses. If chart '${found[0]}' was renamed to '${r.cluster.chartPath}', its cluster now has a new caBundle: to keep the old CA, run rm -r '${p.clusterDir}' && mv '${old}' '${p.clusterDir}' and synthesize again. If '${r.cluster.chartPath}' is a new cluster, or another app shares this store, nothing is wrong: name the cluster with CertificateStore.fromDirectory(dir, { cluster: '${r.cluster.name}' }) to silence this`);
     }
-    const release = acquireLock(r.store._lockFile(), r.store.directory);
-    try {
-      if (readOptional(path.join(p.caUnit!, CA_CERT)) === createdCaPem) {
-        removeTree(p.clusterDir);
-      }
-    } finally {
-      release();
-    }
-    const dirs = found.map(n => `'${r.store._clusterDirectory(n)}'`).join(', ');
-    return [`${r.prop}.store: chart '${r.cluster.chartPath}' has no certificates in the store (expected '${p.clusterDir}'), but the store holds ${dirs}, which no chart of this app uses; a renamed chart must not get a new CA silently. If chart '${found[0]}' was renamed to '${r.cluster.chartPath}', rename its directory: mv '${r.store._clusterDirectory(found[0])}' '${p.clusterDir}'. If '${r.cluster.chartPath}' is a new cluster, move the unused director${found.length > 1 ? 'ies' : 'y'} out of '${r.store._path('clusters')}', or name the cluster yourself with CertificateStore.fromDirectory(dir, { cluster: '${r.cluster.name}' }). Nothing was kept for '${r.cluster.chartPath}'`];
+    return [];
   });
 }
 

@@ -279,11 +279,6 @@ export function unlinkAll(files: string[]): void {
   }
 }
 
-/** Deletes a directory tree quietly. */
-export function removeTree(dir: string): void {
-  rmQuiet(dir);
-}
-
 /** Whether a name can be a directory of the store (a cluster, a shared CA): no separators, no leading dot. */
 export function isDirectoryName(name: string): boolean {
   return typeof name === 'string' && /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$/.test(name);
