@@ -84,4 +84,11 @@ describe('the store lock', () => {
     expect(() => withTimeout('0.2', () => synthYaml({ namespace: 'other', servingTls: ServingTls.fromDedicatedCa({ store }) })))
       .toThrow(`store: '${store.directory}' is locked by pid ${process.ppid}`);
   });
+
+  test('a lock that cannot be taken (here: its path is a directory) says that this synth must write the store', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    require('fs').mkdirSync(store._lockFile(), { recursive: true });
+    expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
+      .toThrow(`store: cannot take the lock in '${store.directory}' (EISDIR); this synth must write the store (material is missing, expiring, changed or left half-written by a killed synth): make the directory writable, or synthesize once where it is`);
+  });
 });

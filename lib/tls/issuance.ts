@@ -215,7 +215,15 @@ export function issueFromStore(r: StoreIssueRequest): ServingResult {
     return first;
   }
   r.store._ensureDirectory();
-  const release = acquireLock(r.store._lockFile(), r.store.directory);
+  let release: () => void;
+  try {
+    release = acquireLock(r.store._lockFile(), r.store.directory);
+  } catch (e: any) {
+    if (e.code === undefined) {
+      throw e;
+    }
+    throw new Error(`store: cannot take the lock in '${r.store.directory}' (${e.code}); this synth must write the store (material is missing, expiring, changed or left half-written by a killed synth): make the directory writable, or synthesize once where it is`);
+  }
   try {
     crashPoint('locked');
     removeDeadTemporaries(r.store.directory);
