@@ -1,12 +1,13 @@
 import { spawnSync } from 'child_process';
 import { generateKeyPairSync } from 'crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import * as forge from 'node-forge';
 import { CertificateStore, SecureMetricsServer, ServingTls } from '../lib';
 import { generateRsaKey } from '../lib/tls/pki';
+import { lockCount } from '../lib/tls/store-lock';
 import { addHandWrittenObjects } from './hand-written';
 
 /** The repository root (where cdk8s.yaml and package.json are). */
@@ -96,6 +97,10 @@ export interface BenchResult {
     readonly warmKeys: number;
     /** how many warm synths that count covers */
     readonly warmSynths: number;
+    /** store locks taken by those warm synths */
+    readonly warmLocks: number;
+    /** the shared warm store was not written by any warm synth (mtimes and bytes) */
+    readonly warmStoreUnchanged: boolean;
     /** every warm synth wrote the same YAML as the first one */
     readonly warmOutputStable: boolean;
   };
@@ -174,16 +179,39 @@ function checkOptions(o: BenchOptions): void {
   }
 }
 
-/** Copies a store's files into a new directory of mode 0700. */
+/** Copies a store (its tree, with file modes). */
 function copyStore(from: string, to: string): void {
-  mkdirSync(to, { recursive: true, mode: 0o700 });
-  for (const f of readdirSync(from)) {
-    copyFileSync(path.join(from, f), path.join(to, f));
-  }
+  cpSync(from, to, { recursive: true });
 }
 
+/** Every file and directory of a store with its mtime (and each file's bytes): equal snapshots mean nothing was written. */
 function storeSnapshot(dir: string): string {
-  return readdirSync(dir).sort().map(f => `${f}:${readFileSync(path.join(dir, f), 'base64')}`).join('\n');
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = path.join(d, name);
+      const st = statSync(p);
+      out.push(`${p} ${st.mtimeMs}${st.isDirectory() ? '' : ` ${readFileSync(p, 'base64')}`}`);
+      if (st.isDirectory()) {
+        walk(p);
+      }
+    }
+  };
+  walk(dir);
+  return out.join('\n');
+}
+
+/** The store's files for the one cluster of `synthConstruct` (chart 'metrics-server'). */
+function storeFile(storeDir: string, name: 'ca.crt' | 'tls.crt' | 'tls.key'): string {
+  const cluster = path.join(storeDir, 'clusters', 'metrics-server');
+  return path.join(cluster, name === 'ca.crt' ? 'ca' : 'metrics-server.kube-system.svc.cluster.local', name);
+}
+
+/** Counts the store-lock acquisitions made while `fn` runs. */
+function countLocks<T>(fn: () => T): { result: T; locks: number } {
+  const before = lockCount();
+  const result = fn();
+  return { result, locks: lockCount() - before };
 }
 
 /** One App with one chart holding a SecureMetricsServer, synthesized to `outdir`. */
@@ -202,9 +230,9 @@ function synthHandWritten(storeDir: string, outdir: string): App {
   const app = new App({ outdir });
   const chart = new Chart(app, 'metrics-server');
   addHandWrittenObjects(chart, {
-    caCert: readFileSync(path.join(storeDir, 'ca.crt'), 'utf8'),
-    tlsCert: readFileSync(path.join(storeDir, 'tls.crt'), 'utf8'),
-    tlsKey: readFileSync(path.join(storeDir, 'tls.key'), 'utf8'),
+    caCert: readFileSync(storeFile(storeDir, 'ca.crt'), 'utf8'),
+    tlsCert: readFileSync(storeFile(storeDir, 'tls.crt'), 'utf8'),
+    tlsKey: readFileSync(storeFile(storeDir, 'tls.key'), 'utf8'),
   });
   app.synth();
   return app;
@@ -263,19 +291,22 @@ export function runBenchmark(options: Partial<BenchOptions> = {}): BenchResult {
   try {
     let warmKeys = 0;
     let warmSynths = 0;
-    /** a synth from a warm store, counting the keys it generated */
+    let warmLocks = 0;
+    /** a synth from a warm store, counting the keys it generated and the locks it took */
     const warm = <T>(fn: () => T): T => {
       const before = SecureMetricsServer.generatedKeyCount();
-      const out = fn();
+      const { result, locks } = countLocks(fn);
       warmKeys += SecureMetricsServer.generatedKeyCount() - before;
+      warmLocks += locks;
       warmSynths++;
-      return out;
+      return result;
     };
 
     // a warm store shared by the in-process comparisons (copied where each
     // cluster needs its own)
     const store = path.join(tmp, 'store');
     synthConstruct(store, path.join(tmp, 'out-prime'));
+    const warmStoreBefore = storeSnapshot(store);
 
     // 1. SecureMetricsServer against the same objects by hand
     log(`synth: ${o.synthReps} warm synths per side`);
@@ -322,6 +353,7 @@ export function runBenchmark(options: Partial<BenchOptions> = {}): BenchResult {
       warmMs.push(timeMs(() => warm(() => synthConstruct(store, outW))));
     }
     warmOutputStable = warmOutputStable && chartYaml(outW) === firstYaml;
+    const warmStoreUnchanged = storeSnapshot(store) === warmStoreBefore;
 
     // 3. scale: one App per cluster, each with its own warm store
     const maxClusters = o.clusters[o.clusters.length - 1];
@@ -441,6 +473,11 @@ export function runBenchmark(options: Partial<BenchOptions> = {}): BenchResult {
         detail: `${warmKeys} keys in ${warmSynths} in-process warm synths${proc ? `, store ${proc.storeUnchanged ? 'unchanged' : 'CHANGED'} by npm run synth` : ''}`,
       },
       {
+        name: 'warm synth takes no lock and writes nothing',
+        met: warmLocks === 0 && warmStoreUnchanged && (proc?.storeUnchanged ?? true),
+        detail: `${warmLocks} locks in ${warmSynths} in-process warm synths, store ${warmStoreUnchanged ? 'unchanged (every mtime and byte)' : 'CHANGED'}`,
+      },
+      {
         name: `per-cluster time at ${last.clusters} within ${TARGETS.scalePerCluster}x of that at ${prev.clusters}`,
         met: scaleRatio <= TARGETS.scalePerCluster,
         detail: `${scaleRatio.toFixed(2)}x`,
@@ -464,7 +501,7 @@ export function runBenchmark(options: Partial<BenchOptions> = {}): BenchResult {
       machine: { cpus: os.cpus().length, cpuModel: cpuModel(), node: process.version, platform: `${process.platform} ${process.arch}` },
       options: plain,
       synth: { construct, handWritten, ratio: synthRatio, sameObjects, identicalYaml, objectCount },
-      coldWarm: { cold, warm: warmFig, ratio: cold.medianMs / warmFig.medianMs, coldKeys, warmKeys, warmSynths, warmOutputStable },
+      coldWarm: { cold, warm: warmFig, ratio: cold.medianMs / warmFig.medianMs, coldKeys, warmKeys, warmSynths, warmLocks, warmStoreUnchanged, warmOutputStable },
       scale: { points, ratio: scaleRatio },
       keygen: { library, pureJs, node, speedup, libraryOverNode: library.medianMs / node.medianMs },
       process: proc,
@@ -510,6 +547,7 @@ export function formatReport(r: BenchResult): string {
   lines.push(row('warm (floor)', ms(c.warm), n(c.warm)));
   lines.push(row('ratio', `${c.ratio.toFixed(1)}x`, `key generation costs ~${ms(c.cold.medianMs - c.warm.medianMs)} per cold synth`));
   lines.push(`  keys generated: ${c.coldKeys.join(', ')} per cold synth; ${c.warmKeys} in all ${c.warmSynths} warm synths of this run; warm YAML stable: ${c.warmOutputStable ? 'yes' : 'NO'}`);
+  lines.push(`  store locks taken by warm synths: ${c.warmLocks}; warm store written: ${c.warmStoreUnchanged ? 'no (every mtime and byte unchanged)' : 'YES'}`);
   lines.push('');
 
   lines.push('3. Scale: one App per cluster, each with its own warm store, in one process');

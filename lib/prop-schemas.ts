@@ -116,7 +116,8 @@ function build(): { [name: string]: Schema } {
     KubeletServingCertApproverProps: approverOptions,
     IssuedServingTlsOptions: issued,
     CaServingTlsOptions: { ...issued, caCertificate: pem("Pem.fromFile('/etc/kubernetes/pki/ca.crt')"), caKey: pem("Pem.fromFile('/etc/kubernetes/pki/ca.key')") },
-    DedicatedCaServingTlsOptions: { ...issued, caValidity: T.duration('Duration.days(3650)'), caCommonName: T.string("'secure-metrics-server-ca'") },
+    DedicatedCaServingTlsOptions: { ...issued, caValidity: T.duration('Duration.days(3650)'), caCommonName: T.string("'secure-metrics-server-ca'"), sharedCaName: T.string("'fleet'") },
+    CertificateStoreOptions: { cluster: T.string("'cluster-a'") },
     PemServingTlsOptions: {
       certificate: pem("Pem.fromFile('tls.crt')"),
       privateKey: pem("Pem.fromFile('tls.key')"),

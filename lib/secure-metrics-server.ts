@@ -1,4 +1,4 @@
-import { ApiObject, Duration } from 'cdk8s';
+import { ApiObject, Chart, Duration } from 'cdk8s';
 import { ContainerResources, k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import {
@@ -49,8 +49,10 @@ export interface SecureMetricsServerProps extends ProductionProps {
   readonly name?: string;
 
   /**
-   * Namespace of the namespaced objects. Cluster-scoped objects never carry one.
-   * @default 'kube-system'
+   * Namespace of the namespaced objects. Cluster-scoped objects never carry
+   * one; the RoleBinding on `extension-apiserver-authentication-reader` is
+   * always in kube-system.
+   * @default - the enclosing Chart's namespace, else 'kube-system'
    */
   readonly namespace?: string;
 
@@ -134,7 +136,7 @@ export interface SecureMetricsServerProps extends ProductionProps {
   readonly kubeletServingCertApprover?: KubeletServingCertApproverOptions;
 }
 
-/** App roots that already hold a SecureMetricsServer, with its path. */
+/** Charts that already hold a SecureMetricsServer, with its path: one per Chart (one manifest, one cluster). */
 const instances = new WeakMap<IConstruct, string>();
 
 /**
@@ -234,15 +236,15 @@ export class SecureMetricsServer extends Construct {
     super(scope, id);
     checkPropTypes('', props, schemaOf('SecureMetricsServerProps'), 'SecureMetricsServerProps');
 
-    const root = this.node.root;
-    const existing = instances.get(root);
+    const chart = Chart.of(this);
+    const existing = instances.get(chart);
     if (existing !== undefined) {
-      throw new Error(`SecureMetricsServer: '${this.node.path}' is a second instance in this app ('${existing}' exists); a cluster has one v1beta1.metrics.k8s.io APIService, so synthesize one SecureMetricsServer per cluster (one App each)`);
+      throw new Error(`SecureMetricsServer: '${this.node.path}' is a second instance in chart '${chart.node.path}' ('${existing}' exists); a cluster has one v1beta1.metrics.k8s.io APIService, so put one SecureMetricsServer in each Chart (one Chart per cluster)`);
     }
 
     // props, checked before anything is read or written
     this.name = props.name ?? 'metrics-server';
-    this.namespace = props.namespace ?? 'kube-system';
+    this.namespace = props.namespace ?? chart.namespace ?? 'kube-system';
     this.securePort = props.securePort ?? 10250;
     assertServiceName('name', this.name);
     assertDnsLabel('namespace', this.namespace);
@@ -382,6 +384,6 @@ export class SecureMetricsServer extends Construct {
     });
 
     addObjectMetadata(this, production.labels, production.annotations);
-    instances.set(root, this.node.path);
+    instances.set(chart, this.node.path);
   }
 }

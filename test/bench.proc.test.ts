@@ -33,7 +33,10 @@ test('the benchmark runs in a tiny configuration and reports every figure', () =
   expect(r.coldWarm.warmOutputStable).toBe(true);
   expect(r.process!.storeUnchanged).toBe(true);
 
-  expect(r.targets).toHaveLength(5);
+  expect(r.coldWarm.warmLocks).toBe(0);
+  expect(r.coldWarm.warmStoreUnchanged).toBe(true);
+  expect(r.targets).toHaveLength(6);
+  expect(r.targets.find(t => t.name === 'warm synth takes no lock and writes nothing')!.met).toBe(true);
   expect(r.targets.find(t => t.name === 'warm synth generates zero keys')!.met).toBe(true);
   const report = formatReport(r);
   for (const t of r.targets) {

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { CertificateStore, KeyAlgorithm, Pem, ServingTls } from '../lib';
 import { goVerifyBinary } from './go-verify-binary';
-import { synth, synthYaml, tmp, writeTmp } from './helpers';
+import { storePaths, synth, synthYaml, tmp, writeTmp } from './helpers';
 
 // fromCa with every CA key type a cluster uses (kubeadm RSA, k3s/RKE2 ECDSA
 // P-256, P-384, P-521, Ed25519): the serving key follows the CA's type by
@@ -70,7 +70,7 @@ describe.each(CAS)('fromCa with a %s CA', (_name, newkey, keyType, sigAlg) => {
     expect(r.key.match(/BEGIN/g)).toHaveLength(1);
     verifyWithGoAndOpenssl(dir, r.cert, r.key, c.cert);
     expect(signatureAlgorithm(path.join(dir, 'tls.crt'))).toBe(sigAlg);
-    expect(JSON.parse(readFileSync(store._path('checked.json'), 'utf8')).keyAlgorithm).toBe(KeyAlgorithm._ofKey(createPublicKey(r.key))!.name);
+    expect(JSON.parse(readFileSync(storePaths(store).record, 'utf8')).keyAlgorithm).toBe(KeyAlgorithm._ofKey(createPublicKey(r.key))!.name);
     // a second synth reissues nothing
     const again = synthYaml({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(c.cert), caKey: Pem.fromFile(c.key), store }) });
     expect(again.keys).toBe(0);
@@ -91,33 +91,33 @@ test('the dedicated CA takes keyAlgorithm too (Ed25519 CA and serving key)', () 
   const store = CertificateStore.fromDirectory(path.join(dir, 'pki'));
   const r = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, keyAlgorithm: KeyAlgorithm.ED25519 }) });
   expect(keyDescription(r.key)).toBe('ed25519/');
-  expect(new X509Certificate(readFileSync(store._path('ca.crt'))).publicKey.asymmetricKeyType).toBe('ed25519');
-  verifyWithGoAndOpenssl(dir, r.cert, r.key, store._path('ca.crt'));
+  expect(new X509Certificate(readFileSync(storePaths(store).caCrt)).publicKey.asymmetricKeyType).toBe('ed25519');
+  verifyWithGoAndOpenssl(dir, r.cert, r.key, storePaths(store).caCrt);
 });
 
 test('changing keyAlgorithm reissues the serving certificate; the CA stays', () => {
   const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
   const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
-  const ca = readFileSync(store._path('ca.crt'), 'utf8');
+  const ca = readFileSync(storePaths(store).caCrt, 'utf8');
   const second = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, keyAlgorithm: KeyAlgorithm.RSA_2048 }) });
   expect(second.keys).toBe(0);
   expect(second.cert).toBe(first.cert);
   const third = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, keyAlgorithm: KeyAlgorithm.ECDSA_P256 }) });
   expect(third.keys).toBe(1);
   expect(keyDescription(third.key)).toBe('ec/prime256v1');
-  expect(readFileSync(store._path('ca.crt'), 'utf8')).toBe(ca);
+  expect(readFileSync(storePaths(store).caCrt, 'utf8')).toBe(ca);
 });
 
 test('an upgrade from a store with the previous check record reissues nothing still valid', () => {
   const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
   const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, keySize: 2048 }) });
   // the record of the previous release: version 2, no keyAlgorithm
-  const record = JSON.parse(readFileSync(store._path('checked.json'), 'utf8'));
-  writeFileSync(store._path('checked.json'), JSON.stringify({ version: 2, digest: record.digest, dates: record.dates }));
+  const record = JSON.parse(readFileSync(storePaths(store).record, 'utf8'));
+  writeFileSync(storePaths(store).record, JSON.stringify({ version: 2, digest: record.digest, dates: record.dates }));
   const after = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
   expect(after.keys).toBe(0);
   expect(after.cert).toBe(first.cert);
-  expect(JSON.parse(readFileSync(store._path('checked.json'), 'utf8'))).toMatchObject({ version: 3, keyAlgorithm: 'RSA_2048' });
+  expect(JSON.parse(readFileSync(storePaths(store).record, 'utf8'))).toMatchObject({ version: 3, keyAlgorithm: 'RSA_2048' });
 });
 
 test('keyAlgorithm and keySize together are refused, naming both', () => {

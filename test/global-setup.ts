@@ -50,7 +50,7 @@ export default async function globalSetup(): Promise<void> {
   const app = new App({ outdir: path.join(dir, 'out') });
   app.node.setContext(SecureMetricsServer.SILENCE_WARNINGS_CONTEXT, true);
   new SecureMetricsServer(new Chart(app, 'fixture'), 'MetricsServer', {
-    servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(path.join(dir, 'store')) }),
+    servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(path.join(dir, 'store'), { cluster: 'fixture' }) }),
   });
   await Promise.all([...cas, ...keys]);
   process.env[FIXTURE_ENV] = dir;

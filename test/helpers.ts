@@ -1,5 +1,5 @@
 import { execFileSync } from 'child_process';
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { App, AppProps, Chart, Testing } from 'cdk8s';
@@ -37,8 +37,12 @@ export function fixtureStore(dir: string = path.join(tmp(), 'pki')): Certificate
   if (template) {
     cpSync(path.join(template, 'store'), dir, { recursive: true });
   }
-  return CertificateStore.fromDirectory(dir);
+  // the cluster is named, so that any chart of the test uses the fixture's material
+  return CertificateStore.fromDirectory(dir, { cluster: FIXTURE_CLUSTER });
 }
+
+/** The cluster that the fixture store's material belongs to. */
+export const FIXTURE_CLUSTER = 'fixture';
 
 /**
  * A test App whose warnings are recorded (the `warnings` property and the
@@ -233,3 +237,45 @@ export const DEFAULT_DNS_NAMES = [
   'metrics-server.kube-system.svc',
   'metrics-server.kube-system.svc.cluster.local',
 ];
+
+/** Where a store keeps one cluster's material (the store's named cluster, else the chart id of `synthYaml`, 'metrics-server'). */
+export function storePaths(store: CertificateStore, cluster = store.cluster ?? 'metrics-server', identity = 'metrics-server.kube-system.svc.cluster.local') {
+  const dir = store._clusterDirectory(cluster);
+  const ca = path.join(dir, 'ca');
+  const serving = path.join(dir, identity);
+  return {
+    cluster: dir,
+    ca,
+    caCrt: path.join(ca, 'ca.crt'),
+    caKey: path.join(ca, 'ca.key'),
+    serving,
+    tlsCrt: path.join(serving, 'tls.crt'),
+    tlsKey: path.join(serving, 'tls.key'),
+    record: path.join(dir, `${identity}.checked.json`),
+  };
+}
+
+/** Places a dedicated CA in a store by hand (files 0600), for the cluster of `synthYaml`. */
+export function writeStoreCa(store: CertificateStore, certPem: string, keyPem: string, cluster = store.cluster ?? 'metrics-server'): void {
+  const p = storePaths(store, cluster);
+  mkdirSync(p.ca, { recursive: true, mode: 0o700 });
+  writeFileSync(p.caCrt, certPem, { mode: 0o600 });
+  writeFileSync(p.caKey, keyPem, { mode: 0o600 });
+}
+
+/** Every file under a directory, as relative paths, sorted. */
+export function listTree(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        walk(path.join(d, e.name), r);
+      } else {
+        out.push(r);
+      }
+    }
+  };
+  walk(dir, '');
+  return out.sort();
+}

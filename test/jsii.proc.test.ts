@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { createInterface } from 'readline';
 import { Yaml } from 'cdk8s';
-import { decode, tmp } from './helpers';
+import { decode, listTree, tmp } from './helpers';
 
 const root = path.join(__dirname, '..');
 const bin = (pkg: string, file: string) => path.join(root, 'node_modules', pkg, file);
@@ -269,7 +269,10 @@ describe('jsii runtime protocol', () => {
       expect(deployment.spec.template.spec.containers[0].image).toBe(image);
       expect(deployment.spec.template.spec.containers[0].args).toContain('--kubelet-certificate-authority=/etc/kubelet-ca/ca.crt');
       expect(deployment.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
-      expect(readdirSync(storeDir).sort()).toEqual(expect.arrayContaining(['ca.crt', 'ca.key', 'tls.crt', 'tls.key']));
+      expect(listTree(storeDir)).toEqual(expect.arrayContaining([
+        'clusters/metrics/ca/ca.crt', 'clusters/metrics/ca/ca.key',
+        'clusters/metrics/metrics-server.monitoring.svc.cluster.local/tls.crt', 'clusters/metrics/metrics-server.monitoring.svc.cluster.local/tls.key',
+      ]));
 
       // app.synth() writes the YAML, as `cdk8s synth` of a Python app does
       await rt.request({ api: 'invoke', objref: app, method: 'synth', args: [] });

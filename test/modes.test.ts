@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'fs';
+import { existsSync } from 'fs';
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import { CertificateStore, KubeletTls, NodeAddressType, Pem, SecureMetricsServer, ServingTls } from '../lib';
-import { container, fixtureStore, decode, find, pem, synth, testCert, testKey, tmp, tmpStore, warningsOf, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
+import { container, fixtureStore, decode, find, listTree, pem, synth, testCert, testKey, tmp, tmpStore, warningsOf, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
 
 
 describe('kubelet hop', () => {
@@ -210,15 +210,23 @@ describe('props', () => {
     expect(find(objects, 'APIService').spec.service).toEqual({ name: 'metrics-server', namespace: 'monitoring', port: 443 });
   });
 
-  test('cluster-scoped objects carry no namespace, whatever the chart\'s namespace', () => {
-    const { objects } = synth({}, 'some-chart-namespace');
+  test('namespace defaults to the chart\'s; cluster-scoped objects carry none, the auth-reader RoleBinding stays in kube-system', () => {
+    const { objects, construct } = synth({}, 'some-chart-namespace');
+    expect(construct.namespace).toBe('some-chart-namespace');
     for (const o of objects) {
       if (['ClusterRole', 'ClusterRoleBinding', 'APIService'].includes(o.kind)) {
         expect(o.metadata.namespace).toBeUndefined();
-      } else if (o.kind !== 'RoleBinding') {
+      } else if (o.kind === 'RoleBinding') {
         expect(o.metadata.namespace).toBe('kube-system');
+        expect(o.subjects[0].namespace).toBe('some-chart-namespace');
+      } else {
+        expect(o.metadata.namespace).toBe('some-chart-namespace');
       }
     }
+    expect(find(objects, 'APIService').spec.service.namespace).toBe('some-chart-namespace');
+    // the namespace prop still wins, and without either it is kube-system
+    expect(synth({ namespace: 'monitoring' }, 'some-chart-namespace').construct.namespace).toBe('monitoring');
+    expect(synth().construct.namespace).toBe('kube-system');
   });
 
   test('every object has an explicit name and the k8s-app label', () => {
@@ -229,12 +237,14 @@ describe('props', () => {
     }
   });
 
-  test('a second instance in one App is refused; separate Apps are fine', () => {
+  test('a second instance in one Chart is refused; one per Chart (a fleet in one App) is fine', () => {
     const app = Testing.app();
     const store = fixtureStore();
-    new SecureMetricsServer(new Chart(app, 'a'), 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store }) });
-    expect(() => new SecureMetricsServer(new Chart(app, 'b'), 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store }) }))
-      .toThrow("SecureMetricsServer: 'b/MetricsServer' is a second instance in this app ('a/MetricsServer' exists); a cluster has one v1beta1.metrics.k8s.io APIService, so synthesize one SecureMetricsServer per cluster (one App each)");
+    const a = new Chart(app, 'a');
+    new SecureMetricsServer(a, 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store }) });
+    expect(() => new SecureMetricsServer(a, 'Other', { servingTls: ServingTls.fromDedicatedCa({ store }) }))
+      .toThrow("SecureMetricsServer: 'a/Other' is a second instance in chart 'a' ('a/MetricsServer' exists); a cluster has one v1beta1.metrics.k8s.io APIService, so put one SecureMetricsServer in each Chart (one Chart per cluster)");
+    expect(() => new SecureMetricsServer(new Chart(app, 'b'), 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store }) })).not.toThrow();
     expect(() => new SecureMetricsServer(new Chart(new App({ outdir: tmp() }), 'c'), 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store }) })).not.toThrow();
   });
 
@@ -256,12 +266,16 @@ describe('props', () => {
     const cwd = process.cwd();
     process.chdir(dir);
     try {
-      // a copy of the fixture store where the default store is: the construct must take its CA from there
-      const defaultStore = fixtureStore(`${dir}/.secure-metrics-server/pki`);
       const app = new App({ outdir: 'dist' });
-      const construct = new SecureMetricsServer(new Chart(app, 'c'), 'MetricsServer');
-      expect(construct.caBundle).toBe(readFileSync(defaultStore._path('ca.crt'), 'utf8'));
-      expect(require('fs').readdirSync(`${dir}/.secure-metrics-server/pki`).sort()).toEqual(['ca.crt', 'ca.key', 'checked.json', 'tls.crt', 'tls.key']);
+      new SecureMetricsServer(new Chart(app, 'c'), 'MetricsServer');
+      expect(listTree(`${dir}/.secure-metrics-server/pki`)).toEqual([
+        '.gitignore',
+        'clusters/c/ca/ca.crt',
+        'clusters/c/ca/ca.key',
+        'clusters/c/metrics-server.kube-system.svc.cluster.local.checked.json',
+        'clusters/c/metrics-server.kube-system.svc.cluster.local/tls.crt',
+        'clusters/c/metrics-server.kube-system.svc.cluster.local/tls.key',
+      ]);
       expect(() => new SecureMetricsServer(new Chart(new App({ outdir: 'dist' }), 'c'), 'MetricsServer', {
         servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory('dist/pki') }),
       })).toThrow(`servingTls.store: '${dir}/dist/pki' is inside the app's output directory '${dir}/dist', which 'cdk8s synth' empties on every run (the CA and keys would be made anew each time); choose a directory outside it, e.g. '.secure-metrics-server/pki'`);

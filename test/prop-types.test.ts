@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import * as ts from 'typescript';
-import { KubeletServingCertApprover, KubeletTls, Pem, SecureMetricsServer, ServingTls } from '../lib';
+import { CertificateStore, KubeletServingCertApprover, KubeletTls, Pem, SecureMetricsServer, ServingTls } from '../lib';
 
 // Every property of every exported props and options interface, read from
 // the declarations in lib/ with the TypeScript compiler API (its parser:
@@ -135,6 +135,7 @@ const ENTRIES: { [iface: string]: { prefix: string; factory?: string; run: (prop
   PemServingTlsOptions: { prefix: 'servingTls.', factory: 'ServingTls.fromPem', run: p => bindServing(ServingTls.fromPem({ certificate: pem, privateKey: pem, caBundle: pem, ...p })) },
   ExistingSecretServingTlsOptions: { prefix: 'servingTls.', factory: 'ServingTls.fromExistingSecret', run: p => bindServing(ServingTls.fromExistingSecret({ secretName: 'tls', caBundle: pem, ...p })) },
   CertManagerServingTlsOptions: { prefix: 'servingTls.', run: p => bindServing(ServingTls.fromCertManager(p)) },
+  CertificateStoreOptions: { prefix: '', factory: 'CertificateStore.fromDirectory', run: p => CertificateStore.fromDirectory('unused-store', p) },
 };
 
 const interfaces = exportedInterfaces();

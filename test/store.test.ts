@@ -1,9 +1,9 @@
-import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { Chart } from 'cdk8s';
 import * as forge from 'node-forge';
 import { CertificateStore, Pem, SecureMetricsServer, ServingTls } from '../lib';
-import { decode, find, fixtureCa, fixtureStore, pem, synthYaml, testCert, testKey, tmp, DEFAULT_DNS_NAMES } from './helpers';
+import { decode, find, fixtureCa, fixtureStore, pem, listTree, storePaths, synthYaml, testCert, testKey, tmp, writeStoreCa, DEFAULT_DNS_NAMES } from './helpers';
 
 function objectsOf(construct: SecureMetricsServer): any[] {
   return Chart.of(construct).toJson();
@@ -34,37 +34,54 @@ describe('certificate store', () => {
     expect(first.keys).toBe(1);
     expect(second.keys).toBe(0);
     expect(second.yaml).toBe(first.yaml);
-    expect(readdirSync(store.directory).sort()).toEqual(['checked.json', 'tls.crt', 'tls.key']);
+    expect(listTree(store.directory)).toEqual([
+      '.gitignore',
+      'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local.checked.json',
+      'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.crt',
+      'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.key',
+    ]);
   });
 
   test('files are 0600 in a 0700 directory, with no temporary files left', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'nested', 'pki'));
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     expect(statSync(store.directory).mode & 0o777).toBe(0o700);
-    const files = readdirSync(store.directory).sort();
-    expect(files).toEqual(['ca.crt', 'ca.key', 'checked.json', 'tls.crt', 'tls.key']);
+    const files = listTree(store.directory);
+    expect(files).toEqual([
+      '.gitignore',
+      'clusters/metrics-server/ca/ca.crt',
+      'clusters/metrics-server/ca/ca.key',
+      'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local.checked.json',
+      'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.crt',
+      'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.key',
+    ]);
     for (const f of files) {
       expect(statSync(path.join(store.directory, f)).mode & 0o777).toBe(0o600);
     }
+    for (const d of ['clusters', 'clusters/metrics-server', 'clusters/metrics-server/ca']) {
+      expect(statSync(path.join(store.directory, d)).mode & 0o777).toBe(0o700);
+    }
+    // the store keeps itself out of git
+    expect(readFileSync(path.join(store.directory, '.gitignore'), 'utf8')).toMatch(/^\*$/m);
   });
 
   test('an expiring serving certificate is reissued while its CA stays', () => {
     const store = fixtureStore();
     const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
-    const caBefore = readFileSync(store._path('ca.crt'), 'utf8');
+    const caBefore = readFileSync(storePaths(store).caCrt, 'utf8');
     // replace the stored certificate by one from the same CA that expires in 10 days
-    const ca = { cert: forge.pki.certificateFromPem(caBefore), key: { privateKey: forge.pki.privateKeyFromPem(readFileSync(store._path('ca.key'), 'utf8')) } as any };
-    const tlsKey = forge.pki.privateKeyFromPem(readFileSync(store._path('tls.key'), 'utf8')) as forge.pki.rsa.PrivateKey;
+    const ca = { cert: forge.pki.certificateFromPem(caBefore), key: { privateKey: forge.pki.privateKeyFromPem(readFileSync(storePaths(store).caKey, 'utf8')) } as any };
+    const tlsKey = forge.pki.privateKeyFromPem(readFileSync(storePaths(store).tlsKey, 'utf8')) as forge.pki.rsa.PrivateKey;
     const keyPair = { privateKey: tlsKey, publicKey: forge.pki.setRsaPublicKey(tlsKey.n, tlsKey.e) };
     const expiring = testCert({ cn: 'metrics-server.kube-system.svc', key: keyPair, issuer: ca, dnsNames: DEFAULT_DNS_NAMES, notAfter: new Date(Date.now() + 10 * 86400_000), serial: '1234' });
-    writeFileSync(store._path('tls.crt'), pem.cert(expiring));
+    writeFileSync(storePaths(store).tlsCrt, pem.cert(expiring));
 
     const second = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     expect(second.keys).toBe(1);
     const renewed = servingCert(second.construct);
     expect(renewed.serialNumber).not.toBe('1234');
     expect(renewed.validity.notAfter.getTime() - Date.now()).toBeGreaterThan(364 * 86400_000);
-    expect(readFileSync(store._path('ca.crt'), 'utf8')).toBe(caBefore);
+    expect(readFileSync(storePaths(store).caCrt, 'utf8')).toBe(caBefore);
     expect(second.construct.caBundle).toBe(first.construct.caBundle);
     expect(synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }).yaml).toBe(second.yaml);
   });
@@ -97,56 +114,60 @@ describe('certificate store', () => {
   test('a corrupt store is an error and nothing in it is overwritten', () => {
     const store = fixtureStore();
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
-    writeFileSync(store._path('tls.crt'), 'garbage');
-    const caBefore = readFileSync(store._path('ca.crt'), 'utf8');
-    const keyBefore = readFileSync(store._path('tls.key'), 'utf8');
+    writeFileSync(storePaths(store).tlsCrt, 'garbage');
+    const caBefore = readFileSync(storePaths(store).caCrt, 'utf8');
+    const keyBefore = readFileSync(storePaths(store).tlsKey, 'utf8');
     expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
-      .toThrow(`store: '${store._path('tls.crt')}' is unusable (servingTls: ${store._path('tls.crt')} is not a PEM certificate (it holds no PEM block '-----BEGIN CERTIFICATE-----'); pass a PEM certificate file such as /etc/kubernetes/pki/ca.crt); restore it from your backup, or delete '${store._path('tls.crt')}' and '${store._path('tls.key')}' to issue a new serving certificate. Nothing in the store was changed`);
-    expect(readFileSync(store._path('tls.crt'), 'utf8')).toBe('garbage');
-    expect(readFileSync(store._path('tls.key'), 'utf8')).toBe(keyBefore);
-    expect(readFileSync(store._path('ca.crt'), 'utf8')).toBe(caBefore);
+      .toThrow(`store: '${storePaths(store).tlsCrt}' is unusable (servingTls: ${storePaths(store).tlsCrt} is not a PEM certificate (it holds no PEM block '-----BEGIN CERTIFICATE-----'); pass a PEM certificate file such as /etc/kubernetes/pki/ca.crt); restore it from your backup, or delete '${storePaths(store).tlsCrt}' and '${storePaths(store).tlsKey}' to issue a new serving certificate. Nothing in the store was changed`);
+    expect(readFileSync(storePaths(store).tlsCrt, 'utf8')).toBe('garbage');
+    expect(readFileSync(storePaths(store).tlsKey, 'utf8')).toBe(keyBefore);
+    expect(readFileSync(storePaths(store).caCrt, 'utf8')).toBe(caBefore);
   });
 
   test('a corrupt or half-missing CA is an error, never replaced', () => {
     const store = fixtureStore();
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
-    const caKey = readFileSync(store._path('ca.key'), 'utf8');
-    writeFileSync(store._path('ca.key'), caKey.slice(0, 200));
+    const caKey = readFileSync(storePaths(store).caKey, 'utf8');
+    writeFileSync(storePaths(store).caKey, caKey.slice(0, 200));
     expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
-      .toThrow(new RegExp(`^store: '${store._path('ca.key')}' is unusable .*move the store directory .* aside to create a new CA`));
-    expect(readFileSync(store._path('ca.key'), 'utf8')).toBe(caKey.slice(0, 200));
+      .toThrow(new RegExp(`^store: '${storePaths(store).caKey}' is unusable .*move the directory '${storePaths(store).ca}' aside to create a new CA`));
+    expect(readFileSync(storePaths(store).caKey, 'utf8')).toBe(caKey.slice(0, 200));
 
-    require('fs').unlinkSync(store._path('ca.key'));
+    require('fs').unlinkSync(storePaths(store).caKey);
     expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
-      .toThrow(`store: '${store._path('ca.key')}' is unusable (it is missing while ca.crt exists); restore the file from your backup`);
+      .toThrow(`store: '${storePaths(store).caKey}' is unusable (it is missing while ${storePaths(store).caCrt} exists); restore the file from your backup`);
   });
 
   test('a serving certificate without its dedicated CA is an error, and no CA is created', () => {
     const store = fixtureStore();
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
-    require('fs').unlinkSync(store._path('ca.crt'));
-    require('fs').unlinkSync(store._path('ca.key'));
+    require('fs').unlinkSync(storePaths(store).caCrt);
+    require('fs').unlinkSync(storePaths(store).caKey);
     expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
-      .toThrow(`store: '${store.directory}' holds tls.crt and tls.key but no dedicated CA (ca.crt, ca.key); restore the CA from your backup, or delete '${store._path('tls.crt')}' and '${store._path('tls.key')}' to start over with a new CA. Nothing in the store was changed`);
-    expect(readdirSync(store.directory).sort()).toEqual(['checked.json', 'tls.crt', 'tls.key']);
+      .toThrow(`store: '${storePaths(store).serving}' holds tls.crt and tls.key but there is no dedicated CA ('${storePaths(store).ca}'); restore the CA from your backup, or delete '${storePaths(store).serving}' to start over with a new CA. Nothing in the store was changed`);
+    expect(listTree(storePaths(store).cluster)).toEqual([
+      'metrics-server.kube-system.svc.cluster.local.checked.json',
+      'metrics-server.kube-system.svc.cluster.local/tls.crt',
+      'metrics-server.kube-system.svc.cluster.local/tls.key',
+    ]);
   });
 
   test('an expired dedicated CA is an error, not silently replaced', () => {
     const dir = path.join(tmp(), 'pki');
     const store = CertificateStore.fromDirectory(dir);
     const oldCa = testCert({ cn: 'secure-metrics-server-ca', key: testKey(0), ca: true, notBefore: new Date('2015-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z') });
-    store._write({ 'ca.crt': pem.cert(oldCa), 'ca.key': pem.key(testKey(0)) });
+    writeStoreCa(store, pem.cert(oldCa), pem.key(testKey(0)));
     expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
       .toThrow(/^servingTls: the dedicated CA in '.*' expired on 2025-01-01T00:00:00Z; it is never replaced silently/);
-    expect(readFileSync(store._path('ca.crt'), 'utf8')).toBe(pem.cert(oldCa));
-    expect(readdirSync(dir).sort()).toEqual(['ca.crt', 'ca.key']);
+    expect(readFileSync(storePaths(store).caCrt, 'utf8')).toBe(pem.cert(oldCa));
+    expect(listTree(dir)).toEqual(['clusters/metrics-server/ca/ca.crt', 'clusters/metrics-server/ca/ca.key']);
   });
 
   test('a CA close to expiry: a warning, the certificate ends with the CA, and it stays stable', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
     const caEnd = new Date(Math.floor((Date.now() + 20 * 86400_000) / 1000) * 1000);
     const shortCa = testCert({ cn: 'secure-metrics-server-ca', key: testKey(0), ca: true, notAfter: caEnd });
-    store._write({ 'ca.crt': pem.cert(shortCa), 'ca.key': pem.key(testKey(0)) });
+    writeStoreCa(store, pem.cert(shortCa), pem.key(testKey(0)));
     const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     expect(first.construct.warnings).toEqual([expect.stringMatching(/^servingTls: the signing CA \(CN=secure-metrics-server-ca\) expires on .*, within the renewBefore window/)]);
     expect(servingCert(first.construct).validity.notAfter.getTime()).toBe(caEnd.getTime());
@@ -159,14 +180,14 @@ describe('certificate store', () => {
     if (process.getuid && process.getuid() === 0) {
       // root reads files whatever their mode: make the path a directory where a file is expected instead
       const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
-      require('fs').mkdirSync(store._path('ca.crt'), { recursive: true });
-      writeFileSync(store._path('ca.key'), 'x');
+      require('fs').mkdirSync(storePaths(store).caCrt, { recursive: true });
+      writeFileSync(storePaths(store).caKey, 'x', { mode: 0o600 });
       expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
-        .toThrow(`store: cannot read '${store._path('ca.crt')}' (EISDIR); fix its permissions, or restore it from your backup`);
+        .toThrow(`store: cannot read '${storePaths(store).caCrt}' (EISDIR); fix its permissions, or restore it from your backup`);
     } else {
       const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
       synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
-      chmodSync(store._path('ca.crt'), 0o000);
+      chmodSync(storePaths(store).caCrt, 0o000);
       expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) })).toThrow(/store: cannot read/);
     }
   });
@@ -180,8 +201,8 @@ describe('certificate store', () => {
     let keyLines: string[] = [];
     try {
       synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
-      keyLines = [store._path('tls.key'), store._path('ca.key')].flatMap(f => readFileSync(f, 'utf8').split('\n').filter(l => l.length > 40));
-      writeFileSync(store._path('tls.key'), 'broken');
+      keyLines = [storePaths(store).tlsKey, storePaths(store).caKey].flatMap(f => readFileSync(f, 'utf8').split('\n').filter(l => l.length > 40));
+      writeFileSync(storePaths(store).tlsKey, 'broken');
       try {
         synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
       } catch (e: any) {
@@ -207,7 +228,7 @@ describe('check record', () => {
   test('it holds no key material', () => {
     const store = fixtureStore();
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
-    const record = readFileSync(store._path('checked.json'), 'utf8');
+    const record = readFileSync(storePaths(store).record, 'utf8');
     expect(record).not.toMatch(/BEGIN|PRIVATE/);
     expect(Object.keys(JSON.parse(record)).sort()).toEqual(['dates', 'digest', 'keyAlgorithm', 'version']);
     expect(JSON.parse(record).keyAlgorithm).toBe('RSA_2048');
@@ -235,9 +256,9 @@ describe('check record', () => {
     const parseCerts = jest.spyOn(x509, 'parseCertificates');
     try {
       // a record whose dates were edited no longer matches its digest
-      const record = JSON.parse(readFileSync(store._path('checked.json'), 'utf8'));
+      const record = JSON.parse(readFileSync(storePaths(store).record, 'utf8'));
       record.dates.notAfter += 86400_000;
-      writeFileSync(store._path('checked.json'), JSON.stringify(record));
+      writeFileSync(storePaths(store).record, JSON.stringify(record));
       expect(synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }).yaml).toBe(first.yaml);
       expect(parseCerts).toHaveBeenCalled();
       parseCerts.mockClear();
@@ -245,7 +266,7 @@ describe('check record', () => {
       synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
       expect(parseCerts).not.toHaveBeenCalled();
       // a record that does not parse is only a miss
-      writeFileSync(store._path('checked.json'), '{');
+      writeFileSync(storePaths(store).record, '{');
       expect(synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }).yaml).toBe(first.yaml);
       expect(parseCerts).toHaveBeenCalled();
       parseCerts.mockClear();

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { Duration } from 'cdk8s';
 import * as forge from 'node-forge';
 import { CertificateStore, Pem, ServingTls } from '../lib';
-import { fixtureCa, fixtureStore, openssl, pem, synth, synthYaml, testCert, testKey, tmp, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
+import { fixtureCa, fixtureStore, openssl, pem, listTree, storePaths, synth, synthYaml, testCert, testKey, tmp, writeStoreCa, writeTmp, DEFAULT_DNS_NAMES } from './helpers';
 
 const SVC = 'metrics-server.kube-system.svc';
 
@@ -183,11 +183,12 @@ describe('certificate store: what a stored certificate must pass to be reused', 
   test('a stored key that does not match the stored certificate is never emitted', () => {
     const store = fixtureStore();
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
-    writeFileSync(store._path('tls.key'), pem.key(testKey(2)).replace(/\r\n/g, '\n'));
-    const second = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
-    expect(second.keys).toBe(1);
-    const { X509Certificate, createPrivateKey } = require('crypto');
-    expect(new X509Certificate(second.cert).checkPrivateKey(createPrivateKey(second.key))).toBe(true);
+    const handPlaced = pem.key(testKey(2)).replace(/\r\n/g, '\n');
+    writeFileSync(storePaths(store).tlsKey, handPlaced);
+    // an error naming both files; the hand-placed key is never replaced
+    expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
+      .toThrow(`store: '${storePaths(store).tlsKey}' does not belong to '${storePaths(store).tlsCrt}' (the key does not match the certificate's public key); a key placed by hand is never replaced: put back the key of that certificate, or delete both files to issue a new serving certificate. Nothing in the store was changed`);
+    expect(readFileSync(storePaths(store).tlsKey, 'utf8')).toBe(handPlaced);
   });
 
   test.each([
@@ -197,11 +198,11 @@ describe('certificate store: what a stored certificate must pass to be reused', 
   ])('a stored certificate kube-apiserver would refuse (%s) is reissued', (_name, o) => {
     const store = fixtureStore();
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
-    const ca = { cert: forge.pki.certificateFromPem(readFileSync(store._path('ca.crt'), 'utf8')), key: { privateKey: forge.pki.privateKeyFromPem(readFileSync(store._path('ca.key'), 'utf8')) } as any };
-    const tlsKey = forge.pki.privateKeyFromPem(readFileSync(store._path('tls.key'), 'utf8')) as forge.pki.rsa.PrivateKey;
+    const ca = { cert: forge.pki.certificateFromPem(readFileSync(storePaths(store).caCrt, 'utf8')), key: { privateKey: forge.pki.privateKeyFromPem(readFileSync(storePaths(store).caKey, 'utf8')) } as any };
+    const tlsKey = forge.pki.privateKeyFromPem(readFileSync(storePaths(store).tlsKey, 'utf8')) as forge.pki.rsa.PrivateKey;
     const keyPair = { privateKey: tlsKey, publicKey: forge.pki.setRsaPublicKey(tlsKey.n, tlsKey.e) };
     // within the default validity, so that only the rule in question decides
-    writeFileSync(store._path('tls.crt'), pem.cert(testCert({ cn: SVC, key: keyPair, issuer: ca, dnsNames: DEFAULT_DNS_NAMES, notAfter: new Date(Date.now() + 300 * 86400_000), ...o })));
+    writeFileSync(storePaths(store).tlsCrt, pem.cert(testCert({ cn: SVC, key: keyPair, issuer: ca, dnsNames: DEFAULT_DNS_NAMES, notAfter: new Date(Date.now() + 300 * 86400_000), ...o })));
     const second = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     expect(second.keys).toBe(1);
     const text = openssl(['x509', '-noout', '-text', '-in', writeTmp(tmp(), 'c.pem', second.cert)]);
@@ -226,18 +227,18 @@ describe('certificate store: what a stored certificate must pass to be reused', 
   test('a dedicated CA that is not valid yet is an error, and nothing is written', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
     const future = testCert({ cn: 'secure-metrics-server-ca', key: testKey(0), ca: true, notBefore: new Date('2099-01-01T00:00:00Z'), notAfter: new Date('2109-01-01T00:00:00Z') });
-    store._write({ 'ca.crt': pem.cert(future), 'ca.key': pem.key(testKey(0)) });
+    writeStoreCa(store, pem.cert(future), pem.key(testKey(0)));
     expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
-      .toThrow(`servingTls: the dedicated CA in '${store.directory}' is not valid before 2099-01-01T00:00:00Z; check the clock of this machine (and of the one that created '${store._path('ca.crt')}')`);
-    expect(require('fs').readdirSync(store.directory).sort()).toEqual(['ca.crt', 'ca.key']);
+      .toThrow(`servingTls: the dedicated CA in '${storePaths(store).ca}' is not valid before 2099-01-01T00:00:00Z; check the clock of this machine (and of the one that created '${storePaths(store).caCrt}')`);
+    expect(listTree(store.directory)).toEqual(['clusters/metrics-server/ca/ca.crt', 'clusters/metrics-server/ca/ca.key']);
   });
 
   test('a check record from an older version of the checks is not trusted', () => {
     const store = fixtureStore();
     const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
-    const record = JSON.parse(readFileSync(store._path('checked.json'), 'utf8'));
+    const record = JSON.parse(readFileSync(storePaths(store).record, 'utf8'));
     record.version -= 1;
-    writeFileSync(store._path('checked.json'), JSON.stringify(record));
+    writeFileSync(storePaths(store).record, JSON.stringify(record));
     const x509 = require('../lib/tls/x509');
     const parseCerts = jest.spyOn(x509, 'parseCertificates');
     try {

@@ -1,16 +1,44 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'fs';
+import { mkdtempSync, statSync } from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { randomBytes } from 'crypto';
+import { schemaOf } from '../prop-schemas';
+import { checkPropTypes } from '../prop-types';
+import { exists, isDirectoryName, makeDirectory, writeAtomic } from './store-files';
+
+/** Environment variable that moves the default store (e.g. out of the working directory in unit tests). */
+const STORE_ENV = 'SECURE_METRICS_SERVER_STORE';
+
+/**
+ * Options for `CertificateStore.fromDirectory()`.
+ */
+export interface CertificateStoreOptions {
+  /**
+   * The cluster whose certificates this store holds for every
+   * SecureMetricsServer that uses it: its dedicated CA and serving keys are
+   * kept under `clusters/<cluster>/`. Setting it turns off the rename check
+   * (the name is yours, not derived from a chart).
+   * @default - derived from the path of the enclosing Chart (its id, e.g. 'cluster-a')
+   */
+  readonly cluster?: string;
+}
 
 /**
  * A directory that keeps the keys and certificates issued at synth time, so
  * that the next synth reuses them and the YAML stays byte-identical.
  *
- * Keep it out of git unless encrypted: it holds private keys. A store inside
- * the app's output directory (`dist/` by default), which `cdk8s synth`
- * empties, is refused. Files are written atomically with mode
- * 0600 in a directory of mode 0700. A file that cannot be read or parsed is an
- * error; nothing in the store is ever overwritten because it looked corrupt.
+ * Layout (see the README's "The certificate store"):
+ *
+ * - `clusters/<cluster>/ca/{ca.crt,ca.key}`: a cluster's dedicated CA;
+ * - `clusters/<cluster>/<name>.<namespace>.svc.<domain>/{tls.crt,tls.key}`:
+ *   a serving certificate, one per service identity;
+ * - `clusters/<cluster>/<identity>.checked.json`: the check record (a cache);
+ * - `shared-ca/<name>/{ca.crt,ca.key}`: a CA several clusters share on request;
+ * - `.gitignore` (`*`), and `.lock` while a synth writes.
+ *
+ * Every write happens under a cross-process lock and replaces a certificate
+ * and its key together atomically. A synth that finds valid material takes
+ * no lock and writes nothing. A store inside the app's output directory
+ * (`dist/` by default), which `cdk8s synth` empties, is refused.
  */
 export class CertificateStore {
   /**
@@ -22,19 +50,48 @@ export class CertificateStore {
    * A store in the given directory (created on first use).
    *
    * @param directory absolute, or relative to the working directory
+   * @param options which cluster the store serves
    */
-  public static fromDirectory(directory: string): CertificateStore {
+  public static fromDirectory(directory: string, options: CertificateStoreOptions = {}): CertificateStore {
     if (typeof directory !== 'string' || directory.trim() === '') {
       throw new Error(`CertificateStore.fromDirectory: the directory is empty; pass a path such as '${CertificateStore.DEFAULT_DIRECTORY}'`);
     }
-    return new CertificateStore(directory);
+    checkPropTypes('CertificateStore.fromDirectory', options, schemaOf('CertificateStoreOptions'), 'CertificateStoreOptions');
+    if (options.cluster !== undefined && !isDirectoryName(options.cluster)) {
+      throw new Error(`CertificateStore.fromDirectory: cluster '${options.cluster}' is not a usable directory name; use 1 to 100 letters, digits, '-', '_' and '.', not starting with '.', e.g. 'cluster-a'`);
+    }
+    return new CertificateStore(directory, options.cluster);
   }
 
   /**
-   * The store in `.secure-metrics-server/pki` (`DEFAULT_DIRECTORY`) under the working directory.
+   * The store in `.secure-metrics-server/pki` (`DEFAULT_DIRECTORY`) under the
+   * working directory, or in `$SECURE_METRICS_SERVER_STORE` when that is set.
    */
   public static fromDefaultDirectory(): CertificateStore {
-    return new CertificateStore(CertificateStore.DEFAULT_DIRECTORY);
+    const fromEnv = process.env[STORE_ENV];
+    return new CertificateStore(fromEnv !== undefined && fromEnv.trim() !== '' ? fromEnv : CertificateStore.DEFAULT_DIRECTORY);
+  }
+
+  /**
+   * A store in a new temporary directory: for unit tests that must not write
+   * keys into the working directory. Every call makes a new, empty store,
+   * so the CA and keys differ on every run: snapshot with
+   * `CertificateStore.redactForSnapshot()`.
+   */
+  public static temporary(): CertificateStore {
+    return new CertificateStore(mkdtempSync(path.join(os.tmpdir(), 'secure-metrics-server-')));
+  }
+
+  /**
+   * Returns a copy of synthesized manifests (e.g. `Testing.synth(chart)`)
+   * that is safe to snapshot: the private keys and certificates in Secrets
+   * and the APIService's `caBundle` are replaced by placeholders, so the
+   * snapshot holds no private key and passes on a fresh checkout (new CA).
+   *
+   * @param manifests plain Kubernetes objects
+   */
+  public static redactForSnapshot(manifests: any[]): any[] {
+    return manifests.map(m => redact(m));
   }
 
   /**
@@ -42,69 +99,90 @@ export class CertificateStore {
    */
   public readonly directory: string;
 
-  private constructor(directory: string) {
+  /**
+   * The cluster given to `fromDirectory()`, if any.
+   */
+  public readonly cluster?: string;
+
+  private constructor(directory: string, cluster?: string) {
     this.directory = path.resolve(directory);
+    this.cluster = cluster;
   }
 
   /**
-   * The path of a file in the store.
+   * A path in the store.
    * @internal
    */
-  public _path(name: string): string {
-    return path.join(this.directory, name);
+  public _path(...parts: string[]): string {
+    return path.join(this.directory, ...parts);
   }
 
   /**
-   * Reads a file, or returns undefined when it does not exist.
+   * The directory of a cluster.
    * @internal
    */
-  public _read(name: string): string | undefined {
-    const file = this._path(name);
+  public _clusterDirectory(cluster: string): string {
+    return this._path('clusters', cluster);
+  }
+
+  /**
+   * The lock file.
+   * @internal
+   */
+  public _lockFile(): string {
+    return this._path('.lock');
+  }
+
+  /**
+   * Fails clearly when the store path is a file.
+   * @internal
+   */
+  public _assertNotFile(): void {
+    let isDirectory = true;
     try {
-      return readFileSync(file, 'utf8');
-    } catch (e: any) {
-      if (e.code === 'ENOENT') {
-        return undefined;
-      }
-      throw new Error(`store: cannot read '${file}' (${e.code ?? e.message}); fix its permissions, or restore it from your backup`);
+      isDirectory = statSync(this.directory).isDirectory();
+    } catch {
+      // does not exist yet
+    }
+    if (!isDirectory) {
+      throw new Error(`store: '${this.directory}' is a file, not a directory; pass a directory to CertificateStore.fromDirectory() (it is created on first synth)`);
     }
   }
 
   /**
-   * Writes files atomically (temporary file, fsync, rename) with mode 0600.
+   * Creates the store directory (0700) with a `.gitignore` that keeps all of
+   * it out of git.
    * @internal
    */
-  public _write(files: { [name: string]: string }): void {
-    try {
-      mkdirSync(this.directory, { recursive: true, mode: 0o700 });
-    } catch (e: any) {
-      throw new Error(`store: cannot create '${this.directory}' (${e.code ?? e.message}); choose a writable directory`);
+  public _ensureDirectory(): void {
+    this._assertNotFile();
+    makeDirectory(this.directory);
+    const ignore = this._path('.gitignore');
+    if (!exists(ignore)) {
+      writeAtomic(ignore, '# written by secure-metrics-server: this directory holds private keys\n*\n');
     }
-    if (!statSync(this.directory).isDirectory()) {
-      throw new Error(`store: '${this.directory}' is not a directory; choose a directory for the certificate store`);
-    }
-    for (const [name, content] of Object.entries(files)) {
-      const target = this._path(name);
-      const tmp = path.join(this.directory, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-      let fd: number | undefined;
-      try {
-        fd = openSync(tmp, 'wx', 0o600);
-        writeSync(fd, content);
-        fsyncSync(fd);
-        closeSync(fd);
-        fd = undefined;
-        renameSync(tmp, target);
-      } catch (e: any) {
-        if (fd !== undefined) {
-          closeSync(fd);
+  }
+}
+
+function redact(o: any): any {
+  const copy = JSON.parse(JSON.stringify(o));
+  if (copy?.kind === 'Secret') {
+    for (const field of ['data', 'stringData']) {
+      const values = copy[field];
+      if (values && typeof values === 'object') {
+        for (const k of Object.keys(values)) {
+          const text = field === 'data' ? Buffer.from(String(values[k]), 'base64').toString('utf8') : String(values[k]);
+          if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+            values[k] = '<private key redacted>';
+          } else if (text.includes('-----BEGIN CERTIFICATE-----')) {
+            values[k] = '<certificate redacted>';
+          }
         }
-        try {
-          unlinkSync(tmp);
-        } catch {
-          // nothing to clean up
-        }
-        throw new Error(`store: cannot write '${target}' (${e.code ?? e.message}); choose a writable directory`);
       }
     }
   }
+  if (copy?.kind === 'APIService' && copy.spec?.caBundle !== undefined) {
+    copy.spec.caBundle = '<caBundle redacted>';
+  }
+  return copy;
 }

@@ -1,25 +1,36 @@
 import { createHash, createPublicKey, KeyObject } from 'crypto';
+import { readdirSync } from 'fs';
+import * as path from 'path';
 import { Duration } from 'cdk8s';
+import { IConstruct } from 'constructs';
 import { CertificateStore } from './certificate-store';
 import { KeyAlgorithm } from './key-algorithm';
 import { BACKDATE_MS, createCa, issueServingCertificate, KeyPairPem } from './pki';
+import { warn } from '../_util';
+import {
+  assertPrivate, commitUnit, crashPoint, exists, hasLeftovers, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
+} from './store-files';
+import { acquireLock, lockLeftBehind } from './store-lock';
 import {
   assertCanIssueServing, assertCurrentlyValid, assertIsCa, assertKeyMatches, assertServingCertificate, canonicalCertificatePem, CertInfo, formatDate,
   parseCertificates, parsePrivateKey, readPrivateKey, signs,
 } from './x509';
 
-/** Store file names. */
+/** File names inside the units. */
 const CA_CERT = 'ca.crt';
 const CA_KEY = 'ca.key';
 const TLS_CERT = 'tls.crt';
 const TLS_KEY = 'tls.key';
+/** Files of the flat layout of releases up to 0.1 (`<store>/{ca,tls}.{crt,key}`, `checked.json`), adopted on first use. */
+const LEGACY_RECORD = 'checked.json';
 /**
  * The record of the last store contents that passed every check, with the
  * dates that decide renewal. It holds no key material. It is bound to the
  * exact bytes of the CA, the serving certificate and key and the request by a
- * SHA-256 digest, so any change to any of them means a full check again.
+ * SHA-256 digest, so any change to any of them means a full check again. It
+ * is a cache: one that cannot be read or written only means a full check.
  */
-const CHECKED = 'checked.json';
+const RECORD_SUFFIX = '.checked.json';
 /** Bumped whenever the checks change, so that older records are not trusted. */
 const CHECK_VERSION = 3;
 
@@ -29,10 +40,10 @@ const CHECK_VERSION = 3;
  */
 export interface SigningCa extends KeyPairPem {
   readonly info: CertInfo;
-  // -- issue 11 (key algorithms): the parsed key, and warnings about weak CAs
+  /** the parsed key */
   readonly key: KeyObject;
+  /** warnings about a weak but valid CA (RSA under 2048 bits, SHA-1) */
   readonly warnings?: string[];
-  // -- end issue 11
 }
 
 /**
@@ -56,10 +67,57 @@ export interface ServingRequest {
   readonly dnsNames: string[];
   readonly validity: Duration;
   readonly renewBefore: Duration;
-  // -- issue 11 (key algorithms): undefined follows the CA's key type
+  /** undefined follows the CA's key type */
   readonly keyAlgorithm?: KeyAlgorithm;
-  // -- end issue 11
   readonly now: Date;
+}
+
+/**
+ * The dedicated CA the store creates on first use.
+ * @internal
+ */
+export interface DedicatedCaRequest {
+  readonly commonName: string;
+  readonly validity: Duration;
+  readonly keyAlgorithm: KeyAlgorithm;
+  /** a CA kept under `shared-ca/<name>` that several clusters share; per cluster when absent */
+  readonly sharedName?: string;
+}
+
+/**
+ * Which cluster of the store an instance uses.
+ * @internal
+ */
+export interface ClusterChoice {
+  /** the directory name under `clusters/` */
+  readonly name: string;
+  /** derived from the chart (so a rename is checked), not given by the user */
+  readonly derived: boolean;
+  /** the construct path of the chart, for messages */
+  readonly chartPath: string;
+  /** the cluster names every chart of the app derives (evaluated when needed) */
+  readonly appClusters: () => Set<string>;
+  /** runs a check once the whole app is built (construct validation) */
+  readonly addValidation: (check: () => string[]) => void;
+  /** the construct that keeps the warnings */
+  readonly scope: IConstruct;
+}
+
+/**
+ * Everything one instance asks of the store.
+ * @internal
+ */
+export interface StoreIssueRequest {
+  readonly prop: string;
+  readonly store: CertificateStore;
+  readonly cluster: ClusterChoice;
+  /** the CA you hold (`fromCa`); or */
+  readonly userCa?: CaSource;
+  /** the dedicated CA kept in the store (`fromDedicatedCa`) */
+  readonly dedicatedCa?: DedicatedCaRequest;
+  /** the service identity, e.g. 'metrics-server.kube-system.svc.cluster.local' */
+  readonly identity: string;
+  readonly serving: ServingRequest;
 }
 
 /**
@@ -67,6 +125,8 @@ export interface ServingRequest {
  * @internal
  */
 export interface ServingResult extends KeyPairPem {
+  /** the signing CA's certificate (the caBundle) */
+  readonly caCertPem: string;
   /** true when a new certificate was issued in this synth */
   readonly issued: boolean;
   readonly warnings: string[];
@@ -81,8 +141,8 @@ interface Dates {
   readonly notAfter: number;
 }
 
-function corrupt(store: CertificateStore, name: string, reason: string, fix: string): Error {
-  return new Error(`store: '${store._path(name)}' is unusable (${reason}); ${fix}. Nothing in the store was changed`);
+function corrupt(file: string, reason: string, fix: string): Error {
+  return new Error(`store: '${file}' is unusable (${reason}); ${fix}. Nothing in the store was changed`);
 }
 
 /**
@@ -100,64 +160,251 @@ export function userCa(prop: string, certPem: string, certSource: string, keyPem
         throw new Error(`${prop}.caCertificate: ${certSource} holds ${certs.length} certificates; pass only the signing CA certificate (e.g. ${example})`);
       }
       const info = certs[0];
-      // -- issue 11: the checks Go makes of a CA (EKU, name constraints, key size, critical extensions)
+      // the checks Go makes of a CA (EKU, name constraints, key size, critical extensions)
       const warnings = assertCanIssueServing(`${prop}.caCertificate`, info, dnsNames, example);
       assertCurrentlyValid(`${prop}.caCertificate`, info, now, 'the CA certificate');
       const key = readPrivateKey(`${prop}.caKey`, keyPem, keySource);
       assertKeyMatches(`${prop}.caKey`, info, key.key, 'the CA certificate');
       assertCanSign(`${prop}.caKey`, key.key);
       return { certPem: canonicalCertificatePem(certPem), keyPem: key.pem, info, key: key.key, warnings };
-      // -- end issue 11
     },
   };
 }
 
+/** Where one request's material lives in the store. */
+interface Paths {
+  readonly clusterDir: string;
+  /** the dedicated CA's unit (absent with a CA of your own) */
+  readonly caUnit?: string;
+  readonly servingUnit: string;
+  readonly record: string;
+}
+
+function pathsOf(r: StoreIssueRequest): Paths {
+  const clusterDir = r.store._clusterDirectory(r.cluster.name);
+  return {
+    clusterDir,
+    caUnit: r.dedicatedCa ? (r.dedicatedCa.sharedName ? r.store._path('shared-ca', r.dedicatedCa.sharedName) : path.join(clusterDir, 'ca')) : undefined,
+    servingUnit: path.join(clusterDir, r.identity),
+    record: path.join(clusterDir, `${r.identity}${RECORD_SUFFIX}`),
+  };
+}
+
+/** Reads a certificate and its key; the key file must be private. */
+function readPair(dir: string, certName: string, keyName: string): { cert?: string; key?: string } {
+  const keyFile = path.join(dir, keyName);
+  const key = readOptional(keyFile);
+  if (key !== undefined) {
+    assertPrivate(keyFile);
+  }
+  return { cert: readOptional(path.join(dir, certName)), key };
+}
+
+/** Thrown inside an unlocked attempt that needs the lock to go on. */
+const NEEDS_LOCK = Symbol('needs the lock');
+
 /**
- * The dedicated CA kept in the store, created on first use. An existing CA
- * is never replaced: if it is unusable, validating it throws.
+ * Returns the serving certificate kept in the store if it still fits the
+ * request and the CA; otherwise, under the store lock, issues (and, for the
+ * dedicated CA, creates the CA) and stores it.
+ *
+ * A first pass takes no lock and writes nothing but the check record (a
+ * cache, best effort): when the store's bytes and the request are exactly
+ * those of the last full check, only the dates are looked at again. Any
+ * other outcome (missing, expiring, half-written or changed material) is
+ * decided again under the lock, after reading the store again, since
+ * another process may have written it meanwhile.
  * @internal
  */
-export function dedicatedCa(prop: string, store: CertificateStore, commonName: string, validity: Duration, keyAlgorithm: KeyAlgorithm, now: Date): CaSource {
-  const certPem = store._read(CA_CERT);
-  const keyPem = store._read(CA_KEY);
-  const moveAside = `restore the file from your backup, or move the store directory '${store.directory}' aside to create a new CA (the APIService's caBundle then changes)`;
-  if (certPem === undefined && keyPem === undefined) {
-    const orphans = [TLS_CERT, TLS_KEY].filter(name => store._read(name) !== undefined);
-    if (orphans.length > 0) {
-      throw new Error(`store: '${store.directory}' holds ${orphans.join(' and ')} but no dedicated CA (${CA_CERT}, ${CA_KEY}); restore the CA from your backup, or delete ${orphans.map(o => `'${store._path(o)}'`).join(' and ')} to start over with a new CA. Nothing in the store was changed`);
+export function issueFromStore(r: StoreIssueRequest): ServingResult {
+  r.store._assertNotFile();
+  const p = pathsOf(r);
+  // leftovers of a killed synth (a unit half-replaced, a dead holder's lock) are repaired under the lock
+  const repair = hasLeftovers([p.clusterDir, ...(p.caUnit ? [path.dirname(p.caUnit)] : [])]) || lockLeftBehind(r.store._lockFile());
+  const first = repair ? NEEDS_LOCK : attempt(r, p, false);
+  if (first !== NEEDS_LOCK) {
+    return first;
+  }
+  r.store._ensureDirectory();
+  let release: () => void;
+  try {
+    release = acquireLock(r.store._lockFile(), r.store.directory);
+  } catch (e: any) {
+    if (e.code === undefined) {
+      throw e;
     }
-    const ca = createCa({ commonName, validityDays: validity.toDays(), keyAlgorithm, now });
-    store._write({ [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem });
-    const info = parseCertificates(prop, ca.certPem, store._path(CA_CERT))[0];
-    return { certPem: canonicalCertificatePem(ca.certPem), keyPem: ca.keyPem, validate: () => ({ ...ca, info, key: parsePrivateKey(prop, ca.keyPem, store._path(CA_KEY)) }) };
+    throw new Error(`store: cannot take the lock in '${r.store.directory}' (${e.code}); this synth must write the store (material is missing, expiring, changed or left half-written by a killed synth): make the directory writable, or synthesize once where it is`);
+  }
+  try {
+    crashPoint('locked');
+    removeDeadTemporaries(r.store.directory);
+    if (p.caUnit) {
+      recoverUnit(p.caUnit);
+    }
+    recoverUnit(p.servingUnit);
+    adoptLegacyLayout(r, p);
+    const result = attempt(r, p, true);
+    if (result === NEEDS_LOCK) {
+      throw new Error('store: internal error: a locked pass asked for the lock');
+    }
+    return result;
+  } finally {
+    release();
+  }
+}
+
+function attempt(r: StoreIssueRequest, p: Paths, locked: boolean): ServingResult | typeof NEEDS_LOCK {
+  const prop = r.prop;
+  const request = r.serving;
+  let source: CaSource;
+  if (r.userCa) {
+    source = r.userCa;
+  } else {
+    const created = dedicatedCa(r, p, locked);
+    if (created === NEEDS_LOCK) {
+      return NEEDS_LOCK;
+    }
+    source = created;
+  }
+
+  const tls = readPair(p.servingUnit, TLS_CERT, TLS_KEY);
+  const certFile = path.join(p.servingUnit, TLS_CERT);
+  const keyFile = path.join(p.servingUnit, TLS_KEY);
+  const recordText = readRecordText(p.record);
+  if (tls.cert !== undefined && tls.key !== undefined) {
+    const record = readRecord(recordText);
+    if (record && record.digest === digest(source, tls.cert, tls.key, request, record.dates) && fitsInTime(record.dates, request)) {
+      return { caCertPem: source.certPem, certPem: tls.cert, keyPem: tls.key, issued: false, warnings: [...record.caWarnings, ...caWarnings(prop, record.dates, request)] };
+    }
+  }
+
+  const ca = source.validate();
+  const keyAlgorithm = request.keyAlgorithm ?? followCa(ca.key);
+  if (tls.cert !== undefined || tls.key !== undefined) {
+    // without the lock, anything but usable material may be a renewal in
+    // progress in another process: decided again under the lock
+    const fix = `restore it from your backup, or delete '${certFile}' and '${keyFile}' to issue a new serving certificate`;
+    if (tls.cert === undefined || tls.key === undefined) {
+      if (!locked) {
+        return NEEDS_LOCK;
+      }
+      const missing = tls.cert === undefined ? certFile : keyFile;
+      throw corrupt(missing, `it is missing while ${tls.cert === undefined ? keyFile : certFile} exists`, fix);
+    }
+    let info: CertInfo;
+    let keyOk: boolean;
+    let algorithm: KeyAlgorithm | undefined;
+    try {
+      info = parseCertificates(prop, tls.cert, certFile)[0];
+    } catch (e: any) {
+      if (!locked) {
+        return NEEDS_LOCK;
+      }
+      throw corrupt(certFile, e.message, fix);
+    }
+    try {
+      const key = parsePrivateKey(prop, tls.key, keyFile);
+      keyOk = info.x509.checkPrivateKey(key);
+      algorithm = KeyAlgorithm._ofKey(key);
+    } catch (e: any) {
+      if (!locked) {
+        return NEEDS_LOCK;
+      }
+      throw corrupt(keyFile, e.message, fix);
+    }
+    if (!keyOk) {
+      if (!locked) {
+        return NEEDS_LOCK;
+      }
+      throw new Error(`store: '${keyFile}' does not belong to '${certFile}' (the key does not match the certificate's public key); a key placed by hand is never replaced: put back the key of that certificate, or delete both files to issue a new serving certificate. Nothing in the store was changed`);
+    }
+    const dates = datesOf(ca.info, info);
+    if (algorithm === keyAlgorithm && fitsCa(info, ca, request) && fitsInTime(dates, request)) {
+      const result = { caCertPem: source.certPem, certPem: tls.cert, keyPem: tls.key, issued: false, warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request)] };
+      writeRecord(p.record, recordText, source, result, request, dates, keyAlgorithm, ca.warnings);
+      return result;
+    }
+  }
+  if (!locked) {
+    return NEEDS_LOCK;
+  }
+  const issued = issueServingCertificate({
+    ca: { cert: ca.info, key: ca.key },
+    commonName: request.commonName,
+    dnsNames: request.dnsNames,
+    validityDays: request.validity.toDays(),
+    keyAlgorithm,
+    now: request.now,
+  });
+  const info = parseCertificates(prop, issued.certPem, certFile)[0];
+  if (!signs(ca.info, info)) {
+    throw new Error(`${prop}: the serving certificate just issued does not verify against its CA (${ca.info.subject}); nothing was stored. Report this with the CA certificate (never its key)`);
+  }
+  commitUnit(p.servingUnit, { [TLS_KEY]: issued.keyPem, [TLS_CERT]: issued.certPem }, 'tls');
+  const dates = datesOf(ca.info, info);
+  const result = { ...issued, caCertPem: source.certPem, issued: true, warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request)] };
+  writeRecord(p.record, recordText, source, result, request, dates, keyAlgorithm, ca.warnings);
+  return result;
+}
+
+/**
+ * The dedicated CA kept in the store, created (under the lock) on first
+ * use. An existing CA is never replaced: if it is unusable, validating it throws.
+ */
+function dedicatedCa(r: StoreIssueRequest, p: Paths, locked: boolean): CaSource | typeof NEEDS_LOCK {
+  const prop = r.prop;
+  const spec = r.dedicatedCa!;
+  const unit = p.caUnit!;
+  const certFile = path.join(unit, CA_CERT);
+  const keyFile = path.join(unit, CA_KEY);
+  const { cert: certPem, key: keyPem } = readPair(unit, CA_CERT, CA_KEY);
+  const moveAside = `restore the file from your backup, or move the directory '${unit}' aside to create a new CA (the APIService's caBundle then changes)`;
+  if (certPem === undefined && keyPem === undefined) {
+    if (!locked) {
+      return NEEDS_LOCK;
+    }
+    const tls = readPair(p.servingUnit, TLS_CERT, TLS_KEY);
+    const orphans = [TLS_CERT, TLS_KEY].filter(n => (n === TLS_CERT ? tls.cert : tls.key) !== undefined);
+    if (orphans.length > 0) {
+      throw new Error(`store: '${p.servingUnit}' holds ${orphans.join(' and ')} but there is no dedicated CA ('${unit}'); restore the CA from your backup, or delete '${p.servingUnit}' to start over with a new CA. Nothing in the store was changed`);
+    }
+    const ca = createCa({ commonName: spec.commonName, validityDays: spec.validity.toDays(), keyAlgorithm: spec.keyAlgorithm, now: r.serving.now });
+    const newCluster = !exists(p.clusterDir);
+    commitUnit(unit, { [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem }, 'ca');
+    if (newCluster && !spec.sharedName) {
+      checkRenameLater(r, p);
+    }
+    const info = parseCertificates(prop, ca.certPem, certFile)[0];
+    return { certPem: canonicalCertificatePem(ca.certPem), keyPem: ca.keyPem, validate: () => ({ ...ca, info, key: parsePrivateKey(prop, ca.keyPem, keyFile) }) };
   }
   if (certPem === undefined || keyPem === undefined) {
-    const missing = certPem === undefined ? CA_CERT : CA_KEY;
-    throw corrupt(store, missing, `it is missing while ${missing === CA_CERT ? CA_KEY : CA_CERT} exists`, moveAside);
+    const missing = certPem === undefined ? certFile : keyFile;
+    throw corrupt(missing, `it is missing while ${certPem === undefined ? keyFile : certFile} exists`, moveAside);
   }
+  const now = r.serving.now;
   return {
     certPem: canonicalCertificatePem(certPem),
     keyPem,
     validate: () => {
       let info: CertInfo;
       try {
-        info = parseCertificates(prop, certPem, store._path(CA_CERT))[0];
-        assertIsCa(prop, info, store._path(CA_CERT));
+        info = parseCertificates(prop, certPem, certFile)[0];
+        assertIsCa(prop, info, certFile);
       } catch (e: any) {
-        throw corrupt(store, CA_CERT, e.message, moveAside);
+        throw corrupt(certFile, e.message, moveAside);
       }
       let key: KeyObject;
       try {
-        key = parsePrivateKey(prop, keyPem, store._path(CA_KEY));
+        key = parsePrivateKey(prop, keyPem, keyFile);
         assertKeyMatches(prop, info, key, 'the stored CA certificate');
       } catch (e: any) {
-        throw corrupt(store, CA_KEY, e.message, moveAside);
+        throw corrupt(keyFile, e.message, moveAside);
       }
       if (info.notAfter.getTime() <= now.getTime()) {
-        throw new Error(`${prop}: the dedicated CA in '${store.directory}' expired on ${formatDate(info.notAfter)}; it is never replaced silently: move '${store._path(CA_CERT)}' and '${store._path(CA_KEY)}' aside to create a new one, then apply the new APIService caBundle together with the new Secret`);
+        throw new Error(`${prop}: the dedicated CA in '${unit}' expired on ${formatDate(info.notAfter)}; it is never replaced silently: move '${unit}' aside to create a new one, then apply the new APIService caBundle together with the new Secret`);
       }
       if (info.notBefore.getTime() > now.getTime()) {
-        throw new Error(`${prop}: the dedicated CA in '${store.directory}' is not valid before ${formatDate(info.notBefore)}; check the clock of this machine (and of the one that created '${store._path(CA_CERT)}')`);
+        throw new Error(`${prop}: the dedicated CA in '${unit}' is not valid before ${formatDate(info.notBefore)}; check the clock of this machine (and of the one that created '${certFile}')`);
       }
       return { certPem, keyPem, info, key };
     },
@@ -165,75 +412,83 @@ export function dedicatedCa(prop: string, store: CertificateStore, commonName: s
 }
 
 /**
- * Returns the serving certificate kept in the store if it still fits the
- * request and the CA; otherwise issues and stores a new one.
- *
- * When the store's bytes and the request are exactly those of the last full
- * check (the check record), only the dates are looked at again: nothing is
- * parsed. Anything else gets every check.
- * @internal
+ * A chart that got a new cluster directory while the store holds cluster
+ * directories that no chart of the app uses may be a renamed chart. Once the
+ * whole app is built, that is a warning naming the directory found and the
+ * one expected, and how to keep the old CA. It is not an error: a store that
+ * two apps share (a unit test's chart 'test' and the app's chart) looks the same.
  */
-export function ensureServingCertificate(prop: string, store: CertificateStore, source: CaSource, request: ServingRequest): ServingResult {
-  const certPem = store._read(TLS_CERT);
-  const keyPem = store._read(TLS_KEY);
-  const recordText = store._read(CHECKED);
+function checkRenameLater(r: StoreIssueRequest, p: Paths): void {
+  if (!r.cluster.derived) {
+    return;
+  }
+  const unclaimed = () => {
+    const app = r.cluster.appClusters();
+    return listDirectories(r.store._path('clusters')).filter(n => n !== r.cluster.name && !app.has(n));
+  };
+  if (unclaimed().length === 0) {
+    return;
+  }
+  let warned = false;
+  r.cluster.addValidation(() => {
+    const found = unclaimed();
+    if (found.length > 0 && !warned) {
+      warned = true;
+      const dirs = found.map(n => `'${r.store._clusterDirectory(n)}'`).join(', ');
+      const old = r.store._clusterDirectory(found[0]);
+      warn(r.cluster.scope, `${r.prop}.store: chart '${r.cluster.chartPath}' got a new CA in '${p.clusterDir}', while the store holds ${dirs}, which no chart of this app uses. If chart '${found[0]}' was renamed to '${r.cluster.chartPath}', its cluster now has a new caBundle: to keep the old CA, run rm -r '${p.clusterDir}' && mv '${old}' '${p.clusterDir}' and synthesize again. If '${r.cluster.chartPath}' is a new cluster, or another app shares this store, nothing is wrong: name the cluster with CertificateStore.fromDirectory(dir, { cluster: '${r.cluster.name}' }) to silence this`);
+    }
+    return [];
+  });
+}
 
-  if (certPem !== undefined && keyPem !== undefined) {
-    const record = readRecord(recordText);
-    if (record && record.digest === digest(source, certPem, keyPem, request, record.dates) && fitsInTime(record.dates, request)) {
-      return { certPem, keyPem, issued: false, warnings: [...record.caWarnings, ...caWarnings(prop, record.dates, request)] };
-    }
+function listDirectories(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter(d => d.isDirectory() && !d.name.startsWith('.')).map(d => d.name).sort();
+  } catch {
+    return [];
   }
+}
 
-  const ca = source.validate();
-  const keyAlgorithm = request.keyAlgorithm ?? followCa(ca.key);
-  let result: ServingResult | undefined;
-  if (certPem !== undefined || keyPem !== undefined) {
-    const fix = `restore it from your backup, or delete '${store._path(TLS_CERT)}' and '${store._path(TLS_KEY)}' to issue a new serving certificate`;
-    if (certPem === undefined || keyPem === undefined) {
-      const missing = certPem === undefined ? TLS_CERT : TLS_KEY;
-      throw corrupt(store, missing, `it is missing while ${missing === TLS_CERT ? TLS_KEY : TLS_CERT} exists`, fix);
+/**
+ * Adopts a store written by releases up to 0.1 (flat `{ca,tls}.{crt,key}`
+ * in the store directory) into this cluster, under the lock: the first synth
+ * after upgrading gives the same caBundle and serving key. Each step can be
+ * repeated, so a crash in the middle is finished by the next locked run.
+ */
+function adoptLegacyLayout(r: StoreIssueRequest, p: Paths): void {
+  const flat = (n: string) => r.store._path(n);
+  const flatTls = readPair(r.store.directory, TLS_CERT, TLS_KEY);
+  const flatCa = readPair(r.store.directory, CA_CERT, CA_KEY);
+  if (flatTls.cert === undefined && flatTls.key === undefined && flatCa.cert === undefined && flatCa.key === undefined) {
+    return;
+  }
+  if (r.dedicatedCa) {
+    if (flatCa.cert === undefined || flatCa.key === undefined) {
+      return;
     }
-    let info: CertInfo;
-    try {
-      info = parseCertificates(prop, certPem, store._path(TLS_CERT))[0];
-    } catch (e: any) {
-      throw corrupt(store, TLS_CERT, e.message, fix);
-    }
-    let keyOk: boolean;
-    let algorithm: KeyAlgorithm | undefined;
-    try {
-      const key = parsePrivateKey(prop, keyPem, store._path(TLS_KEY));
-      keyOk = info.x509.checkPrivateKey(key);
-      algorithm = KeyAlgorithm._ofKey(key);
-    } catch (e: any) {
-      throw corrupt(store, TLS_KEY, e.message, fix);
-    }
-    const dates = datesOf(ca.info, info);
-    if (keyOk && algorithm === keyAlgorithm && fitsCa(info, ca, request) && fitsInTime(dates, request)) {
-      result = { certPem, keyPem, issued: false, warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request)] };
-      writeRecord(store, recordText, source, result, request, dates, keyAlgorithm, ca.warnings);
+    const current = readOptional(path.join(p.caUnit!, CA_CERT));
+    if (current === undefined) {
+      commitUnit(p.caUnit!, { [CA_KEY]: flatCa.key, [CA_CERT]: flatCa.cert }, 'adopt-ca');
+    } else if (current !== flatCa.cert) {
+      // another cluster's (or an unrelated) CA: left where it is
+      return;
     }
   }
-  if (!result) {
-    const issued = issueServingCertificate({
-      ca: { cert: ca.info, key: ca.key },
-      commonName: request.commonName,
-      dnsNames: request.dnsNames,
-      validityDays: request.validity.toDays(),
-      keyAlgorithm,
-      now: request.now,
-    });
-    const info = parseCertificates(prop, issued.certPem, store._path(TLS_CERT))[0];
-    if (!signs(ca.info, info)) {
-      throw new Error(`${prop}: the serving certificate just issued does not verify against its CA (${ca.info.subject}); nothing was stored. Report this with the CA certificate (never its key)`);
+  if (flatTls.cert !== undefined && flatTls.key !== undefined) {
+    const current = readOptional(path.join(p.servingUnit, TLS_CERT));
+    if (current === undefined) {
+      commitUnit(p.servingUnit, { [TLS_KEY]: flatTls.key, [TLS_CERT]: flatTls.cert }, 'adopt-tls');
+    } else if (current !== flatTls.cert) {
+      return;
     }
-    store._write({ [TLS_KEY]: issued.keyPem, [TLS_CERT]: issued.certPem });
-    const dates = datesOf(ca.info, info);
-    result = { ...issued, issued: true, warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request)] };
-    writeRecord(store, recordText, source, result, request, dates, keyAlgorithm, ca.warnings);
   }
-  return result;
+  // the serving pair first, the CA last: a crash in between is finished next time
+  unlinkAll([flat(TLS_KEY), flat(TLS_CERT), flat(LEGACY_RECORD)]);
+  crashPoint('adopt:tls-removed');
+  if (r.dedicatedCa) {
+    unlinkAll([flat(CA_KEY), flat(CA_CERT)]);
+  }
 }
 
 function datesOf(ca: CertInfo, cert: CertInfo): Dates {
@@ -319,21 +574,33 @@ function readRecord(text: string | undefined): { digest: string; dates: Dates; c
   return undefined;
 }
 
-function writeRecord(store: CertificateStore, current: string | undefined, source: CaSource, result: KeyPairPem, request: ServingRequest, dates: Dates,
+/** The check record's text, or undefined when it is missing or unreadable (a cache miss, never a failure). */
+function readRecordText(file: string): string | undefined {
+  try {
+    return readOptional(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the check record when it changed; a record that cannot be written is skipped (the next synth checks in full). */
+function writeRecord(file: string, current: string | undefined, source: CaSource, result: KeyPairPem, request: ServingRequest, dates: Dates,
   keyAlgorithm: KeyAlgorithm, caWarnings: string[] = []): void {
-  // -- issue 11: the key algorithm, and the warnings about the CA (weak key, SHA-1) so that a warm synth repeats them
+  // the key algorithm, and the warnings about the CA (weak key, SHA-1) so that a warm synth repeats them
   const record = {
     version: CHECK_VERSION, digest: digest(source, result.certPem, result.keyPem, request, dates), keyAlgorithm: keyAlgorithm.name, dates,
     ...(caWarnings.length ? { caWarnings } : {}),
   };
-  // -- end issue 11
   const text = JSON.stringify(record, undefined, 2) + '\n';
   if (current !== text) {
-    store._write({ [CHECKED]: text });
+    try {
+      writeAtomic(file, text);
+    } catch {
+      // only a cache: a read-only store still synthesizes
+    }
   }
 }
 
-// -- issue 11 (key algorithms)
 /**
  * The serving key algorithm that follows the CA's key: RSA 2048 for any RSA
  * CA, the CA's curve for ECDSA, Ed25519 for Ed25519.
@@ -356,4 +623,3 @@ function assertCanSign(prop: string, key: KeyObject): void {
   const what = pub.asymmetricKeyType === 'ec' ? `ECDSA on ${pub.asymmetricKeyDetails?.namedCurve}` : pub.asymmetricKeyType;
   throw new Error(`${prop}: the CA's key is ${what}, which the library cannot sign with; the CA must be RSA, ECDSA P-256, P-384 or P-521, or Ed25519. Issue the certificate yourself and use ServingTls.fromPem(), or use ServingTls.fromDedicatedCa()`);
 }
-// -- end issue 11

@@ -1,17 +1,18 @@
 import * as path from 'path';
-import { ApiObject, App, Duration } from 'cdk8s';
+import { ApiObject, App, Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { assertDnsSubdomain } from '../_util';
 import type { CertManagerServingTlsOptions } from './cert-manager';
 import { CertificateStore } from './certificate-store';
-import { CaSource, dedicatedCa, ensureServingCertificate, userCa } from './issuance';
+import { CaSource, DedicatedCaRequest, issueFromStore, userCa } from './issuance';
 import { KeyAlgorithm } from './key-algorithm';
 
 export { KeyAlgorithm } from './key-algorithm';
 import { schemaOf } from '../prop-schemas';
 import { checkPropTypes } from '../prop-types';
 import { Pem } from './pem';
+import { clusterNameOf, isDirectoryName } from './store-files';
 import {
   assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
   certificateBlocks, formatDate, nameConstraintProblem, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
@@ -58,7 +59,8 @@ export interface ServingTlsContext {
 export interface IssuedServingTlsOptions {
   /**
    * Where issued keys and certificates are kept between synths.
-   * @default CertificateStore.fromDefaultDirectory() - `.secure-metrics-server/pki` in the working directory
+   * Within it, each cluster (by default: each Chart) keeps its own CA and keys.
+   * @default CertificateStore.fromDefaultDirectory() - `.secure-metrics-server/pki` in the working directory (or `$SECURE_METRICS_SERVER_STORE`)
    */
   readonly store?: CertificateStore;
 
@@ -125,6 +127,15 @@ export interface DedicatedCaServingTlsOptions extends IssuedServingTlsOptions {
    * @default 'secure-metrics-server-ca'
    */
   readonly caCommonName?: string;
+
+  /**
+   * Share one dedicated CA, kept in the store under `shared-ca/<name>`,
+   * between every instance that names it (e.g. all clusters of a fleet, with
+   * the same store). Each cluster still gets its own serving key; but the
+   * CA's key can then sign for every cluster of the fleet.
+   * @default - each cluster gets its own dedicated CA
+   */
+  readonly sharedCaName?: string;
 }
 
 /**
@@ -316,7 +327,7 @@ abstract class IssuedServingTls extends ServingTls {
   protected abstract readonly optionsType: string;
 
   /** Validates the strategy's own inputs and returns the CA to sign with. */
-  protected abstract signingCa(context: ServingTlsContext, keyAlgorithm: KeyAlgorithm | undefined): CaSource;
+  protected abstract signingCa(context: ServingTlsContext, keyAlgorithm: KeyAlgorithm | undefined): { userCa?: CaSource; dedicatedCa?: DedicatedCaRequest };
 
   public _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
     const prop = context.prop;
@@ -334,19 +345,36 @@ abstract class IssuedServingTls extends ServingTls {
     }
     const ca = this.signingCa(context, keyAlgorithm);
     const serverName = `${context.serviceName}.${context.namespace}.svc`;
-    const result = ensureServingCertificate(prop, this.store, ca, {
-      commonName: serverName,
-      dnsNames: servingDnsNames(context.serviceName, context.namespace, context.clusterDomain),
-      validity: this.validity,
-      renewBefore: this.renewBefore,
-      keyAlgorithm,
-      now: context.now,
+    const dnsNames = servingDnsNames(context.serviceName, context.namespace, context.clusterDomain);
+    const chart = Chart.of(scope);
+    const app = scope.node.root;
+    const result = issueFromStore({
+      prop,
+      store: this.store,
+      cluster: {
+        name: this.store.cluster ?? clusterNameOf(chart.node.path),
+        derived: this.store.cluster === undefined,
+        chartPath: chart.node.path,
+        appClusters: () => new Set(app.node.findAll().filter(c => Chart.isChart(c)).map(c => clusterNameOf(c.node.path))),
+        addValidation: check => scope.node.addValidation({ validate: check }),
+        scope,
+      },
+      ...ca,
+      identity: dnsNames[dnsNames.length - 1],
+      serving: {
+        commonName: serverName,
+        dnsNames,
+        validity: this.validity,
+        renewBefore: this.renewBefore,
+        keyAlgorithm,
+        now: context.now,
+      },
     });
     return {
       insecure: false,
       secretName,
       secret: tlsSecret(scope, context, secretName, result.certPem, result.keyPem),
-      caBundlePem: ca.certPem,
+      caBundlePem: result.caCertPem,
       warnings: result.warnings,
     };
   }
@@ -359,11 +387,13 @@ class CaIssuedServingTls extends IssuedServingTls {
     requirePem('ServingTls.fromCa', caOptions, { caCertificate: "Pem.fromFile('/etc/kubernetes/pki/ca.crt')", caKey: "Pem.fromFile('/etc/kubernetes/pki/ca.key')" });
   }
 
-  protected signingCa(context: ServingTlsContext): CaSource {
+  protected signingCa(context: ServingTlsContext): { userCa: CaSource } {
     const { caCertificate, caKey } = this.caOptions;
-    return userCa(context.prop, caCertificate._read(`${context.prop}.caCertificate`), caCertificate.source,
-      caKey._read(`${context.prop}.caKey`), caKey.source, context.now,
-      servingDnsNames(context.serviceName, context.namespace, context.clusterDomain));
+    return {
+      userCa: userCa(context.prop, caCertificate._read(`${context.prop}.caCertificate`), caCertificate.source,
+        caKey._read(`${context.prop}.caKey`), caKey.source, context.now,
+        servingDnsNames(context.serviceName, context.namespace, context.clusterDomain)),
+    };
   }
 }
 
@@ -371,14 +401,16 @@ class DedicatedCaServingTls extends IssuedServingTls {
   protected readonly optionsType = 'DedicatedCaServingTlsOptions';
   private readonly caValidity: Duration;
   private readonly caCommonName: string;
+  private readonly sharedCaName?: string;
 
   constructor(options: DedicatedCaServingTlsOptions) {
     super(options);
+    this.sharedCaName = options.sharedCaName;
     this.caValidity = options.caValidity ?? Duration.days(3650);
     this.caCommonName = options.caCommonName ?? 'secure-metrics-server-ca';
   }
 
-  protected signingCa(context: ServingTlsContext, keyAlgorithm: KeyAlgorithm | undefined): CaSource {
+  protected signingCa(context: ServingTlsContext, keyAlgorithm: KeyAlgorithm | undefined): { dedicatedCa: DedicatedCaRequest } {
     assertDurationDays(`${context.prop}.caValidity`, this.caValidity, 1);
     if (this.caValidity.toMilliseconds() <= this.renewBefore.toMilliseconds()) {
       throw new Error(`${context.prop}.caValidity: ${this.caValidity.toHumanString()} must be longer than renewBefore (${this.renewBefore.toHumanString()}); use e.g. Duration.days(3650)`);
@@ -386,7 +418,11 @@ class DedicatedCaServingTls extends IssuedServingTls {
     if (typeof this.caCommonName !== 'string' || this.caCommonName.trim() === '' || this.caCommonName.length > 64) {
       throw new Error(`${context.prop}.caCommonName: '${this.caCommonName}' must be 1 to 64 characters; use e.g. 'secure-metrics-server-ca'`);
     }
-    return dedicatedCa(context.prop, this.store, this.caCommonName, this.caValidity, keyAlgorithm ?? KeyAlgorithm.RSA_2048, context.now);
+    const shared = this.sharedCaName;
+    if (shared !== undefined && !isDirectoryName(shared)) {
+      throw new Error(`${context.prop}.sharedCaName: '${shared}' is not a usable directory name; use 1 to 100 letters, digits, '-', '_' and '.', e.g. 'fleet'`);
+    }
+    return { dedicatedCa: { commonName: this.caCommonName, validity: this.caValidity, keyAlgorithm: keyAlgorithm ?? KeyAlgorithm.RSA_2048, sharedName: shared } };
   }
 }
 

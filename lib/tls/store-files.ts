@@ -1,0 +1,299 @@
+import { createHash, randomBytes } from 'crypto';
+import {
+  closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
+} from 'fs';
+import * as path from 'path';
+
+/**
+ * File primitives of the certificate store: units that commit atomically,
+ * their recovery after a crash, the permission check of key files and the
+ * fault-injection hook of the crash tests.
+ *
+ * A *unit* is a directory holding files that only make sense together (a
+ * certificate and its key). It is replaced as a whole:
+ *
+ * 1. the new files are written and fsynced in `.<unit>.new-<random>`;
+ * 2. an existing unit is renamed to `.<unit>.old-<random>`;
+ * 3. the new directory is renamed to the unit's name;
+ * 4. the old one is deleted.
+ *
+ * A crash at any point leaves either the old unit, the new unit, or (between
+ * 2 and 3) no unit and an old one beside it, which recovery (under the lock)
+ * puts back. Recovery then deletes every leftover, so no temporary file with
+ * key material survives the next locked run.
+ *
+ * @internal
+ */
+
+/** Environment variable read only by the crash tests: the named point kills the process. */
+export const CRASH_ENV = 'SECURE_METRICS_SERVER_TEST_CRASH_AT';
+
+/** Kills this process (SIGKILL, no clean-up) when the crash tests ask for this point. */
+export function crashPoint(name: string): void {
+  if (process.env[CRASH_ENV] === name) {
+    process.kill(process.pid, 'SIGKILL');
+  }
+}
+
+/** Reads a file, or undefined when it does not exist. */
+export function readOptional(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e: any) {
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') {
+      return undefined;
+    }
+    throw new Error(`store: cannot read '${file}' (${e.code ?? e.message}); fix its permissions, or restore it from your backup`);
+  }
+}
+
+/**
+ * Key files readable or writable by group or others are refused, as ssh
+ * refuses an unprotected private key; the message gives the chmod that fixes it.
+ */
+export function assertPrivate(file: string): void {
+  if (process.platform === 'win32') {
+    return;
+  }
+  let mode: number;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch {
+    return;
+  }
+  if (mode & 0o077) {
+    throw new Error(`store: '${file}' holds a private key but its mode is 0${mode.toString(8)} (group or others may access it); run: chmod 600 '${file}' (and chmod 700 on its directory)`);
+  }
+}
+
+/** Creates a directory (and parents) with mode 0700, naming the path on failure. */
+export function makeDirectory(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e: any) {
+    throw new Error(`store: cannot create '${dir}' (${e.code ?? e.message}); choose a writable directory`);
+  }
+}
+
+/** Writes a file atomically (temporary file, fsync, rename), mode 0600. */
+export function writeAtomic(file: string, content: string): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'wx', 0o600);
+    writeSync(fd, content);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, file);
+  } catch (e: any) {
+    if (fd !== undefined) {
+      closeSync(fd);
+    }
+    rmQuiet(tmp);
+    throw new Error(`store: cannot write '${file}' (${e.code ?? e.message}); choose a writable directory`);
+  }
+}
+
+function rmQuiet(p: string): void {
+  try {
+    rmSync(p, { recursive: true, force: true });
+  } catch {
+    // left for the next locked run
+  }
+}
+
+function fsyncDirectory(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // not supported everywhere (e.g. Windows); the renames are still atomic
+  }
+}
+
+/** Leftovers of a unit's interrupted commits, in its parent directory. */
+function leftovers(unit: string): { news: string[]; olds: string[] } {
+  const parent = path.dirname(unit);
+  const base = path.basename(unit);
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return { news: [], olds: [] };
+  }
+  const pick = (kind: string) => names.filter(n => n.startsWith(`.${base}.${kind}-`)).map(n => path.join(parent, n));
+  return { news: pick('new'), olds: pick('old') };
+}
+
+/**
+ * Finishes or undoes an interrupted commit of a unit. Call under the lock.
+ * A missing unit with an old copy beside it gets the old copy back; every
+ * other leftover is deleted.
+ */
+export function recoverUnit(unit: string): void {
+  const { news, olds } = leftovers(unit);
+  if (olds.length > 0 && !exists(unit)) {
+    renameSync(olds[0], unit);
+    olds.shift();
+  }
+  for (const p of [...news, ...olds]) {
+    rmQuiet(p);
+  }
+  // a temporary file of writeAtomic left by a crash
+  const parent = path.dirname(unit);
+  try {
+    for (const n of readdirSync(parent)) {
+      if (n.startsWith('.') && n.endsWith('.tmp')) {
+        rmQuiet(path.join(parent, n));
+      }
+    }
+  } catch {
+    // no parent yet
+  }
+}
+
+/**
+ * Whether an interrupted commit left something beside the units in these
+ * directories (cheap: one directory listing each); the next synth then takes
+ * the lock to finish or undo it.
+ */
+export function hasLeftovers(dirs: string[]): boolean {
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    if (names.some(n => n.startsWith('.') && (/\.(new|old)-/.test(n) || n.endsWith('.tmp')))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Deletes the temporary files (`.<name>.<pid>.<random>.tmp`) that a killed
+ * process left in a directory: those of a pid that no longer exists and
+ * older than a minute (a process on another host sharing the directory has
+ * long renamed its own by then). Call under the lock.
+ */
+export function removeDeadTemporaries(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^\..*\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(n);
+    if (!m) {
+      continue;
+    }
+    const file = path.join(dir, n);
+    try {
+      if (Date.now() - statSync(file).mtimeMs < 60_000) {
+        continue;
+      }
+      process.kill(Number(m[1]), 0);
+    } catch (e: any) {
+      if (e.code === 'ESRCH') {
+        rmQuiet(file);
+      }
+    }
+  }
+}
+
+export function exists(p: string): boolean {
+  try {
+    statSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Replaces the unit (a directory of files) as a whole. Call under the lock.
+ * `tag` names the crash points: `<tag>:partial`, `<tag>:written`,
+ * `<tag>:old-moved`, `<tag>:renamed`, `<tag>:done`.
+ */
+export function commitUnit(unit: string, files: { [name: string]: string }, tag: string): void {
+  const parent = path.dirname(unit);
+  makeDirectory(parent);
+  const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fresh = path.join(parent, `.${path.basename(unit)}.new-${suffix}`);
+  const old = path.join(parent, `.${path.basename(unit)}.old-${suffix}`);
+  try {
+    mkdirSync(fresh, { mode: 0o700 });
+    let first = true;
+    for (const [name, content] of Object.entries(files)) {
+      const fd = openSync(path.join(fresh, name), 'wx', 0o600);
+      try {
+        writeSync(fd, content);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      if (first) {
+        crashPoint(`${tag}:partial`);
+        first = false;
+      }
+    }
+    fsyncDirectory(fresh);
+    crashPoint(`${tag}:written`);
+    const replacing = exists(unit);
+    if (replacing) {
+      renameSync(unit, old);
+      crashPoint(`${tag}:old-moved`);
+    }
+    renameSync(fresh, unit);
+    fsyncDirectory(parent);
+    crashPoint(`${tag}:renamed`);
+    if (replacing) {
+      rmSync(old, { recursive: true, force: true });
+    }
+    crashPoint(`${tag}:done`);
+  } catch (e: any) {
+    rmQuiet(fresh);
+    if (!exists(unit) && exists(old)) {
+      renameSync(old, unit);
+    }
+    throw new Error(`store: cannot write '${unit}' (${e.code ?? e.message}); choose a writable directory`);
+  }
+}
+
+/** Deletes files quietly (a legacy layout's files once adopted). */
+export function unlinkAll(files: string[]): void {
+  for (const f of files) {
+    try {
+      unlinkSync(f);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Whether a name can be a directory of the store (a cluster, a shared CA): no separators, no leading dot. */
+export function isDirectoryName(name: string): boolean {
+  return typeof name === 'string' && /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$/.test(name);
+}
+
+/**
+ * The cluster directory name derived from a Chart's construct path: the
+ * path itself when it is a usable name ('cluster-a'), otherwise a readable
+ * form plus a short hash ('team/cluster-a' gives 'team.cluster-a-1a2b3c4d').
+ */
+export function clusterNameOf(chartPath: string): string {
+  if (isDirectoryName(chartPath)) {
+    return chartPath;
+  }
+  const readable = chartPath.replace(/\//g, '.').replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '').slice(0, 80);
+  const hash = createHash('sha256').update(chartPath).digest('hex').slice(0, 8);
+  return `${readable || 'chart'}-${hash}`;
+}
