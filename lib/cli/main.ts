@@ -1,0 +1,49 @@
+import { auditCommand } from './audit';
+import { CliIo, ExitCode, processIo, Subcommand } from './io';
+
+/**
+ * The subcommand table. Adding a command is one line here:
+ * `name: command` where the command is a `Subcommand` from its own file
+ * (lib/cli/<name>.ts). Nothing else in this file changes.
+ */
+const COMMANDS: { [name: string]: Subcommand } = {
+  audit: auditCommand,
+};
+
+function usage(): string {
+  const names = Object.keys(COMMANDS);
+  const width = Math.max(...names.map(n => n.length));
+  return [
+    'usage: secure-metrics-server <command> [options]',
+    '',
+    'commands:',
+    ...names.map(n => `  ${n.padEnd(width)}  ${COMMANDS[n].summary}`),
+    '',
+    'run \'secure-metrics-server <command> --help\' for its options',
+    '',
+  ].join('\n');
+}
+
+/** Dispatches `argv` (without node and the script) to a subcommand; resolves to the exit code. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.stderr : io.stdout).write(usage());
+    return name === undefined ? ExitCode.INPUT_ERROR : ExitCode.OK;
+  }
+  const command = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    io.stderr.write(`secure-metrics-server: unknown command '${name}'; one of: ${Object.keys(COMMANDS).join(', ')}\n`);
+    return ExitCode.INPUT_ERROR;
+  }
+  return command.run(rest, io);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(code => {
+    process.exitCode = code;
+  }, (e: unknown) => {
+    process.stderr.write(`secure-metrics-server: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exitCode = 70;
+  });
+}
