@@ -1,4 +1,5 @@
 import { auditCommand } from './audit';
+import { doctorCommand } from './doctor';
 import { CliIo, ExitCode, processIo, Subcommand } from './io';
 
 /**
@@ -8,6 +9,7 @@ import { CliIo, ExitCode, processIo, Subcommand } from './io';
  */
 const COMMANDS: { [name: string]: Subcommand } = {
   audit: auditCommand,
+  doctor: doctorCommand,
 };
 
 function usage(): string {
