@@ -107,6 +107,13 @@ export function findInstalls(objects: SourcedObject[]): Install[] {
   return findInstallsIn(new ObjectIndex(objects)).map(f => f.install);
 }
 
+/** The cert-manager Certificate in the input that writes Secret `namespace/name`, as `ns/name`. */
+function certificateFor(index: ObjectIndex, namespace: string | undefined, name: string): string | undefined {
+  const c = index.ofKind('Certificate').find(o => String(o.object.apiVersion).startsWith('cert-manager.io/')
+    && meta(o.object).namespace === namespace && isObj(o.object.spec) && o.object.spec.secretName === name);
+  return c && idOf(c);
+}
+
 function ignoredByAnnotation(target: SourcedObject, ruleId: string): boolean {
   const v = meta(target.object).annotations[Rules.IGNORE_ANNOTATION];
   if (typeof v !== 'string') {
@@ -131,6 +138,7 @@ export function auditObjects(objects: SourcedObject[], options: AuditOptions = {
   installs.forEach(found => {
     const template = found.deployment && podTemplate(found.deployment.object);
     const container = template && metricsServerContainer(template.spec);
+    const absentSeen = new Set<string>();
     const add = (rule: Rule, target: SourcedObject, message: string, extra: { fix?: string; evidence?: string } = {}) => {
       const f: Finding = {
         ruleId: rule.id,
@@ -166,9 +174,15 @@ export function auditObjects(objects: SourcedObject[], options: AuditOptions = {
       inputIsComplete: options.inputIsComplete ?? false,
       report: add,
       absent: (kind, namespace, name, from, what) => {
-        const rule = options.inputIsComplete ? Rules.REFERENCED_MISSING : Rules.REFERENCED_ABSENT;
         const where = namespace ? `${namespace}/${name}` : name;
-        add(rule, from, `${what} refers to ${kind} ${where}, which is ${options.inputIsComplete ? 'missing' : 'not in the input; its checks were skipped'}`,
+        if (absentSeen.has(`${kind}/${where}`)) {
+          return;
+        }
+        absentSeen.add(`${kind}/${where}`);
+        const rule = options.inputIsComplete ? Rules.REFERENCED_MISSING : Rules.REFERENCED_ABSENT;
+        const issuer = kind === 'Secret' ? certificateFor(index, namespace, name) : undefined;
+        const made = issuer ? ` (cert-manager Certificate ${issuer} creates it in the cluster)` : '';
+        add(rule, from, `${what} refers to ${kind} ${where}${made}, which is ${options.inputIsComplete ? 'missing' : 'not in the input; its checks were skipped'}`,
           { evidence: `${kind} ${where}` });
       },
     };

@@ -10,8 +10,17 @@ export function decodeCaBundle(value: unknown): { pem?: string; problem?: string
     return { problem: 'it is empty' };
   }
   const compact = value.replace(/\s+/g, '');
+  if (/-----BEGIN/.test(value)) {
+    return { problem: 'it is PEM text, not base64 of it' };
+  }
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 !== 0) {
-    return { problem: /-----BEGIN/.test(value) ? 'it is PEM text, not base64 of it' : 'it is not valid base64' };
+    const partial = /^[A-Za-z0-9+/]+/.exec(compact);
+    const text = partial ? Buffer.from(partial[0].slice(0, partial[0].length - (partial[0].length % 4)), 'base64').toString('latin1') : '';
+    return {
+      problem: text.startsWith('-----BEGIN')
+        ? `it is not valid base64 (${compact.length} characters, truncated: it decodes to '${text.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}' and no certificate)`
+        : 'it is not valid base64',
+    };
   }
   const pem = Buffer.from(compact, 'base64').toString('utf8');
   try {

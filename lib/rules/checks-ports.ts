@@ -22,11 +22,11 @@ export function checkPorts(ctx: InstallContext): void {
   const securePortRaw = ctx.flags.get('secure-port');
   const securePort = securePortRaw !== undefined ? toPort(securePortRaw) : undefined;
 
-  if (d && c && securePort !== undefined && ports.length > 0 && !ports.some(p => p.containerPort === securePort)) {
-    ctx.report(Rules.SECURE_PORT_MISMATCH, d, `--secure-port=${securePort} but the container declares port(s) ${ports.map(p => p.containerPort).join(', ')}`,
-      { evidence: `${ctx.flags.evidence('secure-port')}, containerPort ${ports.map(p => p.containerPort).join(', ')}` });
-  }
   if (d && c && securePort !== undefined) {
+    const wrong: string[] = [];
+    if (ports.length > 0 && !ports.some(p => p.containerPort === securePort)) {
+      wrong.push(`containerPort ${ports.map(p => p.containerPort).join(', ')}`);
+    }
     for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
       const get = isObj(c[probe]) && isObj(c[probe].httpGet) ? c[probe].httpGet : undefined;
       if (!get || get.port === undefined) {
@@ -34,9 +34,12 @@ export function checkPorts(ctx: InstallContext): void {
       }
       const target = typeof get.port === 'string' && !/^\d+$/.test(get.port) ? ports.find(p => p.name === get.port)?.containerPort : toPort(get.port);
       if (target !== undefined && target !== securePort) {
-        ctx.report(Rules.SECURE_PORT_MISMATCH, d, `${probe} checks port ${get.port}${String(get.port) !== String(target) ? ` (${target})` : ''}, metrics-server listens on --secure-port=${securePort}`,
-          { evidence: `${probe}.httpGet.port: ${get.port}` });
+        wrong.push(`${probe} port ${get.port}${String(get.port) !== String(target) ? ` (${target})` : ''}`);
       }
+    }
+    if (wrong.length) {
+      ctx.report(Rules.SECURE_PORT_MISMATCH, d, `metrics-server listens on --secure-port=${securePort}, but ${wrong.join(', ')}`,
+        { evidence: `${ctx.flags.evidence('secure-port')}; ${wrong.join('; ')}` });
     }
   }
   if (c && ctx.flags.has('tls-min-version') && WEAK_TLS.test(ctx.flags.get('tls-min-version')!)) {
