@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { pathToFileURL } from 'url';
 import { Finding, Rule, Rules, Severity } from '../rules';
 import { AuditReport, ruleOf, toolVersion } from './report';
 
@@ -20,10 +21,14 @@ const SECURITY_SEVERITY: { [s: string]: string } = {
   [Severity.INFO]: '0.0',
 };
 
+/** A path inside the working directory as a relative URI reference, anything else as a file:// URI. */
 function uriOf(file: string, cwd: string): string {
-  const rel = path.isAbsolute(file) ? path.relative(cwd, file) : file;
-  const p = (rel.startsWith('..') ? path.resolve(cwd, file) : rel).split(path.sep).join('/');
-  return p.split('/').map(encodeURIComponent).join('/').replace(/^%2F/, '/');
+  const abs = path.resolve(cwd, file);
+  const rel = path.relative(cwd, abs);
+  if (rel.startsWith('..') || path.isAbsolute(rel)) {
+    return pathToFileURL(abs).href;
+  }
+  return rel.split(path.sep).map(encodeURIComponent).join('/');
 }
 
 function camel(title: string): string {
