@@ -73,6 +73,13 @@ export const KNOWN_ERRORS: KnownError[] = [
     fix: 'mount the CA ConfigMap (kube-root-ca.crt, key ca.crt) at the path the flag names; the construct does this with KubeletTls.fromKubeRootCa()',
   },
   {
+    id: 'serving-key-mismatch',
+    hop: Hop.APISERVICE,
+    pattern: /tls: private key does not match public key|failed to find any PEM data in (?:certificate|key) input/,
+    cause: 'metrics-server cannot load its serving certificate and key: the key in the Secret does not belong to the certificate, or a file is not PEM (doctor never reads tls.key, so the log is where this shows)',
+    fix: 'put the matching tls.crt/tls.key pair in the Secret (servingTls keeps them together)',
+  },
+  {
     id: 'apiservice-bad-certificate',
     hop: Hop.APISERVICE,
     pattern: /TLS handshake error from [^\n]*(?:bad certificate|unknown certificate authority)/,

@@ -60,7 +60,8 @@ export async function preflight(client: ClusterClient, objects: SourcedObject[],
       const path = kind === 'ClusterIssuer'
         ? `/apis/cert-manager.io/v1/clusterissuers/${name}`
         : `/apis/cert-manager.io/v1/namespaces/${certNs}/issuers/${name}`;
-      const r = missing.length ? { notFound: true } : await client.get(path, `${kind.toLowerCase()}s ${name}`);
+      if (missing.length) continue; // reported above
+      const r = await client.get(path, `${kind.toLowerCase()}s ${name}`);
       if (r.notFound) {
         findings.add(S, DoctorRules.ISSUER_MISSING, ref(kind, name, kind === 'ClusterIssuer' ? undefined : certNs), `Certificate ${certNs}/${cert.metadata?.name} names ${kind} ${name}, which does not exist`);
       }
@@ -111,7 +112,7 @@ export async function preflight(client: ClusterClient, objects: SourcedObject[],
     summary: { section: S, status: problems.length ? HopStatus.PROBLEMS : HopStatus.OK, summary: checks.join('; ') },
     state: {
       apiService: api, namespace, serviceName: svc?.metadata?.name ?? 'metrics-server', service: svc, deployment: dep,
-      pods: [], secrets, configMaps, hidden,
+      pods: [], secrets, configMaps, hidden, droppedKeys: new Set<string>(),
     },
   };
 }

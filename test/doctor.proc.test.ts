@@ -1,0 +1,360 @@
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as yaml from 'js-yaml';
+import { find, synth, tmp } from './helpers';
+import { buildCli, closedPort, expiredCert, Job, JobResult, runAsync, runJobs, startProxy, writeKubeconfig } from './sim-cluster/harness';
+import { SimKubelets } from './sim-cluster/kubelets';
+import { apiserverCaFile, makeSimPki, read, SimPki } from './sim-cluster/pki';
+import { ScenarioInputs, SCENARIOS } from './sim-cluster/scenarios';
+import { SimCluster } from './sim-cluster/server';
+
+// `secure-metrics-server doctor` against a strict simulated API server on
+// loopback HTTPS, with loopback TLS listeners as kubelets (certificates made by
+// openssl here). client-node is ESM-only, so the command runs in a child
+// process: the CLI is bundled once (as npm run build:cli does) and one child
+// runs all the scenario jobs; the simulated cluster answers from this process.
+
+const TOKEN = 'sim-token-0123456789';
+const UPSTREAM = path.join(__dirname, '..', '..', 'shared', 'reference', 'metrics-server-v0.8.1-components.yaml');
+const haveGo = spawnSync('go', ['version']).status === 0;
+const haveKubectl = spawnSync('kubectl', ['version', '--client']).status === 0;
+
+let dir: string;
+let pki: SimPki;
+let sim: SimCluster;
+let kubelets: SimKubelets;
+let cli: string;
+let inputs: ScenarioInputs;
+let kubeconfig: string;
+let goVerify = '';
+const results = new Map<string, JobResult>();
+let env: { [k: string]: string };
+
+function json(r: JobResult): any {
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+  }
+}
+
+function ids(report: any): string[] {
+  return report.findings.map((f: any) => f.ruleId);
+}
+
+function finding(report: any, id: string): any {
+  const f = report.findings.find((x: any) => x.ruleId === id);
+  if (!f) throw new Error(`no ${id} in ${JSON.stringify(report.findings.map((x: any) => `${x.ruleId}: ${x.message}`), null, 1)}`);
+  return f;
+}
+
+/** Go's crypto/tls message for a kubelet certificate, by test/go-verify (without Go 1.20+'s "tls: failed to verify certificate: " prefix). */
+function goSays(pair: { cert: string; key: string }, ca: string, host: string): string {
+  return execFileSync(goVerify, [pair.cert, pair.key, ca, host], { encoding: 'utf8' }).trim().replace(/^tls: failed to verify certificate: /, '');
+}
+
+/**
+ * Runs scenarios in one child process: each scenario is a state of the shared
+ * simulated server that only its own bearer token sees.
+ */
+async function scenarios(names: string[], args: string[]): Promise<void> {
+  const jobs: Job[] = names.map(name => {
+    sim.stateFor(`token-${name}`, SCENARIOS[name](inputs));
+    const file = writeKubeconfig(path.join(dir, `kubeconfig-${name}`), [{ server: sim.url, caFile: apiserverCaFile(pki), token: `token-${name}` }], 'sim');
+    return { argv: ['doctor', '--format', 'json', ...args], env: { ...env, KUBECONFIG: file } };
+  });
+  const out = await runJobs(cli, jobs);
+  names.forEach((name, i) => results.set(name, out[i]));
+}
+
+beforeAll(async () => {
+  dir = tmp('sms-doctor-');
+  pki = makeSimPki(path.join(dir, 'pki'));
+  cli = buildCli();
+  const synthesized = synth().objects;
+  const upstream = fs.existsSync(UPSTREAM) ? (yaml.loadAll(fs.readFileSync(UPSTREAM, 'utf8')) as any[]).filter(Boolean) : [];
+  kubelets = await SimKubelets.start([
+    { cert: read(pki.kubeletIssued.cert), key: read(pki.kubeletIssued.key) },
+    { cert: read(pki.kubeletSelfSigned.cert), key: read(pki.kubeletSelfSigned.key) },
+    { cert: read(pki.kubeletIpOnly.cert), key: read(pki.kubeletIpOnly.key) },
+  ]);
+  inputs = {
+    synthesized, upstream,
+    clusterCaPem: read(pki.clusterCa.cert),
+    otherCaPem: read(pki.otherCa.cert),
+    kubeletIssuedPem: read(pki.kubeletIssued.cert),
+    kubeletIpOnlyPem: read(pki.kubeletIpOnly.cert),
+    expiredServingCertPem: expiredCert(path.join(dir, 'pki'), pki.clusterCa),
+    ports: { issued: kubelets.port(0), selfSigned: kubelets.port(1), ipOnly: kubelets.port(2), closed: await closedPort() },
+  };
+  sim = await SimCluster.start({ cert: read(pki.apiserver.cert), key: read(pki.apiserver.key), tokens: [TOKEN, 'exec-token', 'in-cluster-token'] });
+  kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), [{ server: sim.url, caFile: apiserverCaFile(pki), token: TOKEN }], 'sim');
+  env = { PATH: process.env.PATH ?? '', HOME: dir, KUBECONFIG: kubeconfig };
+  if (haveGo) {
+    goVerify = path.join(dir, 'go-verify');
+    execFileSync('go', ['build', '-o', goVerify, '.'], { cwd: path.join(__dirname, 'go-verify'), stdio: 'pipe' });
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await sim?.close();
+  await kubelets?.close();
+  if (cli) fs.rmSync(path.dirname(cli), { recursive: true, force: true });
+});
+
+describe('scenarios', () => {
+  beforeAll(async () => {
+    // expired-serving: the Secret's certificate is signed by the cluster CA, so the caBundle is that CA
+    const base = SCENARIOS['expired-serving'];
+    SCENARIOS['expired-serving'] = inp => {
+      const s = base(inp);
+      const api = s.objects.find(o => o.kind === 'APIService');
+      api.spec.caBundle = Buffer.from(inp.clusterCaPem).toString('base64');
+      return s;
+    };
+    const all = ['healthy', 'fresh-kubeadm', 'csr-pending', 'wrong-configmap', 'cabundle-mismatch', 'expired-serving', 'missing-permissions', 'hostname-only', 'kubelet-unreachable'];
+    await scenarios(inputs.upstream.length ? [...all, 'upstream-insecure'] : all, ['--probe-kubelets', '--probe-timeout', '2']);
+    expect(sim.writes).toEqual([]);
+  }, 120_000);
+
+  const report = (name: string) => json(results.get(name)!);
+  const code = (name: string) => results.get(name)!.code;
+
+  test('healthy (CSRs approved and issued): exit 0, every kubelet verifies, nothing written, no private key printed', () => {
+    const r = report('healthy');
+    expect(code('healthy')).toBe(0);
+    expect(r.hops.map((h: any) => `${h.section}:${h.status}`)).toEqual(['apiservice:ok', 'kubelet:ok', 'logs:ok']);
+    expect(r.nodes.map((n: any) => [n.node, n.csr, n.issuedCertificate, n.probe])).toEqual([1, 2, 3].map(i => [`node-${i}`, 'issued', 'ok', 'ok']));
+    const secret = find(inputs.synthesized, 'Secret');
+    const key = Buffer.from(secret.data['tls.key'], 'base64').toString('utf8');
+    const out = results.get('healthy')!.stdout;
+    expect(out).not.toContain('PRIVATE KEY');
+    expect(out).not.toContain(secret.data['tls.key']);
+    expect(out).not.toContain(key.split('\n')[1]);
+  });
+
+  test('fresh kubeadm: kubelets self-sign, no CSRs; the probe reports Go\'s error text', () => {
+    const r = report('fresh-kubeadm');
+    expect(code('fresh-kubeadm')).toBe(1);
+    expect(ids(r)).toEqual(expect.arrayContaining(['SMD002', 'SMD004', 'SMD011', 'SMD015', 'SMD020']));
+    const expected = "x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs";
+    expect(r.nodes[0].probe).toBe(expected);
+    expect(r.nodes[0].selfSigned).toBe(true);
+    if (haveGo) {
+      expect(r.nodes[0].probe).toBe(goSays(pki.kubeletSelfSigned, pki.clusterCa.cert, '127.0.0.1'));
+    }
+    expect(finding(r, 'SMD020').fix).toMatch(/serverTLSBootstrap: true/);
+    expect(r.hops.find((h: any) => h.section === 'kubelet').summary).toMatch(/^2 node\(s\): 0 verify, 2 fail/);
+  });
+
+  test('serverTLSBootstrap on, CSRs pending', () => {
+    const r = report('csr-pending');
+    expect(code('csr-pending')).toBe(1);
+    expect(finding(r, 'SMD012').message).toMatch(/2 of 2 node\(s\) have a kubelet-serving CSR waiting for approval/);
+    expect(ids(r)).not.toContain('SMD011');
+  });
+
+  (fs.existsSync(UPSTREAM) ? test : test.skip)('upstream\'s insecure install: both hops unverified (object rules), exit 1', () => {
+    const r = report('upstream-insecure');
+    expect(code('upstream-insecure')).toBe(1);
+    // upstream verifies kubelets with the service-account CA (no --kubelet-insecure-tls since v0.4) and skips the APIService hop
+    expect(ids(r)).toEqual(expect.arrayContaining(['SMS002', 'SMS025', 'SMD011']));
+    expect(r.hops.find((h: any) => h.section === 'apiservice').summary).toMatch(/Available=True.*not verified \(insecureSkipTLSVerify\)/);
+  });
+
+  test('the seed\'s ConfigMap name: cluster-root-ca is missing, the pod never starts', () => {
+    const r = report('wrong-configmap');
+    expect(code('wrong-configmap')).toBe(1);
+    expect(ids(r)).toEqual(expect.arrayContaining(['SMD004', 'SMD017']));
+    expect(r.findings.some((f: any) => ['SMS022', 'SMS091'].includes(f.ruleId) && /cluster-root-ca/.test(`${f.message} ${f.evidence}`))).toBe(true);
+    expect(finding(r, 'SMD004').evidence).toMatch(/ContainerCreating/);
+  });
+
+  test('caBundle does not match the serving certificate', () => {
+    const r = report('cabundle-mismatch');
+    expect(code('cabundle-mismatch')).toBe(1);
+    expect(ids(r)).toEqual(expect.arrayContaining(['SMS010', 'SMD002', 'SMD020']));
+    expect(finding(r, 'SMD002').message).toMatch(/caBundle does not verify/);
+    expect(finding(r, 'SMD020').evidence).toMatch(/bad certificate/);
+  });
+
+  test('expired serving certificate', () => {
+    const r = report('expired-serving');
+    expect(code('expired-serving')).toBe(1);
+    expect(ids(r)).toEqual(expect.arrayContaining(['SMS012', 'SMD002']));
+    expect(finding(r, 'SMD002').message).toMatch(/has expired/);
+  });
+
+  test('nodes reachable only by host name, kubelet certificates without DNS SANs', () => {
+    const r = report('hostname-only');
+    expect(code('hostname-only')).toBe(1);
+    const expected = 'x509: certificate is not valid for any names, but wanted to match localhost';
+    expect(r.nodes[0]).toMatchObject({ node: 'localhost', addressType: 'Hostname', address: 'localhost', issuedCertificate: expected, probe: expected });
+    if (haveGo) {
+      expect(expected).toBe(goSays(pki.kubeletIpOnly, pki.clusterCa.cert, 'localhost'));
+    }
+    expect(finding(r, 'SMD015').fix).toMatch(/kubeletPreferredAddressTypes/);
+  });
+
+  test('missing permissions: says what it could not see, no false "missing", exit by what it saw', () => {
+    const r = report('missing-permissions');
+    expect(r.couldNotSee).toEqual(expect.arrayContaining([
+      'get secrets kube-system/metrics-server-tls', 'list certificatesigningrequests', 'get pods/log kube-system/metrics-server-6d4c8b5f7-x2x9q']));
+    expect(ids(r)).not.toContain('SMS091');
+    expect(r.nodes.every((n: any) => n.csr === 'unknown' && n.probe === 'ok')).toBe(true);
+    expect(code('missing-permissions')).toBe(0);
+  });
+
+  test('a kubelet that does not answer is unreachable from here, never a TLS failure', () => {
+    const r = report('kubelet-unreachable');
+    const n4 = r.nodes.find((n: any) => n.node === 'node-4');
+    expect(n4.probe).toMatch(/^unreachable from here: ECONNREFUSED/);
+    expect(finding(r, 'SMD016').severity).toBe('info');
+    expect(r.findings.filter((f: any) => f.ruleId === 'SMD015')).toEqual([]);
+    expect(code('kubelet-unreachable')).toBe(0);
+  });
+});
+
+describe('text output and exit codes', () => {
+  test('text: a summary line per hop, then findings with evidence and fix; exit 1 through the real process', async () => {
+    sim.setState(SCENARIOS['csr-pending'](inputs));
+    const r = await runAsync(process.execPath, [cli, 'doctor'], env as any);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^PROBLEMS +APIService hop \(kube-apiserver -> metrics-server\): Available=False \(MissingEndpoints\)/m);
+    expect(r.stdout).toMatch(/^PROBLEMS +kubelet hop \(metrics-server -> kubelets\): 2 node\(s\)/m);
+    expect(r.stdout).toMatch(/\[high\] SMD012 Node node-1: 2 of 2 node\(s\) have a kubelet-serving CSR waiting for approval[^\n]*\n\s+evidence: node-1 \(InternalIP 127\.0\.0\.1:\d+\)[^\n]*\n\s+fix: kubectl certificate approve/);
+  });
+
+  test('could not run: exit 2 with the reason', async () => {
+    const [noConfig, badToken, badContext, down] = await runJobs(cli, [
+      { argv: ['doctor'], env: { PATH: env.PATH, HOME: dir } },
+      { argv: ['doctor', '--kubeconfig', writeKubeconfig(path.join(dir, 'bad-token'), [{ server: sim.url, caFile: apiserverCaFile(pki), token: 'wrong' }], 'sim')], env },
+      { argv: ['doctor', '--context', 'nope'], env },
+      { argv: ['doctor', '--kubeconfig', writeKubeconfig(path.join(dir, 'down'), [{ server: `https://127.0.0.1:${inputs.ports.closed}`, caFile: apiserverCaFile(pki), token: TOKEN }], 'sim')], env },
+    ]);
+    expect([noConfig.code, badToken.code, badContext.code, down.code]).toEqual([2, 2, 2, 2]);
+    expect(noConfig.stderr).toMatch(/no kubeconfig/);
+    expect(badToken.stderr).toMatch(/401 Unauthorized/);
+    expect(badContext.stderr).toMatch(/--context: no context 'nope'.*known contexts: sim/);
+    expect(down.stderr).toMatch(/cannot reach the API server .*ECONNREFUSED/);
+  });
+});
+
+describe('where the cluster comes from', () => {
+  let results: JobResult[];
+  let proxy: Awaited<ReturnType<typeof startProxy>>;
+  const tunnelsTo = (host: string) => proxy.tunnels.filter(t => t === `${host}:${sim.port}`).length;
+
+  beforeAll(async () => {
+    sim.setState(SCENARIOS.healthy(inputs));
+    proxy = await startProxy();
+    const ca = apiserverCaFile(pki);
+    // KUBECONFIG with two files: the first names the context and holds the cluster, the second holds the user
+    const a = writeKubeconfig(path.join(dir, 'a.yaml'), [{ server: sim.url, caFile: ca, context: 'two', clusterOnly: true }], 'two');
+    const b = writeKubeconfig(path.join(dir, 'b.yaml'), [{ server: 'https://127.0.0.1:1', caFile: ca, context: 'two', userOnly: true, token: TOKEN },
+      { server: `https://127.0.0.1:${inputs.ports.closed}`, caFile: ca, context: 'other', token: TOKEN }], 'other');
+    const execScript = path.join(dir, 'exec-plugin.sh');
+    fs.writeFileSync(execScript, '#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"exec-token"}}\'\n', { mode: 0o755 });
+    const multi = writeKubeconfig(path.join(dir, 'multi.yaml'), [
+      { server: `https://127.0.0.1:${inputs.ports.closed}`, caFile: ca, context: 'broken', token: TOKEN },
+      { server: sim.url, caFile: ca, context: 'good', token: TOKEN }], 'broken');
+    const viaExec = writeKubeconfig(path.join(dir, 'exec.yaml'), [{ server: sim.url, caFile: ca, exec: execScript }], 'sim');
+    // names under sim.test resolve only through the test proxy (which sends every tunnel to 127.0.0.1)
+    const viaProxyUrl = writeKubeconfig(path.join(dir, 'proxy-url.yaml'), [{ server: `https://kube-api.sim.test:${sim.port}`, caFile: ca, token: TOKEN, proxyUrl: proxy.url }], 'sim');
+    const viaEnv = writeKubeconfig(path.join(dir, 'env.yaml'), [{ server: `https://env.sim.test:${sim.port}`, caFile: ca, token: TOKEN }], 'sim');
+    const bypass = writeKubeconfig(path.join(dir, 'bypass.yaml'), [{ server: `https://bypass.sim.test:${sim.port}`, caFile: ca, token: TOKEN }], 'sim');
+    const sa = path.join(dir, 'serviceaccount');
+    fs.mkdirSync(sa, { recursive: true });
+    fs.writeFileSync(path.join(sa, 'token'), 'in-cluster-token');
+    fs.copyFileSync(ca, path.join(sa, 'ca.crt'));
+    fs.writeFileSync(path.join(sa, 'namespace'), 'kube-system');
+    const quick = ['doctor', '--format', 'json', '--log-lines', '0'];
+    const base = { PATH: env.PATH, HOME: path.join(dir, 'empty-home') };
+    const jobs: Job[] = [
+      { argv: quick, env: { ...base, KUBECONFIG: `${a}${path.delimiter}${b}` } },
+      { argv: [...quick, '--kubeconfig', multi, '--context', 'good'], env: { ...base, KUBECONFIG: a } },
+      { argv: [...quick, '--kubeconfig', viaExec], env: base },
+      { argv: quick, env: { ...base, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(sim.port), SECURE_METRICS_SERVER_SERVICE_ACCOUNT_DIR: sa } },
+      { argv: [...quick, '--kubeconfig', viaProxyUrl], env: base },
+      { argv: [...quick, '--kubeconfig', viaEnv], env: { ...base, HTTPS_PROXY: proxy.url } },
+      { argv: [...quick, '--kubeconfig', bypass], env: { ...base, HTTPS_PROXY: proxy.url, NO_PROXY: 'localhost,.sim.test' } },
+    ];
+    results = await runJobs(cli, jobs);
+  }, 60_000);
+
+  afterAll(() => proxy?.close());
+
+  test('KUBECONFIG with several files, --kubeconfig with --context, exec plugins, in-cluster: all reach the cluster', () => {
+    expect(results.slice(0, 4).map(r => [r.code, r.stderr])).toEqual([[0, ''], [0, ''], [0, ''], [0, '']]);
+    expect(results.slice(0, 4).map(r => json(r).cluster.context)).toEqual(['two', 'good', 'sim', 'loaded-context']);
+    expect(json(results[3]).cluster.source).toMatch(/^in-cluster service account/);
+  });
+
+  test('proxy-url and HTTPS_PROXY go through the proxy; NO_PROXY bypasses it', () => {
+    expect(results[4].code).toBe(0);
+    expect(json(results[4]).cluster.proxy).toMatch(/\(proxy-url\)$/);
+    expect(tunnelsTo('kube-api.sim.test')).toBeGreaterThan(0);
+    expect(results[5].code).toBe(0);
+    expect(json(results[5]).cluster.proxy).toMatch(/\(HTTPS_PROXY\)$/);
+    expect(tunnelsTo('env.sim.test')).toBeGreaterThan(0);
+    // bypass.sim.test resolves only through the proxy: NO_PROXY sends it direct, where it does not resolve
+    expect(results[6].code).toBe(2);
+    expect(results[6].stderr).toMatch(/ENOTFOUND|EAI_AGAIN/);
+    expect(tunnelsTo('bypass.sim.test')).toBe(0);
+  });
+});
+
+describe('preflight', () => {
+  test('before apply: another install owns the APIService, kubelets would fail, cert-manager missing', async () => {
+    const dist = path.join(dir, 'dist');
+    fs.mkdirSync(dist, { recursive: true });
+    fs.writeFileSync(path.join(dist, 'app.k8s.yaml'), inputs.synthesized.map(o => yaml.dump(o)).join('---\n'));
+    const cm = path.join(dir, 'dist-cm');
+    fs.mkdirSync(cm, { recursive: true });
+    // into a namespace that does not exist yet
+    const moved = JSON.parse(JSON.stringify(inputs.synthesized).split('"kube-system"').join('"monitoring"'));
+    fs.writeFileSync(path.join(cm, 'app.k8s.yaml'), [...moved,
+      { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'metrics-server', namespace: 'monitoring' }, spec: { secretName: 'x', issuerRef: { kind: 'ClusterIssuer', name: 'ca-issuer' } } }].map(o => yaml.dump(o)).join('---\n'));
+    const state = SCENARIOS['fresh-kubeadm'](inputs);
+    const helm = state.objects.find(o => o.kind === 'APIService');
+    helm.metadata.labels = { ...helm.metadata.labels, 'app.kubernetes.io/managed-by': 'Helm' };
+    helm.metadata.annotations = { 'meta.helm.sh/release-name': 'metrics-server' };
+    // before apply only the cluster's own objects exist
+    sim.setState({ objects: state.objects.filter(o => !['Deployment', 'Service', 'Secret', 'Pod', 'EndpointSlice', 'ServiceAccount'].includes(o.kind)) });
+    const [r, c] = await runJobs(cli, [
+      { argv: ['doctor', '--format', 'json', '--preflight', dist, '--probe-kubelets'], env },
+      { argv: ['doctor', '--format', 'json', '--preflight', cm], env },
+    ]);
+    expect(sim.writes).toEqual([]);
+    expect(r.code).toBe(1);
+    const rep = json(r);
+    expect(finding(rep, 'SMD033').message).toMatch(/Helm release 'metrics-server'/);
+    expect(rep.nodes.map((n: any) => n.probe)).toEqual(["x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs", "x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs"]);
+    expect(ids(rep)).toEqual(expect.arrayContaining(['SMD011', 'SMD015']));
+    const crep = json(c);
+    expect(ids(crep)).toEqual(expect.arrayContaining(['SMD030', 'SMD031']));
+  });
+});
+
+(haveKubectl ? describe : describe.skip)('kubectl 1.32 against the simulated server', () => {
+  test('kubectl top nodes: usage when healthy, "Metrics API not available" when broken', async () => {
+    const cache = path.join(dir, 'kubectl-cache');
+    sim.setState(SCENARIOS.healthy(inputs));
+    const ok = await runAsync('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', cache, 'top', 'nodes'], { PATH: env.PATH, HOME: dir });
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toMatch(/^NAME\s+CPU\(cores\)\s+CPU(\(%\)|%)\s+MEMORY\(bytes\)\s+MEMORY(\(%\)|%)/);
+    expect(ok.stdout).toMatch(/^node-1\s+100m\s+2%\s+512Mi\s+6%/m);
+    sim.setState(SCENARIOS['fresh-kubeadm'](inputs));
+    const broken = await runAsync('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', cache, 'top', 'nodes'], { PATH: env.PATH, HOME: dir });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr.trim()).toBe('error: Metrics API not available');
+    const unauth = await runAsync('kubectl', ['--kubeconfig', writeKubeconfig(path.join(dir, 'kubectl-bad'), [{ server: sim.url, caFile: apiserverCaFile(pki), token: 'wrong' }], 'sim'), '--cache-dir', cache, 'get', 'nodes'], { PATH: env.PATH, HOME: dir });
+    expect(unauth.stderr).toMatch(/Unauthorized|must be logged in/);
+    // paging: kubectl lists one item per page and follows the continue tokens
+    sim.setState(SCENARIOS.healthy(inputs));
+    const paged = await runAsync('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', cache, 'get', 'csr', '--chunk-size=1', '-o', 'name'], { PATH: env.PATH, HOME: dir });
+    expect(paged.stdout.trim().split('\n')).toEqual(['certificatesigningrequest.certificates.k8s.io/csr-1', 'certificatesigningrequest.certificates.k8s.io/csr-2', 'certificatesigningrequest.certificates.k8s.io/csr-3']);
+    expect(sim.requests.filter(r => r.startsWith('GET /apis/certificates.k8s.io/v1/certificatesigningrequests?')).length).toBe(3);
+  });
+});

@@ -1,0 +1,76 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** PEM files made once per test run with openssl: the simulated cluster's CAs and kubelet certificates. */
+export interface SimPki {
+  readonly dir: string;
+  /** the API server's own serving certificate (kube-api.sim.test, 127.0.0.1), self-signed */
+  readonly apiserver: { cert: string; key: string };
+  /** the cluster root CA, RSA like kubeadm's, CN=kubernetes: kube-root-ca.crt and the kubelet-serving signer */
+  readonly clusterCa: { cert: string; key: string };
+  /** another CA with the same name (CN=kubernetes), as another cluster's */
+  readonly otherCa: { cert: string; key: string };
+  /** a kubelet certificate as the kubelet-serving signer issues it: IP 127.0.0.1 and DNS node-1 */
+  readonly kubeletIssued: { cert: string; key: string };
+  /** a kubelet certificate from the cluster CA with an IP SAN only */
+  readonly kubeletIpOnly: { cert: string; key: string };
+  /** a kubelet's self-signed pair as kubelets make without serverTLSBootstrap: leaf + its own CA, DNS name only */
+  readonly kubeletSelfSigned: { cert: string; key: string };
+}
+
+function ossl(dir: string, args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+}
+
+const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+function ca(dir: string, name: string, cn: string, rsa: boolean): { cert: string; key: string } {
+  ossl(dir, ['req', '-x509', ...(rsa ? ['-newkey', 'rsa:2048', '-nodes'] : EC), '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '365', '-subj', `/CN=${cn}`, '-sha256',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  return { cert: path.join(dir, `${name}.crt`), key: path.join(dir, `${name}.key`) };
+}
+
+function leaf(dir: string, name: string, cn: string, san: string, issuer: { cert: string; key: string }): { cert: string; key: string } {
+  ossl(dir, ['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', cn]);
+  fs.writeFileSync(path.join(dir, `${name}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`);
+  ossl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', issuer.cert, '-CAkey', issuer.key, '-CAcreateserial', '-out', `${name}.crt`, '-days', '365', '-sha256', '-extfile', `${name}.ext`]);
+  return { cert: path.join(dir, `${name}.crt`), key: path.join(dir, `${name}.key`) };
+}
+
+export function makeSimPki(dir: string): SimPki {
+  fs.mkdirSync(dir, { recursive: true });
+  const apiserverCa = ca(dir, 'apiserver-ca', 'sim-apiserver-ca', false);
+  const apiserver = leaf(dir, 'apiserver', '/CN=kube-apiserver', 'DNS:kube-api.sim.test,DNS:*.sim.test,DNS:localhost,IP:127.0.0.1', apiserverCa);
+  // the kubeconfig trusts the API server's CA; keep the chain simple: serve the leaf, trust its CA
+  const clusterCa = ca(dir, 'cluster-ca', 'kubernetes', true);
+  const otherCa = ca(dir, 'other-ca', 'kubernetes', false);
+  const kubeletIssued = leaf(dir, 'kubelet-issued', '/O=system:nodes/CN=system:node:node-1', 'DNS:node-1,IP:127.0.0.1', clusterCa);
+  const kubeletIpOnly = leaf(dir, 'kubelet-ip-only', '/O=system:nodes/CN=system:node:localhost', 'IP:127.0.0.1', clusterCa);
+  // kubelet's self-signed pair: a CA "<host>-ca@<unix time>" and a leaf "<host>@<unix time>" with the host name only
+  const selfCa = ca(dir, 'kubelet-self-ca', 'node-1-ca@1764460800', false);
+  const selfLeaf = leaf(dir, 'kubelet-self', '/CN=node-1@1764460800', 'DNS:node-1', selfCa);
+  const selfChain = path.join(dir, 'kubelet-self-chain.crt');
+  fs.writeFileSync(selfChain, fs.readFileSync(selfLeaf.cert, 'utf8') + fs.readFileSync(selfCa.cert, 'utf8'));
+  return {
+    dir,
+    apiserver: { cert: bundle(apiserver.cert, apiserverCa.cert, dir, 'apiserver-chain.crt'), key: apiserver.key },
+    clusterCa, otherCa, kubeletIssued, kubeletIpOnly,
+    kubeletSelfSigned: { cert: selfChain, key: selfLeaf.key },
+  };
+}
+
+function bundle(a: string, _b: string, dir: string, name: string): string {
+  const out = path.join(dir, name);
+  fs.writeFileSync(out, fs.readFileSync(a, 'utf8'));
+  return out;
+}
+
+export function read(file: string): string {
+  return fs.readFileSync(file, 'utf8');
+}
+
+/** The API server CA file (what a kubeconfig's certificate-authority names). */
+export function apiserverCaFile(pki: SimPki): string {
+  return path.join(pki.dir, 'apiserver-ca.crt');
+}
