@@ -12,7 +12,9 @@
  *   --warmup N         untimed runs before timing
  *   --quick            a small configuration that runs in seconds
  *   --json             print the result as JSON
+ *   --no-audit         skip the audit benchmark (bench/audit.ts; also BENCH_AUDIT=0)
  */
+import { formatAuditReport, runAuditBenchmark } from './audit';
 import { BenchOptions, formatReport, runBenchmark } from './bench';
 
 const QUICK: Partial<BenchOptions> = {
@@ -83,9 +85,15 @@ function parse(argv: string[], env: NodeJS.ProcessEnv): { options: Partial<Bench
 }
 
 try {
-  const { options, json } = parse(process.argv.slice(2), process.env);
+  const args = process.argv.slice(2);
+  const audit = !args.includes('--no-audit') && process.env.BENCH_AUDIT !== '0';
+  const { options, json } = parse(args.filter(a => a !== '--no-audit'), process.env);
   const result = runBenchmark({ ...options, log: line => process.stderr.write(`[bench] ${line}\n`) });
-  process.stdout.write(json ? `${JSON.stringify(result, undefined, 2)}\n` : `${formatReport(result)}\n`);
+  const quick = args.includes('--quick') || process.env.BENCH_QUICK === '1';
+  const auditResult = audit ? runAuditBenchmark({ reps: quick ? 1 : 3, parsers: !quick, log: line => process.stderr.write(`[bench:audit] ${line}\n`) }) : undefined;
+  process.stdout.write(json
+    ? `${JSON.stringify(auditResult ? { ...result, audit: auditResult } : result, undefined, 2)}\n`
+    : `${formatReport(result)}\n${auditResult ? `\n${formatAuditReport(auditResult)}\n` : ''}`);
 } catch (e: any) {
   process.stderr.write(`error: ${e.message}\n`);
   process.exit(1);
