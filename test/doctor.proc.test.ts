@@ -2,12 +2,14 @@ import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as yaml from 'js-yaml';
+import { Pem, ServingTls } from '../lib';
 import { find, synth, tmp } from './helpers';
 import { buildCli, closedPort, expiredCert, Job, JobResult, runAsync, runJobs, startProxy, writeKubeconfig } from './sim-cluster/harness';
 import { SimKubelets } from './sim-cluster/kubelets';
 import { apiserverCaFile, makeSimPki, read, SimPki } from './sim-cluster/pki';
 import { ScenarioInputs, SCENARIOS } from './sim-cluster/scenarios';
 import { SimCluster } from './sim-cluster/server';
+import { goVerify as tsGoVerify, parseGoCerts } from '../lib/cluster/go-x509';
 
 // `secure-metrics-server doctor` against a strict simulated API server on
 // loopback HTTPS, with loopback TLS listeners as kubelets (certificates made by
@@ -70,9 +72,12 @@ async function scenarios(names: string[], args: string[]): Promise<void> {
 
 beforeAll(async () => {
   dir = tmp('sms-doctor-');
+  // the bundle and the Go build run in their own processes while this one makes certificates and synthesizes
+  const bundling = buildCli();
+  goVerify = path.join(dir, 'go-verify');
+  const goBuild = haveGo ? runAsync('go', ['build', '-o', goVerify, '.'], { ...process.env }, path.join(__dirname, 'go-verify')) : undefined;
   pki = makeSimPki(path.join(dir, 'pki'));
-  cli = buildCli();
-  const synthesized = synth().objects;
+  const synthesized = synth({ servingTls: ServingTls.fromPem({ certificate: Pem.fromFile(pki.serving.cert), privateKey: Pem.fromFile(pki.serving.key), caBundle: Pem.fromFile(pki.servingCa.cert) }) }).objects;
   const upstream = fs.existsSync(UPSTREAM) ? (yaml.loadAll(fs.readFileSync(UPSTREAM, 'utf8')) as any[]).filter(Boolean) : [];
   kubelets = await SimKubelets.start([
     { cert: read(pki.kubeletIssued.cert), key: read(pki.kubeletIssued.key) },
@@ -91,9 +96,10 @@ beforeAll(async () => {
   sim = await SimCluster.start({ cert: read(pki.apiserver.cert), key: read(pki.apiserver.key), tokens: [TOKEN, 'exec-token', 'in-cluster-token'] });
   kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), [{ server: sim.url, caFile: apiserverCaFile(pki), token: TOKEN }], 'sim');
   env = { PATH: process.env.PATH ?? '', HOME: dir, KUBECONFIG: kubeconfig };
-  if (haveGo) {
-    goVerify = path.join(dir, 'go-verify');
-    execFileSync('go', ['build', '-o', goVerify, '.'], { cwd: path.join(__dirname, 'go-verify'), stdio: 'pipe' });
+  cli = await bundling;
+  const built = await goBuild;
+  if (built && built.code !== 0) {
+    throw new Error(`go build test/go-verify: ${built.stderr}`);
   }
 }, 120_000);
 
@@ -356,5 +362,34 @@ describe('preflight', () => {
     const paged = await runAsync('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', cache, 'get', 'csr', '--chunk-size=1', '-o', 'name'], { PATH: env.PATH, HOME: dir });
     expect(paged.stdout.trim().split('\n')).toEqual(['certificatesigningrequest.certificates.k8s.io/csr-1', 'certificatesigningrequest.certificates.k8s.io/csr-2', 'certificatesigningrequest.certificates.k8s.io/csr-3']);
     expect(sim.requests.filter(r => r.startsWith('GET /apis/certificates.k8s.io/v1/certificatesigningrequests?')).length).toBe(3);
+  });
+});
+
+(haveGo ? describe : describe.skip)('Go\'s verification text, reproduced (lib/cluster/go-x509) and checked against test/go-verify', () => {
+  // goSays strips crypto/tls's "tls: failed to verify certificate: " (Go 1.20+); the time in an expiry message is the clock's, so seconds may differ
+  const ours = (pair: { cert: string }, ca: string, host: string) => tsGoVerify(parseGoCerts(read(pair.cert), 'chain'), parseGoCerts(read(ca), 'ca'), host, new Date()) ?? 'ok';
+  const cases: [string, () => { cert: string; key: string }, () => string, string][] = [
+    ['issued, by IP', () => pki.kubeletIssued, () => pki.clusterCa.cert, '127.0.0.1'],
+    ['issued, by DNS name', () => pki.kubeletIssued, () => pki.clusterCa.cert, 'node-1'],
+    ['issued, another IP', () => pki.kubeletIssued, () => pki.clusterCa.cert, '127.0.0.2'],
+    ['issued, another name', () => pki.kubeletIssued, () => pki.clusterCa.cert, 'node-2'],
+    ['issued, against another ECDSA CA with the same name (Go\'s hint)', () => pki.kubeletIssued, () => pki.otherCa.cert, '127.0.0.1'],
+    ['issued, against another RSA CA with the same name (Go\'s hint)', () => pki.kubeletIssued, () => pki.otherRsaCa.cert, '127.0.0.1'],
+    ['ECDSA-signed serving certificate against another ECDSA CA with its name', () => pki.serving, () => pki.otherServingCa, 'metrics-server.kube-system.svc'],
+    ['self-signed kubelet, by name', () => pki.kubeletSelfSigned, () => pki.clusterCa.cert, 'node-1'],
+    ['self-signed kubelet, by IP', () => pki.kubeletSelfSigned, () => pki.clusterCa.cert, '127.0.0.1'],
+    ['IP SANs only, by name', () => pki.kubeletIpOnly, () => pki.clusterCa.cert, 'localhost'],
+    ['serving certificate, by its service name', () => pki.serving, () => pki.servingCa.cert, 'metrics-server.kube-system.svc'],
+    ['serving certificate against the cluster CA', () => pki.serving, () => pki.clusterCa.cert, 'metrics-server.kube-system.svc'],
+  ];
+  test.each(cases)('%s', (_name, pair, ca, host) => {
+    expect(ours(pair(), ca(), host)).toBe(goSays(pair(), ca(), host));
+  });
+  test('an expired certificate', () => {
+    const pair = { cert: path.join(pki.dir, 'expired.crt'), key: path.join(pki.dir, 'expired.key') };
+    const norm = (s: string) => s.replace(/current time \S+ is/, 'current time NOW is');
+    const go = goSays(pair, pki.clusterCa.cert, 'metrics-server.kube-system.svc');
+    expect(go).toMatch(/^x509: certificate has expired or is not yet valid: current time \S+ is after 2026-11-29T00:00:00Z$/);
+    expect(norm(ours(pair, pki.clusterCa.cert, 'metrics-server.kube-system.svc'))).toBe(norm(go));
   });
 });

@@ -226,8 +226,9 @@ function checkSignatureFrom(c: GoCert, parent: GoCert): string | undefined {
   const keyType = p.x509.publicKey.asymmetricKeyType;
   const want = RSA_SIG.test(oid) ? 'rsa' : ECDSA_SIG.test(oid) ? 'ec' : oid === ED25519_SIG ? 'ed25519' : undefined;
   if (want && keyType !== want) {
-    const goType = want === 'rsa' ? ['RSA', '*rsa.PublicKey'] : want === 'ec' ? ['ECDSA', '*ecdsa.PublicKey'] : ['Ed25519', 'ed25519.PublicKey'];
-    return `x509: signature algorithm specifies an ${goType[0]} public key, but have public key of type ${goType[1]}`;
+    const algo = want === 'rsa' ? 'RSA' : want === 'ec' ? 'ECDSA' : 'Ed25519';
+    const have = keyType === 'rsa' ? '*rsa.PublicKey' : keyType === 'ec' ? '*ecdsa.PublicKey' : keyType === 'ed25519' ? 'ed25519.PublicKey' : `${keyType}`;
+    return `x509: signature algorithm specifies an ${algo} public key, but have public key of type ${have}`;
   }
   if (c.info.x509.verify(p.x509.publicKey)) {
     return undefined;

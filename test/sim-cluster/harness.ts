@@ -12,12 +12,13 @@ const ROOT = path.join(__dirname, '..', '..');
  * command, which main loads lazily), into node_modules/.cache so that the
  * external node-forge resolves. Returns the path of main.js.
  */
-export function buildCli(): string {
+export async function buildCli(): Promise<string> {
   const outdir = path.join(ROOT, 'node_modules', '.cache', 'sms-doctor-test', String(process.pid));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild');
-  esbuild.buildSync({
-    entryPoints: ['main', 'audit', 'doctor'].map(n => path.join(ROOT, 'lib', 'cli', `${n}.ts`)), bundle: true, platform: 'node', target: 'node20', format: 'cjs',
+  // asynchronous: esbuild works in its own process while the caller makes certificates
+  await esbuild.build({
+    entryPoints: ['main', 'doctor'].map(n => path.join(ROOT, 'lib', 'cli', `${n}.ts`)), bundle: true, platform: 'node', target: 'node20', format: 'cjs',
     external: ['node-forge'], define: { SMS_VERSION: '"test"' }, outdir, logLevel: 'silent',
   });
   return path.join(outdir, 'main.js');
@@ -54,9 +55,9 @@ export function runJobs(cli: string, jobs: Job[]): Promise<JobResult[]> {
 }
 
 /** Runs a program asynchronously; resolves with its exit code and output. */
-export function runAsync(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<JobResult> {
+export function runAsync(file: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<JobResult> {
   return new Promise(resolve => {
-    execFile(file, args, { env, encoding: 'utf8', timeout: 60_000 }, (e: any, stdout, stderr) => {
+    execFile(file, args, { env, cwd, encoding: 'utf8', timeout: 120_000 }, (e: any, stdout, stderr) => {
       resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout, stderr });
     });
   });

@@ -9,14 +9,20 @@ export interface SimPki {
   readonly apiserver: { cert: string; key: string };
   /** the cluster root CA, RSA like kubeadm's, CN=kubernetes: kube-root-ca.crt and the kubelet-serving signer */
   readonly clusterCa: { cert: string; key: string };
-  /** another CA with the same name (CN=kubernetes), as another cluster's */
+  /** another CA with the same name (CN=kubernetes), as another cluster's: ECDSA, and RSA like another kubeadm cluster's */
   readonly otherCa: { cert: string; key: string };
+  readonly otherRsaCa: { cert: string; key: string };
   /** a kubelet certificate as the kubelet-serving signer issues it: IP 127.0.0.1 and DNS node-1 */
   readonly kubeletIssued: { cert: string; key: string };
   /** a kubelet certificate from the cluster CA with an IP SAN only */
   readonly kubeletIpOnly: { cert: string; key: string };
   /** a kubelet's self-signed pair as kubelets make without serverTLSBootstrap: leaf + its own CA, DNS name only */
   readonly kubeletSelfSigned: { cert: string; key: string };
+  /** metrics-server's serving CA and certificate (metrics-server.kube-system.svc) */
+  readonly servingCa: { cert: string; key: string };
+  /** another CA named like the serving CA (the certificate file) */
+  readonly otherServingCa: string;
+  readonly serving: { cert: string; key: string };
 }
 
 function ossl(dir: string, args: string[]): void {
@@ -45,6 +51,7 @@ export function makeSimPki(dir: string): SimPki {
   // the kubeconfig trusts the API server's CA; keep the chain simple: serve the leaf, trust its CA
   const clusterCa = ca(dir, 'cluster-ca', 'kubernetes', true);
   const otherCa = ca(dir, 'other-ca', 'kubernetes', false);
+  const otherRsaCa = ca(dir, 'other-rsa-ca', 'kubernetes', true);
   const kubeletIssued = leaf(dir, 'kubelet-issued', '/O=system:nodes/CN=system:node:node-1', 'DNS:node-1,IP:127.0.0.1', clusterCa);
   const kubeletIpOnly = leaf(dir, 'kubelet-ip-only', '/O=system:nodes/CN=system:node:localhost', 'IP:127.0.0.1', clusterCa);
   // kubelet's self-signed pair: a CA "<host>-ca@<unix time>" and a leaf "<host>@<unix time>" with the host name only
@@ -52,10 +59,12 @@ export function makeSimPki(dir: string): SimPki {
   const selfLeaf = leaf(dir, 'kubelet-self', '/CN=node-1@1764460800', 'DNS:node-1', selfCa);
   const selfChain = path.join(dir, 'kubelet-self-chain.crt');
   fs.writeFileSync(selfChain, fs.readFileSync(selfLeaf.cert, 'utf8') + fs.readFileSync(selfCa.cert, 'utf8'));
+  const servingCa = ca(dir, 'serving-ca', 'metrics-server-ca', false);
+  const serving = leaf(dir, 'serving', '/CN=metrics-server.kube-system.svc', 'DNS:metrics-server.kube-system.svc,DNS:metrics-server.kube-system,DNS:metrics-server', servingCa);
   return {
-    dir,
+    dir, servingCa, serving, otherServingCa: ca(dir, 'other-serving-ca', 'metrics-server-ca', false).cert,
     apiserver: { cert: bundle(apiserver.cert, apiserverCa.cert, dir, 'apiserver-chain.crt'), key: apiserver.key },
-    clusterCa, otherCa, kubeletIssued, kubeletIpOnly,
+    clusterCa, otherCa, otherRsaCa, kubeletIssued, kubeletIpOnly,
     kubeletSelfSigned: { cert: selfChain, key: selfLeaf.key },
   };
 }
