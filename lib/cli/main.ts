@@ -20,6 +20,14 @@ const COMMANDS: { [name: string]: () => Subcommand } = {
   doctor: () => (load('./doctor') as typeof import('./doctor')).doctorCommand,
 };
 
+function summaryOf(name: string): string {
+  try {
+    return COMMANDS[name]().summary;
+  } catch (e: unknown) {
+    return `(cannot be loaded: ${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;
+  }
+}
+
 function usage(): string {
   const names = Object.keys(COMMANDS);
   const width = Math.max(...names.map(n => n.length));
@@ -27,7 +35,7 @@ function usage(): string {
     'usage: secure-metrics-server <command> [options]',
     '',
     'commands:',
-    ...names.map(n => `  ${n.padEnd(width)}  ${COMMANDS[n]().summary}`),
+    ...names.map(n => `  ${n.padEnd(width)}  ${summaryOf(n)}`),
     '',
     'run \'secure-metrics-server <command> --help\' for its options',
     '',
