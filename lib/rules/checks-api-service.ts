@@ -77,7 +77,8 @@ export function checkApiService(ctx: InstallContext): void {
     if (ctx.inputIsComplete) {
       ctx.report(Rules.REFERENCED_MISSING, api, `spec.caBundle is empty although cert-manager is asked to inject it (${injected}); is cainjector running?`, { evidence: injected });
     } else {
-      ctx.report(Rules.REFERENCED_ABSENT, api, `spec.caBundle is left to cert-manager (${injected}); the checks of the serving certificate against it were skipped`, { evidence: injected });
+      ctx.report(Rules.REFERENCED_ABSENT, api, `spec.caBundle is left to cert-manager (${injected}); the checks of the serving certificate against it were skipped`,
+        { evidence: injected, fix: 'nothing to do where cert-manager\'s cainjector runs; secure-metrics-server doctor checks the injected caBundle in the cluster' });
     }
   }
   if ((hasBundle || injected) && skip !== true && ctx.container && !servesOwnCert) {
