@@ -204,6 +204,18 @@ describe('input', () => {
     expect(run.report.errors.length).toBeGreaterThanOrEqual(3);
   });
 
+  test('deep nesting is a parse error of its document, a too-large file an error of its own', async () => {
+    const deep = parseManifests(`a: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n---\n${UP}`, 'deep.yaml');
+    expect(deep.errors).toEqual([expect.objectContaining({ documentIndex: 0, message: expect.stringMatching(/does not parse/) })]);
+    expect(deep.objects.length).toBeGreaterThan(5);
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'big.yaml'), UP);
+    const { loadManifests } = await import('../lib/manifests/load');
+    const r = await loadManifests([path.join(dir, 'big.yaml'), UPSTREAM], async () => Buffer.alloc(0), { maxFileBytes: 1000 });
+    expect(r.errors).toHaveLength(2);
+    expect(r.errors[0].message).toMatch(/more than the limit of 1000/);
+  });
+
   test('bad usage exits 2 with a message', async () => {
     expect((await runCli(['audit'])).code).toBe(2);
     expect((await runCli(['audit', '--format', 'xml', 'x'])).stderr).toMatch(/--format: 'xml' is not a format; use text, json or sarif/);

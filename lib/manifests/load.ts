@@ -22,7 +22,7 @@ export interface LoadResult {
 }
 
 export interface LoadOptions {
-  /** refuse a single file larger than this @default 1 GiB */
+  /** refuse a single file larger than this (V8 strings stop a little above) @default 512 MiB */
   readonly maxFileBytes?: number;
   /** refuse a document whose aliases expand to more nodes than this (YAML bomb) @default 1,000,000 */
   readonly maxExpandedNodes?: number;
@@ -50,7 +50,7 @@ const TYPES = (yaml as unknown as { types: { [name: string]: yaml.Type } }).type
 const KUBERNETES_SCHEMA = yaml.FAILSAFE_SCHEMA.extend({
   implicit: [TYPES.null, BOOL_1_1, TYPES.int, TYPES.float, TYPES.merge],
 });
-const DEFAULT_MAX_FILE = 1024 * 1024 * 1024;
+const DEFAULT_MAX_FILE = 512 * 1024 * 1024;
 const DEFAULT_MAX_NODES = 1_000_000;
 
 /**
