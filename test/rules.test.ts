@@ -95,6 +95,23 @@ describe('installs', () => {
     expect(r.findings.filter(f => f.ruleId === 'SMS015').map(f => f.installId)).toEqual(['kube-system/metrics-server', 'monitoring/metrics-server']);
   });
 
+  test('helm template style: namespaced objects without a namespace are found from the APIService', () => {
+    const r = auditText(BASE.replace(/\n  namespace: kube-system/g, '').replace(/namespace: kube-system/, 'namespace: monitoring'), { now: FIXTURE_NOW });
+    expect(r.installs.map(i => [i.id, !!i.service, !!i.deployment])).toEqual([['metrics-server', true, true]]);
+    // the certificate names metrics-server.kube-system.svc, the APIService now dials metrics-server.monitoring.svc
+    expect(summary(r)).toEqual(['SMS011 high Secret/metrics-server-tls', 'SMS015 medium Secret/metrics-server-tls']);
+  });
+
+  test('flags as pflag reads them: --flag value, --bool=false, the last one wins', () => {
+    const anchor = "            - '--kubelet-use-node-status-port'\n";
+    expect(BASE).toContain(anchor);
+    const ids = (...extra: string[]) => auditText(BASE.replace(anchor, anchor + extra.map(a => `            - '${a}'\n`).join('')), { now: FIXTURE_NOW }).findings.map(f => f.ruleId);
+    expect(ids('--kubelet-insecure-tls=false')).not.toContain('SMS001');
+    expect(ids('--kubelet-insecure-tls=false', '--kubelet-insecure-tls')).toContain('SMS001');
+    expect(ids('--tls-min-version', 'VersionTLS10')).toContain('SMS034');
+    expect(ids('--tls-min-version', 'VersionTLS13')).not.toContain('SMS034');
+  });
+
   test('unknown kinds and odd shapes never throw', () => {
     const odd = [{ kind: 'Frobnicator', spec: 3 }, { kind: 'APIService', metadata: { name: 'v1beta1.metrics.k8s.io' }, spec: { service: 'x', insecureSkipTLSVerify: 'yes' } },
       { kind: 'Deployment', metadata: { name: 'metrics-server' }, spec: { template: { spec: { containers: [{ name: 'metrics-server', args: [1, null, '--secure-port'], ports: 'x', volumeMounts: [null] }], volumes: {} } } } },

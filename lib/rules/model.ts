@@ -91,11 +91,12 @@ export class ObjectIndex {
  * @internal
  */
 export class Flags {
+  /** metrics-server's boolean flags (pflag: `--flag` alone means true; a value needs `=`) */
   private static readonly BOOLEAN = new Set([
     'kubelet-insecure-tls', 'kubelet-use-node-status-port', 'deprecated-kubelet-completely-insecure',
-    'v', 'logtostderr', 'alsologtostderr', 'profiling', 'contention-profiling', 'permit-port-sharing',
-    'permit-address-sharing', 'show-hidden-metrics-for-version', 'authentication-skip-lookup',
-    'authorization-always-allow-paths', 'enable-priority-and-fairness',
+    'logtostderr', 'alsologtostderr', 'profiling', 'contention-profiling', 'permit-port-sharing',
+    'permit-address-sharing', 'authentication-skip-lookup', 'authentication-tolerate-lookup-failure',
+    'one-output', 'skip-headers', 'skip-log-headers', 'add_dir_header', 'add-dir-header',
   ]);
 
   public readonly values = new Map<string, string>();
