@@ -362,10 +362,12 @@ export async function checkKubeletHop(client: ClusterClient, state: InstallState
   const ok = reports.filter(r => verdict(r) === 'ok').length;
   const failing = reports.filter(r => { const v = verdict(r); return v !== undefined && v !== 'ok' && !v.startsWith('unreachable'); }).length;
   const unreachable = reports.filter(r => r.probe?.startsWith('unreachable')).length;
+  // without a probe, a node whose kubelet never got a kubelet-serving certificate still serves its self-signed one
+  const noCertificate = reports.filter(r => verdict(r) === undefined && r.csr !== 'unknown' && r.csr !== CsrState.ISSUED).length;
   const insecure = flags.insecure ? ' (metrics-server runs with --kubelet-insecure-tls: this is what verification would give)' : '';
-  const parts = [`${ok} verify`, `${failing} fail`];
+  const parts = [`${ok} verify`, `${failing + noCertificate} fail${noCertificate ? ` (${noCertificate} without an issued kubelet-serving certificate)` : ''}`];
   if (unreachable) parts.push(`${unreachable} unreachable from here`);
-  const unknown = total - ok - failing - unreachable;
+  const unknown = total - ok - failing - unreachable - noCertificate;
   if (unknown) parts.push(`${unknown} not checked`);
   const problems = findings.problems(S);
   return {

@@ -73,6 +73,13 @@ export const KNOWN_ERRORS: KnownError[] = [
     fix: 'mount the CA ConfigMap (kube-root-ca.crt, key ca.crt) at the path the flag names; the construct does this with KubeletTls.fromKubeRootCa()',
   },
   {
+    id: 'apiservice-no-endpoints',
+    hop: Hop.APISERVICE,
+    pattern: /endpoints for service\/[\w.-]+ in "[\w.-]+" have no addresses|service\/[\w.-]+ in "[\w.-]+" is not present|no endpoints available for service/,
+    cause: 'no metrics-server pod is ready, so kube-apiserver has nothing to dial; metrics-server turns ready only after it has scraped the kubelets, so a failing kubelet hop shows up here first',
+    fix: 'fix the pod and kubelet hop findings; kubectl -n <namespace> describe pod -l k8s-app=metrics-server shows why a pod does not start',
+  },
+  {
     id: 'serving-key-mismatch',
     hop: Hop.APISERVICE,
     pattern: /tls: private key does not match public key|failed to find any PEM data in (?:certificate|key) input/,
