@@ -10,7 +10,7 @@
  */
 import { spawnSync } from 'child_process';
 import { generateKeyPairSync } from 'crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as yaml from 'js-yaml';
@@ -47,6 +47,32 @@ export interface AuditBenchResult {
   readonly reported: { readonly installs: number; readonly keyInManifest: number; readonly secretAbsent: number; readonly exitCode: number };
   readonly parsers?: { readonly sliceBytes: number; readonly rows: { readonly name: string; readonly ms: number; readonly mbPerS: number }[] };
   readonly meetsTargets: boolean;
+}
+
+/**
+ * The package as a user installs it, in `dir`: the bundles made by the
+ * `build:cli` script of package.json (pointed at `dir/build` instead of
+ * `build`, so parallel runs never share files), bin/ and plugin/, and
+ * node_modules with only the runtime dependencies the bundles leave external
+ * (node-forge). Returns the bin script.
+ */
+export function installPackage(dir: string): string {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const script = String(pkg.scripts['build:cli']).replace(/(--outdir=|--outfile=)build\//g, `$1${dir}/build/`);
+  if (!script.includes(dir)) {
+    throw new Error(`build:cli does not write to build/: ${pkg.scripts['build:cli']}`);
+  }
+  const r = spawnSync('sh', ['-c', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PATH: `${path.join(ROOT, 'node_modules', '.bin')}${path.delimiter}${process.env.PATH}` } });
+  if (r.status !== 0 || r.stderr) {
+    throw new Error(`build:cli failed (${r.status}): ${r.stderr}`);
+  }
+  for (const f of ['bin/secure-metrics-server.js', 'plugin/index.js']) {
+    mkdirSync(path.join(dir, path.dirname(f)), { recursive: true });
+    copyFileSync(path.join(ROOT, f), path.join(dir, f));
+  }
+  mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
+  symlinkSync(path.join(ROOT, 'node_modules', 'node-forge'), path.join(dir, 'node_modules', 'node-forge'));
+  return path.join(dir, 'bin', 'secure-metrics-server.js');
 }
 
 function b64(s: string): string {
@@ -190,11 +216,8 @@ export function runAuditBenchmark(options: Partial<AuditBenchOptions> = {}): Aud
   const log = o.log ?? (() => undefined);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'sms-audit-bench-'));
   try {
-    log('building the command bundle (npm run build:cli)');
-    const build = spawnSync('npm', ['run', '-s', 'build:cli'], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status !== 0) {
-      throw new Error(`npm run build:cli failed: ${build.stderr}`);
-    }
+    log('building the command bundle (the build:cli script) into a temporary package');
+    const bin = installPackage(path.join(dir, 'package'));
     const file = path.join(dir, 'cluster.yaml');
     log(`generating ${o.mb} MB with ${o.installs} installs`);
     const input = generateManifest(file, o.mb, o.installs, o.minDocs);
@@ -206,7 +229,7 @@ export function runAuditBenchmark(options: Partial<AuditBenchOptions> = {}): Aud
       log(`audit run ${r + 1}/${o.reps}`);
       let res: ReturnType<typeof spawnSync> | undefined;
       const ms = timeIt(() => {
-        res = spawnSync(process.execPath, ['-r', preload, path.join(ROOT, 'bin', 'secure-metrics-server.js'), 'audit', '--format', 'json', '--fail-on', 'none', file],
+        res = spawnSync(process.execPath, ['-r', preload, bin, 'audit', '--format', 'json', '--fail-on', 'none', file],
           { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024 });
       });
       const stderr = String(res!.stderr);

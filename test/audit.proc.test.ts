@@ -1,31 +1,16 @@
 import { spawnSync } from 'child_process';
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync } from 'fs';
+import { readFileSync } from 'fs';
 import * as path from 'path';
+import { installPackage } from '../bench/audit';
 import { ROOT, UPSTREAM } from './audit-helpers';
 import { tmp } from './helpers';
 
 const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 
+let bin: string;
 beforeAll(() => {
-  const r = spawnSync('npm', ['run', '-s', 'build:cli'], { cwd: ROOT, encoding: 'utf8' });
-  expect([r.status, r.stderr]).toEqual([0, '']);
+  bin = installPackage(tmp('sms-installed-'));
 }, 120_000);
-
-/**
- * The package as a user installs it: bin/ and the bundles, with node_modules
- * holding only the runtime dependencies (here just node-forge, which the
- * bundle leaves external). Nothing of the command's own dependencies.
- */
-function installed(): string {
-  const dir = tmp('sms-installed-');
-  for (const f of ['bin/secure-metrics-server.js', 'build/cli/main.js', 'build/cli/audit.js']) {
-    mkdirSync(path.join(dir, path.dirname(f)), { recursive: true });
-    copyFileSync(path.join(ROOT, f), path.join(dir, f));
-  }
-  mkdirSync(path.join(dir, 'node_modules'));
-  symlinkSync(path.join(ROOT, 'node_modules', 'node-forge'), path.join(dir, 'node_modules', 'node-forge'));
-  return dir;
-}
 
 test('the command\'s dependencies are devDependencies only; the bin is declared', () => {
   for (const dep of ['js-yaml', 'esbuild', 'ajv', '@kubernetes/client-node']) {
@@ -36,8 +21,7 @@ test('the command\'s dependencies are devDependencies only; the bin is declared'
 });
 
 test('the bundled command runs with only the runtime dependencies: stdin, exit codes, no colour on a pipe', () => {
-  const dir = installed();
-  const bin = path.join(dir, 'bin', 'secure-metrics-server.js');
+  const dir = path.dirname(path.dirname(bin));
   const run = (args: string[], input?: string) => spawnSync(process.execPath, [bin, ...args], { cwd: dir, input, encoding: 'utf8', env: { PATH: process.env.PATH } });
   const upstream = readFileSync(UPSTREAM, 'utf8');
   const found = run(['audit', '-'], upstream);
