@@ -7,7 +7,7 @@ import { find, synth, tmp } from './helpers';
 import { buildCli, closedPort, expiredCert, Job, JobResult, runAsync, runJobs, startProxy, writeKubeconfig } from './sim-cluster/harness';
 import { SimKubelets } from './sim-cluster/kubelets';
 import { apiserverCaFile, makeSimPki, read, SimPki } from './sim-cluster/pki';
-import { ScenarioInputs, SCENARIOS } from './sim-cluster/scenarios';
+import { certManagerCrds, ScenarioInputs, SCENARIOS } from './sim-cluster/scenarios';
 import { SimCluster } from './sim-cluster/server';
 import { goVerify as tsGoVerify, parseGoCerts } from '../lib/cluster/go-x509';
 
@@ -119,7 +119,8 @@ describe('scenarios', () => {
       api.spec.caBundle = Buffer.from(inp.clusterCaPem).toString('base64');
       return s;
     };
-    const all = ['healthy', 'fresh-kubeadm', 'csr-pending', 'wrong-configmap', 'cabundle-mismatch', 'expired-serving', 'missing-permissions', 'hostname-only', 'kubelet-unreachable'];
+    const all = ['healthy', 'fresh-kubeadm', 'csr-pending', 'csr-mixed', 'wrong-configmap', 'cabundle-mismatch', 'expired-serving', 'cert-manager-not-ready',
+      'missing-permissions', 'hostname-only', 'kubelet-unreachable'];
     await scenarios(inputs.upstream.length ? [...all, 'upstream-insecure'] : all, ['--probe-kubelets', '--probe-timeout', '2']);
     expect(sim.writes).toEqual([]);
   }, 120_000);
@@ -169,6 +170,21 @@ describe('scenarios', () => {
     // upstream verifies kubelets with the service-account CA (no --kubelet-insecure-tls since v0.4) and skips the APIService hop
     expect(ids(r)).toEqual(expect.arrayContaining(['SMS002', 'SMS025', 'SMD011']));
     expect(r.hops.find((h: any) => h.section === 'apiservice').summary).toMatch(/Available=True.*not verified \(insecureSkipTLSVerify\)/);
+  });
+
+  test('CSRs approved but not issued, and denied', () => {
+    const r = report('csr-mixed');
+    expect(code('csr-mixed')).toBe(1);
+    expect(finding(r, 'SMD013').message).toBe('2 of 3 node(s) have approved kubelet-serving CSRs without a certificate');
+    expect(finding(r, 'SMD014').message).toBe('1 of 3 node(s): the newest kubelet-serving CSR was denied');
+    expect(r.nodes.map((n: any) => n.csr)).toEqual(['approved', 'denied', 'approved']);
+  });
+
+  test('cert-manager: Certificate not Ready, caBundle not injected', () => {
+    const r = report('cert-manager-not-ready');
+    expect(code('cert-manager-not-ready')).toBe(1);
+    expect(finding(r, 'SMD005').evidence).toBe('Ready=False (DoesNotExist): Issuing certificate as Secret does not exist');
+    expect(finding(r, 'SMD006').message).toBe('the APIService has cert-manager.io/inject-ca-from: kube-system/metrics-server but no caBundle');
   });
 
   test('the seed\'s ConfigMap name: cluster-root-ca is missing, the pod never starts', () => {
@@ -315,34 +331,72 @@ describe('where the cluster comes from', () => {
 });
 
 describe('preflight', () => {
-  test('before apply: another install owns the APIService, kubelets would fail, cert-manager missing', async () => {
-    const dist = path.join(dir, 'dist');
-    fs.mkdirSync(dist, { recursive: true });
-    fs.writeFileSync(path.join(dist, 'app.k8s.yaml'), inputs.synthesized.map(o => yaml.dump(o)).join('---\n'));
-    const cm = path.join(dir, 'dist-cm');
-    fs.mkdirSync(cm, { recursive: true });
-    // into a namespace that does not exist yet
-    const moved = JSON.parse(JSON.stringify(inputs.synthesized).split('"kube-system"').join('"monitoring"'));
-    fs.writeFileSync(path.join(cm, 'app.k8s.yaml'), [...moved,
-      { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'metrics-server', namespace: 'monitoring' }, spec: { secretName: 'x', issuerRef: { kind: 'ClusterIssuer', name: 'ca-issuer' } } }].map(o => yaml.dump(o)).join('---\n'));
+  let rep: { [k: string]: any };
+  const write = (name: string, objects: any[]) => {
+    const d = path.join(dir, name);
+    fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(path.join(d, 'app.k8s.yaml'), objects.map(o => yaml.dump(o)).join('---\n'));
+    return d;
+  };
+  /** the cluster before apply: the fresh-kubeadm nodes, no metrics-server objects, the APIService as `marks` leave it (or none) */
+  const before = (token: string, marks?: { labels?: any; annotations?: any }, extra: any[] = []) => {
     const state = SCENARIOS['fresh-kubeadm'](inputs);
-    const helm = state.objects.find(o => o.kind === 'APIService');
-    helm.metadata.labels = { ...helm.metadata.labels, 'app.kubernetes.io/managed-by': 'Helm' };
-    helm.metadata.annotations = { 'meta.helm.sh/release-name': 'metrics-server' };
-    // before apply only the cluster's own objects exist
-    sim.setState({ objects: state.objects.filter(o => !['Deployment', 'Service', 'Secret', 'Pod', 'EndpointSlice', 'ServiceAccount'].includes(o.kind)) });
-    const [r, c] = await runJobs(cli, [
-      { argv: ['doctor', '--format', 'json', '--preflight', dist, '--probe-kubelets'], env },
-      { argv: ['doctor', '--format', 'json', '--preflight', cm], env },
-    ]);
+    const objects = state.objects.filter(o => !['Deployment', 'Service', 'Secret', 'Pod', 'EndpointSlice', 'ServiceAccount', 'APIService'].includes(o.kind));
+    if (marks) {
+      const api = JSON.parse(JSON.stringify(state.objects.find(o => o.kind === 'APIService')));
+      api.metadata.labels = { ...api.metadata.labels, ...marks.labels };
+      api.metadata.annotations = marks.annotations ?? {};
+      objects.push(api);
+    }
+    sim.stateFor(token, { objects: [...objects, ...extra] });
+    return { ...env, KUBECONFIG: writeKubeconfig(path.join(dir, `kubeconfig-${token}`), [{ server: sim.url, caFile: apiserverCaFile(pki), token }], 'sim') };
+  };
+
+  beforeAll(async () => {
+    const dist = write('dist', inputs.synthesized);
+    // cert-manager issuance into a namespace that does not exist yet
+    const moved = JSON.parse(JSON.stringify(inputs.synthesized).split('"kube-system"').join('"monitoring"'));
+    const cm = write('dist-cm', [...moved,
+      { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'metrics-server', namespace: 'monitoring' }, spec: { secretName: 'x', issuerRef: { kind: 'ClusterIssuer', name: 'ca-issuer' } } }]);
+    const jobs: [string, Job][] = [
+      ['helm', { argv: ['doctor', '--format', 'json', '--preflight', dist, '--probe-kubelets'], env: before('pre-helm', { labels: { 'app.kubernetes.io/managed-by': 'Helm' }, annotations: { 'meta.helm.sh/release-name': 'metrics-server' } }) }],
+      ['no-cert-manager', { argv: ['doctor', '--format', 'json', '--preflight', cm], env: before('pre-nocm') }],
+      ['no-issuer', { argv: ['doctor', '--format', 'json', '--preflight', cm], env: before('pre-noissuer', undefined, certManagerCrds()) }],
+      ['addon-manager', { argv: ['doctor', '--format', 'json', '--preflight', dist], env: before('pre-addon', { labels: { 'addonmanager.kubernetes.io/mode': 'Reconcile' } }) }],
+      ['k3s', { argv: ['doctor', '--format', 'json', '--preflight', dist], env: before('pre-k3s', { annotations: { 'objectset.rio.cattle.io/id': 'metrics-server', 'objectset.rio.cattle.io/hash': 'abc' } }) }],
+      ['free', { argv: ['doctor', '--format', 'json', '--preflight', dist], env: before('pre-free') }],
+    ];
+    const out = await runJobs(cli, jobs.map(j => j[1]));
+    rep = Object.fromEntries(jobs.map(([name], i) => [name, { code: out[i].code, ...json(out[i]) }]));
     expect(sim.writes).toEqual([]);
+  }, 60_000);
+
+  test('another install owns the APIService (Helm), and every kubelet would fail, with Go\'s error', () => {
+    const r = rep.helm;
     expect(r.code).toBe(1);
-    const rep = json(r);
-    expect(finding(rep, 'SMD033').message).toMatch(/Helm release 'metrics-server'/);
-    expect(rep.nodes.map((n: any) => n.probe)).toEqual(["x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs", "x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs"]);
-    expect(ids(rep)).toEqual(expect.arrayContaining(['SMD011', 'SMD015']));
-    const crep = json(c);
-    expect(ids(crep)).toEqual(expect.arrayContaining(['SMD030', 'SMD031']));
+    expect(finding(r, 'SMD033').message).toBe("APIService v1beta1.metrics.k8s.io already exists, owned by Helm (app.kubernetes.io/managed-by), Helm release 'metrics-server'; applying would take it over");
+    expect(r.nodes.map((n: any) => n.probe)).toEqual(Array(2).fill("x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs"));
+    expect(ids(r)).toEqual(expect.arrayContaining(['SMD011', 'SMD015']));
+  });
+
+  test('the addon manager and k3s/RKE2 as owners', () => {
+    expect(finding(rep['addon-manager'], 'SMD033').message).toMatch(/the addon manager \(mode Reconcile: it reverts changes\)/);
+    expect(finding(rep.k3s, 'SMD033').message).toMatch(/k3s\/RKE2 \(objectset.rio.cattle.io\/id: metrics-server\)/);
+  });
+
+  test('cert-manager: CRDs missing; with CRDs, the ClusterIssuer missing; the namespace missing', () => {
+    expect(ids(rep['no-cert-manager'])).toEqual(expect.arrayContaining(['SMD030', 'SMD031']));
+    expect(ids(rep['no-cert-manager'])).not.toContain('SMD032');
+    expect(finding(rep['no-issuer'], 'SMD032').message).toBe('Certificate monitoring/metrics-server names ClusterIssuer ca-issuer, which does not exist');
+    expect(ids(rep['no-issuer'])).not.toContain('SMD031');
+    expect(finding(rep['no-issuer'], 'SMD030').message).toBe('namespace monitoring does not exist and the manifests do not create it');
+  });
+
+  test('nothing in the way: only the kubelet hop prediction', () => {
+    const r = rep.free;
+    expect(r.hops[0]).toEqual({ section: 'preflight', status: 'ok', summary: 'namespace kube-system: exists; APIService: free' });
+    expect(ids(r)).not.toContain('SMD033');
+    expect(ids(r)).toContain('SMD011');
   });
 });
 

@@ -76,6 +76,11 @@ function rootCa(pem: string, name = 'kube-root-ca.crt'): any {
 
 const namespaces = ['default', NS].map(name => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } }));
 
+/** cert-manager's CRDs (only their names matter to the simulated server's discovery) */
+export function certManagerCrds(): any[] {
+  return ['certificates', 'issuers', 'clusterissuers'].map(p => ({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `${p}.cert-manager.io` } }));
+}
+
 function scrapeError(port: number, error: string, nodeName = 'node-1'): string {
   return `E1130 09:00:00.000000       1 scraper.go:149] "Failed to scrape node" err="Get \\"https://127.0.0.1:${port}/metrics/resource\\": ${error}" node="${nodeName}"`;
 }
@@ -179,6 +184,29 @@ export const SCENARIOS: { [name: string]: (inp: ScenarioInputs) => SimState } = 
     objects: [...namespaces, rootCa(inp.clusterCaPem), ...install(inp),
       node('localhost', [['Hostname', 'localhost']], inp.ports.ipOnly), csr('csr-h', 'localhost', 'issued', inp.kubeletIpOnlyPem)],
   }),
+
+  /** CSRs approved but never issued (no signer), and denied */
+  'csr-mixed': inp => ({
+    objects: [...namespaces, rootCa(inp.clusterCaPem), ...install(inp), ...nodes(3, inp.ports.selfSigned),
+      csr('csr-1', 'node-1', 'approved'), csr('csr-2', 'node-2', 'denied'), csr('csr-3', 'node-3', 'approved')],
+  }),
+
+  /** cert-manager issues the serving certificate: the Certificate is not Ready and cainjector has not filled caBundle */
+  'cert-manager-not-ready': inp => {
+    const api = available(inp.synthesized.find(o => o.kind === 'APIService'), false, 'FailedDiscoveryCheck',
+      'failing or missing response from https://10.96.10.20:443/apis/metrics.k8s.io/v1beta1: Get "https://10.96.10.20:443/apis/metrics.k8s.io/v1beta1": tls: failed to verify certificate: x509: certificate signed by unknown authority');
+    delete api.spec.caBundle;
+    api.metadata.annotations = { ...(api.metadata.annotations ?? {}), 'cert-manager.io/inject-ca-from': `${NS}/metrics-server` };
+    const certificate = {
+      apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'metrics-server', namespace: NS },
+      spec: { secretName: 'metrics-server-tls', dnsNames: ['metrics-server.kube-system.svc'], issuerRef: { kind: 'Issuer', name: 'metrics-server-ca' } },
+      status: { conditions: [{ type: 'Ready', status: 'False', reason: 'DoesNotExist', message: 'Issuing certificate as Secret does not exist' }] },
+    };
+    return {
+      objects: [...namespaces, rootCa(inp.clusterCaPem), ...install(inp, { api }), certificate, ...certManagerCrds(),
+        ...nodes(1, inp.ports.issued), csr('csr-1', 'node-1', 'issued', inp.kubeletIssuedPem)],
+    };
+  },
 
   /** the healthy cluster, read with credentials that may not read Secrets, CSRs or logs */
   'missing-permissions': inp => ({ ...SCENARIOS.healthy(inp), deny: ['secrets', 'certificatesigningrequests', 'pods/log'] }),
