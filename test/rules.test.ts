@@ -68,6 +68,13 @@ describe('a fixture per rule', () => {
 
 const BASE = readFileSync(path.join(FIXTURES, 'rules', 'sms001-clean.yaml'), 'utf8');
 
+test('SMS022 also names kube-root-ca.crt mounted as a Secret', () => {
+  const text = BASE.replace(/configMap:\n(\s+)name: kube-root-ca\.crt/, 'secret:\n$1secretName: kube-root-ca.crt');
+  expect(text).not.toBe(BASE);
+  const f = auditText(text, { now: FIXTURE_NOW }).findings.filter(x => x.ruleId === 'SMS022');
+  expect(f.map(x => x.message)).toEqual(["volume 'kubelet-ca' mounts a Secret named 'kube-root-ca.crt'; 'kube-root-ca.crt' is a ConfigMap"]);
+});
+
 describe('installs', () => {
   test('APIService -> Service -> selected Deployment form one install', () => {
     const r = auditText(BASE, { now: FIXTURE_NOW });

@@ -81,6 +81,10 @@ export function checkApiService(ctx: InstallContext): void {
         { evidence: injected, fix: 'nothing to do where cert-manager\'s cainjector runs; secure-metrics-server doctor checks the injected caBundle in the cluster' });
     }
   }
+  if (!hasBundle && !injected && skip !== true) {
+    ctx.report(Rules.NO_CA_BUNDLE, api, `no caBundle and no insecureSkipTLSVerify: kube-apiserver verifies the serving certificate against its system roots and fails`,
+      { evidence: `spec.caBundle: absent${skip === false ? ', spec.insecureSkipTLSVerify: false' : ''}` });
+  }
   if ((hasBundle || injected) && skip !== true && ctx.container && !servesOwnCert) {
     ctx.report(Rules.CA_BUNDLE_WITHOUT_CERT, ctx.deployment!, 'the APIService has a caBundle but metrics-server has no --tls-cert-file: it serves a self-signed \'localhost\' certificate that the caBundle does not verify',
       { evidence: ctx.flags.has('cert-dir') ? ctx.flags.evidence('cert-dir') : 'no --tls-cert-file' });

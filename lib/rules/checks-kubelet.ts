@@ -70,7 +70,10 @@ export function checkKubeletTls(ctx: InstallContext): void {
     return;
   }
   if (!object) {
-    if (src.kind === 'ConfigMap' && looksLikeRootCaMistake(src.objectName)) {
+    if (src.kind === 'Secret' && src.objectName === KUBE_ROOT_CA) {
+      ctx.report(Rules.KUBELET_CA_WRONG_NAME, d, `volume '${src.volumeName}' mounts a Secret named '${KUBE_ROOT_CA}'; '${KUBE_ROOT_CA}' is a ConfigMap`,
+        { evidence: `secret.secretName: ${src.objectName}` });
+    } else if (src.kind === 'ConfigMap' && looksLikeRootCaMistake(src.objectName)) {
       ctx.report(Rules.KUBELET_CA_WRONG_NAME, d, `volume '${src.volumeName}' mounts ConfigMap '${src.objectName}', which Kubernetes does not create; the cluster CA ConfigMap is '${KUBE_ROOT_CA}'`,
         { evidence: `configMap.name: ${src.objectName}` });
     } else {

@@ -50,6 +50,10 @@ export class Rules {
     'name the APIService v1beta1.metrics.k8s.io with spec.group metrics.k8s.io and spec.version v1beta1');
 
   // --- the serving certificate (when the Secret is in the input)
+  public static readonly NO_CA_BUNDLE = rule('SMS018', Severity.HIGH, 'APIService verified without a caBundle',
+    'with neither caBundle nor insecureSkipTLSVerify, kube-apiserver verifies metrics-server against its own system roots, which never hold a cluster-internal CA: "Metrics API not available"',
+    'put the base64 PEM of the CA that issued the serving certificate in spec.caBundle, or let cert-manager inject it (cert-manager.io/inject-ca-from)',
+    'servingTls');
   public static readonly CERT_NOT_VERIFIED = rule('SMS010', Severity.HIGH, 'serving certificate does not verify against caBundle',
     'kube-apiserver verifies the serving certificate against spec.caBundle; a certificate from another CA fails every request',
     'put the CA that issued the serving certificate in caBundle, or reissue the certificate from that CA',
