@@ -4,7 +4,7 @@ import * as path from 'path';
 import * as yaml from 'js-yaml';
 import { Pem, ServingTls } from '../lib';
 import { find, synth, tmp } from './helpers';
-import { buildCli, closedPort, expiredCert, Job, JobResult, runAsync, runJobs, startProxy, writeKubeconfig } from './sim-cluster/harness';
+import { buildCli, closedPort, silentListener, expiredCert, Job, JobResult, runAsync, runJobs, startProxy, writeKubeconfig } from './sim-cluster/harness';
 import { SimKubelets } from './sim-cluster/kubelets';
 import { apiserverCaFile, makeSimPki, read, SimPki } from './sim-cluster/pki';
 import { certManagerCrds, ScenarioInputs, SCENARIOS } from './sim-cluster/scenarios';
@@ -30,6 +30,7 @@ let cli: string;
 let inputs: ScenarioInputs;
 let kubeconfig: string;
 let goVerify = '';
+let silent: Awaited<ReturnType<typeof silentListener>>;
 const results = new Map<string, JobResult>();
 let env: { [k: string]: string };
 
@@ -60,11 +61,11 @@ function goSays(pair: { cert: string; key: string }, ca: string, host: string): 
  * Runs scenarios in one child process: each scenario is a state of the shared
  * simulated server that only its own bearer token sees.
  */
-async function scenarios(names: string[], args: string[]): Promise<void> {
+async function scenarios(names: string[], args: string[], extra: { [name: string]: string[] } = {}): Promise<void> {
   const jobs: Job[] = names.map(name => {
     sim.stateFor(`token-${name}`, SCENARIOS[name](inputs));
     const file = writeKubeconfig(path.join(dir, `kubeconfig-${name}`), [{ server: sim.url, caFile: apiserverCaFile(pki), token: `token-${name}` }], 'sim');
-    return { argv: ['doctor', '--format', 'json', ...args], env: { ...env, KUBECONFIG: file } };
+    return { argv: ['doctor', '--format', 'json', ...args, ...(extra[name] ?? [])], env: { ...env, KUBECONFIG: file } };
   });
   const out = await runJobs(cli, jobs);
   names.forEach((name, i) => results.set(name, out[i]));
@@ -91,7 +92,7 @@ beforeAll(async () => {
     kubeletIssuedPem: read(pki.kubeletIssued.cert),
     kubeletIpOnlyPem: read(pki.kubeletIpOnly.cert),
     expiredServingCertPem: expiredCert(path.join(dir, 'pki'), pki.clusterCa),
-    ports: { issued: kubelets.port(0), selfSigned: kubelets.port(1), ipOnly: kubelets.port(2), closed: await closedPort() },
+    ports: { issued: kubelets.port(0), selfSigned: kubelets.port(1), ipOnly: kubelets.port(2), closed: await closedPort(), silent: (silent = await silentListener()).port },
   };
   sim = await SimCluster.start({ cert: read(pki.apiserver.cert), key: read(pki.apiserver.key), tokens: [TOKEN, 'exec-token', 'in-cluster-token'] });
   kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), [{ server: sim.url, caFile: apiserverCaFile(pki), token: TOKEN }], 'sim');
@@ -106,6 +107,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sim?.close();
   await kubelets?.close();
+  await silent?.close();
   if (cli) fs.rmSync(path.dirname(cli), { recursive: true, force: true });
 });
 
@@ -120,8 +122,8 @@ describe('scenarios', () => {
       return s;
     };
     const all = ['healthy', 'fresh-kubeadm', 'csr-pending', 'csr-mixed', 'wrong-configmap', 'cabundle-mismatch', 'expired-serving', 'cert-manager-not-ready',
-      'missing-permissions', 'hostname-only', 'kubelet-unreachable'];
-    await scenarios(inputs.upstream.length ? [...all, 'upstream-insecure'] : all, ['--probe-kubelets', '--probe-timeout', '2']);
+      'missing-permissions', 'hostname-only', 'kubelet-unreachable', 'kubelet-silent'];
+    await scenarios(inputs.upstream.length ? [...all, 'upstream-insecure'] : all, ['--probe-kubelets', '--probe-timeout', '2'], { 'kubelet-silent': ['--probe-timeout', '0.3'] });
     expect(sim.writes).toEqual([]);
   }, 120_000);
 
@@ -237,6 +239,13 @@ describe('scenarios', () => {
     expect(finding(r, 'SMD016').severity).toBe('info');
     expect(r.findings.filter((f: any) => f.ruleId === 'SMD015')).toEqual([]);
     expect(code('kubelet-unreachable')).toBe(0);
+  });
+
+  test('a kubelet port that accepts TCP and never answers: bounded by --probe-timeout, a handshake failure, not unreachable', () => {
+    const r = report('kubelet-silent');
+    expect(r.nodes[0].probe).toBe('handshake failed: no TLS handshake within 300 ms');
+    expect(finding(r, 'SMD018').severity).toBe('medium');
+    expect(ids(r)).not.toContain('SMD016');
   });
 });
 

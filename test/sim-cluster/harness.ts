@@ -126,6 +126,17 @@ export async function startProxy(): Promise<{ url: string; tunnels: string[]; cl
   };
 }
 
+/** A TCP listener that accepts connections and never says anything. */
+export async function silentListener(): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const s = net.createServer(socket => { sockets.add(socket); socket.on('error', () => undefined); socket.on('close', () => sockets.delete(socket)); });
+  await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (s.address() as net.AddressInfo).port,
+    close: () => { for (const x of sockets) x.destroy(); return new Promise<void>(resolve => s.close(() => resolve())); },
+  };
+}
+
 /** A port nothing listens on. */
 export async function closedPort(): Promise<number> {
   const s = net.createServer();

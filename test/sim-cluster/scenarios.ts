@@ -11,7 +11,7 @@ export interface ScenarioInputs {
   readonly kubeletIssuedPem: string;
   readonly kubeletIpOnlyPem: string;
   readonly expiredServingCertPem: string;
-  readonly ports: { issued: number; selfSigned: number; ipOnly: number; closed: number };
+  readonly ports: { issued: number; selfSigned: number; ipOnly: number; closed: number; silent?: number };
 }
 
 const NS = 'kube-system';
@@ -207,6 +207,11 @@ export const SCENARIOS: { [name: string]: (inp: ScenarioInputs) => SimState } = 
         ...nodes(1, inp.ports.issued), csr('csr-1', 'node-1', 'issued', inp.kubeletIssuedPem)],
     };
   },
+
+  /** a node whose kubelet port accepts TCP and never answers TLS (the probe's timeout) */
+  'kubelet-silent': inp => ({
+    objects: [...namespaces, rootCa(inp.clusterCaPem), ...install(inp), node('node-1', [['InternalIP', '127.0.0.1']], inp.ports.silent ?? inp.ports.closed)],
+  }),
 
   /** the healthy cluster, read with credentials that may not read Secrets, CSRs or logs */
   'missing-permissions': inp => ({ ...SCENARIOS.healthy(inp), deny: ['secrets', 'certificatesigningrequests', 'pods/log'] }),
