@@ -65,7 +65,7 @@ export async function runDoctorBenchmark(options: DoctorBenchOptions = {}): Prom
   const log = options.log ?? (() => undefined);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sms-bench-doctor-'));
   const bundling = buildCli();
-  const pki = makeSimPki(path.join(dir, 'pki'));
+  const pki = await makeSimPki(path.join(dir, 'pki'));
   const issued = { cert: read(pki.kubeletIssued.cert), key: read(pki.kubeletIssued.key) };
   const self = { cert: read(pki.kubeletSelfSigned.cert), key: read(pki.kubeletSelfSigned.key) };
   const failing = Math.floor(n * 0.05);

@@ -8,7 +8,7 @@ import { buildCli, closedPort, silentListener, expiredCert, Job, JobResult, runA
 import { SimKubelets } from './sim-cluster/kubelets';
 import { apiserverCaFile, makeSimPki, read, SimPki } from './sim-cluster/pki';
 import { certManagerCrds, ScenarioInputs, SCENARIOS } from './sim-cluster/scenarios';
-import { SimCluster } from './sim-cluster/server';
+import { SimCluster, SimState } from './sim-cluster/server';
 import { goVerify as tsGoVerify, parseGoCerts } from '../lib/cluster/go-x509';
 
 // `secure-metrics-server doctor` against a strict simulated API server on
@@ -31,7 +31,7 @@ let inputs: ScenarioInputs;
 let kubeconfig: string;
 let goVerify = '';
 let silent: Awaited<ReturnType<typeof silentListener>>;
-const results = new Map<string, JobResult>();
+let proxy: Awaited<ReturnType<typeof startProxy>>;
 let env: { [k: string]: string };
 
 function json(r: JobResult): any {
@@ -58,26 +58,40 @@ function goSays(pair: { cert: string; key: string }, ca: string, host: string): 
 }
 
 /**
- * Runs scenarios in one child process: each scenario is a state of the shared
- * simulated server that only its own bearer token sees.
+ * Every doctor job of this file runs in one child process, started once in the
+ * top-level beforeAll (a process start costs more than most jobs). Describe
+ * blocks register their jobs at collection time; each scenario is a state of the
+ * shared simulated server that only its own bearer token sees.
  */
-async function scenarios(names: string[], args: string[], extra: { [name: string]: string[] } = {}): Promise<void> {
-  const jobs: Job[] = names.map(name => {
-    sim.stateFor(`token-${name}`, SCENARIOS[name](inputs));
-    const file = writeKubeconfig(path.join(dir, `kubeconfig-${name}`), [{ server: sim.url, caFile: apiserverCaFile(pki), token: `token-${name}` }], 'sim');
-    return { argv: ['doctor', '--format', 'json', ...args, ...(extra[name] ?? [])], env: { ...env, KUBECONFIG: file } };
-  });
-  const out = await runJobs(cli, jobs);
-  names.forEach((name, i) => results.set(name, out[i]));
+const batch: { key: string; build: () => Job }[] = [];
+const ran = new Map<string, JobResult>();
+
+function job(key: string, build: () => Job): void {
+  batch.push({ key, build });
+}
+
+function result(key: string): JobResult {
+  const r = ran.get(key);
+  if (!r) throw new Error(`job ${key} did not run`);
+  return r;
+}
+
+/** A kubeconfig whose token sees `state` only. */
+function tokenEnv(token: string, state: SimState): { [k: string]: string } {
+  sim.stateFor(token, state);
+  return { ...env, KUBECONFIG: writeKubeconfig(path.join(dir, `kubeconfig-${token}`), [{ server: sim.url, caFile: apiserverCaFile(pki), token }], 'sim') };
 }
 
 beforeAll(async () => {
+  const t0 = Date.now();
+  const lap = (what: string) => process.env.SMS_DEBUG && process.stderr.write(`${what}: ${Date.now() - t0} ms\n`);
   dir = tmp('sms-doctor-');
   // the bundle and the Go build run in their own processes while this one makes certificates and synthesizes
   const bundling = buildCli();
   goVerify = path.join(dir, 'go-verify');
   const goBuild = haveGo ? runAsync('go', ['build', '-o', goVerify, '.'], { ...process.env }, path.join(__dirname, 'go-verify')) : undefined;
-  pki = makeSimPki(path.join(dir, 'pki'));
+  pki = await makeSimPki(path.join(dir, 'pki'));
+  lap('pki');
   const synthesized = synth({ servingTls: ServingTls.fromPem({ certificate: Pem.fromFile(pki.serving.cert), privateKey: Pem.fromFile(pki.serving.key), caBundle: Pem.fromFile(pki.servingCa.cert) }) }).objects;
   const upstream = fs.existsSync(UPSTREAM) ? (yaml.loadAll(fs.readFileSync(UPSTREAM, 'utf8')) as any[]).filter(Boolean) : [];
   kubelets = await SimKubelets.start([
@@ -97,35 +111,50 @@ beforeAll(async () => {
   sim = await SimCluster.start({ cert: read(pki.apiserver.cert), key: read(pki.apiserver.key), tokens: [TOKEN, 'exec-token', 'in-cluster-token'] });
   kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), [{ server: sim.url, caFile: apiserverCaFile(pki), token: TOKEN }], 'sim');
   env = { PATH: process.env.PATH ?? '', HOME: dir, KUBECONFIG: kubeconfig };
+  lap('synth and listeners');
   cli = await bundling;
+  lap('bundle');
   const built = await goBuild;
+  lap('go build');
   if (built && built.code !== 0) {
     throw new Error(`go build test/go-verify: ${built.stderr}`);
   }
+  proxy = await startProxy();
+  sim.setState(SCENARIOS.healthy(inputs));
+  const jobs = batch.map(b => b.build());
+  const out = await runJobs(cli, jobs);
+  batch.forEach((b, i) => ran.set(b.key, out[i]));
+  if (process.env.SMS_DEBUG) process.stderr.write(batch.map((b, i) => `${b.key}: ${(out[i] as any).ms} ms`).join('\n') + '\n');
+  lap(`${jobs.length} doctor jobs in one process`);
+  expect(sim.writes).toEqual([]);
 }, 120_000);
 
 afterAll(async () => {
   await sim?.close();
   await kubelets?.close();
   await silent?.close();
+  await proxy?.close();
   if (cli) fs.rmSync(path.dirname(cli), { recursive: true, force: true });
 });
 
 describe('scenarios', () => {
-  beforeAll(async () => {
-    // expired-serving: the Secret's certificate is signed by the cluster CA, so the caBundle is that CA
-    const base = SCENARIOS['expired-serving'];
-    SCENARIOS['expired-serving'] = inp => {
-      const s = base(inp);
-      const api = s.objects.find(o => o.kind === 'APIService');
-      api.spec.caBundle = Buffer.from(inp.clusterCaPem).toString('base64');
-      return s;
-    };
-    const all = ['healthy', 'fresh-kubeadm', 'csr-pending', 'csr-mixed', 'wrong-configmap', 'cabundle-mismatch', 'expired-serving', 'cert-manager-not-ready',
-      'missing-permissions', 'hostname-only', 'kubelet-unreachable', 'kubelet-silent'];
-    await scenarios(inputs.upstream.length ? [...all, 'upstream-insecure'] : all, ['--probe-kubelets', '--probe-timeout', '2'], { 'kubelet-silent': ['--probe-timeout', '0.3'] });
-    expect(sim.writes).toEqual([]);
-  }, 120_000);
+  // expired-serving: the Secret's certificate is signed by the cluster CA, so the caBundle is that CA
+  const expired = SCENARIOS['expired-serving'];
+  SCENARIOS['expired-serving'] = inp => {
+    const st = expired(inp);
+    const api = st.objects.find(o => o.kind === 'APIService');
+    api.spec.caBundle = Buffer.from(inp.clusterCaPem).toString('base64');
+    return st;
+  };
+  const all = ['healthy', 'fresh-kubeadm', 'csr-pending', 'csr-mixed', 'wrong-configmap', 'cabundle-mismatch', 'expired-serving', 'cert-manager-not-ready',
+    'missing-permissions', 'hostname-only', 'kubelet-unreachable', 'kubelet-silent', ...(fs.existsSync(UPSTREAM) ? ['upstream-insecure'] : [])];
+  for (const name of all) {
+    job(`scenario ${name}`, () => ({
+      argv: ['doctor', '--format', 'json', '--probe-kubelets', '--probe-timeout', name === 'kubelet-silent' ? '0.3' : '2'],
+      env: tokenEnv(`token-${name}`, SCENARIOS[name](inputs)),
+    }));
+  }
+  const results = { get: (name: string) => result(`scenario ${name}`) };
 
   const report = (name: string) => json(results.get(name)!);
   const code = (name: string) => results.get(name)!.code;
@@ -260,13 +289,13 @@ describe('text output and exit codes', () => {
     expect(r.stdout).toMatch(/\[high\] SMD012 Node node-1: 2 of 2 node\(s\) have a kubelet-serving CSR waiting for approval[^\n]*\n\s+evidence: node-1 \(InternalIP 127\.0\.0\.1:\d+\)[^\n]*\n\s+fix: kubectl certificate approve/);
   });
 
-  test('could not run: exit 2 with the reason', async () => {
-    const [noConfig, badToken, badContext, down] = await runJobs(cli, [
-      { argv: ['doctor'], env: { PATH: env.PATH, HOME: dir } },
-      { argv: ['doctor', '--kubeconfig', writeKubeconfig(path.join(dir, 'bad-token'), [{ server: sim.url, caFile: apiserverCaFile(pki), token: 'wrong' }], 'sim')], env },
-      { argv: ['doctor', '--context', 'nope'], env },
-      { argv: ['doctor', '--kubeconfig', writeKubeconfig(path.join(dir, 'down'), [{ server: `https://127.0.0.1:${inputs.ports.closed}`, caFile: apiserverCaFile(pki), token: TOKEN }], 'sim')], env },
-    ]);
+  job('fail no-config', () => ({ argv: ['doctor'], env: { PATH: env.PATH, HOME: dir } }));
+  job('fail bad-token', () => ({ argv: ['doctor', '--kubeconfig', writeKubeconfig(path.join(dir, 'bad-token'), [{ server: sim.url, caFile: apiserverCaFile(pki), token: 'wrong' }], 'sim')], env }));
+  job('fail bad-context', () => ({ argv: ['doctor', '--context', 'nope'], env }));
+  job('fail down', () => ({ argv: ['doctor', '--kubeconfig', writeKubeconfig(path.join(dir, 'down'), [{ server: `https://127.0.0.1:${inputs.ports.closed}`, caFile: apiserverCaFile(pki), token: TOKEN }], 'sim')], env }));
+
+  test('could not run: exit 2 with the reason', () => {
+    const [noConfig, badToken, badContext, down] = ['no-config', 'bad-token', 'bad-context', 'down'].map(k => result(`fail ${k}`));
     expect([noConfig.code, badToken.code, badContext.code, down.code]).toEqual([2, 2, 2, 2]);
     expect(noConfig.stderr).toMatch(/no kubeconfig/);
     expect(badToken.stderr).toMatch(/401 Unauthorized/);
@@ -276,48 +305,49 @@ describe('text output and exit codes', () => {
 });
 
 describe('where the cluster comes from', () => {
-  let results: JobResult[];
-  let proxy: Awaited<ReturnType<typeof startProxy>>;
   const tunnelsTo = (host: string) => proxy.tunnels.filter(t => t === `${host}:${sim.port}`).length;
-
-  beforeAll(async () => {
-    sim.setState(SCENARIOS.healthy(inputs));
-    proxy = await startProxy();
+  let files: { [k: string]: string } | undefined;
+  /** kubeconfigs, an exec plugin and a service-account directory, written once (when the jobs are built) */
+  const setup = () => {
+    if (files) return files;
     const ca = apiserverCaFile(pki);
-    // KUBECONFIG with two files: the first names the context and holds the cluster, the second holds the user
-    const a = writeKubeconfig(path.join(dir, 'a.yaml'), [{ server: sim.url, caFile: ca, context: 'two', clusterOnly: true }], 'two');
-    const b = writeKubeconfig(path.join(dir, 'b.yaml'), [{ server: 'https://127.0.0.1:1', caFile: ca, context: 'two', userOnly: true, token: TOKEN },
-      { server: `https://127.0.0.1:${inputs.ports.closed}`, caFile: ca, context: 'other', token: TOKEN }], 'other');
     const execScript = path.join(dir, 'exec-plugin.sh');
     fs.writeFileSync(execScript, '#!/bin/sh\necho \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"exec-token"}}\'\n', { mode: 0o755 });
-    const multi = writeKubeconfig(path.join(dir, 'multi.yaml'), [
-      { server: `https://127.0.0.1:${inputs.ports.closed}`, caFile: ca, context: 'broken', token: TOKEN },
-      { server: sim.url, caFile: ca, context: 'good', token: TOKEN }], 'broken');
-    const viaExec = writeKubeconfig(path.join(dir, 'exec.yaml'), [{ server: sim.url, caFile: ca, exec: execScript }], 'sim');
-    // names under sim.test resolve only through the test proxy (which sends every tunnel to 127.0.0.1)
-    const viaProxyUrl = writeKubeconfig(path.join(dir, 'proxy-url.yaml'), [{ server: `https://kube-api.sim.test:${sim.port}`, caFile: ca, token: TOKEN, proxyUrl: proxy.url }], 'sim');
-    const viaEnv = writeKubeconfig(path.join(dir, 'env.yaml'), [{ server: `https://env.sim.test:${sim.port}`, caFile: ca, token: TOKEN }], 'sim');
-    const bypass = writeKubeconfig(path.join(dir, 'bypass.yaml'), [{ server: `https://bypass.sim.test:${sim.port}`, caFile: ca, token: TOKEN }], 'sim');
     const sa = path.join(dir, 'serviceaccount');
     fs.mkdirSync(sa, { recursive: true });
     fs.writeFileSync(path.join(sa, 'token'), 'in-cluster-token');
     fs.copyFileSync(ca, path.join(sa, 'ca.crt'));
     fs.writeFileSync(path.join(sa, 'namespace'), 'kube-system');
-    const quick = ['doctor', '--format', 'json', '--log-lines', '0'];
-    const base = { PATH: env.PATH, HOME: path.join(dir, 'empty-home') };
-    const jobs: Job[] = [
-      { argv: quick, env: { ...base, KUBECONFIG: `${a}${path.delimiter}${b}` } },
-      { argv: [...quick, '--kubeconfig', multi, '--context', 'good'], env: { ...base, KUBECONFIG: a } },
-      { argv: [...quick, '--kubeconfig', viaExec], env: base },
-      { argv: quick, env: { ...base, KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(sim.port), SECURE_METRICS_SERVER_SERVICE_ACCOUNT_DIR: sa } },
-      { argv: [...quick, '--kubeconfig', viaProxyUrl], env: base },
-      { argv: [...quick, '--kubeconfig', viaEnv], env: { ...base, HTTPS_PROXY: proxy.url } },
-      { argv: [...quick, '--kubeconfig', bypass], env: { ...base, HTTPS_PROXY: proxy.url, NO_PROXY: 'localhost,.sim.test' } },
-    ];
-    results = await runJobs(cli, jobs);
-  }, 60_000);
-
-  afterAll(() => proxy?.close());
+    files = {
+      sa,
+      // KUBECONFIG with two files: the first names the context and holds the cluster, the second holds the user
+      a: writeKubeconfig(path.join(dir, 'a.yaml'), [{ server: sim.url, caFile: ca, context: 'two', clusterOnly: true }], 'two'),
+      b: writeKubeconfig(path.join(dir, 'b.yaml'), [{ server: 'https://127.0.0.1:1', caFile: ca, context: 'two', userOnly: true, token: TOKEN },
+        { server: `https://127.0.0.1:${inputs.ports.closed}`, caFile: ca, context: 'other', token: TOKEN }], 'other'),
+      multi: writeKubeconfig(path.join(dir, 'multi.yaml'), [
+        { server: `https://127.0.0.1:${inputs.ports.closed}`, caFile: ca, context: 'broken', token: TOKEN },
+        { server: sim.url, caFile: ca, context: 'good', token: TOKEN }], 'broken'),
+      exec: writeKubeconfig(path.join(dir, 'exec.yaml'), [{ server: sim.url, caFile: ca, exec: execScript }], 'sim'),
+      // names under sim.test resolve only through the test proxy (which sends every tunnel to 127.0.0.1)
+      proxyUrl: writeKubeconfig(path.join(dir, 'proxy-url.yaml'), [{ server: `https://kube-api.sim.test:${sim.port}`, caFile: ca, token: TOKEN, proxyUrl: proxy.url }], 'sim'),
+      viaEnv: writeKubeconfig(path.join(dir, 'env.yaml'), [{ server: `https://env.sim.test:${sim.port}`, caFile: ca, token: TOKEN }], 'sim'),
+      bypass: writeKubeconfig(path.join(dir, 'bypass.yaml'), [{ server: `https://bypass.sim.test:${sim.port}`, caFile: ca, token: TOKEN }], 'sim'),
+    };
+    return files;
+  };
+  const quick = ['doctor', '--format', 'json', '--log-lines', '0'];
+  const base = () => ({ PATH: env.PATH, HOME: path.join(dir, 'empty-home') });
+  const builders: (() => Job)[] = [
+    () => ({ argv: quick, env: { ...base(), KUBECONFIG: `${setup().a}${path.delimiter}${setup().b}` } }),
+    () => ({ argv: [...quick, '--kubeconfig', setup().multi, '--context', 'good'], env: { ...base(), KUBECONFIG: setup().a } }),
+    () => ({ argv: [...quick, '--kubeconfig', setup().exec], env: base() }),
+    () => ({ argv: quick, env: { ...base(), KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(sim.port), SECURE_METRICS_SERVER_SERVICE_ACCOUNT_DIR: setup().sa } }),
+    () => ({ argv: [...quick, '--kubeconfig', setup().proxyUrl], env: base() }),
+    () => ({ argv: [...quick, '--kubeconfig', setup().viaEnv], env: { ...base(), HTTPS_PROXY: proxy.url } }),
+    () => ({ argv: [...quick, '--kubeconfig', setup().bypass], env: { ...base(), HTTPS_PROXY: proxy.url, NO_PROXY: 'localhost,.sim.test' } }),
+  ];
+  builders.forEach((build, i) => job(`where ${i}`, build));
+  const results = builders.map((_, i) => ({ get code() { return result(`where ${i}`).code; }, get stdout() { return result(`where ${i}`).stdout; }, get stderr() { return result(`where ${i}`).stderr; } }));
 
   test('KUBECONFIG with several files, --kubeconfig with --context, exec plugins, in-cluster: all reach the cluster', () => {
     expect(results.slice(0, 4).map(r => [r.code, r.stderr])).toEqual([[0, ''], [0, ''], [0, ''], [0, '']]);
@@ -357,28 +387,33 @@ describe('preflight', () => {
       api.metadata.annotations = marks.annotations ?? {};
       objects.push(api);
     }
-    sim.stateFor(token, { objects: [...objects, ...extra] });
-    return { ...env, KUBECONFIG: writeKubeconfig(path.join(dir, `kubeconfig-${token}`), [{ server: sim.url, caFile: apiserverCaFile(pki), token }], 'sim') };
+    return tokenEnv(token, { objects: [...objects, ...extra] });
   };
 
-  beforeAll(async () => {
-    const dist = write('dist', inputs.synthesized);
+  let dists: { dist: string; cm: string } | undefined;
+  const distDirs = () => {
+    if (dists) return dists;
     // cert-manager issuance into a namespace that does not exist yet
     const moved = JSON.parse(JSON.stringify(inputs.synthesized).split('"kube-system"').join('"monitoring"'));
-    const cm = write('dist-cm', [...moved,
-      { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'metrics-server', namespace: 'monitoring' }, spec: { secretName: 'x', issuerRef: { kind: 'ClusterIssuer', name: 'ca-issuer' } } }]);
-    const jobs: [string, Job][] = [
-      ['helm', { argv: ['doctor', '--format', 'json', '--preflight', dist, '--probe-kubelets'], env: before('pre-helm', { labels: { 'app.kubernetes.io/managed-by': 'Helm' }, annotations: { 'meta.helm.sh/release-name': 'metrics-server' } }) }],
-      ['no-cert-manager', { argv: ['doctor', '--format', 'json', '--preflight', cm], env: before('pre-nocm') }],
-      ['no-issuer', { argv: ['doctor', '--format', 'json', '--preflight', cm], env: before('pre-noissuer', undefined, certManagerCrds()) }],
-      ['addon-manager', { argv: ['doctor', '--format', 'json', '--preflight', dist], env: before('pre-addon', { labels: { 'addonmanager.kubernetes.io/mode': 'Reconcile' } }) }],
-      ['k3s', { argv: ['doctor', '--format', 'json', '--preflight', dist], env: before('pre-k3s', { annotations: { 'objectset.rio.cattle.io/id': 'metrics-server', 'objectset.rio.cattle.io/hash': 'abc' } }) }],
-      ['free', { argv: ['doctor', '--format', 'json', '--preflight', dist], env: before('pre-free') }],
-    ];
-    const out = await runJobs(cli, jobs.map(j => j[1]));
-    rep = Object.fromEntries(jobs.map(([name], i) => [name, { code: out[i].code, ...json(out[i]) }]));
-    expect(sim.writes).toEqual([]);
-  }, 60_000);
+    dists = {
+      dist: write('dist', inputs.synthesized),
+      cm: write('dist-cm', [...moved,
+        { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'metrics-server', namespace: 'monitoring' }, spec: { secretName: 'x', issuerRef: { kind: 'ClusterIssuer', name: 'ca-issuer' } } }]),
+    };
+    return dists;
+  };
+  const cases: [string, () => Job][] = [
+    ['helm', () => ({ argv: ['doctor', '--format', 'json', '--preflight', distDirs().dist, '--probe-kubelets'], env: before('pre-helm', { labels: { 'app.kubernetes.io/managed-by': 'Helm' }, annotations: { 'meta.helm.sh/release-name': 'metrics-server' } }) })],
+    ['no-cert-manager', () => ({ argv: ['doctor', '--format', 'json', '--preflight', distDirs().cm], env: before('pre-nocm') })],
+    ['no-issuer', () => ({ argv: ['doctor', '--format', 'json', '--preflight', distDirs().cm], env: before('pre-noissuer', undefined, certManagerCrds()) })],
+    ['addon-manager', () => ({ argv: ['doctor', '--format', 'json', '--preflight', distDirs().dist], env: before('pre-addon', { labels: { 'addonmanager.kubernetes.io/mode': 'Reconcile' } }) })],
+    ['k3s', () => ({ argv: ['doctor', '--format', 'json', '--preflight', distDirs().dist], env: before('pre-k3s', { annotations: { 'objectset.rio.cattle.io/id': 'metrics-server', 'objectset.rio.cattle.io/hash': 'abc' } }) })],
+    ['free', () => ({ argv: ['doctor', '--format', 'json', '--preflight', distDirs().dist], env: before('pre-free') })],
+  ];
+  for (const [name, build] of cases) job(`preflight ${name}`, build);
+  beforeAll(() => {
+    rep = Object.fromEntries(cases.map(([name]) => [name, { code: result(`preflight ${name}`).code, ...json(result(`preflight ${name}`)) }]));
+  });
 
   test('another install owns the APIService (Helm), and every kubelet would fail, with Go\'s error', () => {
     const r = rep.helm;

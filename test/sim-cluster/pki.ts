@@ -1,4 +1,5 @@
-import { execFileSync } from 'child_process';
+import { execFile } from 'child_process';
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -25,54 +26,55 @@ export interface SimPki {
   readonly serving: { cert: string; key: string };
 }
 
-function ossl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+function ossl(dir: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => execFile('openssl', args, { cwd: dir }, (e, _out, err) => (e ? reject(new Error(`openssl ${args[0]}: ${err}`)) : resolve())));
 }
 
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
-function ca(dir: string, name: string, cn: string, rsa: boolean): { cert: string; key: string } {
-  ossl(dir, ['req', '-x509', ...(rsa ? ['-newkey', 'rsa:2048', '-nodes'] : EC), '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '365', '-subj', `/CN=${cn}`, '-sha256',
+async function ca(dir: string, name: string, cn: string, rsa: boolean): Promise<{ cert: string; key: string }> {
+  await ossl(dir, ['req', '-x509', ...(rsa ? ['-newkey', 'rsa:2048', '-nodes'] : EC), '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '365', '-subj', `/CN=${cn}`, '-sha256',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
   return { cert: path.join(dir, `${name}.crt`), key: path.join(dir, `${name}.key`) };
 }
 
-function leaf(dir: string, name: string, cn: string, san: string, issuer: { cert: string; key: string }): { cert: string; key: string } {
-  ossl(dir, ['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', cn]);
+async function leaf(dir: string, name: string, cn: string, san: string, issuer: { cert: string; key: string }): Promise<{ cert: string; key: string }> {
+  await ossl(dir, ['req', ...EC, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', cn]);
   fs.writeFileSync(path.join(dir, `${name}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`);
-  ossl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', issuer.cert, '-CAkey', issuer.key, '-CAcreateserial', '-out', `${name}.crt`, '-days', '365', '-sha256', '-extfile', `${name}.ext`]);
+  // a random serial per certificate (no shared .srl file, so leaves of one CA can be made at once)
+  await ossl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', issuer.cert, '-CAkey', issuer.key, '-set_serial', `0x${randomBytes(8).toString('hex').replace(/^[89a-f]/, '1')}`, '-out', `${name}.crt`, '-days', '365', '-sha256', '-extfile', `${name}.ext`]);
   return { cert: path.join(dir, `${name}.crt`), key: path.join(dir, `${name}.key`) };
 }
 
-export function makeSimPki(dir: string): SimPki {
+/** Makes the PKI with openssl, the CAs at once, then the leaves at once. */
+export async function makeSimPki(dir: string): Promise<SimPki> {
   fs.mkdirSync(dir, { recursive: true });
-  const apiserverCa = ca(dir, 'apiserver-ca', 'sim-apiserver-ca', false);
-  const apiserver = leaf(dir, 'apiserver', '/CN=kube-apiserver', 'DNS:kube-api.sim.test,DNS:*.sim.test,DNS:localhost,IP:127.0.0.1', apiserverCa);
-  // the kubeconfig trusts the API server's CA; keep the chain simple: serve the leaf, trust its CA
-  const clusterCa = ca(dir, 'cluster-ca', 'kubernetes', true);
-  const otherCa = ca(dir, 'other-ca', 'kubernetes', false);
-  const otherRsaCa = ca(dir, 'other-rsa-ca', 'kubernetes', true);
-  const kubeletIssued = leaf(dir, 'kubelet-issued', '/O=system:nodes/CN=system:node:node-1', 'DNS:node-1,IP:127.0.0.1', clusterCa);
-  const kubeletIpOnly = leaf(dir, 'kubelet-ip-only', '/O=system:nodes/CN=system:node:localhost', 'IP:127.0.0.1', clusterCa);
-  // kubelet's self-signed pair: a CA "<host>-ca@<unix time>" and a leaf "<host>@<unix time>" with the host name only
-  const selfCa = ca(dir, 'kubelet-self-ca', 'node-1-ca@1764460800', false);
-  const selfLeaf = leaf(dir, 'kubelet-self', '/CN=node-1@1764460800', 'DNS:node-1', selfCa);
+  const [apiserverCa, clusterCa, otherCa, otherRsaCa, selfCa, servingCa, otherServingCa] = await Promise.all([
+    ca(dir, 'apiserver-ca', 'sim-apiserver-ca', false),
+    ca(dir, 'cluster-ca', 'kubernetes', true),
+    ca(dir, 'other-ca', 'kubernetes', false),
+    ca(dir, 'other-rsa-ca', 'kubernetes', true),
+    // kubelet's self-signed pair: a CA "<host>-ca@<unix time>" and a leaf "<host>@<unix time>" with the host name only
+    ca(dir, 'kubelet-self-ca', 'node-1-ca@1764460800', false),
+    ca(dir, 'serving-ca', 'metrics-server-ca', false),
+    ca(dir, 'other-serving-ca', 'metrics-server-ca', false),
+  ]);
+  const [apiserver, kubeletIssued, kubeletIpOnly, selfLeaf, serving] = await Promise.all([
+    leaf(dir, 'apiserver', '/CN=kube-apiserver', 'DNS:kube-api.sim.test,DNS:*.sim.test,DNS:localhost,IP:127.0.0.1', apiserverCa),
+    leaf(dir, 'kubelet-issued', '/O=system:nodes/CN=system:node:node-1', 'DNS:node-1,IP:127.0.0.1', clusterCa),
+    leaf(dir, 'kubelet-ip-only', '/O=system:nodes/CN=system:node:localhost', 'IP:127.0.0.1', clusterCa),
+    leaf(dir, 'kubelet-self', '/CN=node-1@1764460800', 'DNS:node-1', selfCa),
+    leaf(dir, 'serving', '/CN=metrics-server.kube-system.svc', 'DNS:metrics-server.kube-system.svc,DNS:metrics-server.kube-system,DNS:metrics-server', servingCa),
+  ]);
   const selfChain = path.join(dir, 'kubelet-self-chain.crt');
   fs.writeFileSync(selfChain, fs.readFileSync(selfLeaf.cert, 'utf8') + fs.readFileSync(selfCa.cert, 'utf8'));
-  const servingCa = ca(dir, 'serving-ca', 'metrics-server-ca', false);
-  const serving = leaf(dir, 'serving', '/CN=metrics-server.kube-system.svc', 'DNS:metrics-server.kube-system.svc,DNS:metrics-server.kube-system,DNS:metrics-server', servingCa);
   return {
-    dir, servingCa, serving, otherServingCa: ca(dir, 'other-serving-ca', 'metrics-server-ca', false).cert,
-    apiserver: { cert: bundle(apiserver.cert, apiserverCa.cert, dir, 'apiserver-chain.crt'), key: apiserver.key },
+    dir, servingCa, serving, otherServingCa: otherServingCa.cert,
+    // the kubeconfig trusts apiserver-ca.crt; the server presents the leaf alone
+    apiserver,
     clusterCa, otherCa, otherRsaCa, kubeletIssued, kubeletIpOnly,
     kubeletSelfSigned: { cert: selfChain, key: selfLeaf.key },
   };
-}
-
-function bundle(a: string, _b: string, dir: string, name: string): string {
-  const out = path.join(dir, name);
-  fs.writeFileSync(out, fs.readFileSync(a, 'utf8'));
-  return out;
 }
 
 export function read(file: string): string {
