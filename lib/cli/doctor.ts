@@ -29,6 +29,7 @@ options:
       --log-lines N             log lines read per pod (default: 300; 0 skips logs)
       --preflight DIR           before applying: check the synthesized manifests in DIR
                                 against the live cluster instead of the installed objects
+      --now ISO-DATE            the clock for certificate validity (default: now)
   -f, --format text|json        output format (default: text)
   -h, --help                    this text
 

@@ -7,7 +7,7 @@ import { ClusterClient } from './client';
 import { goVerify, GoCert, parseGoCerts } from './go-x509';
 import { mapBounded, probeKubelet } from './kubelet-probe';
 import { matchKnownError } from './known-errors';
-import { CsrState, KubeletFlags, kubeletFlags, kubeletServingCsrs, kubeletTarget, NodeCsr } from './nodes';
+import { CsrState, kubeletFlags, kubeletServingCsrs, kubeletTarget, NodeCsr } from './nodes';
 import { DoctorFinding, HopStatus, HopSummary, NodeReport, Section } from './report';
 
 export const APISERVICE_NAME = 'v1beta1.metrics.k8s.io';
@@ -252,14 +252,14 @@ export async function checkApiServiceHop(client: ClusterClient, state: InstallSt
 }
 
 /** The kubelet hop: node addresses, kubelet-serving CSRs, the kubelet CA, optionally a handshake with every kubelet. */
-export async function checkKubeletHop(client: ClusterClient, state: InstallState, findings: Findings, options: DoctorOptions, flagsOverride?: KubeletFlags): Promise<{ summary: HopSummary; nodes: NodeReport[] }> {
+export async function checkKubeletHop(client: ClusterClient, state: InstallState, findings: Findings, options: DoctorOptions): Promise<{ summary: HopSummary; nodes: NodeReport[] }> {
   const S = Section.KUBELET;
   const now = options.now ?? new Date();
   const podSpec = podTemplate(state.deployment ?? {})?.spec;
   const container = podSpec ? metricsServerContainer(podSpec) : undefined;
-  const flags = flagsOverride ?? kubeletFlags([...(container?.command ?? []), ...(container?.args ?? [])]);
+  const flags = kubeletFlags([...(container?.command ?? []), ...(container?.args ?? [])]);
   const depRef = ref('Deployment', state.deployment?.metadata?.name ?? 'metrics-server', state.namespace);
-  if (!state.deployment && !flagsOverride) {
+  if (!state.deployment) {
     return { summary: { section: S, status: HopStatus.UNKNOWN, summary: 'no metrics-server Deployment found, so its kubelet flags are unknown' }, nodes: [] };
   }
 
@@ -294,7 +294,12 @@ export async function checkKubeletHop(client: ClusterClient, state: InstallState
       const r = await probeKubelet({ host: t.address, port: t.port }, options.probeTimeoutMs ?? 3000);
       if (r.unreachable) return { text: `unreachable from here: ${r.unreachable}`, self: false };
       if (r.handshakeError) return { text: `handshake failed: ${r.handshakeError}`, self: false };
-      const chain = parseGoCerts(r.chain!.join(''), `the certificate of kubelet ${t.node}`);
+      let chain: GoCert[];
+      try {
+        chain = parseGoCerts(r.chain!.join(''), `the certificate of kubelet ${t.node}`);
+      } catch (e: any) {
+        return { text: `x509: ${e.message}`, self: false };
+      }
       const self = chain.length > 0 && (chain[0].info.selfSigned || (chain.length > 1 && chain[1].info.selfSigned && /-ca@\d+$/.test(chain[1].commonName ?? '')));
       return { text: roots.length ? goVerify(chain, roots, t.address, now) ?? 'ok' : undefined, self };
     });
