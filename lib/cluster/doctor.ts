@@ -7,7 +7,7 @@ import { ClusterClient } from './client';
 import { goVerify, GoCert, parseGoCerts } from './go-x509';
 import { mapBounded, probeKubelet } from './kubelet-probe';
 import { matchKnownError } from './known-errors';
-import { CsrState, kubeletFlags, kubeletServingCsrs, kubeletTarget, NodeCsr } from './nodes';
+import { CsrState, KubeletFlags, kubeletFlags, kubeletServingCsrs, kubeletTarget, NodeCsr } from './nodes';
 import { DoctorFinding, HopStatus, HopSummary, NodeReport, Section } from './report';
 
 export const APISERVICE_NAME = 'v1beta1.metrics.k8s.io';
