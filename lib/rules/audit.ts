@@ -26,7 +26,7 @@ function isMetricsApiService(o: SourcedObject): boolean {
 }
 
 function isMetricsServerWorkload(o: SourcedObject): boolean {
-  if (!WORKLOAD_KINDS.includes(String(o.object.kind))) {
+  if (!WORKLOAD_KINDS.includes(str(o.object.kind) ?? '')) {
     return false;
   }
   const t = podTemplate(o.object);
@@ -37,7 +37,7 @@ function isMetricsServerWorkload(o: SourcedObject): boolean {
 function selectedWorkload(index: ObjectIndex, service: SourcedObject, claimed: Set<SourcedObject>): SourcedObject | undefined {
   const ns = meta(service.object).namespace;
   const selector = isObj(service.object.spec) ? service.object.spec.selector : undefined;
-  const candidates = index.all.filter(o => WORKLOAD_KINDS.includes(String(o.object.kind))
+  const candidates = index.all.filter(o => WORKLOAD_KINDS.includes(str(o.object.kind) ?? '')
     && meta(o.object).namespace === ns
     && selects(selector, podTemplate(o.object)?.labels ?? {}));
   return candidates.find(o => !claimed.has(o) && isMetricsServerWorkload(o))
@@ -109,7 +109,7 @@ export function findInstalls(objects: SourcedObject[]): Install[] {
 
 /** The cert-manager Certificate in the input that writes Secret `namespace/name`, as `ns/name`. */
 function certificateFor(index: ObjectIndex, namespace: string | undefined, name: string): string | undefined {
-  const c = index.ofKind('Certificate').find(o => String(o.object.apiVersion).startsWith('cert-manager.io/')
+  const c = index.ofKind('Certificate').find(o => (str(o.object.apiVersion) ?? '').startsWith('cert-manager.io/')
     && meta(o.object).namespace === namespace && isObj(o.object.spec) && o.object.spec.secretName === name);
   return c && idOf(c);
 }

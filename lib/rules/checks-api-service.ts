@@ -1,5 +1,5 @@
 import { parseCertificates } from '../tls/x509';
-import { InstallContext, isObj, meta, str } from './model';
+import { InstallContext, isObj, meta, show, str } from './model';
 import { Rules } from './registry';
 
 const INJECT_ANNOTATIONS = ['cert-manager.io/inject-ca-from', 'cert-manager.io/inject-ca-from-secret', 'cert-manager.io/inject-apiserver-ca'];
@@ -34,7 +34,7 @@ export function decodeCaBundle(value: unknown): { pem?: string; problem?: string
 /** Whether cert-manager's cainjector is asked to write the caBundle. @internal */
 export function caInjectedBy(annotations: { [k: string]: unknown }): string | undefined {
   const key = INJECT_ANNOTATIONS.find(k => typeof annotations[k] === 'string' || (k === 'cert-manager.io/inject-apiserver-ca' && annotations[k] !== undefined));
-  return key && `${key}: ${String(annotations[key])}`;
+  return key && `${key}: ${show(annotations[key])}`;
 }
 
 /** SMS002, SMS004-SMS009 on the APIService; SMS090 for the Service it names. @internal */

@@ -1,4 +1,4 @@
-import { InstallContext, arr, isObj } from './model';
+import { InstallContext, arr, isObj, show } from './model';
 import { Rules } from './registry';
 
 /** Volume types the restricted Pod Security Standard allows. */
@@ -22,7 +22,7 @@ export function restrictedViolations(spec: { [k: string]: any }): string[] {
   for (const v of arr(spec.volumes).filter(isObj)) {
     const type = Object.keys(v).find(k => k !== 'name');
     if (type && !RESTRICTED_VOLUMES.includes(type)) {
-      out.push(`volume '${v.name}' has type ${type}${type === 'hostPath' ? ' (hostPath)' : ''}`);
+      out.push(`volume '${show(v.name)}' has type ${type}`);
     }
   }
   for (const s of arr(pod.sysctls).filter(isObj)) {
@@ -31,7 +31,7 @@ export function restrictedViolations(spec: { [k: string]: any }): string[] {
     }
   }
   if (isObj(pod.seccompProfile) && !['RuntimeDefault', 'Localhost'].includes(pod.seccompProfile.type)) {
-    out.push(`securityContext.seccompProfile.type: ${pod.seccompProfile.type}`);
+    out.push(`securityContext.seccompProfile.type: ${show(pod.seccompProfile.type)}`);
   }
   if (pod.runAsUser === 0) {
     out.push('securityContext.runAsUser: 0');
@@ -39,7 +39,7 @@ export function restrictedViolations(spec: { [k: string]: any }): string[] {
   const containers = [...arr(spec.initContainers), ...arr(spec.containers), ...arr(spec.ephemeralContainers)].filter(isObj);
   for (const c of containers) {
     const sc = isObj(c.securityContext) ? c.securityContext : {};
-    const who = `container '${c.name}'`;
+    const who = `container '${show(c.name)}'`;
     if (sc.privileged === true) {
       out.push(`${who}: privileged: true`);
     }
@@ -55,7 +55,7 @@ export function restrictedViolations(spec: { [k: string]: any }): string[] {
     }
     const seccomp = isObj(sc.seccompProfile) ? sc.seccompProfile.type : isObj(pod.seccompProfile) ? pod.seccompProfile.type : undefined;
     if (!['RuntimeDefault', 'Localhost'].includes(seccomp)) {
-      out.push(`${who}: seccompProfile.type is ${seccomp ?? 'unset'}, not RuntimeDefault or Localhost`);
+      out.push(`${who}: seccompProfile.type is ${seccomp === undefined ? 'unset' : show(seccomp)}, not RuntimeDefault or Localhost`);
     }
     const caps = isObj(sc.capabilities) ? sc.capabilities : {};
     if (!arr(caps.drop).includes('ALL')) {
@@ -63,15 +63,15 @@ export function restrictedViolations(spec: { [k: string]: any }): string[] {
     }
     const added = arr(caps.add).filter(a => a !== 'NET_BIND_SERVICE');
     if (added.length) {
-      out.push(`${who}: capabilities.add ${added.join(', ')}${added.some(a => !BASELINE_CAPS.includes(a)) ? ' (beyond the baseline set too)' : ''}`);
+      out.push(`${who}: capabilities.add ${added.map(show).join(', ')}${added.some(a => !BASELINE_CAPS.includes(a)) ? ' (beyond the baseline set too)' : ''}`);
     }
     for (const p of arr(c.ports).filter(isObj)) {
       if (p.hostPort !== undefined && p.hostPort !== 0) {
-        out.push(`${who}: hostPort ${p.hostPort}`);
+        out.push(`${who}: hostPort ${show(p.hostPort)}`);
       }
     }
     if (sc.procMount !== undefined && sc.procMount !== 'Default') {
-      out.push(`${who}: procMount ${sc.procMount}`);
+      out.push(`${who}: procMount ${show(sc.procMount)}`);
     }
   }
   return out;

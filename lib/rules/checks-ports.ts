@@ -1,4 +1,4 @@
-import { InstallContext, arr, isObj, meta, str } from './model';
+import { InstallContext, arr, isObj, meta, show, str } from './model';
 import { Rules } from './registry';
 
 const WEAK_TLS = /^VersionTLS1[01]$|^VersionSSL30$/;
@@ -34,7 +34,7 @@ export function checkPorts(ctx: InstallContext): void {
       }
       const target = typeof get.port === 'string' && !/^\d+$/.test(get.port) ? ports.find(p => p.name === get.port)?.containerPort : toPort(get.port);
       if (target !== undefined && target !== securePort) {
-        wrong.push(`${probe} port ${get.port}${String(get.port) !== String(target) ? ` (${target})` : ''}`);
+        wrong.push(`${probe} port ${show(get.port)}${show(get.port) !== String(target) ? ` (${target})` : ''}`);
       }
     }
     if (wrong.length) {
@@ -58,16 +58,16 @@ export function checkPorts(ctx: InstallContext): void {
     const want = isObj(spec.service) && spec.service.port !== undefined ? spec.service.port : 443;
     const match = svcPorts.filter(p => toPort(p.port) === toPort(want));
     if (match.length === 0) {
-      ctx.report(Rules.APISERVICE_PORT_MISMATCH, api, `spec.service.port ${want} is not a port of Service ${meta(svc.object).name} (ports: ${svcPorts.map(p => p.port).join(', ') || 'none'})`,
-        { evidence: `spec.service.port: ${want}` });
+      ctx.report(Rules.APISERVICE_PORT_MISMATCH, api, `spec.service.port ${show(want)} is not a port of Service ${meta(svc.object).name} (ports: ${svcPorts.map(p => show(p.port)).join(', ') || 'none'})`,
+        { evidence: `spec.service.port: ${show(want)}` });
     }
     checked = match;
   }
   if (!d) {
     const ns = meta(svc.object).namespace;
     const sel = isObj(svc.object.spec) ? svc.object.spec.selector : undefined;
-    ctx.report(Rules.SERVICE_SELECTS_NOTHING, svc, `Service ${meta(svc.object).name} selects no metrics-server workload in the input (selector ${JSON.stringify(sel ?? {})}${ns ? ` in ${ns}` : ''})`,
-      { evidence: `spec.selector: ${JSON.stringify(sel ?? {})}` });
+    ctx.report(Rules.SERVICE_SELECTS_NOTHING, svc, `Service ${meta(svc.object).name} selects no metrics-server workload in the input (selector ${show(sel ?? {})}${ns ? ` in ${ns}` : ''})`,
+      { evidence: `spec.selector: ${show(sel ?? {})}` });
     return;
   }
   if (!c) {

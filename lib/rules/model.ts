@@ -1,4 +1,4 @@
-import { Finding, Install, KubeObject, ObjectRef, Rule, SourcedObject } from './types';
+import { Install, KubeObject, ObjectRef, Rule, SourcedObject } from './types';
 
 /**
  * Defensive readers for plain-JSON objects of unknown shape: nothing here throws.
@@ -11,6 +11,21 @@ export function isObj(v: unknown): v is { [k: string]: any } {
 /** @internal */
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
+}
+
+/** Any input value as message text: strings as they are, everything else as JSON; never throws. @internal */
+export function show(v: unknown): string {
+  if (typeof v === 'string') {
+    return v;
+  }
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) {
+    return String(v);
+  }
+  try {
+    return JSON.stringify(v) ?? typeof v;
+  } catch {
+    return typeof v;
+  }
 }
 
 /** @internal */
@@ -198,8 +213,3 @@ export interface InstallContext {
 
 /** @internal */
 export type Check = (ctx: InstallContext) => void;
-
-/** @internal */
-export function findingSortKey(f: Finding): string {
-  return `${f.object.file ?? ''}\u0000${String(f.object.documentIndex ?? 0).padStart(8, '0')}`;
-}
