@@ -166,6 +166,9 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     const colour = args.colour ?? (!!io.stdout.isTTY && io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb');
     io.stdout.write(formatText(report, colour));
   }
+  for (const e of result.checkErrors) {
+    io.stderr.write(`secure-metrics-server audit: internal error in a check (please report it; the other checks ran): ${e}\n`);
+  }
   if (args.format !== 'text') {
     for (const e of errors) {
       io.stderr.write(`secure-metrics-server audit: ${e.file}${e.documentIndex !== undefined ? `, doc ${e.documentIndex}` : ''}${e.line !== undefined ? `, line ${e.line}` : ''}: ${e.message}\n`);

@@ -20,5 +20,6 @@ export function formatJson(report: AuditReport): string {
     installs,
     findings,
     errors: report.errors,
+    checkErrors: report.result.checkErrors,
   }, null, 2) + '\n';
 }

@@ -133,6 +133,7 @@ export function auditObjects(objects: SourcedObject[], options: AuditOptions = {
   const findings: Finding[] = [];
   const seen = new Set<string>();
   let suppressed = 0;
+  const checkErrors: string[] = [];
   const installs = findInstallsIn(index);
 
   installs.forEach(found => {
@@ -189,11 +190,12 @@ export function auditObjects(objects: SourcedObject[], options: AuditOptions = {
     for (const check of CHECKS) {
       try {
         check(ctx);
-      } catch (e: any) {
-        // a check must never take the audit down; a bug shows as a finding-free check, never a crash
+      } catch (e: unknown) {
+        // a check must never take the audit down: the others still run, and the error is reported
         if (process.env.SMS_AUDIT_DEBUG) {
           throw e;
         }
+        checkErrors.push(`${check.name} on install ${found.install.id}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
   });
@@ -204,5 +206,5 @@ export function auditObjects(objects: SourcedObject[], options: AuditOptions = {
     || a.ruleId.localeCompare(b.ruleId)
     || (a.object.file ?? '').localeCompare(b.object.file ?? '')
     || (a.object.documentIndex ?? 0) - (b.object.documentIndex ?? 0));
-  return { installs: installs.map(f => f.install), findings, suppressed };
+  return { installs: installs.map(f => f.install), findings, suppressed, checkErrors };
 }

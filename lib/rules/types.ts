@@ -116,4 +116,6 @@ export interface AuditResult {
   readonly findings: Finding[];
   /** findings dropped by `ignore` or by the object annotation */
   readonly suppressed: number;
+  /** checks that threw (a bug: the other checks still ran); empty normally */
+  readonly checkErrors: string[];
 }
