@@ -121,6 +121,9 @@ export class SecureMetricsServerValidation {
         violatingResources: [{ resourceName: '', manifestPath: e.split(':')[0], locations: [e] }],
       });
     }
+    for (const e of result.checkErrors) {
+      context.logger?.log(`secure-metrics-server: internal error in a check (please report it; the other checks ran): ${e}`);
+    }
     const failing = result.findings.some(f => this.failOn !== undefined && severityRank(f.severity) >= severityRank(this.failOn));
     context.report.submit(failing || parseErrors.length ? 'failure' : 'success', {
       installs: String(result.installs.length),
