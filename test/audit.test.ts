@@ -123,6 +123,13 @@ describe('the construct\'s own output', () => {
     expect(summary(r)).toEqual(['SMS090 info Deployment/metrics-server']);
   });
 
+  test('one hop insecure, the other verified: exactly that hop\'s finding', () => {
+    expect(summary(auditYaml(synthYaml({ servingTls: NO_KEY_SOURCES.fromExistingSecret(), kubeletTls: KubeletTls.insecure() }))))
+      .toEqual(['SMS001 high Deployment/metrics-server', 'SMS090 info Deployment/metrics-server']);
+    expect(summary(auditYaml(synthYaml({ servingTls: ServingTls.insecure(), kubeletTls: KUBELET.fromConfigMap() }))))
+      .toEqual(['SMS002 high APIService/v1beta1.metrics.k8s.io', 'SMS090 info Deployment/metrics-server']);
+  });
+
   test('insecure test mode: exactly its two insecure findings', () => {
     const r = auditYaml(synthYaml({ servingTls: ServingTls.insecure(), kubeletTls: KubeletTls.insecure() }));
     expect(summary(r)).toEqual(['SMS001 high Deployment/metrics-server', 'SMS002 high APIService/v1beta1.metrics.k8s.io']);
