@@ -209,6 +209,8 @@ describe('scenarios', () => {
     expect(finding(r, 'SMD013').message).toBe('2 of 3 node(s) have approved kubelet-serving CSRs without a certificate');
     expect(finding(r, 'SMD014').message).toBe('1 of 3 node(s): the newest kubelet-serving CSR was denied');
     expect(r.nodes.map((n: any) => n.csr)).toEqual(['approved', 'denied', 'approved']);
+    // 603 CSRs: doctor read the second page with the continue token the first page gave
+    expect(sim.requests.filter(q => /^GET \/apis\/certificates\.k8s\.io\/v1\/certificatesigningrequests\?limit=500&continue=/.test(q)).length).toBeGreaterThan(0);
   });
 
   test('cert-manager: Certificate not Ready, caBundle not injected', () => {

@@ -185,9 +185,13 @@ export const SCENARIOS: { [name: string]: (inp: ScenarioInputs) => SimState } = 
       node('localhost', [['Hostname', 'localhost']], inp.ports.ipOnly), csr('csr-h', 'localhost', 'issued', inp.kubeletIpOnlyPem)],
   }),
 
-  /** CSRs approved but never issued (no signer), and denied */
+  /**
+   * CSRs approved but never issued (no signer), and denied, among 600 kubelet
+   * client CSRs (another signer, so more than one page of CSRs to list)
+   */
   'csr-mixed': inp => ({
     objects: [...namespaces, rootCa(inp.clusterCaPem), ...install(inp), ...nodes(3, inp.ports.selfSigned),
+      ...Array.from({ length: 600 }, (_, i) => ({ ...csr(`node-csr-${i}`, `node-${(i % 3) + 1}`, 'issued'), spec: { signerName: 'kubernetes.io/kube-apiserver-client-kubelet', username: 'system:bootstrap:abcdef', request: '' } })),
       csr('csr-1', 'node-1', 'approved'), csr('csr-2', 'node-2', 'denied'), csr('csr-3', 'node-3', 'approved')],
   }),
 
