@@ -147,10 +147,10 @@ describe('scenarios', () => {
     return st;
   };
   const all = ['healthy', 'fresh-kubeadm', 'csr-pending', 'csr-mixed', 'wrong-configmap', 'cabundle-mismatch', 'expired-serving', 'cert-manager-not-ready',
-    'missing-permissions', 'hostname-only', 'kubelet-unreachable', 'kubelet-silent', ...(fs.existsSync(UPSTREAM) ? ['upstream-insecure'] : [])];
+    'missing-permissions', 'hostname-only', 'kubelet-unreachable', 'kubelet-silent', 'kubelets-private', ...(fs.existsSync(UPSTREAM) ? ['upstream-insecure'] : [])];
   for (const name of all) {
     job(`scenario ${name}`, () => ({
-      argv: ['doctor', '--format', 'json', '--probe-kubelets', '--probe-timeout', name === 'kubelet-silent' ? '0.3' : '2'],
+      argv: ['doctor', '--format', 'json', '--probe-kubelets', '--probe-timeout', name === 'kubelet-silent' ? '0.3' : '2', ...(name === 'kubelets-private' ? ['--probe-concurrency', '4'] : [])],
       env: tokenEnv(`token-${name}`, SCENARIOS[name](inputs)),
     }));
   }
@@ -270,6 +270,20 @@ describe('scenarios', () => {
     expect(finding(r, 'SMD016').severity).toBe('info');
     expect(r.findings.filter((f: any) => f.ruleId === 'SMD015')).toEqual([]);
     expect(code('kubelet-unreachable')).toBe(0);
+  });
+
+  test('no kubelet connects from here: after the first 16 dials the rest are not dialled; the issued certificates still say the hop verifies', () => {
+    const r = report('kubelets-private');
+    const probes: string[] = r.nodes.map((n: any) => n.probe);
+    expect(probes.every(p => p.startsWith('unreachable from here: '))).toBe(true);
+    const dialled = probes.filter(p => !p.includes('not dialled')).length;
+    expect(dialled).toBeGreaterThanOrEqual(16);
+    expect(dialled).toBeLessThanOrEqual(16 + 4);
+    expect(probes[39]).toMatch(/^unreachable from here: not dialled \(the first \d+ kubelets dialled did not connect\)$/);
+    expect(r.nodes.every((n: any) => n.issuedCertificate === 'ok')).toBe(true);
+    expect(finding(r, 'SMD016').message).toBe('40 of 40 node(s): kubelet unreachable from here, certificate not checked');
+    expect(code('kubelets-private')).toBe(0);
+    expect(r.hops.find((h: any) => h.section === 'kubelet').summary).toMatch(/^40 node\(s\): 40 verify, 0 fail; probe: 0 answered, 40 unreachable from here; CA: /);
   });
 
   test('a kubelet port that accepts TCP and never answers: bounded by --probe-timeout, a handshake failure, not unreachable', () => {

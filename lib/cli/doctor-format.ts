@@ -26,7 +26,8 @@ export function formatDoctorText(report: DoctorReport): string {
       out.push(`${MARK[hop.status].padEnd(8)} ${TITLE[s]}: ${hop.summary}`);
     }
   }
-  for (const s of ORDER) {
+  // access findings are the "could not see" list below
+  for (const s of ORDER.filter(x => x !== Section.ACCESS)) {
     const fs = report.findings.filter(f => f.section === s);
     if (fs.length === 0) continue;
     out.push('', `${TITLE[s]}:`);

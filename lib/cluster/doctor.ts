@@ -289,9 +289,23 @@ export async function checkKubeletHop(client: ClusterClient, state: InstallState
   let probes: (string | undefined)[] = [];
   let selfSigned: boolean[] = [];
   if (options.probeKubelets) {
-    const results = await mapBounded(targets, options.probeConcurrency ?? 64, async t => {
+    const concurrency = options.probeConcurrency ?? 64;
+    // where doctor runs outside the node network (a laptop, private nodes), every dial times out: once the
+    // first dials all failed to connect and none connected, the rest are not dialled
+    const giveUpAfter = Math.max(16, concurrency);
+    let connected = 0;
+    let refused = 0;
+    const results = await mapBounded(targets, concurrency, async t => {
       if (!t.address) return { text: undefined, self: false };
+      if (connected === 0 && refused >= giveUpAfter) {
+        return { text: `unreachable from here: not dialled (the first ${refused} kubelets dialled did not connect)`, self: false };
+      }
       const r = await probeKubelet({ host: t.address, port: t.port }, options.probeTimeoutMs ?? 3000);
+      if (r.unreachable) {
+        refused++;
+      } else {
+        connected++;
+      }
       if (r.unreachable) return { text: `unreachable from here: ${r.unreachable}`, self: false };
       if (r.handshakeError) return { text: `handshake failed: ${r.handshakeError}`, self: false };
       let chain: GoCert[];
@@ -354,10 +368,12 @@ export async function checkKubeletHop(client: ClusterClient, state: InstallState
     group(DoctorRules.CSR_NOT_ISSUED, r => r.csr === CsrState.APPROVED ? 'approved' : undefined, n => `${of(n)} have approved kubelet-serving CSRs without a certificate`);
     group(DoctorRules.CSR_DENIED, r => r.csr === CsrState.DENIED || r.csr === CsrState.FAILED ? r.csr : undefined, (n, k) => `${of(n)}: the newest kubelet-serving CSR was ${k}`);
   }
-  const verdict = (r: NodeReport) => r.probe ?? r.issuedCertificate;
+  // what the kubelet serves when doctor saw it, else what its newest issued certificate says
+  const probed = (r: NodeReport) => r.probe !== undefined && !r.probe.startsWith('unreachable from here') && !r.probe.startsWith('handshake failed');
+  const verdict = (r: NodeReport) => (probed(r) ? r.probe : r.issuedCertificate);
   group(DoctorRules.KUBELET_CERT_REJECTED, r => {
     const v = verdict(r);
-    return v && v !== 'ok' && !v.startsWith('unreachable from here') && !v.startsWith('handshake failed') ? v : undefined;
+    return v && v !== 'ok' ? v : undefined;
   }, (n, key) => `${of(n)}: ${reports.some(r => r.probe) ? 'the kubelet certificate' : 'the issued kubelet certificate'} does not verify for the address metrics-server dials: ${key}`,
   key => matchKnownError(`https://x:1/metrics/resource: ${key}`)?.error.fix);
   group(DoctorRules.KUBELET_UNREACHABLE, r => r.probe?.startsWith('unreachable from here') ? 'unreachable' : undefined,
@@ -365,21 +381,21 @@ export async function checkKubeletHop(client: ClusterClient, state: InstallState
   group(DoctorRules.KUBELET_HANDSHAKE_FAILED, r => r.probe?.startsWith('handshake failed') ? r.probe : undefined, (n, k) => `${of(n)}: ${k}`);
 
   const ok = reports.filter(r => verdict(r) === 'ok').length;
-  const failing = reports.filter(r => { const v = verdict(r); return v !== undefined && v !== 'ok' && !v.startsWith('unreachable'); }).length;
-  const unreachable = reports.filter(r => r.probe?.startsWith('unreachable')).length;
-  // without a probe, a node whose kubelet never got a kubelet-serving certificate still serves its self-signed one
+  const failing = reports.filter(r => { const v = verdict(r); return v !== undefined && v !== 'ok'; }).length;
+  // without a certificate to check, a node whose kubelet never got a kubelet-serving certificate still serves its self-signed one
   const noCertificate = reports.filter(r => verdict(r) === undefined && r.csr !== 'unknown' && r.csr !== CsrState.ISSUED).length;
+  const unknown = total - ok - failing - noCertificate;
+  const unreachable = reports.filter(r => r.probe?.startsWith('unreachable from here')).length;
   const insecure = flags.insecure ? ' (metrics-server runs with --kubelet-insecure-tls: this is what verification would give)' : '';
   const parts = [`${ok} verify`, `${failing + noCertificate} fail${noCertificate ? ` (${noCertificate} without an issued kubelet-serving certificate)` : ''}`];
-  if (unreachable) parts.push(`${unreachable} unreachable from here`);
-  const unknown = total - ok - failing - unreachable - noCertificate;
   if (unknown) parts.push(`${unknown} not checked`);
+  const probeNote = options.probeKubelets ? `; probe: ${reports.filter(probed).length} answered${unreachable ? `, ${unreachable} unreachable from here` : ''}` : '';
   const problems = findings.problems(S);
   return {
     summary: {
       section: S,
       status: problems.length ? HopStatus.PROBLEMS : (unknown === total ? HopStatus.UNKNOWN : HopStatus.OK),
-      summary: `${total} node(s): ${parts.join(', ')}; CA: ${ca.where}${insecure}`,
+      summary: `${total} node(s): ${parts.join(', ')}${probeNote}; CA: ${ca.where}${insecure}`,
     },
     nodes: reports,
   };

@@ -2,7 +2,7 @@ import { findInstalls } from '../rules/audit';
 import { DoctorRules } from '../rules/doctor-rules';
 import { KubeObject, SourcedObject } from '../rules/types';
 import { ClusterClient } from './client';
-import { APISERVICE_NAME, Findings, InstallState, ref } from './doctor';
+import { APISERVICE_NAME, Findings, InstallState, ref, withoutKeys } from './doctor';
 import { HopStatus, HopSummary, Section } from './report';
 
 /** Labels and annotations by which other installers mark what they own. */
@@ -96,7 +96,9 @@ export async function preflight(client: ClusterClient, objects: SourcedObject[],
   // the kubelet CA the manifests name: a ConfigMap or Secret from the manifests, else the live one
   const hidden = new Set<string>();
   const configMaps: KubeObject[] = all.filter(o => o.kind === 'ConfigMap');
-  const secrets: KubeObject[] = all.filter(o => o.kind === 'Secret');
+  const droppedKeys = new Set<string>();
+  // the manifests' Secret holds tls.key too: drop it before anything else sees it
+  const secrets: KubeObject[] = all.filter(o => o.kind === 'Secret').map(o => withoutKeys(o, droppedKeys));
   const volumes: any[] = dep?.spec?.template?.spec?.volumes ?? [];
   const names = new Set<string>(['kube-root-ca.crt', ...volumes.map(v => v.configMap?.name).filter(Boolean)]);
   for (const name of names) {
@@ -112,7 +114,7 @@ export async function preflight(client: ClusterClient, objects: SourcedObject[],
     summary: { section: S, status: problems.length ? HopStatus.PROBLEMS : HopStatus.OK, summary: checks.join('; ') },
     state: {
       apiService: api, namespace, serviceName: svc?.metadata?.name ?? 'metrics-server', service: svc, deployment: dep,
-      pods: [], secrets, configMaps, hidden, droppedKeys: new Set<string>(),
+      pods: [], secrets, configMaps, hidden, droppedKeys,
     },
   };
 }

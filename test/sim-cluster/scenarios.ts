@@ -217,6 +217,12 @@ export const SCENARIOS: { [name: string]: (inp: ScenarioInputs) => SimState } = 
     objects: [...namespaces, rootCa(inp.clusterCaPem), ...install(inp), node('node-1', [['InternalIP', '127.0.0.1']], inp.ports.silent ?? inp.ports.closed)],
   }),
 
+  /** doctor outside the node network: no kubelet connects (issued CSRs say the hop is fine) */
+  'kubelets-private': inp => ({
+    objects: [...namespaces, rootCa(inp.clusterCaPem), ...install(inp), ...nodes(40, inp.ports.closed),
+      ...Array.from({ length: 40 }, (_, i) => csr(`csr-${i + 1}`, `node-${i + 1}`, 'issued', inp.kubeletIssuedPem))],
+  }),
+
   /** the healthy cluster, read with credentials that may not read Secrets, CSRs or logs */
   'missing-permissions': inp => ({ ...SCENARIOS.healthy(inp), deny: ['secrets', 'certificatesigningrequests', 'pods/log'] }),
 
