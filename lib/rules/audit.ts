@@ -34,12 +34,27 @@ function isMetricsServerWorkload(o: SourcedObject): boolean {
   return !!c && (c.name === 'metrics-server' || (typeof c.image === 'string' && /metrics-server/.test(c.image)) || new Flags(c).has('kubelet-preferred-address-types'));
 }
 
-function selectedWorkload(index: ObjectIndex, service: SourcedObject, claimed: Set<SourcedObject>): SourcedObject | undefined {
-  const ns = meta(service.object).namespace;
+/** Workloads by namespace ('' for none), in input order. */
+function workloadsByNamespace(index: ObjectIndex): Map<string, SourcedObject[]> {
+  const map = new Map<string, SourcedObject[]>();
+  for (const o of index.all) {
+    if (WORKLOAD_KINDS.includes(str(o.object.kind) ?? '')) {
+      const ns = meta(o.object).namespace ?? '';
+      const list = map.get(ns);
+      if (list) {
+        list.push(o);
+      } else {
+        map.set(ns, [o]);
+      }
+    }
+  }
+  return map;
+}
+
+function selectedWorkload(workloads: Map<string, SourcedObject[]>, service: SourcedObject, claimed: Set<SourcedObject>): SourcedObject | undefined {
+  const ns = meta(service.object).namespace ?? '';
   const selector = isObj(service.object.spec) ? service.object.spec.selector : undefined;
-  const candidates = index.all.filter(o => WORKLOAD_KINDS.includes(str(o.object.kind) ?? '')
-    && meta(o.object).namespace === ns
-    && selects(selector, podTemplate(o.object)?.labels ?? {}));
+  const candidates = (workloads.get(ns) ?? []).filter(o => selects(selector, podTemplate(o.object)?.labels ?? {}));
   return candidates.find(o => !claimed.has(o) && isMetricsServerWorkload(o))
     ?? candidates.find(o => isMetricsServerWorkload(o))
     ?? candidates[0];
@@ -77,17 +92,18 @@ function findInstallsIn(index: ObjectIndex): FoundInstall[] {
     };
   };
 
-  for (const api of index.all.filter(isMetricsApiService)) {
+  const workloads = workloadsByNamespace(index);
+  for (const api of index.ofKind('APIService').filter(isMetricsApiService)) {
     const spec = isObj(api.object.spec) ? api.object.spec : {};
     const svcRef = isObj(spec.service) ? spec.service : undefined;
     const service = svcRef && str(svcRef.name) ? index.get('Service', str(svcRef.namespace), str(svcRef.name)!) : undefined;
-    const deployment = service ? selectedWorkload(index, service, claimed) : undefined;
+    const deployment = service ? selectedWorkload(workloads, service, claimed) : undefined;
     if (deployment) {
       claimed.add(deployment);
     }
     found.push(make(api, service, deployment));
   }
-  for (const w of index.all.filter(isMetricsServerWorkload)) {
+  for (const w of index.all.filter(o => WORKLOAD_KINDS.includes(str(o.object.kind) ?? '') && isMetricsServerWorkload(o))) {
     if (claimed.has(w)) {
       continue;
     }
@@ -134,6 +150,13 @@ export function auditObjects(objects: SourcedObject[], options: AuditOptions = {
   const seen = new Set<string>();
   let suppressed = 0;
   const checkErrors: string[] = [];
+  const memos = new Map<string, unknown>();
+  const memo = <T>(key: string, compute: () => T): T => {
+    if (!memos.has(key)) {
+      memos.set(key, compute());
+    }
+    return memos.get(key) as T;
+  };
   const installs = findInstallsIn(index);
 
   installs.forEach(found => {
@@ -174,6 +197,7 @@ export function auditObjects(objects: SourcedObject[], options: AuditOptions = {
       expiryWarningDays: options.expiryWarningDays ?? 30,
       inputIsComplete: options.inputIsComplete ?? false,
       report: add,
+      memo,
       absent: (kind, namespace, name, from, what) => {
         const where = namespace ? `${namespace}/${name}` : name;
         if (absentSeen.has(`${kind}/${where}`)) {

@@ -69,7 +69,7 @@ export function checkApiService(ctx: InstallContext): void {
     ctx.report(Rules.SKIP_FALSE_WRITTEN, api, `insecureSkipTLSVerify is ${JSON.stringify(skip)}, not a boolean; kube-apiserver refuses it`, { evidence: `spec.insecureSkipTLSVerify: ${JSON.stringify(skip)}` });
   }
   if (hasBundle) {
-    const decoded = decodeCaBundle(spec.caBundle);
+    const decoded = ctx.memo(`caBundle\u0000${spec.caBundle}`, () => decodeCaBundle(spec.caBundle));
     if (decoded.problem) {
       ctx.report(Rules.CA_BUNDLE_INVALID, api, `caBundle is not base64 of a PEM certificate (${decoded.problem})`, { evidence: `spec.caBundle: ${String(spec.caBundle).slice(0, 24)}...` });
     }

@@ -138,9 +138,9 @@ export function checkServingTls(ctx: InstallContext): void {
   const api = ctx.apiService;
   const spec = api && isObj(api.object.spec) ? api.object.spec : undefined;
   if (api && spec && typeof spec.caBundle === 'string' && spec.caBundle !== '') {
-    const bundle = decodeCaBundle(spec.caBundle);
+    const bundle = ctx.memo(`caBundle\u0000${spec.caBundle}`, () => decodeCaBundle(spec.caBundle));
     if (bundle.pem) {
-      const roots = parseCertificates('spec.caBundle', bundle.pem, 'the caBundle');
+      const roots = ctx.memo(`roots\u0000${spec.caBundle}`, () => parseCertificates('spec.caBundle', bundle.pem!, 'the caBundle'));
       const problem = verifyChain(leaf, certs.slice(1), roots, ctx.now);
       if (problem) {
         ctx.report(Rules.CERT_NOT_VERIFIED, api, `the serving certificate in Secret ${meta(cert.object.object).name} does not verify against spec.caBundle: ${problem}`, { evidence: `leaf ${leaf.subject}` });

@@ -66,12 +66,21 @@ const NAMESPACED_DEFAULT = 'default';
  */
 export class ObjectIndex {
   private readonly byKey = new Map<string, SourcedObject>();
+  private readonly byKind = new Map<string, SourcedObject[]>();
   public readonly all: SourcedObject[];
 
   constructor(objects: SourcedObject[]) {
     this.all = objects;
     for (const o of objects) {
       const kind = str(o.object.kind);
+      if (kind) {
+        const list = this.byKind.get(kind);
+        if (list) {
+          list.push(o);
+        } else {
+          this.byKind.set(kind, [o]);
+        }
+      }
       const m = meta(o.object);
       if (!kind || !m.name) {
         continue;
@@ -95,7 +104,7 @@ export class ObjectIndex {
   }
 
   public ofKind(kind: string): SourcedObject[] {
-    return this.all.filter(o => o.object.kind === kind);
+    return this.byKind.get(kind) ?? [];
   }
 }
 
@@ -207,6 +216,8 @@ export interface InstallContext {
   readonly expiryWarningDays: number;
   readonly inputIsComplete: boolean;
   report(rule: Rule, target: SourcedObject, message: string, extra?: { fix?: string; evidence?: string }): void;
+  /** `compute()` once per key in one audit (e.g. a caBundle decoded by two checks and several installs) */
+  memo<T>(key: string, compute: () => T): T;
   /** `kind ns/name`, referenced by `from` for `what`, is not in the input: SMS090 (or SMS091 on a complete input) */
   absent(kind: string, namespace: string | undefined, name: string, from: SourcedObject, what: string): void;
 }
