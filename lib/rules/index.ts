@@ -28,7 +28,12 @@
  *   (`Rules.IGNORE_ANNOTATION`).
  * - Live-only checks (APIService conditions, endpoints, a real handshake) belong to
  *   doctor; give them their own `Rule` objects (ids `SMD...`, same `Rule`/`Finding`
- *   types) so the same formatters print them (`formatFindings(result, { extraRules })`).
+ *   types, see doctor-rules.ts) so the same formatters print them (lib/cli/format-*.ts
+ *   take an `AuditReport` whose `extraRules` lists them).
+ * - `result.checkErrors` lists checks that threw (a bug; the other checks still ran).
+ * - model.ts (`podTemplate`, `metricsServerContainer`, `Flags`) and mounts.ts
+ *   (`resolveFile`, `dataValue`) are the readers the checks use; doctor uses them too,
+ *   so their signatures are kept stable.
  * - To add a rule: add it to `Rules` (registry.ts) with the next free id, check it in
  *   checks-*.ts, document it in docs/rules.md, add a triggering and a clean fixture
  *   under test/fixtures/audit/rules/.
