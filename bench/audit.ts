@@ -58,7 +58,7 @@ export interface AuditBenchResult {
  */
 export function installPackage(dir: string): string {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-  const script = String(pkg.scripts['build:cli']).replace(/(--outdir=|--outfile=)build\//g, `$1${dir}/build/`);
+  const script = String(pkg.scripts['build:cli']).replace(/(^|[ =])build\//g, `$1${dir}/build/`);
   if (!script.includes(dir)) {
     throw new Error(`build:cli does not write to build/: ${pkg.scripts['build:cli']}`);
   }

@@ -35,4 +35,7 @@ test('the bundled command runs with only the runtime dependencies: stdin, exit c
   expect(missing.status).toBe(2);
   expect(missing.stdout).toMatch(/error missing\.yaml: cannot read/);
   expect(run(['--help']).status).toBe(0);
+  // the bundled libraries' licenses travel with the bundles
+  expect(readFileSync(path.join(dir, 'build', 'cli', 'THIRD_PARTY_NOTICES.txt'), 'utf8')).toMatch(/^js-yaml@4\.\d+\.\d+ \(MIT\)\n\n\(The MIT License\)/m);
+  expect(readFileSync(path.join(dir, 'build', 'validation-plugin', 'THIRD_PARTY_NOTICES.txt'), 'utf8')).toMatch(/^js-yaml@/m);
 }, 60_000);
