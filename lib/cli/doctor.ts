@@ -111,7 +111,12 @@ export function parseDoctorArgs(argv: string[]): DoctorArgs {
 
 /** Runs doctor and returns the report; throws CannotRun when the cluster cannot be asked. @internal */
 export async function runDoctor(args: DoctorArgs, io: CliIo): Promise<DoctorReport> {
-  const config = loadKubeconfig({ kubeconfig: args.kubeconfig, context: args.context, env: io.env });
+  let config: ReturnType<typeof loadKubeconfig>;
+  try {
+    config = loadKubeconfig({ kubeconfig: args.kubeconfig, context: args.context, env: io.env });
+  } catch (e: any) {
+    throw new CannotRun(e.message);
+  }
   const client = new ClusterClient(config);
   const findings = new Findings();
   const hops: HopSummary[] = [];
@@ -180,7 +185,7 @@ export const doctorCommand: Subcommand = {
       io.stdout.write(args.format === 'json' ? formatDoctorJson(report) : formatDoctorText(report));
       return report.exitCode;
     } catch (e: any) {
-      if (e instanceof CannotRun || e instanceof UsageError || /kubeconfig|--context|KUBECONFIG/.test(e.message ?? '')) {
+      if (e instanceof CannotRun || e instanceof UsageError) {
         io.stderr.write(`secure-metrics-server doctor: could not run: ${e.message}\n`);
         return ExitCode.INPUT_ERROR;
       }
