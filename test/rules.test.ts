@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { auditObjects, findInstalls, Rules, Severity, severityRank } from '../lib/rules';
+import { restrictedViolations } from '../lib/rules/checks-pod-security';
 import { auditFile, auditText, FIXTURE_NOW, FIXTURES, ROOT, summary } from './audit-helpers';
 
 const ids = Rules.all().map(r => r.id);
@@ -151,5 +152,42 @@ describe('complete input (doctor)', () => {
     const file = path.join(FIXTURES, 'rules', 'sms090-trigger.yaml');
     expect(summary(auditFile(file))).toEqual(['SMS090 info Deployment/metrics-server']);
     expect(summary(auditFile(file, { inputIsComplete: true }))).toEqual(['SMS091 high Deployment/metrics-server']);
+  });
+});
+
+describe('restricted Pod Security Standard (SMS040)', () => {
+  const good = (): any => ({
+    securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    containers: [{ name: 'c', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
+    volumes: [{ name: 'v', emptyDir: {} }],
+  });
+
+  test('a compliant pod has no violation; each broken rule is named', () => {
+    expect(restrictedViolations(good())).toEqual([]);
+    const cases: [(s: any) => void, RegExp][] = [
+      [s => { s.hostPID = true; }, /^hostPID: true$/],
+      [s => { s.containers[0].securityContext.privileged = true; }, /privileged: true/],
+      [s => { s.containers[0].securityContext.windowsOptions = { hostProcess: true }; }, /hostProcess/],
+      [s => { s.securityContext.seLinuxOptions = { type: 'spc_t' }; }, /^pod: seLinuxOptions\.type spc_t$/],
+      [s => { s.containers[0].securityContext.appArmorProfile = { type: 'Unconfined' }; }, /appArmorProfile\.type Unconfined/],
+      [s => { s.volumes.push({ name: 'h', hostPath: { path: '/' } }); }, /volume 'h' has type hostPath/],
+      [s => { s.securityContext.sysctls = [{ name: 'kernel.msgmax', value: '1' }]; }, /unsafe sysctl kernel\.msgmax/],
+      [s => { delete s.securityContext.runAsNonRoot; }, /runAsNonRoot is not true/],
+      [s => { s.containers[0].securityContext.runAsUser = 0; }, /runAsUser: 0/],
+      [s => { delete s.securityContext.seccompProfile; }, /seccompProfile\.type is unset/],
+      [s => { s.containers[0].securityContext.capabilities = { drop: ['ALL'], add: ['SYS_ADMIN'] }; }, /capabilities\.add SYS_ADMIN \(beyond the baseline set too\)/],
+      [s => { s.containers[0].ports = [{ containerPort: 1, hostPort: 1 }]; }, /hostPort 1/],
+      [s => { s.containers[0].securityContext.procMount = 'Unmasked'; }, /procMount Unmasked/],
+    ];
+    for (const [breakIt, expected] of cases) {
+      const spec = good();
+      breakIt(spec);
+      const v = restrictedViolations(spec);
+      expect([String(expected), v.length, v.some(x => expected.test(x))]).toEqual([String(expected), 1, true]);
+    }
+    expect(restrictedViolations(good(), { 'container.apparmor.security.beta.kubernetes.io/c': 'unconfined' })).toEqual(['annotation container.apparmor.security.beta.kubernetes.io/c: unconfined']);
+    const addsNetBind = good();
+    (addsNetBind.containers[0].securityContext.capabilities as any).add = ['NET_BIND_SERVICE'];
+    expect(restrictedViolations(addsNetBind)).toEqual([]);
   });
 });
