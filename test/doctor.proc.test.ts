@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as https from 'https';
 import * as path from 'path';
 import * as yaml from 'js-yaml';
 import { Pem, ServingTls } from '../lib';
@@ -512,5 +513,44 @@ describe('preflight', () => {
     const go = goSays(pair, pki.clusterCa.cert, 'metrics-server.kube-system.svc');
     expect(go).toMatch(/^x509: certificate has expired or is not yet valid: current time \S+ is after 2026-11-29T00:00:00Z$/);
     expect(norm(ours(pair, pki.clusterCa.cert, 'metrics-server.kube-system.svc'))).toBe(norm(go));
+  });
+});
+
+describe('the simulated API server is strict', () => {
+  const call = (method: string, p: string, token: string | null = TOKEN) => new Promise<{ status: number; body: any }>((resolve, reject) => {
+    const req = https.request(`${sim.url}${p}`, { method, ca: read(apiserverCaFile(pki)), headers: token ? { Authorization: `Bearer ${token}` } : {} }, res => {
+      const chunks: Buffer[] = [];
+      res.on('data', c => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let body: any = text;
+        try { body = JSON.parse(text); } catch { /* text */ }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+
+  test('401 without a token, 404 for unknown paths and scopes, 405 and a record for writes, 400/410 for bad continue tokens', async () => {
+    sim.setState(SCENARIOS.healthy(inputs));
+    expect((await call('GET', '/api/v1/nodes', null)).status).toBe(401);
+    expect((await call('GET', '/api/v1/nodes', 'wrong')).status).toBe(401);
+    expect((await call('GET', '/api/v1/widgets')).status).toBe(404);
+    expect((await call('GET', '/api/v1/namespaces/kube-system/nodes')).status).toBe(404);
+    expect((await call('GET', '/apis/apps/v1/deployments/x/y/z')).status).toBe(404);
+    expect((await call('GET', '/apis/cert-manager.io/v1/namespaces/kube-system/certificates')).status).toBe(404);
+    const notFound = await call('GET', '/api/v1/namespaces/kube-system/secrets/nope');
+    expect([notFound.status, notFound.body.reason, notFound.body.message]).toEqual([404, 'NotFound', 'secrets "nope" not found']);
+    expect((await call('DELETE', '/api/v1/nodes/node-1')).status).toBe(405);
+    expect(sim.writes).toEqual(['DELETE /api/v1/nodes/node-1']);
+    const page = await call('GET', '/api/v1/nodes?limit=2');
+    expect(page.body.items.map((n: any) => n.metadata.name)).toEqual(['node-1', 'node-2']);
+    expect(page.body.metadata.remainingItemCount).toBe(1);
+    const next = await call('GET', `/api/v1/nodes?limit=2&continue=${encodeURIComponent(page.body.metadata.continue)}`);
+    expect([next.body.items.map((n: any) => n.metadata.name), next.body.metadata.continue]).toEqual([['node-3'], undefined]);
+    expect((await call('GET', '/api/v1/nodes?continue=%25%25')).status).toBe(400);
+    sim.setState(SCENARIOS.healthy(inputs));
+    expect((await call('GET', `/api/v1/nodes?limit=2&continue=${encodeURIComponent(page.body.metadata.continue)}`)).status).toBe(410);
   });
 });
