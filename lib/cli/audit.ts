@@ -1,3 +1,4 @@
+import * as path from 'path';
 import { loadManifests } from '../manifests/load';
 import { auditObjects, parseSeverity, Severity, severityRank } from '../rules';
 import { formatJson } from './format-json';
@@ -136,7 +137,6 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write('secure-metrics-server audit: no input; name files, directories or - for stdin\n' + HELP);
     return ExitCode.INPUT_ERROR;
   }
-  const path = await import('path');
   const inputs = args.inputs.map(p => (p === '-' || path.isAbsolute(p) ? p : path.join(io.cwd, p)));
   const loaded = await loadManifests(inputs, io.readStdin);
   // report paths as the user wrote them
