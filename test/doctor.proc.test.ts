@@ -309,6 +309,7 @@ describe('text output and exit codes', () => {
   job('fail no-config', () => ({ argv: ['doctor'], env: { PATH: env.PATH, HOME: dir } }));
   job('fail bad-token', () => ({ argv: ['doctor', '--kubeconfig', writeKubeconfig(path.join(dir, 'bad-token'), [{ server: sim.url, caFile: apiserverCaFile(pki), token: 'wrong' }], 'sim')], env }));
   job('fail bad-context', () => ({ argv: ['doctor', '--context', 'nope'], env }));
+  job('fail missing-kubeconfig', () => ({ argv: ['doctor'], env: { ...env, KUBECONFIG: `${path.join(dir, 'nope-1')}${path.delimiter}${path.join(dir, 'nope-2')}` } }));
   job('fail empty-preflight', () => ({ argv: ['doctor', '--preflight', fs.mkdtempSync(path.join(dir, 'empty-'))], env }));
   job('fail down', () => ({ argv: ['doctor', '--kubeconfig', writeKubeconfig(path.join(dir, 'down'), [{ server: `https://127.0.0.1:${inputs.ports.closed}`, caFile: apiserverCaFile(pki), token: TOKEN }], 'sim')], env }));
 
@@ -319,6 +320,7 @@ describe('text output and exit codes', () => {
     expect(badToken.stderr).toMatch(/401 Unauthorized/);
     expect(badContext.stderr).toMatch(/--context: no context 'nope'.*known contexts: sim/);
     expect(down.stderr).toMatch(/cannot reach the API server .*ECONNREFUSED/);
+    expect(result('fail missing-kubeconfig').stderr).toMatch(/could not run: KUBECONFIG: none of its files exists \(.*nope-1:.*nope-2\)/);
     const empty = result('fail empty-preflight');
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/--preflight .*: no Kubernetes objects found; run cdk8s synth first/);

@@ -105,6 +105,7 @@ function mergeFiles(kc: KubeConfig, files: string[], what: string): void {
   const users: any[] = [];
   const contexts: any[] = [];
   let current: string | undefined;
+  let read = 0;
   for (const file of files) {
     const one = new k8s.KubeConfig();
     try {
@@ -115,6 +116,7 @@ function mergeFiles(kc: KubeConfig, files: string[], what: string): void {
       }
       throw new Error(`${what}: cannot read ${file} (${e.message}); fix the path or the file`);
     }
+    read++;
     current = current || one.getCurrentContext() || undefined;
     for (const c of one.getClusters()) {
       if (!clusters.some(x => x.name === c.name)) clusters.push(c);
@@ -125,6 +127,9 @@ function mergeFiles(kc: KubeConfig, files: string[], what: string): void {
     for (const c of one.getContexts()) {
       if (!contexts.some(x => x.name === c.name)) contexts.push(c);
     }
+  }
+  if (read === 0) {
+    throw new Error(`${what}: none of its files exists (${files.join(path.delimiter)}); fix the variable or pass --kubeconfig`);
   }
   kc.loadFromOptions({ clusters, users, contexts, currentContext: current ?? '' });
 }
