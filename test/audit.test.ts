@@ -157,8 +157,10 @@ describe('input', () => {
     expect(fromDir.code).toBe(1);
     expect(ruleIds(fromDir.report)).toEqual(['SMS002 high', 'SMS025 info']);
     expect(fromDir.report.findings[0].object.file).toBe(path.join(dir, 'sub', 'list.json'));
-    const fromStdin = await json(['-'], UP);
-    expect(ruleIds(fromStdin.report)).toEqual(['SMS002 high', 'SMS025 info']);
+    // `-` twice reads stdin once and audits its text twice: two installs, reported separately
+    const fromStdin = await json(['-', '-'], UP);
+    expect(fromStdin.report.installs.map((i: any) => i.id)).toEqual(['kube-system/metrics-server', 'kube-system/metrics-server#2']);
+    expect(ruleIds(fromStdin.report)).toEqual(['SMS002 high', 'SMS025 info', 'SMS002 high', 'SMS025 info']);
     expect(fromStdin.report.findings[0].object.file).toBe('-');
   });
 

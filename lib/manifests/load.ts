@@ -239,6 +239,9 @@ export async function loadManifests(inputs: string[], readStdin: () => Promise<B
   const files: string[] = [];
   let bytes = 0;
   const maxFile = options.maxFileBytes ?? DEFAULT_MAX_FILE;
+  // stdin can be read once: `-` named twice reads the same text
+  let stdin: Promise<Buffer> | undefined;
+  const readStdinOnce = () => (stdin ??= readStdin());
   for (const input of inputs) {
     const list: string[] = [];
     if (input === '-') {
@@ -250,7 +253,7 @@ export async function loadManifests(inputs: string[], readStdin: () => Promise<B
       let text: string;
       try {
         if (file === '-') {
-          const buf = await readStdin();
+          const buf = await readStdinOnce();
           if (buf.length > maxFile) {
             throw new Error(`it is ${buf.length} bytes, more than the limit of ${maxFile}`);
           }
