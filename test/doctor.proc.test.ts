@@ -127,7 +127,10 @@ beforeAll(async () => {
   batch.forEach((b, i) => ran.set(b.key, out[i]));
   if (process.env.SMS_DEBUG) process.stderr.write(batch.map((b, i) => `${b.key}: ${(out[i] as any).ms} ms`).join('\n') + '\n');
   lap(`${jobs.length} doctor jobs in one process`);
+  // read-only, and Secrets only by name: no write, no list of Secrets
   expect(sim.writes).toEqual([]);
+  expect(sim.requests.filter(q => /\/secrets(\?|$)/.test(q))).toEqual([]);
+  expect(sim.requests.filter(q => /\/secrets\//.test(q)).length).toBeGreaterThan(0);
 }, 120_000);
 
 afterAll(async () => {
