@@ -559,3 +559,42 @@ describe('the simulated API server is strict', () => {
     expect((await call('GET', `/api/v1/nodes?limit=2&continue=${encodeURIComponent(page.body.metadata.continue)}`)).status).toBe(410);
   });
 });
+
+describe('the read-only RBAC of docs/doctor.md is enough', () => {
+  /** the ClusterRole and Role of docs/doctor.md, as the simulated server's RBAC */
+  const documented = (dropSecrets = false): NonNullable<SimState['rbac']> => {
+    const md = fs.readFileSync(path.join(__dirname, '..', 'docs', 'doctor.md'), 'utf8');
+    const section = md.slice(md.indexOf('## The minimal read-only RBAC'));
+    const block = /```yaml\n([\s\S]*?)```/.exec(section)![1];
+    const docs = (yaml.loadAll(block) as any[]).filter(Boolean);
+    const role = docs.find(d => d.kind === 'Role');
+    const rules = (role.rules as any[]).filter(r => !(dropSecrets && (r.resources ?? []).includes('secrets')));
+    return { cluster: docs.find(d => d.kind === 'ClusterRole').rules, namespaced: { [role.metadata.namespace]: rules } };
+  };
+  const withRbac = (name: string, rbac: NonNullable<SimState['rbac']>) => ({ ...SCENARIOS[name](inputs), rbac });
+  job('rbac healthy', () => ({ argv: ['doctor', '--format', 'json', '--probe-kubelets'], env: tokenEnv('rbac-healthy', withRbac('healthy', documented())) }));
+  job('rbac cert-manager', () => ({ argv: ['doctor', '--format', 'json'], env: tokenEnv('rbac-cm', withRbac('cert-manager-not-ready', documented())) }));
+  job('rbac no secrets', () => ({ argv: ['doctor', '--format', 'json'], env: tokenEnv('rbac-nosecret', withRbac('healthy', documented(true))) }));
+  job('rbac preflight', () => {
+    const d = path.join(dir, 'dist-rbac');
+    fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(path.join(d, 'app.k8s.yaml'), [...inputs.synthesized,
+      { apiVersion: 'cert-manager.io/v1', kind: 'Certificate', metadata: { name: 'metrics-server', namespace: 'kube-system' }, spec: { secretName: 'x', issuerRef: { kind: 'ClusterIssuer', name: 'ca-issuer' } } }].map(o => yaml.dump(o)).join('---\n'));
+    const state = SCENARIOS.healthy(inputs);
+    return { argv: ['doctor', '--format', 'json', '--preflight', d], env: tokenEnv('rbac-pre', { objects: [...state.objects, ...certManagerCrds()], rbac: documented() }) };
+  });
+
+  test('doctor sees everything it reads with the documented roles, in every mode', () => {
+    const reports = ['healthy', 'cert-manager', 'preflight'].map(k => json(result(`rbac ${k}`)));
+    expect(reports.map(r => r.couldNotSee)).toEqual([[], [], []]);
+    expect(result('rbac healthy').code).toBe(0);
+    expect(ids(reports[1])).toEqual(expect.arrayContaining(['SMD005', 'SMD006']));
+    expect(ids(reports[2])).toEqual(expect.arrayContaining(['SMD032']));
+  });
+
+  test('without the optional Secret rule, doctor says what it could not see and checks the rest', () => {
+    const r = json(result('rbac no secrets'));
+    expect(r.couldNotSee).toEqual(['get secrets kube-system/metrics-server-tls']);
+    expect(result('rbac no secrets').code).toBe(0);
+  });
+});

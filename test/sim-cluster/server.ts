@@ -17,6 +17,26 @@ export interface SimState {
   readonly logs?: { [pod: string]: string };
   /** resources the credentials may not read: `secrets`, `pods/log`, `certificatesigningrequests`, ... */
   readonly deny?: string[];
+  /**
+   * RBAC: when set, a request is allowed only by one of these ClusterRole rules
+   * (anywhere) or Role rules (in their namespace), as the RBAC authorizer
+   * decides (apiGroups, resources with subresources, resourceNames, verbs)
+   */
+  readonly rbac?: { readonly cluster: RbacRule[]; readonly namespaced: { readonly [namespace: string]: RbacRule[] } };
+}
+
+/** A PolicyRule of a Role or ClusterRole. */
+export interface RbacRule {
+  readonly apiGroups?: string[];
+  readonly resources?: string[];
+  readonly resourceNames?: string[];
+  readonly verbs?: string[];
+}
+
+function allows(rule: RbacRule, verb: string, group: string, resource: string, name: string | undefined): boolean {
+  const has = (list: string[] | undefined, v: string) => (list ?? []).some(x => x === '*' || x === v);
+  return has(rule.verbs, verb) && has(rule.apiGroups, group) && has(rule.resources, resource)
+    && (!rule.resourceNames || rule.resourceNames.length === 0 || (name !== undefined && rule.resourceNames.includes(name)));
 }
 
 interface Resource {
@@ -169,7 +189,9 @@ export class SimCluster {
     }
     const verb = name === undefined ? 'list' : 'get';
     const denyKey = sub ? `${plural}/${sub}` : plural;
-    if ((state.deny ?? []).includes(denyKey)) {
+    const rbac = state.rbac;
+    const permitted = !rbac || [...rbac.cluster, ...(namespace ? rbac.namespaced[namespace] ?? [] : [])].some(r => allows(r, verb, group, denyKey, name));
+    if ((state.deny ?? []).includes(denyKey) || !permitted) {
       const what = name ? `${plural} "${name}"` : plural;
       return status(403, 'Forbidden', `${what} is forbidden: User "system:serviceaccount:default:doctor" cannot ${verb} resource "${denyKey}" in API group "${group}"${namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope'}`);
     }
