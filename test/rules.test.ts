@@ -76,6 +76,19 @@ test('SMS022 also names kube-root-ca.crt mounted as a Secret', () => {
   expect(f.map(x => x.message)).toEqual(["volume 'kubelet-ca' mounts a Secret named 'kube-root-ca.crt'; 'kube-root-ca.crt' is a ConfigMap"]);
 });
 
+test('--cert-dir mounted from a Secret serves its apiserver.crt: no SMS006, and the certificate is checked', () => {
+  const text = BASE
+    .replace("            - '--tls-cert-file=/etc/metrics-server/tls/tls.crt'\n            - '--tls-private-key-file=/etc/metrics-server/tls/tls.key'\n", "            - '--cert-dir=/etc/metrics-server/tls'\n")
+    .replace(/secretName: metrics-server-tls\n/, 'secretName: metrics-server-tls\n            items:\n              - {key: tls.crt, path: apiserver.crt}\n              - {key: tls.key, path: apiserver.key}\n');
+  expect(text).toMatch(/--cert-dir=/);
+  expect(text).toMatch(/path: apiserver\.crt/);
+  expect(summary(auditText(text, { now: FIXTURE_NOW }))).toEqual(['SMS015 medium Secret/metrics-server-tls']);
+  // the same directory as an emptyDir: metrics-server makes its own localhost certificate
+  const emptyDir = text.replace(/secret:\n\s+secretName: metrics-server-tls\n(\s+items:\n.*\n.*\n)/, 'emptyDir: {}\n');
+  expect(emptyDir).not.toMatch(/secretName/);
+  expect(auditText(emptyDir, { now: FIXTURE_NOW }).findings.map(f => f.ruleId)).toEqual(['SMS006']);
+});
+
 describe('installs', () => {
   test('APIService -> Service -> selected Deployment form one install', () => {
     const r = auditText(BASE, { now: FIXTURE_NOW });

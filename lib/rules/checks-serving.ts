@@ -1,6 +1,6 @@
 import { KeyObject } from 'crypto';
 import { assertCurrentlyValid, assertKeyMatches, assertServingCertificate, CertInfo, formatDate, matchesHostname, parseCertificates, parsePrivateKey, verifyChain } from '../tls/x509';
-import { decodeCaBundle } from './checks-api-service';
+import { decodeCaBundle } from './ca-bundle';
 import { InstallContext, isObj, meta, str } from './model';
 import { dataValue, resolveFile } from './mounts';
 import { Rules } from './registry';
@@ -29,18 +29,54 @@ interface Loaded {
   readonly text?: string;
 }
 
-/** Follows a file flag to its Secret/ConfigMap key; reports SMS017 or SMS090 on the way. */
-function load(ctx: InstallContext, flag: string): Loaded {
-  const path = ctx.flags.get(flag)!;
+/** A file metrics-server reads, and how the manifest names it (for messages). */
+interface ServingFile {
+  readonly path: string;
+  /** `--tls-cert-file=/x/tls.crt`, or `--cert-dir=/x (apiserver.crt)` */
+  readonly label: string;
+  readonly evidence: string;
+  readonly flagName: string;
+}
+
+/**
+ * The serving certificate and key files metrics-server uses: `--tls-cert-file`
+ * and `--tls-private-key-file`, or, without them, `apiserver.crt` and
+ * `apiserver.key` in `--cert-dir` when that directory is mounted from a Secret
+ * (the API server library serves existing files there instead of generating a
+ * self-signed pair). Undefined when metrics-server makes its own certificate.
+ * @internal
+ */
+export function servingFiles(ctx: InstallContext): { cert?: ServingFile; key?: ServingFile } | undefined {
+  const flag = (name: string): ServingFile | undefined => {
+    const v = ctx.flags.get(name);
+    return v === undefined ? undefined : { path: v, label: `--${name}=${v}`, evidence: ctx.flags.evidence(name), flagName: `--${name}` };
+  };
+  const cert = flag('tls-cert-file');
+  const key = flag('tls-private-key-file');
+  if (cert || key) {
+    return { cert, key };
+  }
+  const dir = ctx.flags.get('cert-dir');
+  if (dir === undefined) {
+    return undefined;
+  }
+  const inDir = (file: string): ServingFile => ({ path: `${dir.replace(/\/+$/, '')}/${file}`, label: `--cert-dir=${dir} (${file})`, evidence: ctx.flags.evidence('cert-dir'), flagName: '--cert-dir' });
+  const src = resolveFile(ctx.podSpec, ctx.container, inDir('apiserver.crt').path);
+  return src && src.kind === 'Secret' ? { cert: inDir('apiserver.crt'), key: inDir('apiserver.key') } : undefined;
+}
+
+/** Follows a file to its Secret/ConfigMap key; reports SMS017 or SMS090 on the way. */
+function load(ctx: InstallContext, file: ServingFile): Loaded {
+  const path = file.path;
   const src = resolveFile(ctx.podSpec, ctx.container, path);
   const deployment = ctx.deployment!;
   if (!src) {
-    ctx.report(Rules.SERVING_SECRET_WIRING, deployment, `--${flag}=${path} is not under any volumeMount of the metrics-server container`, { evidence: ctx.flags.evidence(flag) });
+    ctx.report(Rules.SERVING_SECRET_WIRING, deployment, `${file.label} is not under any volumeMount of the metrics-server container`, { evidence: file.evidence });
     return {};
   }
   if (!src.volume) {
     if (!src.serviceAccount) {
-      ctx.report(Rules.SERVING_SECRET_WIRING, deployment, `--${flag}=${path} is mounted from volume '${src.volumeName}', which the pod does not define`, { evidence: ctx.flags.evidence(flag) });
+      ctx.report(Rules.SERVING_SECRET_WIRING, deployment, `${file.label} is mounted from volume '${src.volumeName}', which the pod does not define`, { evidence: file.evidence });
     }
     return {};
   }
@@ -48,18 +84,18 @@ function load(ctx: InstallContext, flag: string): Loaded {
     return {};
   }
   if (src.key === undefined) {
-    ctx.report(Rules.SERVING_SECRET_WIRING, deployment, `--${flag}=${path}: volume '${src.volumeName}' (${src.kind} ${src.objectName}) projects no file at that path (check items)`, { evidence: ctx.flags.evidence(flag) });
+    ctx.report(Rules.SERVING_SECRET_WIRING, deployment, `${file.label}: volume '${src.volumeName}' (${src.kind} ${src.objectName}) projects no file at that path (check items)`, { evidence: file.evidence });
     return {};
   }
   const ns = meta(deployment.object).namespace;
   const object = ctx.index.get(src.kind, ns, src.objectName);
   if (!object) {
-    ctx.absent(src.kind, ns, src.objectName, deployment, `--${flag}`);
+    ctx.absent(src.kind, ns, src.objectName, deployment, file.flagName);
     return {};
   }
   const text = dataValue(object.object, src.key);
   if (text === undefined) {
-    ctx.report(Rules.SERVING_SECRET_WIRING, object, `${src.kind} ${src.objectName} has no key '${src.key}' that --${flag}=${path} reads`, { evidence: `key ${src.key}` });
+    ctx.report(Rules.SERVING_SECRET_WIRING, object, `${src.kind} ${src.objectName} has no key '${src.key}' that ${file.label} reads`, { evidence: `key ${src.key}` });
     return { object };
   }
   return { object, text };
@@ -70,17 +106,19 @@ export function checkServingTls(ctx: InstallContext): void {
   if (!ctx.container || !ctx.deployment) {
     return;
   }
-  const hasCert = ctx.flags.has('tls-cert-file');
-  const hasKey = ctx.flags.has('tls-private-key-file');
-  if (hasCert !== hasKey) {
-    ctx.report(Rules.TLS_FLAG_WITHOUT_PEER, ctx.deployment, `${hasCert ? '--tls-cert-file' : '--tls-private-key-file'} is set without ${hasCert ? '--tls-private-key-file' : '--tls-cert-file'}`,
-      { evidence: ctx.flags.evidence(hasCert ? 'tls-cert-file' : 'tls-private-key-file') });
-  }
-  if (!hasCert) {
+  const files = servingFiles(ctx);
+  if (!files) {
     return;
   }
-  const cert = load(ctx, 'tls-cert-file');
-  const key = hasKey ? load(ctx, 'tls-private-key-file') : {};
+  if (!files.cert !== !files.key) {
+    const [has, lacks] = files.cert ? ['--tls-cert-file', '--tls-private-key-file'] : ['--tls-private-key-file', '--tls-cert-file'];
+    ctx.report(Rules.TLS_FLAG_WITHOUT_PEER, ctx.deployment, `${has} is set without ${lacks}`, { evidence: (files.cert ?? files.key)!.evidence });
+  }
+  if (!files.cert) {
+    return;
+  }
+  const cert = load(ctx, files.cert);
+  const key = files.key ? load(ctx, files.key) : {};
 
   if (key.object && key.text !== undefined && key.object.object.kind === 'Secret' && PRIVATE_KEY.test(key.text)) {
     ctx.report(Rules.KEY_IN_MANIFEST, key.object, `Secret ${meta(key.object.object).name} carries the serving private key in the manifests`, { evidence: 'a PRIVATE KEY block (not shown)' });
