@@ -1,4 +1,7 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { withoutKeys } from '../lib/cluster/doctor';
+import { DoctorRules } from '../lib/rules/doctor-rules';
 import { hostnameError } from '../lib/cluster/go-x509';
 import { KNOWN_ERRORS, matchKnownError } from '../lib/cluster/known-errors';
 import { csrState, CsrState, kubeletFlags, kubeletServingCsrs, kubeletTarget } from '../lib/cluster/nodes';
@@ -105,4 +108,11 @@ test('Go\'s host name messages', () => {
   expect(hostnameError(cert(['n1'], []), '10.0.0.1')).toBe("x509: cannot validate certificate for 10.0.0.1 because it doesn't contain any IP SANs");
   expect(hostnameError(cert([], ['10.0.0.2', '0000:0000:0000:0000:0000:0000:0000:0001']), '10.0.0.1')).toBe('x509: certificate is valid for 10.0.0.2, ::1, not 10.0.0.1');
   expect(hostnameError(cert([], ['10.0.0.1']), '::ffff:10.0.0.1')).toBeUndefined();
+});
+
+test('docs/doctor.md lists every doctor rule as the registry has it, with unique ids', () => {
+  const md = fs.readFileSync(path.join(__dirname, '..', 'docs', 'doctor.md'), 'utf8');
+  const rows = md.split('\n').filter(l => /^\| SMD\d{3} /.test(l));
+  expect(rows).toEqual(DoctorRules.ALL.map(r => `| ${r.id} | ${r.severity} | ${r.title} | ${r.fix} |`));
+  expect(new Set(DoctorRules.ALL.map(r => r.id)).size).toBe(DoctorRules.ALL.length);
 });
