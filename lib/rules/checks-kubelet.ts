@@ -1,3 +1,4 @@
+import { assertIsCa, parseCertificates } from '../tls/x509';
 import { InstallContext, arr, isObj, meta } from './model';
 import { resolveFile } from './mounts';
 import { dataValue } from './mounts';
@@ -81,8 +82,18 @@ export function checkKubeletTls(ctx: InstallContext): void {
     }
     return;
   }
-  if (dataValue(object.object, src.key) === undefined) {
+  const pem = dataValue(object.object, src.key);
+  if (pem === undefined) {
     ctx.report(Rules.KUBELET_CA_KEY_MISSING, object, `${src.kind} ${src.objectName} has no key '${src.key}' that --kubelet-certificate-authority=${caPath} reads`, { evidence: `key ${src.key}` });
+    return;
+  }
+  try {
+    for (const cert of parseCertificates(`${src.kind} ${src.objectName} key ${src.key}`, pem, 'the kubelet CA')) {
+      assertIsCa(`${src.kind} ${src.objectName} key ${src.key}`, cert, 'the cluster CA /etc/kubernetes/pki/ca.crt');
+    }
+  } catch (e) {
+    const reason = (e instanceof Error ? e.message : String(e)).replace(/^[^:]*: /, '').replace(/;[^;]*$/, '');
+    ctx.report(Rules.KUBELET_CA_INVALID, object, `${src.kind} ${src.objectName} key '${src.key}': ${reason}`, { evidence: `key ${src.key}` });
   }
 }
 

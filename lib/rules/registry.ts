@@ -111,6 +111,10 @@ export class Rules {
     'without --kubelet-certificate-authority metrics-server verifies kubelets against the service-account ca.crt; that works only where kubelet serving certificates come from the cluster CA (serverTLSBootstrap: true and approved CSRs)',
     'nothing to do if kubelet serving certificates are signed by the cluster CA; otherwise mount their CA with --kubelet-certificate-authority',
     'kubeletTls: KubeletTls.fromKubeRootCa(), and kubeletServingCertApprover');
+  public static readonly KUBELET_CA_INVALID = rule('SMS026', Severity.HIGH, 'kubelet CA is not a CA certificate',
+    'the file --kubelet-certificate-authority reads must hold PEM CA certificates; anything else stops metrics-server at start-up or fails every kubelet handshake',
+    'put the PEM certificate of the CA that signs kubelet serving certificates in that key',
+    'kubeletTls: KubeletTls.fromConfigMap(name, key)');
 
   // --- ports, names, TLS versions
   public static readonly SECURE_PORT_MISMATCH = rule('SMS030', Severity.HIGH, '--secure-port does not match the container port',
