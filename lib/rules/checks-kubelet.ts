@@ -1,7 +1,6 @@
 import { assertIsCa, parseCertificates } from '../tls/x509';
 import { InstallContext, arr, isObj, meta } from './model';
-import { resolveFile } from './mounts';
-import { dataValue } from './mounts';
+import { dataValue, resolveFile } from './mounts';
 import { Rules } from './registry';
 
 const KUBE_ROOT_CA = 'kube-root-ca.crt';
@@ -12,7 +11,7 @@ function looksLikeRootCaMistake(name: string): boolean {
   return name !== KUBE_ROOT_CA && /^(kube-root-ca|cluster-root-ca|root-ca|kube-root-ca[-.]crt|kube-root-ca\.cert|kube-root-ca\.pem|kube-ca|cluster-ca)$/i.test(name);
 }
 
-/** SMS001, SMS003, SMS020-SMS025, SMS041: the kubelet hop and its CA wiring. @internal */
+/** SMS001, SMS003, SMS020-SMS026, SMS041: the kubelet hop and its CA wiring. @internal */
 export function checkKubeletTls(ctx: InstallContext): void {
   const d = ctx.deployment;
   if (!d || !ctx.container || !ctx.podSpec) {
