@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { withoutKeys } from '../lib/cluster/doctor';
+import { withoutKeys } from '../lib/cluster/install';
 import { DoctorRules } from '../lib/rules/doctor-rules';
 import { hostnameError } from '../lib/cluster/go-x509';
 import { KNOWN_ERRORS, matchKnownError } from '../lib/cluster/known-errors';

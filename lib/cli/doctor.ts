@@ -1,8 +1,12 @@
 import { CannotRun, ClusterClient } from '../cluster/client';
-import { auditInstall, checkApiServiceHop, checkKubeletHop, checkLogs, DoctorOptions, exitCodeOf, Findings, readInstall } from '../cluster/doctor';
+import { checkApiServiceHop } from '../cluster/apiservice-hop';
+import { exitCodeOf, Findings } from '../cluster/findings';
+import { auditInstall, readInstall } from '../cluster/install';
+import { checkKubeletHop } from '../cluster/kubelet-hop';
+import { checkLogs } from '../cluster/logs';
 import { loadKubeconfig } from '../cluster/kubeconfig';
 import { preflight } from '../cluster/preflight';
-import { DoctorReport, HopStatus, HopSummary, NodeReport, Section } from '../cluster/report';
+import { DoctorOptions, DoctorReport, HopStatus, HopSummary, NodeReport, Section } from '../cluster/report';
 import { DoctorRules } from '../rules/doctor-rules';
 import { loadManifests } from '../manifests/load';
 import { formatDoctorJson, formatDoctorText } from './doctor-format';

@@ -2,7 +2,8 @@ import { findInstalls } from '../rules/audit';
 import { DoctorRules } from '../rules/doctor-rules';
 import { KubeObject, SourcedObject } from '../rules/types';
 import { ClusterClient } from './client';
-import { APISERVICE_NAME, Findings, InstallState, ref, withoutKeys } from './doctor';
+import { Findings, ref } from './findings';
+import { APISERVICE_NAME, InstallState, withoutKeys } from './install';
 import { HopStatus, HopSummary, Section } from './report';
 
 /** Labels and annotations by which other installers mark what they own. */

@@ -58,3 +58,17 @@ export interface DoctorReport {
 export function sectionOfHop(h: Hop): Section {
   return h === Hop.KUBELET ? Section.KUBELET : Section.APISERVICE;
 }
+
+/** What doctor was asked to do. @internal */
+export interface DoctorOptions {
+  /** where to look when there is no APIService @default kube-system */
+  readonly namespace?: string;
+  readonly probeKubelets?: boolean;
+  /** @default 64 */
+  readonly probeConcurrency?: number;
+  /** @default 3000 */
+  readonly probeTimeoutMs?: number;
+  /** log lines read per pod @default 300 */
+  readonly logLines?: number;
+  readonly now?: Date;
+}
