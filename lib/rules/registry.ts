@@ -22,7 +22,7 @@ export class Rules {
     'serve a certificate for <service>.<namespace>.svc (--tls-cert-file/--tls-private-key-file), put its CA in spec.caBundle and omit insecureSkipTLSVerify',
     'servingTls: ServingTls.fromCertManager() (or fromCa/fromDedicatedCa/fromPem/fromExistingSecret)');
   public static readonly KUBELET_COMPLETELY_INSECURE = rule('SMS003', Severity.CRITICAL, 'kubelet connection in plain HTTP',
-    '--deprecated-kubelet-completely-insecure talks to kubelets over plain HTTP on the read-only port, without TLS or authentication',
+    '--deprecated-kubelet-completely-insecure talks to kubelets over plain HTTP, without TLS, authentication or authorization',
     'drop --deprecated-kubelet-completely-insecure and verify kubelets with --kubelet-certificate-authority',
     'kubeletTls: KubeletTls.fromKubeRootCa()');
   public static readonly SKIP_WITH_CA_BUNDLE = rule('SMS004', Severity.HIGH, 'insecureSkipTLSVerify with caBundle',
