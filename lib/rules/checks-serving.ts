@@ -1,0 +1,188 @@
+import { KeyObject } from 'crypto';
+import { assertCurrentlyValid, assertKeyMatches, assertServingCertificate, CertInfo, formatDate, matchesHostname, parseCertificates, parsePrivateKey, verifyChain } from '../tls/x509';
+import { decodeCaBundle } from './ca-bundle';
+import { InstallContext, isObj, meta, str } from './model';
+import { dataValue, resolveFile } from './mounts';
+import { Rules } from './registry';
+import { SourcedObject } from './types';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+
+/** Strips the `prop: ` prefix and `; fix` suffix x509.ts puts on its messages. */
+function reasonOf(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.replace(/^[^:]*: /, '').replace(/;[^;]*$/, '');
+}
+
+/** The name kube-apiserver dials: `<service>.<namespace>.svc`. */
+function serverName(ctx: InstallContext): string | undefined {
+  const spec = ctx.apiService && isObj(ctx.apiService.object.spec) ? ctx.apiService.object.spec : undefined;
+  const svc = spec && isObj(spec.service) ? spec.service : undefined;
+  const name = str(svc?.name) ?? (ctx.service ? meta(ctx.service.object).name : undefined);
+  const ns = str(svc?.namespace) ?? (ctx.service ? meta(ctx.service.object).namespace : undefined) ?? (ctx.deployment ? meta(ctx.deployment.object).namespace : undefined);
+  return name && ns ? `${name}.${ns}.svc` : undefined;
+}
+
+interface Loaded {
+  readonly object?: SourcedObject;
+  readonly text?: string;
+}
+
+/** A file metrics-server reads, and how the manifest names it (for messages). */
+interface ServingFile {
+  readonly path: string;
+  /** `--tls-cert-file=/x/tls.crt`, or `--cert-dir=/x (apiserver.crt)` */
+  readonly label: string;
+  readonly evidence: string;
+  readonly flagName: string;
+}
+
+/**
+ * The serving certificate and key files metrics-server uses: `--tls-cert-file`
+ * and `--tls-private-key-file`, or, without them, `apiserver.crt` and
+ * `apiserver.key` in `--cert-dir` when that directory is mounted from a Secret
+ * (the API server library serves existing files there instead of generating a
+ * self-signed pair). Undefined when metrics-server makes its own certificate.
+ * @internal
+ */
+export function servingFiles(ctx: InstallContext): { cert?: ServingFile; key?: ServingFile } | undefined {
+  const flag = (name: string): ServingFile | undefined => {
+    const v = ctx.flags.get(name);
+    return v === undefined ? undefined : { path: v, label: `--${name}=${v}`, evidence: ctx.flags.evidence(name), flagName: `--${name}` };
+  };
+  const cert = flag('tls-cert-file');
+  const key = flag('tls-private-key-file');
+  if (cert || key) {
+    return { cert, key };
+  }
+  const dir = ctx.flags.get('cert-dir');
+  if (dir === undefined) {
+    return undefined;
+  }
+  const inDir = (file: string): ServingFile => ({ path: `${dir.replace(/\/+$/, '')}/${file}`, label: `--cert-dir=${dir} (${file})`, evidence: ctx.flags.evidence('cert-dir'), flagName: '--cert-dir' });
+  const src = resolveFile(ctx.podSpec, ctx.container, inDir('apiserver.crt').path);
+  return src && src.kind === 'Secret' ? { cert: inDir('apiserver.crt'), key: inDir('apiserver.key') } : undefined;
+}
+
+/** Follows a file to its Secret/ConfigMap key; reports SMS017 or SMS090 on the way. */
+function load(ctx: InstallContext, file: ServingFile): Loaded {
+  const path = file.path;
+  const src = resolveFile(ctx.podSpec, ctx.container, path);
+  const deployment = ctx.deployment!;
+  if (!src) {
+    ctx.report(Rules.SERVING_SECRET_WIRING, deployment, `${file.label} is not under any volumeMount of the metrics-server container`, { evidence: file.evidence });
+    return {};
+  }
+  if (!src.volume) {
+    if (!src.serviceAccount) {
+      ctx.report(Rules.SERVING_SECRET_WIRING, deployment, `${file.label} is mounted from volume '${src.volumeName}', which the pod does not define`, { evidence: file.evidence });
+    }
+    return {};
+  }
+  if (!src.kind || !src.objectName) {
+    return {};
+  }
+  if (src.key === undefined) {
+    ctx.report(Rules.SERVING_SECRET_WIRING, deployment, `${file.label}: volume '${src.volumeName}' (${src.kind} ${src.objectName}) projects no file at that path (check items)`, { evidence: file.evidence });
+    return {};
+  }
+  const ns = meta(deployment.object).namespace;
+  const object = ctx.index.get(src.kind, ns, src.objectName);
+  if (!object) {
+    ctx.absent(src.kind, ns, src.objectName, deployment, file.flagName);
+    return {};
+  }
+  const text = dataValue(object.object, src.key);
+  if (text === undefined) {
+    ctx.report(Rules.SERVING_SECRET_WIRING, object, `${src.kind} ${src.objectName} has no key '${src.key}' that ${file.label} reads`, { evidence: `key ${src.key}` });
+    return { object };
+  }
+  return { object, text };
+}
+
+/** SMS008, SMS010-SMS017: the serving certificate, when its Secret is in the input. @internal */
+export function checkServingTls(ctx: InstallContext): void {
+  if (!ctx.container || !ctx.deployment) {
+    return;
+  }
+  const files = servingFiles(ctx);
+  if (!files) {
+    return;
+  }
+  if (!files.cert !== !files.key) {
+    const [has, lacks] = files.cert ? ['--tls-cert-file', '--tls-private-key-file'] : ['--tls-private-key-file', '--tls-cert-file'];
+    ctx.report(Rules.TLS_FLAG_WITHOUT_PEER, ctx.deployment, `${has} is set without ${lacks}`, { evidence: (files.cert ?? files.key)!.evidence });
+  }
+  if (!files.cert) {
+    return;
+  }
+  const cert = load(ctx, files.cert);
+  const key = files.key ? load(ctx, files.key) : {};
+
+  if (key.object && key.text !== undefined && key.object.object.kind === 'Secret' && PRIVATE_KEY.test(key.text)) {
+    ctx.report(Rules.KEY_IN_MANIFEST, key.object, `Secret ${meta(key.object.object).name} carries the serving private key in the manifests`, { evidence: 'a PRIVATE KEY block (not shown)' });
+  }
+  if (!cert.object || cert.text === undefined) {
+    return;
+  }
+  let certs: CertInfo[];
+  try {
+    certs = parseCertificates('tls-cert-file', cert.text, 'the serving certificate');
+  } catch (e) {
+    ctx.report(Rules.CERT_REJECTED, cert.object, `the serving certificate does not parse: ${reasonOf(e)}`);
+    return;
+  }
+  const leaf = certs[0];
+  const name = serverName(ctx);
+  if (name) {
+    if (!leaf.dnsNames.some(n => matchesHostname(n, name))) {
+      ctx.report(Rules.CERT_WRONG_NAME, cert.object, `the serving certificate is not valid for ${name} (DNS SANs: ${leaf.dnsNames.join(', ') || 'none'})`, { evidence: `subject ${leaf.subject}` });
+    } else {
+      try {
+        assertServingCertificate('tls.crt', leaf, name);
+      } catch (e) {
+        ctx.report(Rules.CERT_REJECTED, cert.object, `kube-apiserver rejects the serving certificate: ${reasonOf(e)}`, { evidence: `subject ${leaf.subject}` });
+      }
+    }
+  }
+  const now = ctx.now.getTime();
+  let current = true;
+  try {
+    assertCurrentlyValid('tls.crt', leaf, ctx.now, 'the serving certificate');
+  } catch (e) {
+    current = false;
+    ctx.report(Rules.CERT_EXPIRED, cert.object, reasonOf(e), { evidence: `valid ${formatDate(leaf.notBefore)} to ${formatDate(leaf.notAfter)}` });
+  }
+  if (current && leaf.notAfter.getTime() - now < ctx.expiryWarningDays * DAY_MS) {
+    const days = Math.floor((leaf.notAfter.getTime() - now) / DAY_MS);
+    ctx.report(Rules.CERT_EXPIRING, cert.object, `the serving certificate expires in ${days} day(s), on ${formatDate(leaf.notAfter)}`, { evidence: `notAfter ${formatDate(leaf.notAfter)}` });
+  }
+  if (key.text !== undefined && key.object) {
+    let k: KeyObject | undefined;
+    try {
+      k = parsePrivateKey('tls.key', key.text, 'the serving key');
+    } catch (e) {
+      ctx.report(Rules.KEY_MISMATCH, key.object, `the serving private key does not parse: ${reasonOf(e)}`);
+    }
+    if (k) {
+      try {
+        assertKeyMatches('tls.key', leaf, k, 'the serving certificate');
+      } catch (e) {
+        ctx.report(Rules.KEY_MISMATCH, key.object, reasonOf(e));
+      }
+    }
+  }
+  const api = ctx.apiService;
+  const spec = api && isObj(api.object.spec) ? api.object.spec : undefined;
+  if (api && spec && typeof spec.caBundle === 'string' && spec.caBundle !== '') {
+    const bundle = ctx.memo(`caBundle\u0000${spec.caBundle}`, () => decodeCaBundle(spec.caBundle));
+    if (bundle.pem) {
+      const roots = ctx.memo(`roots\u0000${spec.caBundle}`, () => parseCertificates('spec.caBundle', bundle.pem!, 'the caBundle'));
+      const problem = verifyChain(leaf, certs.slice(1), roots, ctx.now);
+      if (problem) {
+        ctx.report(Rules.CERT_NOT_VERIFIED, api, `the serving certificate in Secret ${meta(cert.object.object).name} does not verify against spec.caBundle: ${problem}`, { evidence: `leaf ${leaf.subject}` });
+      }
+    }
+  }
+}
