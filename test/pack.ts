@@ -1,0 +1,216 @@
+// The package as a user gets it, built once and shared by every test that
+// needs it (jsii.proc, fresh-app.proc, examples.proc, api-docs.proc):
+//
+//  - packed(): the sources (lib/, imports/, package.json, README.md, ...) are
+//    copied into a cache directory, compiled there by jsii (the `.jsii`
+//    assembly and build/) and packed by `npm pack`; the repository's own
+//    build/ is never touched, so tests running in parallel do not race on it;
+//  - freshApp(): that tarball installed, offline, into a cdk8s app made from
+//    the official TypeScript template (node_modules/cdk8s-cli/templates/
+//    typescript-app), with cdk8s-plus-28 for the template's cdk8s-plus,
+//    tsx for ts-node and without jest (the versions this repository
+//    installs, so that the packages are already in the npm cache).
+//
+// The cache directory is named by a hash of every input (sources, lockfile,
+// template), outside the repository so that module resolution cannot climb
+// into the repository's node_modules; a second jest run with unchanged
+// sources reuses it. Concurrent workers wait on a lock directory.
+import { execFileSync } from 'child_process';
+import { createHash } from 'crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+
+export const ROOT = path.join(__dirname, '..');
+const TEMPLATE = path.join(ROOT, 'node_modules', 'cdk8s-cli', 'templates', 'typescript-app');
+
+/** What is copied into the build directory (besides node_modules). */
+const SOURCES = ['lib', 'imports', 'package.json', 'tsconfig.jsii.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'API.md'];
+/** What else decides the result (versions of jsii, npm, the template). */
+const ALSO_HASHED = ['package-lock.json', TEMPLATE, path.join(__filename)];
+
+export interface Packed {
+  /** The build directory: `.jsii`, build/, package.json as packed. */
+  readonly dir: string;
+  /** The tarball `npm pack` wrote. */
+  readonly tarball: string;
+  /** jsii's exit status and its output (stdout and stderr). */
+  readonly jsiiStatus: number | null;
+  readonly jsiiOutput: string;
+}
+
+function hashInto(hash: ReturnType<typeof createHash>, file: string): void {
+  if (!existsSync(file)) {
+    return;
+  }
+  if (statSync(file).isDirectory()) {
+    for (const entry of readdirSync(file).sort()) {
+      hashInto(hash, path.join(file, entry));
+    }
+    return;
+  }
+  hash.update(path.relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
+}
+
+let cachedKey: string | undefined;
+function cacheKey(): string {
+  if (!cachedKey) {
+    const hash = createHash('sha256');
+    for (const f of [...SOURCES.map(s => path.join(ROOT, s)), ...ALSO_HASHED.map(s => path.resolve(ROOT, s))]) {
+      hashInto(hash, f);
+    }
+    hash.update(process.version);
+    cachedKey = hash.digest('hex').slice(0, 16);
+  }
+  return cachedKey;
+}
+
+/** The cache directory for the current sources. */
+export function cacheDir(): string {
+  return path.join(process.env.SMS_PACK_CACHE ?? path.join(tmpdir(), 'secure-metrics-server-pack-cache'), cacheKey());
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Runs `make(tmpDir)` once for `name` in the cache: the result directory
+ * appears atomically (renamed into place), under a lock held by one worker.
+ */
+function once(name: string, make: (dir: string) => void): string {
+  const base = cacheDir();
+  const done = path.join(base, name);
+  if (existsSync(done)) {
+    return done;
+  }
+  mkdirSync(base, { recursive: true });
+  const lock = path.join(base, `${name}.lock`);
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (e: any) {
+      if (e.code !== 'EEXIST') {
+        throw e;
+      }
+      // a lock older than the deadline is left by a killed run
+      if (Date.now() - statSync(lock, { throwIfNoEntry: false } as any)?.mtimeMs! > 300_000) {
+        rmSync(lock, { recursive: true, force: true });
+      } else if (Date.now() > deadline) {
+        throw new Error(`${lock}: still locked after 300 s; remove it if no test run holds it`);
+      }
+      sleep(200);
+    }
+  }
+  try {
+    if (!existsSync(done)) {
+      const work = `${done}.tmp-${process.pid}`;
+      rmSync(work, { recursive: true, force: true });
+      mkdirSync(work);
+      make(work);
+      renameSync(work, done);
+    }
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+  return done;
+}
+
+/** The jsii build and the tarball of the current sources (made once). */
+export function packed(): Packed {
+  const dir = once('build', work => {
+    for (const s of SOURCES) {
+      if (existsSync(path.join(ROOT, s))) {
+        cpSync(path.join(ROOT, s), path.join(work, s), { recursive: true });
+      }
+    }
+    // the dependencies, linked; the bundled one copied (npm pack packs it)
+    mkdirSync(path.join(work, 'node_modules'));
+    for (const entry of readdirSync(path.join(ROOT, 'node_modules'))) {
+      if (entry !== 'node-forge' && entry !== '.cache') {
+        symlinkSync(path.join(ROOT, 'node_modules', entry), path.join(work, 'node_modules', entry));
+      }
+    }
+    cpSync(path.join(ROOT, 'node_modules', 'node-forge'), path.join(work, 'node_modules', 'node-forge'), { recursive: true });
+    // npm run build
+    const jsii = require('child_process').spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'jsii', 'bin', 'jsii')], {
+      cwd: work, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+    });
+    writeFileSync(path.join(work, 'jsii-result.json'), JSON.stringify({ status: jsii.status, output: `${jsii.stdout}${jsii.stderr}` }));
+    if (jsii.status === 0) {
+      // the build is done: no prepack
+      const out = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], {
+        cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+      }));
+      renameSync(path.join(work, out[0].filename), path.join(work, 'package.tgz'));
+      writeFileSync(path.join(work, 'pack-result.json'), JSON.stringify(out[0], null, 2));
+    }
+  });
+  const result = JSON.parse(readFileSync(path.join(dir, 'jsii-result.json'), 'utf8'));
+  return { dir, tarball: path.join(dir, 'package.tgz'), jsiiStatus: result.status, jsiiOutput: result.output };
+}
+
+/** `npm pack --json` of the tarball: its files with their sizes. */
+export function packListing(): { files: { path: string; size: number }[]; size: number; unpackedSize: number } {
+  packed();
+  return JSON.parse(readFileSync(path.join(cacheDir(), 'build', 'pack-result.json'), 'utf8'));
+}
+
+const installedVersion = (pkg: string): string =>
+  JSON.parse(readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+
+/**
+ * A fresh cdk8s app from the official TypeScript template with the packed
+ * tarball installed (made once): its directory.
+ */
+export function freshApp(): string {
+  const { tarball, jsiiStatus, jsiiOutput } = packed();
+  if (jsiiStatus !== 0) {
+    throw new Error(`the jsii build failed:\n${jsiiOutput}`);
+  }
+  return once('app', work => {
+    const fill = (text: string) => text
+      .replace(/\{\{ \$base \}\}/g, 'fresh-app')
+      .replace(/cdk8s-plus-33/g, 'cdk8s-plus-28')
+      .replace(/\{\{ cdk8s_core_version \}\}/g, installedVersion('cdk8s'))
+      .replace(/\{\{ cdk8s_plus_version \}\}/g, installedVersion('cdk8s-plus-28'))
+      .replace(/\{\{ constructs_version \}\}/g, installedVersion('constructs'));
+    for (const f of ['cdk8s.yaml', 'main.ts', 'tsconfig.json']) {
+      writeFileSync(path.join(work, f), fill(readFileSync(path.join(TEMPLATE, f), 'utf8')));
+    }
+    // the template's package.json, with the versions this repository installs
+    // (in the npm cache), tsx for ts-node, no cdk8s-cli (the test runs the
+    // repository's) and no jest (the template's main.test.ts tests the app,
+    // not this package, and jest would take 15 s of the install's 18 s)
+    const pkg = JSON.parse(fill(readFileSync(path.join(TEMPLATE, 'package.json'), 'utf8')));
+    for (const dev of ['cdk8s-cli', 'ts-node', 'jest', 'ts-jest', '@types/jest']) {
+      delete pkg.devDependencies[dev];
+    }
+    for (const dev of ['@types/node', 'typescript', 'tsx']) {
+      pkg.devDependencies[dev] = installedVersion(dev);
+    }
+    writeFileSync(path.join(work, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+    writeFileSync(path.join(work, 'cdk8s.yaml'), readFileSync(path.join(work, 'cdk8s.yaml'), 'utf8').replace('npx ts-node main.ts', 'npx tsx main.ts'));
+    // offline: everything comes from the npm cache the repository's npm ci filled
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], {
+      cwd: work, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' },
+    });
+  });
+}
+
+/**
+ * A working copy of the fresh app (its package.json, tsconfig.json and
+ * cdk8s.yaml, node_modules linked), so that a test's main.ts, store and dist/
+ * stay out of the shared cache.
+ */
+export function appCopy(prefix = 'sms-app-'): string {
+  const app = freshApp();
+  const dir = require('fs').mkdtempSync(path.join(tmpdir(), prefix));
+  for (const f of ['package.json', 'tsconfig.json', 'cdk8s.yaml', 'main.ts']) {
+    cpSync(path.join(app, f), path.join(dir, f));
+  }
+  symlinkSync(path.join(app, 'node_modules'), path.join(dir, 'node_modules'));
+  return dir;
+}
