@@ -22,7 +22,7 @@ describe('the packed tarball', () => {
   }, 300_000);
 
   test('ships the licence, the docs, the assembly, JavaScript and declarations of lib/ and the cert-manager bindings code', () => {
-    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', '.jsii', 'package.json',
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'API.md', '.jsii', 'package.json',
       'build/lib/index.js', 'build/lib/index.d.ts', 'build/imports/cert-manager.io.js']));
     const outside = files.filter(f => !/^build\/lib\/.*\.(js|d\.ts)$/.test(f)
       && !/^node_modules\/node-forge\//.test(f)
