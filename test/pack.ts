@@ -200,17 +200,148 @@ export function freshApp(): string {
   });
 }
 
+/** A TypeScript block of a Markdown file. */
+export interface Snippet { readonly file: string; readonly line: number; readonly code: string }
+
+/** The ```ts and ```typescript blocks of a Markdown file, with the line of their first code line. */
+export function extractSnippets(file: string, text: string): Snippet[] {
+  const snippets: Snippet[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)(`{3,}|~{3,})\s*(ts|typescript)\s*$/.exec(lines[i]);
+    if (!open) {
+      continue;
+    }
+    const fence = open[2];
+    const start = i + 1;
+    let end = start;
+    while (end < lines.length && !lines[end].trim().startsWith(fence)) {
+      end++;
+    }
+    snippets.push({ file, line: start + 1, code: lines.slice(start, end).map(l => l.slice(open[1].length)).join('\n') });
+    i = end;
+  }
+  return snippets;
+}
+
+/** README.md and docs/*.md, relative to the repository. */
+export function markdownFiles(): string[] {
+  const docs = path.join(ROOT, 'docs');
+  return ['README.md', ...(existsSync(docs) ? readdirSync(docs).filter(f => f.endsWith('.md')).sort().map(f => `docs/${f}`) : [])];
+}
+
+/** The snippets that are compiled (see test/snippets.proc.test.ts for the convention). */
+export function compiledSnippets(): Snippet[] {
+  return markdownFiles().flatMap(f => extractSnippets(f, readFileSync(path.join(ROOT, f), 'utf8')))
+    .filter(s => !/^\s*\/\/ not compiled: \S/.test(s.code));
+}
+
+/** The preamble of a fragment: every type of the package and the usual cdk8s names in scope. */
+export function fragmentPreamble(packageTypes: string[]): string[] {
+  return [
+    "import { App, Chart, Duration, Size, Testing } from 'cdk8s';",
+    "import { Cpu } from 'cdk8s-plus-28';",
+    "import { Construct } from 'constructs';",
+    `import { ${[...packageTypes].sort().join(', ')} } from 'secure-metrics-server';`,
+    'export function snippet(chart: Chart): void {',
+  ];
+}
+
+/** One tsc diagnostic, mapped back to the file it came from. */
+export interface Diagnostic { readonly file: string; readonly line: number; readonly col: number; readonly text: string }
+
+export interface Workspace {
+  /** The app directory: main.ts, examples/, snippets/, out/ (the emitted JavaScript). */
+  readonly dir: string;
+  /** tsc's diagnostics: `main.ts`, `examples/...`, or a Markdown file and line for a snippet. */
+  readonly diagnostics: Diagnostic[];
+  /** tsc's output that is not a file diagnostic (should be empty). */
+  readonly other: string[];
+}
+
 /**
- * A working copy of the fresh app (its package.json, tsconfig.json and
- * cdk8s.yaml, node_modules linked), so that a test's main.ts, store and dist/
- * stay out of the shared cache.
+ * The fresh app with everything users compile against the package: the
+ * template's main.ts with a SecureMetricsServer, examples/ and the Markdown
+ * snippets, type-checked by ONE tsc run (the template's compiler options, its
+ * full library check included, so the package's own declarations are checked
+ * as a user without skipLibCheck meets them; unused names allowed, for the
+ * snippets) and emitted to out/. Made once per content of its inputs.
+ */
+export function workspace(): Workspace {
+  const build = packed();
+  const snippets = compiledSnippets();
+  const examples = path.join(ROOT, 'examples');
+  const hash = createHash('sha256').update(cacheKey()).update(JSON.stringify(snippets));
+  hashInto(hash, examples);
+  const dir = once(`workspace-${hash.digest('hex').slice(0, 16)}`, work => {
+    const app = freshApp();
+    for (const f of ['package.json', 'tsconfig.json', 'cdk8s.yaml']) {
+      cpSync(path.join(app, f), path.join(work, f));
+    }
+    symlinkSync(path.join(app, 'node_modules'), path.join(work, 'node_modules'));
+    // the template's main.ts, with the construct where it says "define resources here"
+    const main = readFileSync(path.join(app, 'main.ts'), 'utf8');
+    if (!main.includes('// define resources here')) {
+      throw new Error('the template main.ts has no "// define resources here" line');
+    }
+    writeFileSync(path.join(work, 'main.ts'), `import { SecureMetricsServer } from 'secure-metrics-server';\n${main
+      .replace('// define resources here', "new SecureMetricsServer(this, 'MetricsServer');")}`);
+    cpSync(examples, path.join(work, 'examples'), { recursive: true });
+    const types = Object.values<any>(JSON.parse(readFileSync(path.join(build.dir, '.jsii'), 'utf8')).types).map(t => t.name);
+    const preamble = fragmentPreamble(types);
+    mkdirSync(path.join(work, 'snippets'));
+    const map: { [file: string]: { file: string; line: number; offset: number } } = {};
+    snippets.forEach((snip, i) => {
+      const name = `snippets/s${i}.ts`;
+      const fragment = !/^\s*import\s/m.test(snip.code);
+      writeFileSync(path.join(work, name), fragment ? `${preamble.join('\n')}\n${snip.code}\n}\n` : `${snip.code}\nexport {};\n`);
+      map[name] = { file: snip.file, line: snip.line, offset: fragment ? preamble.length : 0 };
+    });
+    writeFileSync(path.join(work, 'tsconfig.workspace.json'), JSON.stringify({
+      extends: './tsconfig.json',
+      compilerOptions: { outDir: 'out', noUnusedLocals: false, noUnusedParameters: false },
+      include: ['main.ts', 'examples/**/*.ts', 'snippets/*.ts'],
+    }));
+    let output = '';
+    try {
+      execFileSync(process.execPath, [path.join(work, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.workspace.json', '--pretty', 'false'], {
+        cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (e: any) {
+      output = `${e.stdout}${e.stderr}`;
+    }
+    const diagnostics: Diagnostic[] = [];
+    const other: string[] = [];
+    for (const l of output.split('\n').filter(x => x.trim() !== '')) {
+      const m = /^(.+?)\((\d+),(\d+)\): (.*)$/.exec(l);
+      if (!m) {
+        other.push(l);
+        continue;
+      }
+      const s = map[m[1]];
+      diagnostics.push(s
+        ? { file: s.file, line: s.line + Number(m[2]) - 1 - s.offset, col: Number(m[3]), text: m[4] }
+        : { file: m[1], line: Number(m[2]), col: Number(m[3]), text: m[4] });
+    }
+    writeFileSync(path.join(work, 'tsc-result.json'), JSON.stringify({ diagnostics, other }));
+  });
+  return { dir, ...JSON.parse(readFileSync(path.join(dir, 'tsc-result.json'), 'utf8')) };
+}
+
+/** A diagnostic as `file:line:col: text`. */
+export const formatDiagnostic = (d: Diagnostic) => `${d.file}:${d.line}:${d.col}: ${d.text}`;
+
+/**
+ * A working copy of the workspace's app (package.json, tsconfig.json,
+ * cdk8s.yaml and the main.ts with a SecureMetricsServer; node_modules
+ * linked), so that a test's store and dist/ stay out of the shared cache.
  */
 export function appCopy(prefix = 'sms-app-'): string {
-  const app = freshApp();
+  const from = workspace().dir;
   const dir = require('fs').mkdtempSync(path.join(tmpdir(), prefix));
   for (const f of ['package.json', 'tsconfig.json', 'cdk8s.yaml', 'main.ts']) {
-    cpSync(path.join(app, f), path.join(dir, f));
+    cpSync(path.join(from, f), path.join(dir, f));
   }
-  symlinkSync(path.join(app, 'node_modules'), path.join(dir, 'node_modules'));
+  symlinkSync(path.join(freshApp(), 'node_modules'), path.join(dir, 'node_modules'));
   return dir;
 }
