@@ -70,6 +70,21 @@ export function cacheDir(): string {
   return path.join(process.env.SMS_PACK_CACHE ?? path.join(tmpdir(), 'secure-metrics-server-pack-cache'), cacheKey());
 }
 
+/**
+ * Removes the cache directories of older sources (an installed app is about
+ * 90 MB): all but the four newest, and none used in the last hour.
+ */
+function pruneCache(current: string): void {
+  const root = path.dirname(current);
+  const others = readdirSync(root).map(d => path.join(root, d)).filter(d => d !== current)
+    .map(d => ({ d, mtime: statSync(d).mtimeMs })).sort((a, b) => b.mtime - a.mtime);
+  for (const { d, mtime } of others.slice(3)) {
+    if (Date.now() - mtime > 3_600_000) {
+      rmSync(d, { recursive: true, force: true });
+    }
+  }
+}
+
 function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
@@ -84,7 +99,10 @@ function once(name: string, make: (dir: string) => void): string {
   if (existsSync(done)) {
     return done;
   }
-  mkdirSync(base, { recursive: true });
+  if (!existsSync(base)) {
+    mkdirSync(base, { recursive: true });
+    pruneCache(base);
+  }
   const lock = path.join(base, `${name}.lock`);
   const deadline = Date.now() + 300_000;
   for (;;) {
