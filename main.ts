@@ -1,13 +1,15 @@
 /**
  * Example app: one chart with a SecureMetricsServer, configured from
  * environment variables so that every mode can be tried without writing code.
- * See "The example app" in README.md for the variables.
+ * See "The example app" in README.md for the variables, and examples/ for one
+ * app per use written in code. It imports only the public API (./lib is the
+ * package's entry point, `secure-metrics-server` for a user) and checks only
+ * what the variables add: the values themselves are checked by the construct.
  */
 import { App, Chart } from 'cdk8s';
 import {
   CertificateStore, CertManagerIssuer, KubeletTls, Pem, SecureMetricsServer, SecureMetricsServerProps, ServingTls,
 } from './lib';
-import { isDnsSubdomain } from './lib/_util';
 
 type Env = { [name: string]: string | undefined };
 
@@ -176,9 +178,7 @@ function certManagerIssuerFromEnv(value: string | undefined): CertManagerIssuer 
   if (kind !== 'Issuer' && kind !== 'ClusterIssuer') {
     throw new Error(`CERT_MANAGER_ISSUER: '${value}' does not name an Issuer or ClusterIssuer (${slash < 0 ? 'no kind' : `kind '${kind}'`}); use Issuer/NAME or ClusterIssuer/NAME, e.g. ClusterIssuer/cluster-ca, or unset it for a self-signed CA chain`);
   }
-  if (!isDnsSubdomain(name)) {
-    throw new Error(`CERT_MANAGER_ISSUER: '${name}' is not a valid ${kind} name; use at most 253 lower-case letters, digits, '-' and '.', e.g. ${kind}/cluster-ca`);
-  }
+  // the name itself is checked by the construct (servingTls.issuer)
   return kind === 'Issuer' ? CertManagerIssuer.issuer(name) : CertManagerIssuer.clusterIssuer(name);
 }
 

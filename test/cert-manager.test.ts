@@ -391,12 +391,6 @@ describe('example app environment', () => {
       "CERT_MANAGER_ISSUER: 'clusterissuer/ca' does not name an Issuer or ClusterIssuer (kind 'clusterissuer'); use Issuer/NAME or ClusterIssuer/NAME, e.g. ClusterIssuer/cluster-ca, or unset it for a self-signed CA chain"],
     [{ CERT_MANAGER_ISSUER: 'cluster-ca' },
       "CERT_MANAGER_ISSUER: 'cluster-ca' does not name an Issuer or ClusterIssuer (no kind); use Issuer/NAME or ClusterIssuer/NAME, e.g. ClusterIssuer/cluster-ca, or unset it for a self-signed CA chain"],
-    [{ CERT_MANAGER_ISSUER: 'ClusterIssuer/' },
-      "CERT_MANAGER_ISSUER: '' is not a valid ClusterIssuer name; use at most 253 lower-case letters, digits, '-' and '.', e.g. ClusterIssuer/cluster-ca"],
-    [{ CERT_MANAGER_ISSUER: 'Issuer/My_CA' },
-      "CERT_MANAGER_ISSUER: 'My_CA' is not a valid Issuer name; use at most 253 lower-case letters, digits, '-' and '.', e.g. Issuer/cluster-ca"],
-    [{ CERT_MANAGER_ISSUER: 'Issuer/ns/ca' },
-      "CERT_MANAGER_ISSUER: 'ns/ca' is not a valid Issuer name; use at most 253 lower-case letters, digits, '-' and '.', e.g. Issuer/cluster-ca"],
     [{ CLUSTER_CA_CERT: '/etc/kubernetes/pki/ca.crt', CLUSTER_CA_KEY: '/etc/kubernetes/pki/ca.key' },
       "METRICS_SERVER_TLS=cert-manager lets cert-manager issue the serving certificate and inject its CA, but CLUSTER_CA_CERT/CLUSTER_CA_KEY is set; unset it, or unset METRICS_SERVER_TLS to use it"],
     [{ TLS_CERT: 'tls.crt', TLS_KEY: 'tls.key', TLS_CA: 'ca.crt' },
@@ -407,6 +401,15 @@ describe('example app environment', () => {
       "METRICS_SERVER_TLS=cert-manager lets cert-manager issue the serving certificate and inject its CA, but TLS_CA is set; unset it, or unset METRICS_SERVER_TLS to use it"],
   ])('cert-manager with %j is refused', (extra, message) => {
     expectThrowsExactly(() => propsFromEnv({ METRICS_SERVER_TLS: 'cert-manager', ...extra }), message);
+  });
+
+  // the example app leaves the issuer name to the construct's own check
+  test.each([
+    ['ClusterIssuer/', "servingTls.issuer: '' is not a valid ClusterIssuer name; use the metadata.name of an existing ClusterIssuer: at most 253 lower-case letters, digits, '-' and '.' (e.g. CertManagerIssuer.clusterIssuer('cluster-ca'))"],
+    ['Issuer/My_CA', "servingTls.issuer: 'My_CA' is not a valid Issuer name; use the metadata.name of an existing Issuer: at most 253 lower-case letters, digits, '-' and '.' (e.g. CertManagerIssuer.issuer('cluster-ca'))"],
+    ['Issuer/ns/ca', "servingTls.issuer: 'ns/ca' is not a valid Issuer name; use the metadata.name of an existing Issuer: at most 253 lower-case letters, digits, '-' and '.' (e.g. CertManagerIssuer.issuer('cluster-ca'))"],
+  ])('CERT_MANAGER_ISSUER=%s is refused by the construct', (value, message) => {
+    expectThrowsExactly(() => build(propsFromEnv({ METRICS_SERVER_TLS: 'cert-manager', CERT_MANAGER_ISSUER: value })), message);
   });
 
   test('CERT_MANAGER_ISSUER without METRICS_SERVER_TLS=cert-manager is refused', () => {

@@ -2,12 +2,13 @@
 // diagnostics), the packed tarball, the Python bindings jsii-pacmak generates,
 // and the packed assembly driven through the jsii runtime protocol, as the
 // Python runtime drives it.
-import { ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } from 'child_process';
+import { ChildProcessWithoutNullStreams, execFileSync, spawn } from 'child_process';
 import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { createInterface } from 'readline';
 import { Yaml } from 'cdk8s';
 import { decode, listTree, tmp } from './helpers';
+import { packed } from './pack';
 
 const root = path.join(__dirname, '..');
 const bin = (pkg: string, file: string) => path.join(root, 'node_modules', pkg, file);
@@ -32,23 +33,21 @@ let tarball: string;
 let pythonSource: string;
 
 beforeAll(() => {
-  // npm run build: jsii compiles lib/ into build/ and writes .jsii
-  const jsii = spawnSync(process.execPath, [bin('jsii', 'bin/jsii')], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
-  jsiiStatus = jsii.status;
-  jsiiOutput = `${jsii.stdout}${jsii.stderr}`;
+  // npm run build and npm pack, shared with the other tests of the package (test/pack.ts)
+  const build = packed();
+  jsiiStatus = build.jsiiStatus;
+  jsiiOutput = build.jsiiOutput;
   if (jsiiStatus !== 0) {
     return;
   }
-  assembly = JSON.parse(readFileSync(path.join(root, '.jsii'), 'utf8'));
-  // the tarball a user installs (the build is done: no prepack)
-  const packDir = tmp('sms-pack-');
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
-  tarball = path.join(packDir, packed[0].filename);
+  assembly = JSON.parse(readFileSync(path.join(build.dir, '.jsii'), 'utf8'));
+  // the tarball a user installs
+  tarball = build.tarball;
   // Python bindings, code only (no Python toolchain needed); pacmak packs the
   // module again, without rebuilding it
   const outdir = tmp('sms-pacmak-');
   execFileSync(process.execPath, [bin('jsii-pacmak', 'bin/jsii-pacmak'), '--targets', 'python', '--code-only', '--outdir', outdir, '--no-npmignore'], {
-    cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_ignore_scripts: 'true' },
+    cwd: build.dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_ignore_scripts: 'true' },
   });
   pythonSource = readFileSync(path.join(outdir, 'python', 'src', 'secure_metrics_server', '__init__.py'), 'utf8');
 }, 300_000);

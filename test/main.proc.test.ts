@@ -93,6 +93,12 @@ describe('example app', () => {
     expect(() => propsFromEnv(env)).toThrow(message);
   });
 
+  test('uses the public API only: the package entry point, never a private module', () => {
+    const source = readFileSync(path.join(__dirname, '..', 'main.ts'), 'utf8');
+    const imported = [...source.matchAll(/^import [^;]*? from '([^']+)';/gms)].map(m => m[1]);
+    expect(imported.sort()).toEqual(['./lib', 'cdk8s']);
+  });
+
   test('run as a program, a bad variable exits non-zero with the message and no stack', () => {
     const r = spawnSync(process.execPath, ['-r', 'tsx/cjs', 'main.ts'], {
       cwd: path.join(__dirname, '..'),

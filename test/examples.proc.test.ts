@@ -1,0 +1,195 @@
+// The apps in examples/, as a user runs them: compiled by tsc (the cdk8s
+// TypeScript template's tsconfig) against the types of the packed tarball
+// installed in a fresh app (test/pack.ts), never against lib/, then the
+// JavaScript run by node, each example in its own working directory, and the
+// YAML it writes checked for the facts that make the mode what it is.
+import { execFile } from 'child_process';
+import { readdirSync, readFileSync } from 'fs';
+import * as path from 'path';
+import { promisify } from 'util';
+import { Yaml } from 'cdk8s';
+import { DEFAULT_DNS_NAMES, fixtureCa, pem, testCert, testKey, tmp, writeTmp } from './helpers';
+import { formatDiagnostic, ROOT, workspace } from './pack';
+
+const INSECURE_ANNOTATION = 'secure-metrics-server.io/insecure-tls';
+const EXAMPLES = readdirSync(path.join(ROOT, 'examples')).sort();
+
+interface Run { readonly objects: any[]; readonly stderr: string; readonly cwd: string }
+const runs = new Map<string, Run>();
+let compileErrors: string[] = [];
+let pems: { caCert: string; caKey: string; tlsCert: string; tlsKey: string; tlsCa: string };
+
+const kinds = (r: Run) => r.objects.map(o => o.kind).sort();
+const find = (r: Run, kind: string) => r.objects.filter(o => o.kind === kind);
+const deployment = (r: Run) => find(r, 'Deployment').find(d => d.metadata.name.startsWith('metrics-server'));
+const args = (r: Run): string[] => deployment(r).spec.template.spec.containers[0].args;
+const api = (r: Run) => find(r, 'APIService')[0];
+const caBundle = (r: Run) => Buffer.from(api(r).spec.caBundle, 'base64').toString('utf8');
+/** PEM text without the line-ending differences (node-forge writes CRLF). */
+const norm = (text: string) => text.replace(/\r\n/g, '\n').trim();
+const annotated = (r: Run) => r.objects.filter(o => o.metadata?.annotations?.[INSECURE_ANNOTATION] !== undefined);
+
+beforeAll(async () => {
+  // compiled in the shared tsc run (test/pack.ts): the template's compiler
+  // options, the package's types
+  const ws = workspace();
+  const dir = ws.dir;
+  compileErrors = [...ws.other, ...ws.diagnostics.filter(d => d.file.startsWith('examples/')).map(formatDiagnostic)];
+  if (compileErrors.length > 0) {
+    return;
+  }
+
+  // the PEM files the examples read: an openssl-made RSA CA as kubeadm makes
+  // it, and a certificate for the service with its key and CA
+  const ca = fixtureCa('kubernetes');
+  const files = tmp('sms-examples-pem-');
+  const ownCa = testCert({ cn: 'own-ca', key: testKey(0), ca: true });
+  const leaf = testCert({ cn: 'metrics-server.kube-system.svc', key: testKey(1), issuer: { cert: ownCa, key: testKey(0) }, dnsNames: DEFAULT_DNS_NAMES });
+  pems = {
+    caCert: ca.cert, caKey: ca.key,
+    tlsCert: writeTmp(files, 'tls.crt', pem.cert(leaf)),
+    tlsKey: writeTmp(files, 'tls.key', pem.key(testKey(1))),
+    tlsCa: writeTmp(files, 'ca.crt', pem.cert(ownCa)),
+  };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CLUSTER_CA_CERT: pems.caCert, CLUSTER_CA_KEY: pems.caKey,
+    TLS_CERT: pems.tlsCert, TLS_KEY: pems.tlsKey, TLS_CA: pems.tlsCa,
+  };
+  delete env.SECURE_METRICS_SERVER_SILENCE_WARNINGS;
+
+  // each example in its own working directory, required in turn by one node
+  // process (loading cdk8s-plus-28 once instead of eight times); what each
+  // writes on stderr is kept apart
+  const cwds = Object.fromEntries(EXAMPLES.map(name => [name, tmp(`sms-example-${name}-`)]));
+  const runner = writeTmp(tmp('sms-examples-runner-'), 'run.js', `
+    const path = require('path');
+    const result = {};
+    const write = process.stderr.write.bind(process.stderr);
+    for (const [name, cwd] of Object.entries(${JSON.stringify(cwds)})) {
+      const chunks = [];
+      process.stderr.write = chunk => { chunks.push(String(chunk)); return true; };
+      try {
+        process.chdir(cwd);
+        require(path.join(${JSON.stringify(path.join(dir, 'out', 'examples'))}, name, 'main.js'));
+        result[name] = { stderr: chunks.join('') };
+      } catch (e) {
+        result[name] = { error: String(e && e.stack || e), stderr: chunks.join('') };
+      } finally {
+        process.stderr.write = write;
+      }
+    }
+    process.stdout.write(JSON.stringify(result));
+  `);
+  const { stdout } = await promisify(execFile)(process.execPath, [runner], { cwd: dir, env, encoding: 'utf8' });
+  const results = JSON.parse(stdout);
+  for (const name of EXAMPLES) {
+    expect({ name, error: results[name].error }).toEqual({ name, error: undefined });
+    const cwd = cwds[name];
+    const out = readdirSync(path.join(cwd, 'dist'));
+    expect(out).toEqual(['metrics-server.k8s.yaml']);
+    runs.set(name, { objects: Yaml.load(path.join(cwd, 'dist', out[0])), stderr: results[name].stderr, cwd });
+  }
+}, 300_000);
+
+test('every example compiles against the packed package with the template tsconfig', () => {
+  expect(compileErrors).toEqual([]);
+});
+
+test('every example directory holds a main.ts that starts with what it shows', () => {
+  expect(EXAMPLES.length).toBeGreaterThanOrEqual(8);
+  for (const name of EXAMPLES) {
+    expect(readdirSync(path.join(ROOT, 'examples', name))).toContain('main.ts');
+    const source = readFileSync(path.join(ROOT, 'examples', name, 'main.ts'), 'utf8');
+    expect(source).toMatch(/^\/\/ \S/);
+    // the package name, as a user imports it; never the repository's lib/
+    expect(source).toContain("from 'secure-metrics-server'");
+    expect(source).not.toMatch(/from '\.\.?\//);
+  }
+});
+
+test.each(EXAMPLES.filter(n => n !== 'insecure-test-cluster'))('%s: both hops verified, nothing insecure, no warning', name => {
+  const r = runs.get(name)!;
+  expect(annotated(r)).toEqual([]);
+  expect(api(r).spec.insecureSkipTLSVerify).toBeUndefined();
+  expect(args(r)).not.toContain('--kubelet-insecure-tls');
+  expect(args(r)).toContain('--kubelet-certificate-authority=/etc/kubelet-ca/ca.crt');
+  expect(r.stderr).not.toContain('WARNING');
+});
+
+test('verified-defaults: a dedicated CA in the default store signs the serving certificate', () => {
+  const r = runs.get('verified-defaults')!;
+  expect(kinds(r)).toEqual(['APIService', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding',
+    'Deployment', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount']);
+  const store = path.join(r.cwd, '.secure-metrics-server', 'pki');
+  expect(caBundle(r).trim()).toBe(readFileSync(path.join(store, 'ca.crt'), 'utf8').trim());
+  expect(find(r, 'Secret')[0].type).toBe('kubernetes.io/tls');
+});
+
+test('insecure-test-cluster: both hops insecure, annotated, and a warning printed', () => {
+  const r = runs.get('insecure-test-cluster')!;
+  expect(api(r).spec.insecureSkipTLSVerify).toBe(true);
+  expect(api(r).spec.caBundle).toBeUndefined();
+  expect(args(r)).toContain('--kubelet-insecure-tls');
+  expect(annotated(r).map(o => o.kind)).toEqual(expect.arrayContaining(['APIService', 'Deployment']));
+  expect(find(r, 'Secret')).toEqual([]);
+  expect(r.stderr).toContain('NOT verified');
+});
+
+test('cluster-ca: the RSA cluster CA signs the serving certificate; it is the caBundle', () => {
+  const r = runs.get('cluster-ca')!;
+  expect(caBundle(r).trim()).toBe(readFileSync(pems.caCert, 'utf8').trim());
+  expect(readdirSync(path.join(r.cwd, 'secrets', 'pki'))).toEqual(expect.arrayContaining(['tls.crt', 'tls.key']));
+  const secret = find(r, 'Secret')[0];
+  expect(Buffer.from(secret.data['tls.crt'], 'base64').toString()).toBe(readFileSync(path.join(r.cwd, 'secrets', 'pki', 'tls.crt'), 'utf8'));
+});
+
+test('bring-your-own-pem: the given certificate in the Secret, the given CA in the caBundle', () => {
+  const r = runs.get('bring-your-own-pem')!;
+  const secret = find(r, 'Secret')[0];
+  expect(norm(Buffer.from(secret.data['tls.crt'], 'base64').toString())).toBe(norm(readFileSync(pems.tlsCert, 'utf8')));
+  expect(norm(caBundle(r))).toBe(norm(readFileSync(pems.tlsCa, 'utf8')));
+});
+
+test('existing-secret: no Secret synthesized; the Deployment mounts the named one', () => {
+  const r = runs.get('existing-secret')!;
+  expect(find(r, 'Secret')).toEqual([]);
+  expect(deployment(r).spec.template.spec.volumes).toContainEqual({ name: 'serving-cert', secret: { secretName: 'metrics-server-tls' } });
+  expect(norm(caBundle(r))).toBe(norm(readFileSync(pems.tlsCa, 'utf8')));
+});
+
+test('cert-manager: a Certificate from the ClusterIssuer, the caBundle injected by cert-manager', () => {
+  const r = runs.get('cert-manager')!;
+  const cert = find(r, 'Certificate');
+  expect(cert).toHaveLength(1);
+  expect(cert[0].spec.issuerRef).toEqual(expect.objectContaining({ kind: 'ClusterIssuer', name: 'cluster-ca' }));
+  expect(cert[0].spec.duration).toBe('720h');
+  expect(find(r, 'Secret')).toEqual([]);
+  expect(api(r).spec.caBundle).toBeUndefined();
+  expect(api(r).metadata.annotations['cert-manager.io/inject-ca-from']).toMatch(/^kube-system\//);
+});
+
+test('kubelet-csr-approver: the approver with its regex and prefixes; metrics-server dials InternalIP', () => {
+  const r = runs.get('kubelet-csr-approver')!;
+  const approver = find(r, 'Deployment').filter(d => d !== deployment(r));
+  expect(approver).toHaveLength(1);
+  const env = approver[0].spec.template.spec.containers[0].env ?? [];
+  const values = JSON.stringify(env) + JSON.stringify(approver[0].spec.template.spec.containers[0].args ?? []);
+  expect(values).toContain('^k8s-(control|worker)-[0-9]+$');
+  expect(values).toContain('192.168.10.0/24');
+  expect(args(r)).toContain('--kubelet-preferred-address-types=InternalIP');
+});
+
+test('production-ha: three replicas over zones, a PodDisruptionBudget, a NetworkPolicy, the resources', () => {
+  const r = runs.get('production-ha')!;
+  const spec = deployment(r).spec;
+  expect(spec.replicas).toBe(3);
+  expect(find(r, 'PodDisruptionBudget')[0].spec.minAvailable).toBe(2);
+  expect(find(r, 'NetworkPolicy')).toHaveLength(1);
+  expect(spec.template.spec.topologySpreadConstraints[0]).toEqual(expect.objectContaining({
+    topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', minDomains: 3,
+  }));
+  expect(spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
+  expect(spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '100m', memory: '200Mi' }, limits: { cpu: '1', memory: '400Mi' } });
+  expect(spec.template.spec.priorityClassName).toBe('system-cluster-critical');
+});
