@@ -122,7 +122,7 @@ test('verified-defaults: a dedicated CA in the default store signs the serving c
   expect(kinds(r)).toEqual(['APIService', 'ClusterRole', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBinding',
     'Deployment', 'RoleBinding', 'Secret', 'Service', 'ServiceAccount']);
   const store = path.join(r.cwd, '.secure-metrics-server', 'pki');
-  expect(caBundle(r).trim()).toBe(readFileSync(path.join(store, 'ca.crt'), 'utf8').trim());
+  expect(caBundle(r).trim()).toBe(readFileSync(path.join(store, 'clusters', 'metrics-server', 'ca', 'ca.crt'), 'utf8').trim());
   expect(find(r, 'Secret')[0].type).toBe('kubernetes.io/tls');
 });
 
@@ -139,9 +139,10 @@ test('insecure-test-cluster: both hops insecure, annotated, and a warning printe
 test('cluster-ca: the RSA cluster CA signs the serving certificate; it is the caBundle', () => {
   const r = runs.get('cluster-ca')!;
   expect(caBundle(r).trim()).toBe(readFileSync(pems.caCert, 'utf8').trim());
-  expect(readdirSync(path.join(r.cwd, 'secrets', 'pki'))).toEqual(expect.arrayContaining(['tls.crt', 'tls.key']));
+  const serving = path.join(r.cwd, 'secrets', 'pki', 'clusters', 'metrics-server', 'metrics-server.kube-system.svc.cluster.local');
+  expect(readdirSync(serving).sort()).toEqual(['tls.crt', 'tls.key']);
   const secret = find(r, 'Secret')[0];
-  expect(Buffer.from(secret.data['tls.crt'], 'base64').toString()).toBe(readFileSync(path.join(r.cwd, 'secrets', 'pki', 'tls.crt'), 'utf8'));
+  expect(Buffer.from(secret.data['tls.crt'], 'base64').toString()).toBe(readFileSync(path.join(serving, 'tls.crt'), 'utf8'));
 });
 
 test('bring-your-own-pem: the given certificate in the Secret, the given CA in the caBundle', () => {

@@ -3,7 +3,7 @@
 // test/pack.ts), type-checked with the template's tsconfig and synthesized by
 // `cdk8s synth`. Also what the tarball holds: only what the public types and
 // the runtime need.
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { existsSync, readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { Yaml } from 'cdk8s';
@@ -25,7 +25,11 @@ describe('the packed tarball', () => {
     expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'CHANGELOG.md', 'API.md', '.jsii', 'package.json',
       'build/lib/index.js', 'build/lib/index.d.ts', 'build/imports/cert-manager.io.js']));
     const outside = files.filter(f => !/^build\/lib\/.*\.(js|d\.ts)$/.test(f)
-      && !/^node_modules\/node-forge\//.test(f)
+      && !/^node_modules\/(node-forge|re2js)\//.test(f)
+      // the bundled command and validation plugin with their notices, and the guides
+      && !/^build\/(cli|validation-plugin)\/[^/]+\.(js|txt)$/.test(f)
+      && !/^docs\/[^/]+\.md$/.test(f)
+      && !['bin/secure-metrics-server.js', 'plugin/index.js'].includes(f)
       && !['LICENSE', 'README.md', 'CHANGELOG.md', 'API.md', '.jsii', 'package.json', 'build/imports/cert-manager.io.js'].includes(f));
     expect(outside).toEqual([]);
     // the licence is the Apache-2.0 text package.json names
@@ -54,8 +58,8 @@ describe('the packed tarball', () => {
   test('package.json: peers the consumer owns, keywords, engines, repository', () => {
     const pkg = JSON.parse(readFileSync(path.join(freshApp(), 'node_modules', 'secure-metrics-server', 'package.json'), 'utf8'));
     expect(pkg.peerDependencies).toEqual({ 'cdk8s': expect.stringMatching(/^\^2\./), 'cdk8s-plus-28': expect.stringMatching(/^\^2\./), 'constructs': expect.stringMatching(/^\^10\./) });
-    // none of them also as a dependency; node-forge bundled
-    expect(pkg.dependencies).toEqual({ 'node-forge': expect.any(String) });
+    // none of them also as a dependency; node-forge and re2js bundled
+    expect(pkg.dependencies).toEqual({ 'node-forge': expect.any(String), 're2js': expect.any(String) });
     expect(pkg.keywords).toEqual(expect.arrayContaining(['cdk8s', 'construct', 'metrics-server']));
     // the tests run on Node 20
     expect(pkg.engines).toEqual({ node: '>=20' });
@@ -111,6 +115,12 @@ describe('a fresh cdk8s app from the TypeScript template', () => {
     expect(api.spec.insecureSkipTLSVerify).toBeUndefined();
     expect(Buffer.from(api.spec.caBundle, 'base64').toString()).toMatch(/^-----BEGIN CERTIFICATE-----/);
     // the dedicated CA went to the default store under the app directory
-    expect(readdirSync(path.join(dir, '.secure-metrics-server', 'pki'))).toEqual(expect.arrayContaining(['ca.crt', 'ca.key']));
+    expect(readdirSync(path.join(dir, '.secure-metrics-server', 'pki', 'clusters', 'fresh-app', 'ca')).sort()).toEqual(['ca.crt', 'ca.key']);
+    // the command the package ships audits what it synthesized: nothing at or above high (exit 0),
+    // the serving key in the Secret reported as the medium GitOps finding
+    const audit = spawnSync(path.join(dir, 'node_modules', '.bin', 'secure-metrics-server'), ['audit', '--format', 'json', 'dist'], { cwd: dir, encoding: 'utf8' });
+    expect(audit.stderr).toBe('');
+    expect(audit.status).toBe(0);
+    expect(JSON.parse(audit.stdout).findings.filter((f: any) => f.severity !== 'info').map((f: any) => `${f.ruleId} ${f.severity}`)).toEqual(['SMS015 medium']);
   });
 });
