@@ -1,6 +1,7 @@
 import { assertIsCa, parseCertificates } from '../tls/x509';
 import { InstallContext, arr, isObj, meta } from './model';
 import { dataValue, resolveFile } from './mounts';
+import { kubeletCaConflicts } from './metrics-server-flags';
 import { Rules } from './registry';
 
 const KUBE_ROOT_CA = 'kube-root-ca.crt';
@@ -24,9 +25,9 @@ export function checkKubeletTls(ctx: InstallContext): void {
   }
   if (insecure) {
     ctx.report(Rules.KUBELET_INSECURE_TLS, d, '--kubelet-insecure-tls: metrics-server does not verify kubelet certificates', { evidence: ctx.flags.evidence('kubelet-insecure-tls') });
-    if (caPath !== undefined) {
-      ctx.report(Rules.KUBELET_CA_CONFLICT, d, '--kubelet-certificate-authority together with --kubelet-insecure-tls: metrics-server refuses to start', { evidence: `${ctx.flags.evidence('kubelet-certificate-authority')} ${ctx.flags.evidence('kubelet-insecure-tls')}` });
-    }
+  }
+  if (kubeletCaConflicts(caPath !== undefined, insecure)) {
+    ctx.report(Rules.KUBELET_CA_CONFLICT, d, '--kubelet-certificate-authority together with --kubelet-insecure-tls: metrics-server refuses to start', { evidence: `${ctx.flags.evidence('kubelet-certificate-authority')} ${ctx.flags.evidence('kubelet-insecure-tls')}` });
   }
   for (const v of arr(ctx.podSpec.volumes).filter(isObj)) {
     if (typeof v.name === 'string' && (v.name.length > 63 || !DNS_LABEL.test(v.name))) {

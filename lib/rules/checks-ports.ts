@@ -1,7 +1,6 @@
 import { InstallContext, arr, isObj, meta, show, str } from './model';
+import { allowsTlsBelow12 } from './metrics-server-flags';
 import { Rules } from './registry';
-
-const WEAK_TLS = /^VersionTLS1[01]$|^VersionSSL30$/;
 
 interface ContainerPort {
   readonly name?: string;
@@ -42,7 +41,7 @@ export function checkPorts(ctx: InstallContext): void {
         { evidence: `${ctx.flags.evidence('secure-port')}; ${wrong.join('; ')}` });
     }
   }
-  if (c && ctx.flags.has('tls-min-version') && WEAK_TLS.test(ctx.flags.get('tls-min-version')!)) {
+  if (c && ctx.flags.has('tls-min-version') && allowsTlsBelow12(ctx.flags.get('tls-min-version')!)) {
     ctx.report(Rules.TLS_MIN_VERSION, d!, `--tls-min-version=${ctx.flags.get('tls-min-version')} allows TLS below 1.2`, { evidence: ctx.flags.evidence('tls-min-version') });
   }
 

@@ -1,3 +1,4 @@
+import { BOOLEAN_FLAGS, isFlagOn } from './metrics-server-flags';
 import { Install, KubeObject, ObjectRef, Rule, SourcedObject } from './types';
 
 /**
@@ -115,14 +116,6 @@ export class ObjectIndex {
  * @internal
  */
 export class Flags {
-  /** metrics-server's boolean flags (pflag: `--flag` alone means true; a value needs `=`) */
-  private static readonly BOOLEAN = new Set([
-    'kubelet-insecure-tls', 'kubelet-use-node-status-port', 'deprecated-kubelet-completely-insecure',
-    'logtostderr', 'alsologtostderr', 'profiling', 'contention-profiling', 'permit-port-sharing',
-    'permit-address-sharing', 'authentication-skip-lookup', 'authentication-tolerate-lookup-failure',
-    'one-output', 'skip-headers', 'skip-log-headers', 'add_dir_header', 'add-dir-header',
-  ]);
-
   public readonly values = new Map<string, string>();
   /** the raw arguments, for evidence */
   public readonly raw: string[];
@@ -139,7 +132,7 @@ export class Flags {
       const name = m[1];
       if (m[2] !== undefined) {
         this.values.set(name, m[2]);
-      } else if (!Flags.BOOLEAN.has(name) && i + 1 < args.length && !args[i + 1].startsWith('-')) {
+      } else if (!BOOLEAN_FLAGS.has(name) && i + 1 < args.length && !args[i + 1].startsWith('-')) {
         this.values.set(name, args[++i]);
       } else {
         this.values.set(name, 'true');
@@ -158,13 +151,13 @@ export class Flags {
   /** A boolean flag set to true (`--x`, `--x=true`, `--x=1`). */
   public isTrue(name: string): boolean {
     const v = this.values.get(name);
-    return v !== undefined && /^(true|1|t|TRUE|True|T)$/.test(v);
+    return v !== undefined && isFlagOn(v);
   }
 
   /** How the flag was written, for evidence. */
   public evidence(name: string): string {
     const v = this.values.get(name);
-    return v === undefined ? `--${name} (absent)` : v === 'true' && Flags.BOOLEAN.has(name) ? `--${name}` : `--${name}=${v}`;
+    return v === undefined ? `--${name} (absent)` : v === 'true' && BOOLEAN_FLAGS.has(name) ? `--${name}` : `--${name}=${v}`;
   }
 }
 
