@@ -1,11 +1,11 @@
 import { assertIsCa, parseCertificates } from '../tls/x509';
-import { InstallContext, arr, isObj, meta } from './model';
+import { InstallContext, arr, isObj, meta, str } from './model';
 import { dataValue, resolveFile } from './mounts';
+import { isDnsLabel } from './k8s-names';
 import { kubeletCaConflicts } from './metrics-server-flags';
 import { Rules } from './registry';
 
 const KUBE_ROOT_CA = 'kube-root-ca.crt';
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** ConfigMap names people write for the per-namespace root CA ConfigMap. */
 function looksLikeRootCaMistake(name: string): boolean {
@@ -30,8 +30,9 @@ export function checkKubeletTls(ctx: InstallContext): void {
     ctx.report(Rules.KUBELET_CA_CONFLICT, d, '--kubelet-certificate-authority together with --kubelet-insecure-tls: metrics-server refuses to start', { evidence: `${ctx.flags.evidence('kubelet-certificate-authority')} ${ctx.flags.evidence('kubelet-insecure-tls')}` });
   }
   for (const v of arr(ctx.podSpec.volumes).filter(isObj)) {
-    if (typeof v.name === 'string' && (v.name.length > 63 || !DNS_LABEL.test(v.name))) {
-      ctx.report(Rules.VOLUME_NAME_INVALID, d, `volume name '${v.name}' is not a DNS label${v.name.includes('.') ? ' (no dots allowed)' : ''}`, { evidence: `volumes[].name: ${v.name}` });
+    const name = str(v.name);
+    if (name !== undefined && !isDnsLabel(name)) {
+      ctx.report(Rules.VOLUME_NAME_INVALID, d, `volume name '${name}' is not a DNS label${name.includes('.') ? ' (no dots allowed)' : ''}`, { evidence: `volumes[].name: ${name}` });
     }
   }
   if (ctx.podSpec.automountServiceAccountToken === false && !hasProjectedToken(ctx.podSpec)) {

@@ -1,4 +1,5 @@
 import { InstallContext, arr, isObj, meta, show, str } from './model';
+import { isPort } from './k8s-names';
 import { allowsTlsBelow12 } from './metrics-server-flags';
 import { Rules } from './registry';
 
@@ -9,7 +10,7 @@ interface ContainerPort {
 
 function toPort(v: unknown): number | undefined {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
-  return Number.isInteger(n) && n > 0 && n < 65536 ? n : undefined;
+  return isPort(n) ? n : undefined;
 }
 
 /** SMS030-SMS034: one port written in several places, and the TLS floor. @internal */
