@@ -1,5 +1,5 @@
 import { KeyObject } from 'crypto';
-import { assertCurrentlyValid, assertKeyMatches, assertServingCertificate, CertInfo, formatDate, matchesHostname, parseCertificates, parsePrivateKey, verifyChain } from '../tls/x509';
+import { assertCurrentlyValid, assertKeyMatches, assertServingCertificate, CertInfo, coversServerName, formatDate, parseCertificates, parsePrivateKey, verifyChain } from '../tls/x509';
 import { decodeCaBundle } from './ca-bundle';
 import { InstallContext, isObj, meta, str } from './model';
 import { dataValue, resolveFile } from './mounts';
@@ -136,7 +136,7 @@ export function checkServingTls(ctx: InstallContext): void {
   const leaf = certs[0];
   const name = serverName(ctx);
   if (name) {
-    if (!leaf.dnsNames.some(n => matchesHostname(n, name))) {
+    if (!coversServerName(leaf, name)) {
       ctx.report(Rules.CERT_WRONG_NAME, cert.object, `the serving certificate is not valid for ${name} (DNS SANs: ${leaf.dnsNames.join(', ') || 'none'})`, { evidence: `subject ${leaf.subject}` });
     } else {
       try {
