@@ -4,6 +4,7 @@
  */
 import { auditObjects } from '../rules/audit';
 import { KubeObject } from '../rules/types';
+import { mentionsPrivateKey } from '../tls/pem-decode';
 import { ClusterClient } from './client';
 import { Findings } from './findings';
 import { DoctorOptions, Section } from './report';
@@ -49,7 +50,7 @@ function isPrivateKeyEntry(key: string, value: unknown): boolean {
     return true;
   }
   try {
-    return typeof value === 'string' && /PRIVATE KEY-----/.test(Buffer.from(value, 'base64').toString('latin1'));
+    return typeof value === 'string' && mentionsPrivateKey(Buffer.from(value, 'base64').toString('latin1'));
   } catch {
     return false;
   }

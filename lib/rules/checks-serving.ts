@@ -1,13 +1,14 @@
 import { KeyObject } from 'crypto';
+import { mentionsPrivateKey } from '../tls/pem-decode';
 import { assertCurrentlyValid, assertKeyMatches, assertServingCertificate, CertInfo, coversServerName, formatDate, parseCertificates, parsePrivateKey, verifyChain } from '../tls/x509';
 import { decodeCaBundle } from './ca-bundle';
+import { serviceServerName } from './k8s-names';
 import { InstallContext, isObj, meta, str } from './model';
 import { dataValue, resolveFile } from './mounts';
 import { Rules } from './registry';
 import { SourcedObject } from './types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 
 /** Strips the `prop: ` prefix and `; fix` suffix x509.ts puts on its messages. */
 function reasonOf(e: unknown): string {
@@ -21,7 +22,7 @@ function serverName(ctx: InstallContext): string | undefined {
   const svc = spec && isObj(spec.service) ? spec.service : undefined;
   const name = str(svc?.name) ?? (ctx.service ? meta(ctx.service.object).name : undefined);
   const ns = str(svc?.namespace) ?? (ctx.service ? meta(ctx.service.object).namespace : undefined) ?? (ctx.deployment ? meta(ctx.deployment.object).namespace : undefined);
-  return name && ns ? `${name}.${ns}.svc` : undefined;
+  return name && ns ? serviceServerName(name, ns) : undefined;
 }
 
 interface Loaded {
@@ -120,7 +121,7 @@ export function checkServingTls(ctx: InstallContext): void {
   const cert = load(ctx, files.cert);
   const key = files.key ? load(ctx, files.key) : {};
 
-  if (key.object && key.text !== undefined && key.object.object.kind === 'Secret' && PRIVATE_KEY.test(key.text)) {
+  if (key.object && key.text !== undefined && key.object.object.kind === 'Secret' && mentionsPrivateKey(key.text)) {
     ctx.report(Rules.KEY_IN_MANIFEST, key.object, `Secret ${meta(key.object.object).name} carries the serving private key in the manifests`, { evidence: 'a PRIVATE KEY block (not shown)' });
   }
   if (!cert.object || cert.text === undefined) {

@@ -54,3 +54,13 @@ export function isDataKey(value: unknown): boolean {
 export function isPort(value: unknown): boolean {
   return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535;
 }
+
+/**
+ * The name kube-apiserver dials a Service by, and so the DNS SAN a serving
+ * certificate must carry: `<service>.<namespace>.svc`, without the cluster
+ * domain.
+ * @internal
+ */
+export function serviceServerName(service: string, namespace: string): string {
+  return `${service}.${namespace}.svc`;
+}
