@@ -42,14 +42,18 @@ describe('checkExtraArgs (pure)', () => {
     // one definition (lib/rules/metrics-server-flags.ts): what the construct refuses or warns about, the rules report
     const auditOf = (arg: string) => {
       const container = { name: 'metrics-server', args: ['--kubelet-preferred-address-types=InternalIP', arg] };
-      const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'metrics-server', namespace: 'kube-system' }, spec: { template: { spec: { containers: [container] } } } };
-      return auditObjects([{ object: deployment }]).findings.map(f => f.ruleId).filter(id => ['SMS003', 'SMS034'].includes(id));
+      const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'metrics-server', namespace: 'kube-system' }, spec: { template: { metadata: { labels: { 'k8s-app': 'metrics-server' } }, spec: { containers: [container] } } } };
+      const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'metrics-server', namespace: 'kube-system' }, spec: { selector: { 'k8s-app': 'metrics-server' }, ports: [{ port: 443 }] } };
+      const apiService = { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: 'v1beta1.metrics.k8s.io' }, spec: { group: 'metrics.k8s.io', version: 'v1beta1', service: { name: 'metrics-server', namespace: 'kube-system' } } };
+      return auditObjects([{ object: deployment }, { object: service }, { object: apiService }]).findings.map(f => f.ruleId).filter(id => ['SMS003', 'SMS034', 'SMS035'].includes(id));
     };
     for (const [arg, rule] of [
       ['--deprecated-kubelet-completely-insecure', 'SMS003'], ['--deprecated-kubelet-completely-insecure=t', 'SMS003'],
       ['--deprecated-kubelet-completely-insecure=False', undefined],
       ['--tls-min-version=VersionTLS10', 'SMS034'], ['--tls-min-version=VersionTLS11', 'SMS034'], ['--tls-min-version=VersionSSL30', 'SMS034'],
       ['--tls-min-version=VersionTLS12', undefined], ['--tls-min-version=VersionTLS13', undefined],
+      ['--tls-sni-cert-key=/c.crt,/c.key:metrics-server.kube-system.svc', 'SMS035'], ['--tls-sni-cert-key=/c.crt,/c.key:*.KUBE-SYSTEM.svc', 'SMS035'],
+      ['--tls-sni-cert-key=/c.crt,/c.key:metrics.example.com', undefined],
     ] as const) {
       const construct = check([arg]);
       const flagged = construct.errors.length + construct.warnings.length > 0;

@@ -3,6 +3,7 @@ import { mentionsPrivateKey } from '../tls/pem-decode';
 import { assertCurrentlyValid, assertKeyMatches, assertServingCertificate, CertInfo, coversServerName, formatDate, parseCertificates, parsePrivateKey, verifyChain } from '../tls/x509';
 import { decodeCaBundle } from './ca-bundle';
 import { serviceServerName } from './k8s-names';
+import { sniCoveredNames } from './metrics-server-flags';
 import { InstallContext, isObj, meta, str } from './model';
 import { dataValue, resolveFile } from './mounts';
 import { Rules } from './registry';
@@ -102,10 +103,17 @@ function load(ctx: InstallContext, file: ServingFile): Loaded {
   return { object, text };
 }
 
-/** SMS008, SMS010-SMS017: the serving certificate, when its Secret is in the input. @internal */
+/** SMS008, SMS010-SMS017, SMS035: the serving certificate, when its Secret is in the input. @internal */
 export function checkServingTls(ctx: InstallContext): void {
   if (!ctx.container || !ctx.deployment) {
     return;
+  }
+  const dialed = serverName(ctx);
+  for (const sni of dialed ? ctx.flags.getAll('tls-sni-cert-key') : []) {
+    if (sniCoveredNames(sni, [dialed!]).length > 0) {
+      ctx.report(Rules.SNI_CERT_FOR_SERVICE, ctx.deployment, `--tls-sni-cert-key=${sni} names ${dialed}: metrics-server presents that certificate to kube-apiserver instead of its serving certificate`,
+        { evidence: `--tls-sni-cert-key=${sni}` });
+    }
   }
   const files = servingFiles(ctx);
   if (!files) {

@@ -117,6 +117,8 @@ export class ObjectIndex {
  */
 export class Flags {
   public readonly values = new Map<string, string>();
+  /** every value of each flag, in order (for flags that may repeat, such as --tls-sni-cert-key) */
+  private readonly allValues = new Map<string, string[]>();
   /** the raw arguments, for evidence */
   public readonly raw: string[];
 
@@ -130,13 +132,11 @@ export class Flags {
         continue;
       }
       const name = m[1];
-      if (m[2] !== undefined) {
-        this.values.set(name, m[2]);
-      } else if (!BOOLEAN_FLAGS.has(name) && i + 1 < args.length && !args[i + 1].startsWith('-')) {
-        this.values.set(name, args[++i]);
-      } else {
-        this.values.set(name, 'true');
-      }
+      const value = m[2] !== undefined ? m[2]
+        : !BOOLEAN_FLAGS.has(name) && i + 1 < args.length && !args[i + 1].startsWith('-') ? args[++i]
+          : 'true';
+      this.values.set(name, value);
+      this.allValues.set(name, [...(this.allValues.get(name) ?? []), value]);
     }
   }
 
@@ -146,6 +146,11 @@ export class Flags {
 
   public get(name: string): string | undefined {
     return this.values.get(name);
+  }
+
+  /** Every value the flag was given, in order (a flag that may repeat). */
+  public getAll(name: string): string[] {
+    return this.allValues.get(name) ?? [];
   }
 
   /** A boolean flag set to true (`--x`, `--x=true`, `--x=1`). */
