@@ -1,21 +1,20 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { isDataKey, isDns1035Label, isDnsLabel, isDnsSubdomain, isPort } from './rules/k8s-names';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+// The predicates live in lib/rules/k8s-names.ts, shared with the audit rules;
+// these functions turn a `false` into an error naming the prop and the fix.
+export { isDnsSubdomain };
 
 /**
  * Throws unless `value` is an RFC 1123 DNS label (namespaces, Service names).
  * @internal
  */
 export function assertDnsLabel(prop: string, value: string): void {
-  if (typeof value !== 'string' || value.length > 63 || !DNS_LABEL.test(value)) {
+  if (!isDnsLabel(value)) {
     throw new Error(`${prop}: '${value}' is not a valid DNS label; use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. 'kube-system')`);
   }
 }
-
-const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
  * Throws unless `value` is a DNS-1035 label, as a Service name must be
@@ -23,17 +22,9 @@ const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
  * @internal
  */
 export function assertServiceName(prop: string, value: string): void {
-  if (typeof value !== 'string' || value.length > 63 || !DNS_1035_LABEL.test(value)) {
+  if (!isDns1035Label(value)) {
     throw new Error(`${prop}: '${value}' is not a valid DNS label for a Service name (DNS-1035); use at most 63 lower-case letters, digits and '-', starting with a letter and ending with a letter or digit (e.g. 'metrics-server')`);
   }
-}
-
-/**
- * Whether `value` is an RFC 1123 DNS subdomain (most object names).
- * @internal
- */
-export function isDnsSubdomain(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= 253 && DNS_SUBDOMAIN.test(value);
 }
 
 /**
@@ -51,7 +42,7 @@ export function assertDnsSubdomain(prop: string, value: string): void {
  * @internal
  */
 export function assertDataKey(prop: string, value: string): void {
-  if (typeof value !== 'string' || value.length > 253 || !CONFIG_KEY.test(value) || value === '.' || value === '..') {
+  if (!isDataKey(value)) {
     throw new Error(`${prop}: '${value}' is not a valid ConfigMap/Secret key; use letters, digits, '-', '_' and '.' (e.g. 'ca.crt')`);
   }
 }
@@ -61,7 +52,7 @@ export function assertDataKey(prop: string, value: string): void {
  * @internal
  */
 export function assertPort(prop: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+  if (!isPort(value)) {
     throw new Error(`${prop}: ${value} is not a valid port; use a whole number from 1 to 65535 (e.g. 10250)`);
   }
 }

@@ -1,8 +1,14 @@
+import { allowsTlsBelow12, BOOLEAN_FLAGS, isFlagOn, kubeletCaConflicts, parseBoolFlag, sniCoveredNames, sniNames } from './rules/metrics-server-flags';
+
 /**
  * The checks on metrics-server's extra command-line flags, as one pure
  * function: no construct, no I/O, the same answer for the same input. The
- * construct throws on its errors and prints its warnings; an audit of any
- * manifest can call it on a container's args and report the same findings.
+ * construct throws on its errors and prints its warnings. What each flag
+ * means (insecure, refused, a weak TLS version, the names
+ * `--tls-sni-cert-key` covers) is defined once, in
+ * lib/rules/metrics-server-flags.ts, which the audit rules (SMS001, SMS003,
+ * SMS024, SMS034) ask too; this file only turns the answers into messages
+ * naming the prop.
  * @internal
  */
 
@@ -15,9 +21,6 @@ export const MANAGED_FLAGS = [
   '--kubelet-insecure-tls', '--kubelet-certificate-authority',
   '--kubelet-preferred-address-types', '--kubelet-use-node-status-port', '--metric-resolution',
 ];
-
-/** TLS versions below 1.2, as metrics-server's `--tls-min-version` names them. */
-const OLD_TLS_VERSIONS = ['VersionTLS10', 'VersionTLS11'];
 
 /**
  * What the checks need to know besides the arguments.
@@ -49,28 +52,23 @@ export interface ExtraArgsFindings {
   readonly insecure: string[];
 }
 
-/** Whether a SAN-style name pattern (`*.kube-system.svc`) covers a host name. */
-function covers(pattern: string, host: string): boolean {
-  const p = pattern.toLowerCase().split('.');
-  const h = host.toLowerCase().split('.');
-  return p.length === h.length && p.every((label, i) => label === h[i] || (i === 0 && label === '*'));
-}
-
 /**
  * Checks metrics-server arguments:
  * - each is `--flag` or `--flag=value`;
  * - a flag the construct manages is refused (when `refuseManaged`);
  * - `--kubelet-certificate-authority` with an insecure kubelet hop is refused
  *   (metrics-server refuses to start with both);
- * - `--deprecated-kubelet-completely-insecure` (any value but `false`) is
- *   refused: it drops TLS to the kubelets altogether, and metrics-server
- *   refuses it next to `--kubelet-certificate-authority`;
+ * - a boolean flag with a value pflag cannot read is refused (metrics-server
+ *   would not start);
+ * - `--deprecated-kubelet-completely-insecure` (alone or with a true value,
+ *   as pflag reads it) is refused: it drops TLS to the kubelets altogether,
+ *   and metrics-server refuses it next to `--kubelet-certificate-authority`;
  * - `--tls-sni-cert-key=cert,key:names` whose names cover a Service name is
  *   refused: metrics-server would serve that certificate to kube-apiserver
  *   instead of the verified one; without `:names` it is warned about (the
  *   names then come from the certificate, which synth cannot read);
- * - `--tls-min-version` below `VersionTLS12` is warned about and marked
- *   insecure.
+ * - `--tls-min-version` below `VersionTLS12` (`VersionTLS10`, `VersionTLS11`,
+ *   `VersionSSL30`) is warned about and marked insecure.
  * @internal
  */
 export function checkExtraArgs(args: readonly unknown[], context: ExtraArgsContext): ExtraArgsFindings {
@@ -87,7 +85,7 @@ export function checkExtraArgs(args: readonly unknown[], context: ExtraArgsConte
       errors.push(`${prop}: '${String(arg)}' is not a flag; write each as '--flag' or '--flag=value' (e.g. '--v=2')`);
       continue;
     }
-    if (flag === '--kubelet-certificate-authority' && context.kubeletInsecure) {
+    if (flag === '--kubelet-certificate-authority' && kubeletCaConflicts(true, context.kubeletInsecure)) {
       errors.push(`${prop}: '${text}' sets a kubelet CA while kubeletTls is KubeletTls.insecure(); metrics-server refuses both together: pick one, e.g. kubeletTls: KubeletTls.fromConfigMap('my-ca', 'ca.crt')`);
       continue;
     }
@@ -95,22 +93,24 @@ export function checkExtraArgs(args: readonly unknown[], context: ExtraArgsConte
       errors.push(`${prop}: '${text}' sets ${flag}, which the construct manages; use the props instead (securePort, metricResolution, kubeletPreferredAddressTypes, kubeletUseNodeStatusPort, kubeletTls, servingTls)`);
       continue;
     }
-    if (flag === '--deprecated-kubelet-completely-insecure' && value?.toLowerCase() !== 'false') {
+    if (value !== undefined && BOOLEAN_FLAGS.has(flag.slice(2)) && parseBoolFlag(value) === undefined) {
+      errors.push(`${prop}: '${text}' gives the boolean flag ${flag} a value metrics-server cannot read, so it would not start; write ${flag}=true or ${flag}=false`);
+      continue;
+    }
+    if (flag === '--deprecated-kubelet-completely-insecure' && isFlagOn(value)) {
       errors.push(`${prop}: '${text}' turns off TLS to the kubelets altogether, and metrics-server refuses it next to --kubelet-certificate-authority; remove it (for a test cluster, use kubeletTls: KubeletTls.insecure())`);
       continue;
     }
     if (flag === '--tls-sni-cert-key') {
-      const colon = value?.indexOf(':') ?? -1;
-      const names = colon < 0 ? [] : value!.slice(colon + 1).split(',').map(n => n.trim()).filter(n => n !== '');
-      const covered = context.serviceNames.filter(s => names.some(n => covers(n, s)));
+      const covered = sniCoveredNames(value, context.serviceNames);
       if (covered.length > 0) {
         errors.push(`${prop}: '${text}' serves another certificate for ${covered.map(n => `'${n}'`).join(', ')}, the name kube-apiserver dials, instead of the verified serving certificate; remove those names from it (the construct's servingTls provides that certificate)`);
-      } else if (names.length === 0) {
+      } else if (sniNames(value).length === 0) {
         warnings.push(`${prop}: '${text}' gives no names, so metrics-server uses the names in that certificate; make sure they do not include '${context.serviceNames[0]}', or give the names explicitly ('--tls-sni-cert-key=cert,key:other.example.com')`);
       }
       continue;
     }
-    if (flag === '--tls-min-version' && value !== undefined && OLD_TLS_VERSIONS.includes(value)) {
+    if (flag === '--tls-min-version' && value !== undefined && allowsTlsBelow12(value)) {
       warnings.push(`${prop}: '${text}' lets clients use TLS older than 1.2, which is deprecated and weak; remove it or use --tls-min-version=VersionTLS12`);
       insecure.push('tls-min-version');
     }

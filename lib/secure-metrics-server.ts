@@ -314,7 +314,7 @@ export class SecureMetricsServer extends Construct {
       ...(serving.insecure ? ['apiservice'] : []),
       ...extraArgsFindings.insecure,
     ];
-    this.warnings = [...serving.warnings, ...extraArgsFindings.warnings].map(w => warn(this, w));
+    this.warnings = [...kubelet.warnings, ...serving.warnings, ...extraArgsFindings.warnings].map(w => warn(this, w));
     if (kubelet.insecure) {
       this.warnings.push(warn(this, `${this.node.path}: the kubelet hop is NOT verified (--kubelet-insecure-tls): metrics-server accepts any kubelet certificate. For test clusters only; use KubeletTls.fromKubeRootCa() in production`));
     }

@@ -5,7 +5,7 @@ import { KubeletTls, Pem, SecureMetricsServer, SecureMetricsServerProps, Serving
 import { parseManifests } from '../lib/manifests/load';
 import { auditObjects } from '../lib/rules';
 import { FIXTURES, ROOT, runCli, summary, UPSTREAM } from './audit-helpers';
-import { fixtureStore, quietApp, tmp, tmpStore } from './helpers';
+import { fixtureStore, quietApp, tmp, tmpStore, warningsOf } from './helpers';
 
 const SEED = path.join(FIXTURES, 'seed');
 const PKI = path.join(FIXTURES, 'pki');
@@ -112,6 +112,29 @@ describe('the construct\'s own output', () => {
   test.each(Object.keys(KUBELET))('kubelet %s with cert-manager: no finding above info', mode => {
     const r = auditYaml(synthYaml({ servingTls: ServingTls.fromCertManager(), kubeletTls: KUBELET[mode]() }));
     expect(r.findings.filter(f => f.severity !== 'info')).toEqual([]);
+  });
+
+  test.each([
+    ['fromConfigMap', 'cluster-root-ca'], ['fromConfigMap', 'kube-root-ca'], ['fromConfigMap', 'kubelet-ca'],
+    ['fromSecret', 'kube-root-ca.crt'], ['fromSecret', 'kubelet-ca'],
+  ] as const)('kubelet CA %s(%s): the construct warns exactly when the audit of its output reports SMS022', (factory, name) => {
+    const app = quietApp({ outdir: tmp() });
+    const construct = new SecureMetricsServer(new Chart(app, 'metrics-server'), 'MetricsServer', {
+      servingTls: ServingTls.fromCertManager(), kubeletTls: KubeletTls[factory](name, 'ca.crt'),
+    });
+    const kubeletWarnings = warningsOf(construct).filter(w => w.startsWith('kubeletTls: '));
+    const sms022 = auditYaml(app.synthYaml()).findings.filter(f => f.ruleId === 'SMS022');
+    const mistake = name !== 'kubelet-ca';
+    expect({ warned: kubeletWarnings.length, audited: sms022.length }).toEqual({ warned: mistake ? 1 : 0, audited: mistake ? 1 : 0 });
+    if (mistake) {
+      expect(kubeletWarnings[0]).toMatch(new RegExp(`^kubeletTls: KubeletTls\\.${factory}\\('${name.replace(/\./g, '\\.')}', 'ca\\.crt'\\) mounts .*; use KubeletTls\\.fromKubeRootCa\\(\\) for the cluster CA$`));
+    }
+  });
+
+  test('KubeletTls.fromConfigMap(\'kube-root-ca.crt\', key) with another key than ca.crt is refused (SMS021 in an audit)', () => {
+    expect(() => synthYaml({ servingTls: ServingTls.fromCertManager(), kubeletTls: KubeletTls.fromConfigMap('kube-root-ca.crt', 'ca.pem') }))
+      .toThrow("kubeletTls: KubeletTls.fromConfigMap('kube-root-ca.crt', 'ca.pem') reads key 'ca.pem', but kube-controller-manager keeps only the key 'ca.crt' in ConfigMap kube-root-ca.crt, so the pod would never start; use KubeletTls.fromKubeRootCa()");
+    expect(synthYaml({ servingTls: ServingTls.fromCertManager(), kubeletTls: KubeletTls.fromConfigMap('kube-root-ca.crt', 'ca.crt') })).toContain('kube-root-ca.crt');
   });
 
   test('production settings and the kubelet serving CSR approver add no finding', () => {

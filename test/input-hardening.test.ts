@@ -1,6 +1,7 @@
 import { Chart } from 'cdk8s';
 import { INSECURE_ANNOTATION, KubeletServingCertApprover, KubeletTls } from '../lib';
 import { checkExtraArgs } from '../lib/extra-args';
+import { auditObjects } from '../lib/rules';
 import { find, quietApp, synth } from './helpers';
 
 const SERVICE_NAMES = ['metrics-server', 'metrics-server.kube-system', 'metrics-server.kube-system.svc', 'metrics-server.kube-system.svc.cluster.local'];
@@ -15,6 +16,8 @@ describe('checkExtraArgs (pure)', () => {
   test.each([
     ['--deprecated-kubelet-completely-insecure'],
     ['--deprecated-kubelet-completely-insecure=true'],
+    ['--deprecated-kubelet-completely-insecure=1'],
+    ['--deprecated-kubelet-completely-insecure=T'],
   ])('%s is refused', arg => {
     expect(check([arg]).errors).toEqual([`extraArgs: '${arg}' turns off TLS to the kubelets altogether, and metrics-server refuses it next to --kubelet-certificate-authority; remove it (for a test cluster, use kubeletTls: KubeletTls.insecure())`]);
   });
@@ -26,6 +29,36 @@ describe('checkExtraArgs (pure)', () => {
   ])('--tls-sni-cert-key=%s covering a Service name is refused', (value, names) => {
     expect(check([`--tls-sni-cert-key=${value}`]).errors).toEqual([
       `extraArgs: '--tls-sni-cert-key=${value}' serves another certificate for ${names}, the name kube-apiserver dials, instead of the verified serving certificate; remove those names from it (the construct's servingTls provides that certificate)`]);
+  });
+
+  test('a false value, as pflag reads booleans, passes; a value pflag cannot read is refused', () => {
+    expect(check(['--deprecated-kubelet-completely-insecure=0', '--deprecated-kubelet-completely-insecure=F', '--profiling=False']))
+      .toEqual({ errors: [], warnings: [], insecure: [] });
+    expect(check(['--deprecated-kubelet-completely-insecure=no']).errors).toEqual([
+      "extraArgs: '--deprecated-kubelet-completely-insecure=no' gives the boolean flag --deprecated-kubelet-completely-insecure a value metrics-server cannot read, so it would not start; write --deprecated-kubelet-completely-insecure=true or --deprecated-kubelet-completely-insecure=false"]);
+  });
+
+  test('the construct and the audit rules read these flags alike', () => {
+    // one definition (lib/rules/metrics-server-flags.ts): what the construct refuses or warns about, the rules report
+    const auditOf = (arg: string) => {
+      const container = { name: 'metrics-server', args: ['--kubelet-preferred-address-types=InternalIP', arg] };
+      const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'metrics-server', namespace: 'kube-system' }, spec: { template: { metadata: { labels: { 'k8s-app': 'metrics-server' } }, spec: { containers: [container] } } } };
+      const service = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'metrics-server', namespace: 'kube-system' }, spec: { selector: { 'k8s-app': 'metrics-server' }, ports: [{ port: 443 }] } };
+      const apiService = { apiVersion: 'apiregistration.k8s.io/v1', kind: 'APIService', metadata: { name: 'v1beta1.metrics.k8s.io' }, spec: { group: 'metrics.k8s.io', version: 'v1beta1', service: { name: 'metrics-server', namespace: 'kube-system' } } };
+      return auditObjects([{ object: deployment }, { object: service }, { object: apiService }]).findings.map(f => f.ruleId).filter(id => ['SMS003', 'SMS034', 'SMS035'].includes(id));
+    };
+    for (const [arg, rule] of [
+      ['--deprecated-kubelet-completely-insecure', 'SMS003'], ['--deprecated-kubelet-completely-insecure=t', 'SMS003'],
+      ['--deprecated-kubelet-completely-insecure=False', undefined],
+      ['--tls-min-version=VersionTLS10', 'SMS034'], ['--tls-min-version=VersionTLS11', 'SMS034'], ['--tls-min-version=VersionSSL30', 'SMS034'],
+      ['--tls-min-version=VersionTLS12', undefined], ['--tls-min-version=VersionTLS13', undefined],
+      ['--tls-sni-cert-key=/c.crt,/c.key:metrics-server.kube-system.svc', 'SMS035'], ['--tls-sni-cert-key=/c.crt,/c.key:*.KUBE-SYSTEM.svc', 'SMS035'],
+      ['--tls-sni-cert-key=/c.crt,/c.key:metrics.example.com', undefined],
+    ] as const) {
+      const construct = check([arg]);
+      const flagged = construct.errors.length + construct.warnings.length > 0;
+      expect({ arg, audit: auditOf(arg), construct: flagged }).toEqual({ arg, audit: rule ? [rule] : [], construct: rule !== undefined });
+    }
   });
 
   test('--tls-sni-cert-key for other names passes; without names it is warned about', () => {

@@ -4,151 +4,31 @@ import {
   CertificateStore, KubeletTls, PodAntiAffinity, SecureMetricsServerProps, ServingTls,
   TaintEffect, TolerationOperator, WhenUnsatisfiable,
 } from '../lib';
+import { podSecurityViolations, PodSecurityControl } from '../lib/rules/checks-pod-security';
 import { fixtureStore, synth } from './helpers';
 
-// Every rule of the Pod Security Standards "baseline" and "restricted"
+// Every control of the Pod Security Standards "baseline" and "restricted"
 // profiles (https://kubernetes.io/docs/concepts/security/pod-security-standards/),
-// checked on the synthesized pod template. Each rule has a name; a test below
-// breaks each one on purpose to prove the checker catches it.
+// checked on the synthesized pod templates with the rule module's own
+// definition of the profile (podSecurityViolations, which audit rule SMS040
+// reports): one definition, no copy here. A test below breaks each control on
+// purpose to prove the checker catches it.
 
 const STORE_DIR = fixtureStore().directory;
-
-const BASELINE_CAPABILITIES = [
-  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE',
-  'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT',
-];
-const SAFE_SYSCTLS = [
-  'kernel.shm_rmid_forced', 'net.ipv4.ip_local_port_range', 'net.ipv4.ip_unprivileged_port_start',
-  'net.ipv4.tcp_syncookies', 'net.ipv4.ping_group_range', 'net.ipv4.ip_local_reserved_ports',
-  'net.ipv4.tcp_keepalive_time', 'net.ipv4.tcp_fin_timeout', 'net.ipv4.tcp_keepalive_intvl',
-  'net.ipv4.tcp_keepalive_probes',
-];
-const SELINUX_TYPES = ['', 'container_t', 'container_init_t', 'container_kvm_t', 'container_engine_t'];
-const RESTRICTED_VOLUME_SOURCES = [
-  'configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret',
-];
-const GOOD_SECCOMP = ['RuntimeDefault', 'Localhost'];
-const GOOD_APPARMOR = ['RuntimeDefault', 'Localhost'];
 
 interface PodTemplate {
   metadata?: { annotations?: { [key: string]: string } };
   spec: any;
 }
 
-interface CheckOptions {
-  /** hostNetwork was chosen explicitly: host ports equal to the container ports are then implied */
-  readonly hostNetworkChosen?: boolean;
+/** The violations of the pod template, as `control: field`. */
+function violations(pod: PodTemplate): string[] {
+  return podSecurityViolations(pod.spec, pod.metadata?.annotations ?? {}).map(v => `${v.control}: ${v.message}`);
 }
 
-/** The names of the rules the pod template breaks, with what breaks them. */
-function violations(pod: PodTemplate, options: CheckOptions = {}): string[] {
-  const out: string[] = [];
-  const spec = pod.spec;
-  const podSc = spec.securityContext ?? {};
-  const containers: any[] = [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])];
-  const fail = (rule: string, what: string) => out.push(`${rule}: ${what}`);
-
-  // baseline: HostProcess
-  if (podSc.windowsOptions?.hostProcess === true) fail('hostProcess', 'pod');
-  for (const c of containers) {
-    if (c.securityContext?.windowsOptions?.hostProcess === true) fail('hostProcess', c.name);
-  }
-  // baseline: host namespaces
-  if (spec.hostNetwork === true && !options.hostNetworkChosen) fail('hostNamespaces', 'hostNetwork');
-  if (spec.hostPID === true) fail('hostNamespaces', 'hostPID');
-  if (spec.hostIPC === true) fail('hostNamespaces', 'hostIPC');
-  // baseline: privileged containers
-  for (const c of containers) {
-    if (c.securityContext?.privileged === true) fail('privileged', c.name);
-  }
-  // baseline: capabilities
-  for (const c of containers) {
-    for (const cap of c.securityContext?.capabilities?.add ?? []) {
-      if (!BASELINE_CAPABILITIES.includes(cap)) fail('baselineCapabilities', `${c.name} adds ${cap}`);
-    }
-  }
-  // baseline: hostPath volumes
-  for (const v of spec.volumes ?? []) {
-    if (v.hostPath !== undefined) fail('hostPathVolumes', v.name);
-  }
-  // baseline: host ports (with hostNetwork, the API server sets hostPort = containerPort)
-  for (const c of containers) {
-    for (const p of c.ports ?? []) {
-      const implied = options.hostNetworkChosen && spec.hostNetwork === true && p.hostPort === p.containerPort;
-      if (p.hostPort !== undefined && p.hostPort !== 0 && !implied) fail('hostPorts', `${c.name} ${p.hostPort}`);
-    }
-  }
-  // baseline: AppArmor
-  for (const [key, value] of Object.entries(pod.metadata?.annotations ?? {})) {
-    if (key.startsWith('container.apparmor.security.beta.kubernetes.io/') && value !== 'runtime/default' && !value.startsWith('localhost/')) {
-      fail('appArmor', `${key}=${value}`);
-    }
-  }
-  for (const [who, sc] of [['pod', podSc], ...containers.map(c => [c.name, c.securityContext ?? {}])] as Array<[string, any]>) {
-    const type = sc.appArmorProfile?.type;
-    if (type !== undefined && !GOOD_APPARMOR.includes(type)) fail('appArmor', `${who} ${type}`);
-  }
-  // baseline: SELinux
-  for (const [who, sc] of [['pod', podSc], ...containers.map(c => [c.name, c.securityContext ?? {}])] as Array<[string, any]>) {
-    const se = sc.seLinuxOptions;
-    if (se === undefined) continue;
-    if (se.type !== undefined && !SELINUX_TYPES.includes(se.type)) fail('seLinux', `${who} type ${se.type}`);
-    if (se.user !== undefined && se.user !== '') fail('seLinux', `${who} user ${se.user}`);
-    if (se.role !== undefined && se.role !== '') fail('seLinux', `${who} role ${se.role}`);
-  }
-  // baseline: /proc mount type
-  for (const c of containers) {
-    const pm = c.securityContext?.procMount;
-    if (pm !== undefined && pm !== 'Default') fail('procMount', `${c.name} ${pm}`);
-  }
-  // baseline: seccomp never Unconfined
-  if (podSc.seccompProfile?.type === 'Unconfined') fail('seccompUnconfined', 'pod');
-  for (const c of containers) {
-    if (c.securityContext?.seccompProfile?.type === 'Unconfined') fail('seccompUnconfined', c.name);
-  }
-  // baseline: sysctls
-  for (const s of podSc.sysctls ?? []) {
-    if (!SAFE_SYSCTLS.includes(s.name)) fail('sysctls', s.name);
-  }
-
-  // restricted: volume types
-  for (const v of spec.volumes ?? []) {
-    const sources = Object.keys(v).filter(k => k !== 'name');
-    if (sources.length !== 1 || !RESTRICTED_VOLUME_SOURCES.includes(sources[0])) fail('volumeTypes', `${v.name} (${sources.join(', ')})`);
-  }
-  // restricted: privilege escalation explicitly off
-  for (const c of containers) {
-    if (c.securityContext?.allowPrivilegeEscalation !== false) fail('allowPrivilegeEscalation', c.name);
-  }
-  // restricted: running as non-root (pod level, or every container), never false
-  if (podSc.runAsNonRoot === false) fail('runAsNonRoot', 'pod is false');
-  for (const c of containers) {
-    const v = c.securityContext?.runAsNonRoot;
-    if (v === false) fail('runAsNonRoot', `${c.name} is false`);
-    if (v === undefined && podSc.runAsNonRoot !== true) fail('runAsNonRoot', `${c.name} unset and not set on the pod`);
-  }
-  // restricted: running as non-root user
-  if (podSc.runAsUser === 0) fail('runAsUser', 'pod is 0');
-  for (const c of containers) {
-    if (c.securityContext?.runAsUser === 0) fail('runAsUser', `${c.name} is 0`);
-  }
-  // restricted: seccomp RuntimeDefault or Localhost (pod level, or every container)
-  const podSeccomp = podSc.seccompProfile?.type;
-  if (podSeccomp !== undefined && !GOOD_SECCOMP.includes(podSeccomp)) fail('seccomp', `pod ${podSeccomp}`);
-  for (const c of containers) {
-    const t = c.securityContext?.seccompProfile?.type;
-    if (t !== undefined && !GOOD_SECCOMP.includes(t)) fail('seccomp', `${c.name} ${t}`);
-    if (t === undefined && !GOOD_SECCOMP.includes(podSeccomp)) fail('seccomp', `${c.name} unset and not set on the pod`);
-  }
-  // restricted: capabilities: drop ALL, add at most NET_BIND_SERVICE
-  for (const c of containers) {
-    const caps = c.securityContext?.capabilities ?? {};
-    if (!(caps.drop ?? []).includes('ALL')) fail('dropAll', c.name);
-    for (const cap of caps.add ?? []) {
-      if (cap !== 'NET_BIND_SERVICE') fail('restrictedCapabilities', `${c.name} adds ${cap}`);
-    }
-  }
-  return out;
+/** The controls the pod template breaks, in order. */
+function controls(pod: PodTemplate): PodSecurityControl[] {
+  return podSecurityViolations(pod.spec, pod.metadata?.annotations ?? {}).map(v => v.control);
 }
 
 function podTemplate(props: SecureMetricsServerProps): PodTemplate {
@@ -217,15 +97,13 @@ describe('Pod Security Standard "restricted"', () => {
     }
   });
 
-  test('hostNetwork breaks only the host-namespace rule, and only because it was chosen', () => {
+  test('hostNetwork breaks only the host-namespace control, and host ports once the API server defaults them', () => {
     const pod = podTemplate({ hostNetwork: true, securePort: 4443 });
-    expect(violations(pod)).toEqual(['hostNamespaces: hostNetwork']);
-    expect(violations(pod, { hostNetworkChosen: true })).toEqual([]);
-    // the API server defaults hostPort to containerPort with hostNetwork; that is allowed only then
+    expect(controls(pod)).toEqual(['hostNamespaces']);
+    // the API server defaults hostPort to containerPort with hostNetwork, which the profile refuses too
     const defaulted = structuredClone(pod);
     defaulted.spec.containers[0].ports[0].hostPort = 4443;
-    expect(violations(defaulted, { hostNetworkChosen: true })).toEqual([]);
-    expect(violations({ spec: { ...defaulted.spec, hostNetwork: undefined } }, { hostNetworkChosen: true })).toEqual(['hostPorts: metrics-server 4443']);
+    expect(controls(defaulted)).toEqual(['hostNamespaces', 'hostPorts']);
   });
 });
 
@@ -275,7 +153,7 @@ describe('the checker catches every rule', () => {
   test.each(BREAKS.map(([rule, breakIt], i) => [rule, i, breakIt] as const))('%s (case %i)', (rule, _i, breakIt) => {
     const pod = structuredClone(base);
     breakIt(pod);
-    expect(violations(pod).map(v => v.split(':')[0])).toContain(rule);
+    expect(controls(pod)).toContain(rule);
   });
 
   test('non-root containers with the pod level unset are allowed (the rule is pod level or every container)', () => {

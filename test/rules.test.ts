@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { auditObjects, findInstalls, Rules, Severity, severityRank } from '../lib/rules';
+import { assertDnsLabel, assertPort } from '../lib/_util';
 import { restrictedViolations } from '../lib/rules/checks-pod-security';
+import { isDnsLabel, isPort } from '../lib/rules/k8s-names';
 import { auditFile, auditText, FIXTURE_NOW, FIXTURES, ROOT, summary } from './audit-helpers';
 
 const ids = Rules.all().map(r => r.id);
@@ -202,5 +204,41 @@ describe('restricted Pod Security Standard (SMS040)', () => {
     const addsNetBind = good();
     (addsNetBind.containers[0].securityContext.capabilities as any).add = ['NET_BIND_SERVICE'];
     expect(restrictedViolations(addsNetBind)).toEqual([]);
+  });
+});
+
+describe('one predicate for names and ports (lib/rules/k8s-names.ts)', () => {
+  const deploymentWith = (volumeName: string, port: unknown) => ({
+    object: {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'metrics-server', namespace: 'kube-system' },
+      spec: { template: { spec: {
+        volumes: [{ name: volumeName, emptyDir: {} }],
+        containers: [{ name: 'metrics-server', args: ['--secure-port=10250'], ports: [{ containerPort: port }] }],
+      } } },
+    },
+  });
+
+  test.each([['kube-root-ca'], ['kube-root-ca.crt'], ['Tmp'], ['a'.repeat(63)], ['a'.repeat(64)], ['-x'], ['x-']])(
+    'volume name %s: the construct\'s assertDnsLabel refuses it exactly when the audit reports SMS023', name => {
+      let refused = false;
+      try {
+        assertDnsLabel('name', name);
+      } catch {
+        refused = true;
+      }
+      const audited = auditObjects([deploymentWith(name, 10250)]).findings.some(f => f.ruleId === 'SMS023');
+      expect({ refused, audited }).toEqual({ refused: !isDnsLabel(name), audited: !isDnsLabel(name) });
+    });
+
+  test.each([[0], [1], [10250], [65535], [65536], [1.5]])('port %d: assertPort and the port rules agree', port => {
+    let refused = false;
+    try {
+      assertPort('securePort', port);
+    } catch {
+      refused = true;
+    }
+    // a containerPort that is no port is ignored by SMS030, so --secure-port=10250 then has nothing to disagree with
+    const audited = auditObjects([deploymentWith('tmp', port)]).findings.some(f => f.ruleId === 'SMS030');
+    expect({ refused, audited }).toEqual({ refused: !isPort(port), audited: isPort(port) && port !== 10250 });
   });
 });

@@ -1,6 +1,5 @@
-import { X509Certificate } from 'crypto';
 import * as net from 'net';
-import { CertInfo, matchesHostname, parseCertificates } from '../tls/x509';
+import { allowsServerAuth, CertInfo, coversServerName, goInsecureAlgorithm, matchesHostname, parseCertificates, validityProblem } from '../tls/x509';
 
 /**
  * A certificate as Go's crypto/x509 sees it for verification.
@@ -18,9 +17,22 @@ export function parseGoCerts(pem: string, what: string): GoCert[] {
   return parseCertificates(what, pem, what).map(toGoCert);
 }
 
+/** An IP address SAN as Go's net.IP prints it before shortening: dotted IPv4 (IPv4-mapped IPv6 too), IPv6 in eight groups. */
+function ipText(bytes: Buffer): string {
+  const mapped = bytes.length === 16 && bytes.subarray(0, 10).every(b => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  if (bytes.length === 4 || mapped) {
+    return [...bytes.subarray(bytes.length - 4)].join('.');
+  }
+  const groups: string[] = [];
+  for (let i = 0; i + 1 < bytes.length; i += 2) {
+    groups.push(bytes.readUInt16BE(i).toString(16));
+  }
+  return groups.join(':');
+}
+
 function toGoCert(info: CertInfo): GoCert {
   const san = info.x509.subjectAltName;
-  const ips = (san ?? '').split(/,\s*/).filter(s => s.startsWith('IP Address:')).map(s => s.slice('IP Address:'.length));
+  const ips = info.ipAddresses.map(ipText);
   const cn = info.x509.subject.split('\n').find(l => l.startsWith('CN='));
   return { info, ips, hasSan: san !== undefined, commonName: cn?.slice(3) };
 }
@@ -28,10 +40,6 @@ function toGoCert(info: CertInfo): GoCert {
 const RSA_SIG = /^1\.2\.840\.113549\.1\.1\./;
 const ECDSA_SIG = /^1\.2\.840\.10045\.4\./;
 const ED25519_SIG = '1.3.101.112';
-const SHA1_SIGS: { [oid: string]: string } = {
-  '1.2.840.113549.1.1.5': 'SHA1-RSA',
-  '1.2.840.10045.4.1': 'ECDSA-SHA1',
-};
 
 /**
  * Verifies a presented chain (leaf first) against `roots` for `host` (a DNS
@@ -63,7 +71,7 @@ export function goVerify(chain: GoCert[], roots: GoCert[], host: string, now: Da
     }
     chains = built.chains;
   }
-  if (!chains.some(c => c.every(allowsServerAuth))) {
+  if (!chains.some(c => c.every(x => allowsServerAuth(x.info)))) {
     return 'x509: certificate specifies an incompatible key usage';
   }
   return undefined;
@@ -74,10 +82,11 @@ function fmt(d: Date): string {
 }
 
 function validityError(c: GoCert, now: Date): string | undefined {
-  if (now.getTime() < c.info.notBefore.getTime()) {
+  const problem = validityProblem(c.info, now);
+  if (problem === 'not-yet-valid') {
     return `x509: certificate has expired or is not yet valid: current time ${fmt(now)} is before ${fmt(c.info.notBefore)}`;
   }
-  if (now.getTime() > c.info.notAfter.getTime()) {
+  if (problem === 'expired') {
     return `x509: certificate has expired or is not yet valid: current time ${fmt(now)} is after ${fmt(c.info.notAfter)}`;
   }
   return undefined;
@@ -90,7 +99,7 @@ export function hostnameError(c: GoCert, host: string): string | undefined {
     if (c.ips.some(ip => sameIp(ip, bare))) {
       return undefined;
     }
-  } else if (c.info.dnsNames.some(n => matchesHostname(n, bare))) {
+  } else if (coversServerName(c.info, bare)) {
     return undefined;
   }
   if (!c.hasSan && c.commonName !== undefined && matchesHostname(c.commonName, bare)) {
@@ -216,12 +225,13 @@ function hintName(c: GoCert): string {
 /** Go's `Certificate.CheckSignatureFrom`. */
 function checkSignatureFrom(c: GoCert, parent: GoCert): string | undefined {
   const p = parent.info;
-  if ((p.version === 3 && !hasBasicConstraints(parent)) || (hasBasicConstraints(parent) && !p.isCa) || (p.keyUsage && !p.keyUsage.keyCertSign)) {
+  if ((p.version === 3 && !p.hasBasicConstraints) || (p.hasBasicConstraints && !p.isCa) || (p.keyUsage && !p.keyUsage.keyCertSign)) {
     return 'x509: invalid signature: parent certificate cannot sign this kind of certificate';
   }
   const oid = c.info.signatureOid;
-  if (SHA1_SIGS[oid]) {
-    return `x509: cannot verify signature: insecure algorithm ${SHA1_SIGS[oid]}`;
+  const insecure = goInsecureAlgorithm(oid);
+  if (insecure) {
+    return `x509: cannot verify signature: insecure algorithm ${insecure}`;
   }
   const keyType = p.x509.publicKey.asymmetricKeyType;
   const want = RSA_SIG.test(oid) ? 'rsa' : ECDSA_SIG.test(oid) ? 'ec' : oid === ED25519_SIG ? 'ed25519' : undefined;
@@ -234,24 +244,4 @@ function checkSignatureFrom(c: GoCert, parent: GoCert): string | undefined {
     return undefined;
   }
   return keyType === 'rsa' ? 'crypto/rsa: verification error' : keyType === 'ec' ? 'x509: ECDSA verification failure' : 'x509: Ed25519 verification failure';
-}
-
-/** Whether basicConstraints is present (CertInfo says only cA; a v3 CA without it is caught by isCa false). */
-function hasBasicConstraints(c: GoCert): boolean {
-  return c.info.isCa || /CA:FALSE/.test(basicConstraintsText(c.info.x509));
-}
-
-function basicConstraintsText(x: X509Certificate): string {
-  // Node exposes basicConstraints only as `ca`; toString() of the legacy object has no extensions,
-  // so CA:FALSE is inferred from `x.ca === false` together with the extension's presence in the DER
-  return x.ca ? 'CA:TRUE' : (hasExtension(x.raw, Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x13])) ? 'CA:FALSE' : '');
-}
-
-function hasExtension(der: Buffer, oidTlv: Buffer): boolean {
-  return der.indexOf(oidTlv) >= 0;
-}
-
-function allowsServerAuth(c: GoCert): boolean {
-  const eku = c.info.extKeyUsage;
-  return !eku || eku.length === 0 || eku.some(u => u === 'serverAuth' || u === '2.5.29.37.0');
 }

@@ -3,7 +3,9 @@
  * pods, and the Secrets and ConfigMaps it mounts, by name), and the object rules on it.
  */
 import { auditObjects } from '../rules/audit';
+import { KUBE_ROOT_CA_CONFIGMAP } from '../rules/kube-root-ca';
 import { KubeObject } from '../rules/types';
+import { mentionsPrivateKey } from '../tls/pem-decode';
 import { ClusterClient } from './client';
 import { Findings } from './findings';
 import { DoctorOptions, Section } from './report';
@@ -49,7 +51,7 @@ function isPrivateKeyEntry(key: string, value: unknown): boolean {
     return true;
   }
   try {
-    return typeof value === 'string' && /PRIVATE KEY-----/.test(Buffer.from(value, 'base64').toString('latin1'));
+    return typeof value === 'string' && mentionsPrivateKey(Buffer.from(value, 'base64').toString('latin1'));
   } catch {
     return false;
   }
@@ -91,7 +93,7 @@ export async function readInstall(client: ClusterClient, options: DoctorOptions)
       }
     }
     // metrics-server without --kubelet-certificate-authority verifies kubelets with the service-account CA
-    wanted.push({ kind: 'ConfigMap', name: 'kube-root-ca.crt' });
+    wanted.push({ kind: 'ConfigMap', name: KUBE_ROOT_CA_CONFIGMAP });
     const seen = new Set<string>();
     for (const w of wanted) {
       const key = `${w.kind} ${namespace}/${w.name}`;

@@ -11,6 +11,7 @@ import { mapBounded, probeKubelet } from './kubelet-probe';
 import { matchKnownError } from './known-errors';
 import { CsrState, KubeletFlags, kubeletFlags, kubeletServingCsrs, kubeletTarget, NodeCsr } from './nodes';
 import { DoctorOptions, HopStatus, HopSummary, NodeReport, Section } from './report';
+import { KUBE_ROOT_CA_CONFIGMAP, KUBE_ROOT_CA_KEY } from '../rules/kube-root-ca';
 
 /** The kubelet hop: node addresses, kubelet-serving CSRs, the kubelet CA, optionally a handshake with every kubelet. */
 export async function checkKubeletHop(client: ClusterClient, state: InstallState, findings: Findings, options: DoctorOptions): Promise<{ summary: HopSummary; nodes: NodeReport[] }> {
@@ -164,8 +165,8 @@ export async function checkKubeletHop(client: ClusterClient, state: InstallState
 
 function kubeletCa(state: InstallState, podSpec: any, container: any, flags: KubeletFlags): { pem?: string; where: string; hidden?: boolean } {
   let kind: 'ConfigMap' | 'Secret' = 'ConfigMap';
-  let name = 'kube-root-ca.crt';
-  let key = 'ca.crt';
+  let name = KUBE_ROOT_CA_CONFIGMAP;
+  let key = KUBE_ROOT_CA_KEY;
   if (flags.caFile && !flags.insecure) {
     const src = resolveFile(podSpec, container, flags.caFile);
     if (src?.kind && src.objectName && src.key) {

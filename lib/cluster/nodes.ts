@@ -3,6 +3,7 @@
  * dials, and what the node's kubelet-serving CSRs say.
  * @internal
  */
+import { Flags } from '../rules/model';
 
 /** metrics-server's default --kubelet-preferred-address-types. */
 export const DEFAULT_ADDRESS_TYPES = ['Hostname', 'InternalDNS', 'InternalIP', 'ExternalDNS', 'ExternalIP'];
@@ -30,32 +31,21 @@ export interface KubeletFlags {
   readonly caFile?: string;
 }
 
-/** Reads metrics-server's kubelet flags from container args (`--flag=value` or `--flag value`). */
+/**
+ * Reads metrics-server's kubelet flags from container args (`--flag=value` or
+ * `--flag value`), with the rules' flag reader: the last occurrence wins, and
+ * a boolean flag is on as pflag reads it (lib/rules/metrics-server-flags.ts).
+ */
 export function kubeletFlags(args: string[]): KubeletFlags {
-  const get = (name: string): string | undefined => {
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i];
-      if (a === `--${name}` && i + 1 < args.length && !args[i + 1].startsWith('--')) {
-        return args[i + 1];
-      }
-      if (a.startsWith(`--${name}=`)) {
-        return a.slice(name.length + 3);
-      }
-    }
-    return undefined;
-  };
-  const bool = (name: string): boolean => {
-    const v = get(name);
-    return args.includes(`--${name}`) || v === 'true';
-  };
-  const types = get('kubelet-preferred-address-types');
-  const port = Number(get('kubelet-port') ?? DEFAULT_KUBELET_PORT);
+  const flags = new Flags({ args });
+  const types = flags.get('kubelet-preferred-address-types');
+  const port = Number(flags.get('kubelet-port') ?? DEFAULT_KUBELET_PORT);
   return {
     preferredAddressTypes: types ? types.split(',').map(t => t.trim()).filter(t => t) : DEFAULT_ADDRESS_TYPES,
     port: Number.isInteger(port) && port > 0 ? port : DEFAULT_KUBELET_PORT,
-    useNodeStatusPort: bool('kubelet-use-node-status-port'),
-    insecure: bool('kubelet-insecure-tls'),
-    caFile: get('kubelet-certificate-authority'),
+    useNodeStatusPort: flags.isTrue('kubelet-use-node-status-port'),
+    insecure: flags.isTrue('kubelet-insecure-tls'),
+    caFile: flags.get('kubelet-certificate-authority'),
   };
 }
 

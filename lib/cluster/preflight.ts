@@ -1,5 +1,6 @@
 import { findInstalls } from '../rules/audit';
 import { DoctorRules } from '../rules/doctor-rules';
+import { KUBE_ROOT_CA_CONFIGMAP } from '../rules/kube-root-ca';
 import { KubeObject, SourcedObject } from '../rules/types';
 import { ClusterClient } from './client';
 import { Findings, ref } from './findings';
@@ -101,11 +102,11 @@ export async function preflight(client: ClusterClient, objects: SourcedObject[],
   // the manifests' Secret holds tls.key too: drop it before anything else sees it
   const secrets: KubeObject[] = all.filter(o => o.kind === 'Secret').map(o => withoutKeys(o, droppedKeys));
   const volumes: any[] = dep?.spec?.template?.spec?.volumes ?? [];
-  const names = new Set<string>(['kube-root-ca.crt', ...volumes.map(v => v.configMap?.name).filter(Boolean)]);
+  const names = new Set<string>([KUBE_ROOT_CA_CONFIGMAP, ...volumes.map(v => v.configMap?.name).filter(Boolean)]);
   for (const name of names) {
     if (configMaps.some(c => c.metadata?.name === name)) continue;
     // kube-root-ca.crt appears in a namespace with it; before the namespace exists, read it from kube-system
-    const ns = nsRead.value || name !== 'kube-root-ca.crt' ? namespace : 'kube-system';
+    const ns = nsRead.value || name !== KUBE_ROOT_CA_CONFIGMAP ? namespace : 'kube-system';
     const r = await client.get(`/api/v1/namespaces/${ns}/configmaps/${name}`, `configmaps ${ns}/${name}`);
     if (r.forbidden) hidden.add(`ConfigMap ${namespace}/${name}`);
     if (r.value) configMaps.push({ ...r.value, kind: 'ConfigMap', metadata: { ...r.value.metadata, namespace } });

@@ -1,15 +1,11 @@
 import { assertIsCa, parseCertificates } from '../tls/x509';
-import { InstallContext, arr, isObj, meta } from './model';
+import { InstallContext, arr, isObj, meta, str } from './model';
 import { dataValue, resolveFile } from './mounts';
+import { isDnsLabel } from './k8s-names';
+import { isKubeRootCaNameMistake, isMissingKubeRootCaKey, KUBE_ROOT_CA_CONFIGMAP as KUBE_ROOT_CA } from './kube-root-ca';
+import { kubeletCaConflicts } from './metrics-server-flags';
 import { Rules } from './registry';
 
-const KUBE_ROOT_CA = 'kube-root-ca.crt';
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-/** ConfigMap names people write for the per-namespace root CA ConfigMap. */
-function looksLikeRootCaMistake(name: string): boolean {
-  return name !== KUBE_ROOT_CA && /^(kube-root-ca|cluster-root-ca|root-ca|kube-root-ca[-.]crt|kube-root-ca\.cert|kube-root-ca\.pem|kube-ca|cluster-ca)$/i.test(name);
-}
 
 /** SMS001, SMS003, SMS020-SMS026, SMS041: the kubelet hop and its CA wiring. @internal */
 export function checkKubeletTls(ctx: InstallContext): void {
@@ -24,13 +20,14 @@ export function checkKubeletTls(ctx: InstallContext): void {
   }
   if (insecure) {
     ctx.report(Rules.KUBELET_INSECURE_TLS, d, '--kubelet-insecure-tls: metrics-server does not verify kubelet certificates', { evidence: ctx.flags.evidence('kubelet-insecure-tls') });
-    if (caPath !== undefined) {
-      ctx.report(Rules.KUBELET_CA_CONFLICT, d, '--kubelet-certificate-authority together with --kubelet-insecure-tls: metrics-server refuses to start', { evidence: `${ctx.flags.evidence('kubelet-certificate-authority')} ${ctx.flags.evidence('kubelet-insecure-tls')}` });
-    }
+  }
+  if (kubeletCaConflicts(caPath !== undefined, insecure)) {
+    ctx.report(Rules.KUBELET_CA_CONFLICT, d, '--kubelet-certificate-authority together with --kubelet-insecure-tls: metrics-server refuses to start', { evidence: `${ctx.flags.evidence('kubelet-certificate-authority')} ${ctx.flags.evidence('kubelet-insecure-tls')}` });
   }
   for (const v of arr(ctx.podSpec.volumes).filter(isObj)) {
-    if (typeof v.name === 'string' && (v.name.length > 63 || !DNS_LABEL.test(v.name))) {
-      ctx.report(Rules.VOLUME_NAME_INVALID, d, `volume name '${v.name}' is not a DNS label${v.name.includes('.') ? ' (no dots allowed)' : ''}`, { evidence: `volumes[].name: ${v.name}` });
+    const name = str(v.name);
+    if (name !== undefined && !isDnsLabel(name)) {
+      ctx.report(Rules.VOLUME_NAME_INVALID, d, `volume name '${name}' is not a DNS label${name.includes('.') ? ' (no dots allowed)' : ''}`, { evidence: `volumes[].name: ${name}` });
     }
   }
   if (ctx.podSpec.automountServiceAccountToken === false && !hasProjectedToken(ctx.podSpec)) {
@@ -64,16 +61,16 @@ export function checkKubeletTls(ctx: InstallContext): void {
   const object = ctx.index.get(src.kind, ns, src.objectName);
   if (src.kind === 'ConfigMap' && src.objectName === KUBE_ROOT_CA && !object) {
     // kube-controller-manager creates it in every namespace, with the one key ca.crt
-    if (src.key !== 'ca.crt') {
+    if (isMissingKubeRootCaKey(src.kind, src.objectName, src.key)) {
       ctx.report(Rules.KUBELET_CA_KEY_MISSING, d, `ConfigMap ${KUBE_ROOT_CA} has only the key ca.crt, not '${src.key}'`, { evidence: ctx.flags.evidence('kubelet-certificate-authority') });
     }
     return;
   }
   if (!object) {
-    if (src.kind === 'Secret' && src.objectName === KUBE_ROOT_CA) {
+    if (src.kind === 'Secret' && isKubeRootCaNameMistake(src.kind, src.objectName)) {
       ctx.report(Rules.KUBELET_CA_WRONG_NAME, d, `volume '${src.volumeName}' mounts a Secret named '${KUBE_ROOT_CA}'; '${KUBE_ROOT_CA}' is a ConfigMap`,
         { evidence: `secret.secretName: ${src.objectName}` });
-    } else if (src.kind === 'ConfigMap' && looksLikeRootCaMistake(src.objectName)) {
+    } else if (src.kind === 'ConfigMap' && isKubeRootCaNameMistake(src.kind, src.objectName)) {
       ctx.report(Rules.KUBELET_CA_WRONG_NAME, d, `volume '${src.volumeName}' mounts ConfigMap '${src.objectName}', which Kubernetes does not create; the cluster CA ConfigMap is '${KUBE_ROOT_CA}'`,
         { evidence: `configMap.name: ${src.objectName}` });
     } else {

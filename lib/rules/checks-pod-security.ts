@@ -11,13 +11,43 @@ const GOOD_PROFILES = ['RuntimeDefault', 'Localhost'];
 const APPARMOR_ANNOTATION = 'container.apparmor.security.beta.kubernetes.io/';
 
 /**
+ * The control of the Pod Security Standards a violation breaks, named after
+ * the controls of https://kubernetes.io/docs/concepts/security/pod-security-standards/:
+ * baseline `hostProcess`, `hostNamespaces`, `privileged`,
+ * `baselineCapabilities` (adds a capability beyond the baseline set),
+ * `hostPathVolumes`, `hostPorts`, `appArmor`, `seLinux`, `procMount`,
+ * `seccompUnconfined` (seccomp `Unconfined`), `sysctls`; restricted
+ * `volumeTypes`, `allowPrivilegeEscalation`, `runAsNonRoot`, `runAsUser`,
+ * `seccomp` (not `RuntimeDefault` or `Localhost`), `dropAll` (capabilities
+ * do not drop ALL), `restrictedCapabilities` (adds one other than
+ * `NET_BIND_SERVICE`).
+ * @internal
+ */
+export type PodSecurityControl = 'hostProcess' | 'hostNamespaces' | 'privileged' | 'baselineCapabilities' | 'hostPathVolumes' | 'hostPorts'
+| 'appArmor' | 'seLinux' | 'procMount' | 'seccompUnconfined' | 'sysctls' | 'volumeTypes' | 'allowPrivilegeEscalation' | 'runAsNonRoot'
+| 'runAsUser' | 'seccomp' | 'dropAll' | 'restrictedCapabilities';
+
+/**
+ * One field the restricted Pod Security Standard refuses.
+ * @internal
+ */
+export interface PodSecurityViolation {
+  readonly control: PodSecurityControl;
+  /** one line: the field and its value (SMS040's message) */
+  readonly message: string;
+}
+
+/**
  * What the restricted Pod Security Standard (Kubernetes 1.32, which includes
- * baseline) refuses in a pod spec, one line per violation.
+ * baseline) refuses in a pod spec, one violation per field. The one
+ * definition of the profile: SMS040 reports these, and the tests of the
+ * construct's own pods (test/pod-security.test.ts) ask the same function.
  * @see https://kubernetes.io/docs/concepts/security/pod-security-standards/
  * @internal
  */
-export function restrictedViolations(spec: { [k: string]: any }, annotations: { [k: string]: unknown } = {}): string[] {
-  const out: string[] = [];
+export function podSecurityViolations(spec: { [k: string]: any }, annotations: { [k: string]: unknown } = {}): PodSecurityViolation[] {
+  const out: PodSecurityViolation[] = [];
+  const add = (control: PodSecurityControl, message: string) => out.push({ control, message });
   const pod = isObj(spec.securityContext) ? spec.securityContext : {};
   const containers = [...arr(spec.initContainers), ...arr(spec.containers), ...arr(spec.ephemeralContainers)].filter(isObj);
   const contexts: [string, { [k: string]: any }][] = [['pod', pod], ...containers.map(c => [`container '${show(c.name)}'`, isObj(c.securityContext) ? c.securityContext : {}] as [string, { [k: string]: any }])];
@@ -25,88 +55,98 @@ export function restrictedViolations(spec: { [k: string]: any }, annotations: { 
   // baseline
   for (const [who, sc] of contexts) {
     if (isObj(sc.windowsOptions) && sc.windowsOptions.hostProcess === true) {
-      out.push(`${who}: windowsOptions.hostProcess: true`);
+      add('hostProcess', `${who}: windowsOptions.hostProcess: true`);
     }
     if (isObj(sc.appArmorProfile) && sc.appArmorProfile.type !== undefined && !GOOD_PROFILES.includes(sc.appArmorProfile.type)) {
-      out.push(`${who}: appArmorProfile.type ${show(sc.appArmorProfile.type)}`);
+      add('appArmor', `${who}: appArmorProfile.type ${show(sc.appArmorProfile.type)}`);
     }
     const se = isObj(sc.seLinuxOptions) ? sc.seLinuxOptions : undefined;
     if (se && se.type !== undefined && !SELINUX_TYPES.includes(se.type)) {
-      out.push(`${who}: seLinuxOptions.type ${show(se.type)}`);
+      add('seLinux', `${who}: seLinuxOptions.type ${show(se.type)}`);
     }
     if (se && ((se.user !== undefined && se.user !== '') || (se.role !== undefined && se.role !== ''))) {
-      out.push(`${who}: seLinuxOptions sets a user or role`);
+      add('seLinux', `${who}: seLinuxOptions sets a user or role`);
     }
   }
   for (const f of ['hostNetwork', 'hostPID', 'hostIPC']) {
     if (spec[f] === true) {
-      out.push(`${f}: true`);
+      add('hostNamespaces', `${f}: true`);
     }
   }
   for (const [key, value] of Object.entries(annotations)) {
     if (key.startsWith(APPARMOR_ANNOTATION) && value !== 'runtime/default' && !(typeof value === 'string' && value.startsWith('localhost/'))) {
-      out.push(`annotation ${key}: ${show(value)}`);
+      add('appArmor', `annotation ${key}: ${show(value)}`);
     }
   }
   for (const s of arr(pod.sysctls).filter(isObj)) {
     if (!SAFE_SYSCTLS.includes(s.name)) {
-      out.push(`unsafe sysctl ${show(s.name)}`);
+      add('sysctls', `unsafe sysctl ${show(s.name)}`);
     }
   }
   for (const v of arr(spec.volumes).filter(isObj)) {
     const sources = Object.keys(v).filter(k => k !== 'name');
     if (sources.length !== 1 || !RESTRICTED_VOLUMES.includes(sources[0])) {
-      out.push(`volume '${show(v.name)}' has type ${sources.join(', ') || 'none'}`);
+      add(sources.includes('hostPath') ? 'hostPathVolumes' : 'volumeTypes', `volume '${show(v.name)}' has type ${sources.join(', ') || 'none'}`);
     }
   }
   // restricted, pod level
   if (pod.runAsNonRoot === false) {
-    out.push('securityContext.runAsNonRoot: false');
+    add('runAsNonRoot', 'securityContext.runAsNonRoot: false');
   }
   if (pod.runAsUser === 0) {
-    out.push('securityContext.runAsUser: 0');
+    add('runAsUser', 'securityContext.runAsUser: 0');
   }
   if (isObj(pod.seccompProfile) && !GOOD_PROFILES.includes(pod.seccompProfile.type)) {
-    out.push(`securityContext.seccompProfile.type: ${show(pod.seccompProfile.type)}`);
+    add(pod.seccompProfile.type === 'Unconfined' ? 'seccompUnconfined' : 'seccomp', `securityContext.seccompProfile.type: ${show(pod.seccompProfile.type)}`);
   }
   for (const c of containers) {
     const sc = isObj(c.securityContext) ? c.securityContext : {};
     const who = `container '${show(c.name)}'`;
     if (sc.privileged === true) {
-      out.push(`${who}: privileged: true`);
+      add('privileged', `${who}: privileged: true`);
     }
     if (sc.allowPrivilegeEscalation !== false) {
-      out.push(`${who}: allowPrivilegeEscalation is not false`);
+      add('allowPrivilegeEscalation', `${who}: allowPrivilegeEscalation is not false`);
     }
     if (sc.runAsNonRoot === false || (sc.runAsNonRoot === undefined && pod.runAsNonRoot !== true)) {
-      out.push(`${who}: runAsNonRoot is not true (here or on the pod)`);
+      add('runAsNonRoot', `${who}: runAsNonRoot is not true (here or on the pod)`);
     }
     if (sc.runAsUser === 0) {
-      out.push(`${who}: runAsUser: 0`);
+      add('runAsUser', `${who}: runAsUser: 0`);
     }
     const own = isObj(sc.seccompProfile) ? sc.seccompProfile.type : undefined;
     const seccomp = own ?? (isObj(pod.seccompProfile) ? pod.seccompProfile.type : undefined);
     if (!GOOD_PROFILES.includes(seccomp)) {
-      out.push(`${who}: seccompProfile.type is ${seccomp === undefined ? 'unset (here and on the pod)' : show(seccomp)}, not RuntimeDefault or Localhost`);
+      add(seccomp === 'Unconfined' ? 'seccompUnconfined' : 'seccomp',
+        `${who}: seccompProfile.type is ${seccomp === undefined ? 'unset (here and on the pod)' : show(seccomp)}, not RuntimeDefault or Localhost`);
     }
     const caps = isObj(sc.capabilities) ? sc.capabilities : {};
     if (!arr(caps.drop).includes('ALL')) {
-      out.push(`${who}: capabilities.drop does not include ALL`);
+      add('dropAll', `${who}: capabilities.drop does not include ALL`);
     }
     const added = arr(caps.add).filter(a => a !== 'NET_BIND_SERVICE');
     if (added.length) {
-      out.push(`${who}: capabilities.add ${added.map(show).join(', ')}${added.some(a => !BASELINE_CAPS.includes(a)) ? ' (beyond the baseline set too)' : ''}`);
+      const beyondBaseline = added.some(a => !BASELINE_CAPS.includes(a));
+      add(beyondBaseline ? 'baselineCapabilities' : 'restrictedCapabilities', `${who}: capabilities.add ${added.map(show).join(', ')}${beyondBaseline ? ' (beyond the baseline set too)' : ''}`);
     }
     for (const p of arr(c.ports).filter(isObj)) {
       if (p.hostPort !== undefined && p.hostPort !== 0) {
-        out.push(`${who}: hostPort ${show(p.hostPort)}`);
+        add('hostPorts', `${who}: hostPort ${show(p.hostPort)}`);
       }
     }
     if (sc.procMount !== undefined && sc.procMount !== 'Default') {
-      out.push(`${who}: procMount ${show(sc.procMount)}`);
+      add('procMount', `${who}: procMount ${show(sc.procMount)}`);
     }
   }
   return out;
+}
+
+/**
+ * `podSecurityViolations` as one line each (SMS040's messages).
+ * @internal
+ */
+export function restrictedViolations(spec: { [k: string]: any }, annotations: { [k: string]: unknown } = {}): string[] {
+  return podSecurityViolations(spec, annotations).map(v => v.message);
 }
 
 /** SMS040: the restricted Pod Security Standard. @internal */

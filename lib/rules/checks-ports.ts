@@ -1,7 +1,7 @@
 import { InstallContext, arr, isObj, meta, show, str } from './model';
+import { isPort } from './k8s-names';
+import { allowsTlsBelow12 } from './metrics-server-flags';
 import { Rules } from './registry';
-
-const WEAK_TLS = /^VersionTLS1[01]$|^VersionSSL30$/;
 
 interface ContainerPort {
   readonly name?: string;
@@ -10,7 +10,7 @@ interface ContainerPort {
 
 function toPort(v: unknown): number | undefined {
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
-  return Number.isInteger(n) && n > 0 && n < 65536 ? n : undefined;
+  return isPort(n) ? n : undefined;
 }
 
 /** SMS030-SMS034: one port written in several places, and the TLS floor. @internal */
@@ -42,7 +42,7 @@ export function checkPorts(ctx: InstallContext): void {
         { evidence: `${ctx.flags.evidence('secure-port')}; ${wrong.join('; ')}` });
     }
   }
-  if (c && ctx.flags.has('tls-min-version') && WEAK_TLS.test(ctx.flags.get('tls-min-version')!)) {
+  if (c && ctx.flags.has('tls-min-version') && allowsTlsBelow12(ctx.flags.get('tls-min-version')!)) {
     ctx.report(Rules.TLS_MIN_VERSION, d!, `--tls-min-version=${ctx.flags.get('tls-min-version')} allows TLS below 1.2`, { evidence: ctx.flags.evidence('tls-min-version') });
   }
 

@@ -1,13 +1,15 @@
 import { KeyObject } from 'crypto';
-import { assertCurrentlyValid, assertKeyMatches, assertServingCertificate, CertInfo, formatDate, matchesHostname, parseCertificates, parsePrivateKey, verifyChain } from '../tls/x509';
+import { mentionsPrivateKey } from '../tls/pem-decode';
+import { assertCurrentlyValid, assertKeyMatches, assertServingCertificate, CertInfo, coversServerName, formatDate, parseCertificates, parsePrivateKey, verifyChain } from '../tls/x509';
 import { decodeCaBundle } from './ca-bundle';
+import { serviceServerName } from './k8s-names';
+import { sniCoveredNames } from './metrics-server-flags';
 import { InstallContext, isObj, meta, str } from './model';
 import { dataValue, resolveFile } from './mounts';
 import { Rules } from './registry';
 import { SourcedObject } from './types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 
 /** Strips the `prop: ` prefix and `; fix` suffix x509.ts puts on its messages. */
 function reasonOf(e: unknown): string {
@@ -21,7 +23,7 @@ function serverName(ctx: InstallContext): string | undefined {
   const svc = spec && isObj(spec.service) ? spec.service : undefined;
   const name = str(svc?.name) ?? (ctx.service ? meta(ctx.service.object).name : undefined);
   const ns = str(svc?.namespace) ?? (ctx.service ? meta(ctx.service.object).namespace : undefined) ?? (ctx.deployment ? meta(ctx.deployment.object).namespace : undefined);
-  return name && ns ? `${name}.${ns}.svc` : undefined;
+  return name && ns ? serviceServerName(name, ns) : undefined;
 }
 
 interface Loaded {
@@ -101,10 +103,17 @@ function load(ctx: InstallContext, file: ServingFile): Loaded {
   return { object, text };
 }
 
-/** SMS008, SMS010-SMS017: the serving certificate, when its Secret is in the input. @internal */
+/** SMS008, SMS010-SMS017, SMS035: the serving certificate, when its Secret is in the input. @internal */
 export function checkServingTls(ctx: InstallContext): void {
   if (!ctx.container || !ctx.deployment) {
     return;
+  }
+  const dialed = serverName(ctx);
+  for (const sni of dialed ? ctx.flags.getAll('tls-sni-cert-key') : []) {
+    if (sniCoveredNames(sni, [dialed!]).length > 0) {
+      ctx.report(Rules.SNI_CERT_FOR_SERVICE, ctx.deployment, `--tls-sni-cert-key=${sni} names ${dialed}: metrics-server presents that certificate to kube-apiserver instead of its serving certificate`,
+        { evidence: `--tls-sni-cert-key=${sni}` });
+    }
   }
   const files = servingFiles(ctx);
   if (!files) {
@@ -120,7 +129,7 @@ export function checkServingTls(ctx: InstallContext): void {
   const cert = load(ctx, files.cert);
   const key = files.key ? load(ctx, files.key) : {};
 
-  if (key.object && key.text !== undefined && key.object.object.kind === 'Secret' && PRIVATE_KEY.test(key.text)) {
+  if (key.object && key.text !== undefined && key.object.object.kind === 'Secret' && mentionsPrivateKey(key.text)) {
     ctx.report(Rules.KEY_IN_MANIFEST, key.object, `Secret ${meta(key.object.object).name} carries the serving private key in the manifests`, { evidence: 'a PRIVATE KEY block (not shown)' });
   }
   if (!cert.object || cert.text === undefined) {
@@ -136,7 +145,7 @@ export function checkServingTls(ctx: InstallContext): void {
   const leaf = certs[0];
   const name = serverName(ctx);
   if (name) {
-    if (!leaf.dnsNames.some(n => matchesHostname(n, name))) {
+    if (!coversServerName(leaf, name)) {
       ctx.report(Rules.CERT_WRONG_NAME, cert.object, `the serving certificate is not valid for ${name} (DNS SANs: ${leaf.dnsNames.join(', ') || 'none'})`, { evidence: `subject ${leaf.subject}` });
     } else {
       try {

@@ -1,3 +1,4 @@
+import { BOOLEAN_FLAGS, isFlagOn } from './metrics-server-flags';
 import { Install, KubeObject, ObjectRef, Rule, SourcedObject } from './types';
 
 /**
@@ -115,15 +116,9 @@ export class ObjectIndex {
  * @internal
  */
 export class Flags {
-  /** metrics-server's boolean flags (pflag: `--flag` alone means true; a value needs `=`) */
-  private static readonly BOOLEAN = new Set([
-    'kubelet-insecure-tls', 'kubelet-use-node-status-port', 'deprecated-kubelet-completely-insecure',
-    'logtostderr', 'alsologtostderr', 'profiling', 'contention-profiling', 'permit-port-sharing',
-    'permit-address-sharing', 'authentication-skip-lookup', 'authentication-tolerate-lookup-failure',
-    'one-output', 'skip-headers', 'skip-log-headers', 'add_dir_header', 'add-dir-header',
-  ]);
-
   public readonly values = new Map<string, string>();
+  /** every value of each flag, in order (for flags that may repeat, such as --tls-sni-cert-key) */
+  private readonly allValues = new Map<string, string[]>();
   /** the raw arguments, for evidence */
   public readonly raw: string[];
 
@@ -137,13 +132,11 @@ export class Flags {
         continue;
       }
       const name = m[1];
-      if (m[2] !== undefined) {
-        this.values.set(name, m[2]);
-      } else if (!Flags.BOOLEAN.has(name) && i + 1 < args.length && !args[i + 1].startsWith('-')) {
-        this.values.set(name, args[++i]);
-      } else {
-        this.values.set(name, 'true');
-      }
+      const value = m[2] !== undefined ? m[2]
+        : !BOOLEAN_FLAGS.has(name) && i + 1 < args.length && !args[i + 1].startsWith('-') ? args[++i]
+          : 'true';
+      this.values.set(name, value);
+      this.allValues.set(name, [...(this.allValues.get(name) ?? []), value]);
     }
   }
 
@@ -155,16 +148,21 @@ export class Flags {
     return this.values.get(name);
   }
 
+  /** Every value the flag was given, in order (a flag that may repeat). */
+  public getAll(name: string): string[] {
+    return this.allValues.get(name) ?? [];
+  }
+
   /** A boolean flag set to true (`--x`, `--x=true`, `--x=1`). */
   public isTrue(name: string): boolean {
     const v = this.values.get(name);
-    return v !== undefined && /^(true|1|t|TRUE|True|T)$/.test(v);
+    return v !== undefined && isFlagOn(v);
   }
 
   /** How the flag was written, for evidence. */
   public evidence(name: string): string {
     const v = this.values.get(name);
-    return v === undefined ? `--${name} (absent)` : v === 'true' && Flags.BOOLEAN.has(name) ? `--${name}` : `--${name}=${v}`;
+    return v === undefined ? `--${name} (absent)` : v === 'true' && BOOLEAN_FLAGS.has(name) ? `--${name}` : `--${name}=${v}`;
   }
 }
 

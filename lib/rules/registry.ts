@@ -135,6 +135,10 @@ export class Rules {
     '--tls-min-version below VersionTLS12 allows protocol versions with known weaknesses',
     'set --tls-min-version=VersionTLS12 or VersionTLS13, or drop the flag (Go defaults to TLS 1.2 for servers)',
     'extraArgs');
+  public static readonly SNI_CERT_FOR_SERVICE = rule('SMS035', Severity.HIGH, 'another certificate served for the Service name',
+    '--tls-sni-cert-key names <service>.<namespace>.svc, the name kube-apiserver dials, so metrics-server presents that certificate instead of its serving certificate, which the caBundle may not verify',
+    'remove the Service names from --tls-sni-cert-key (keep it for other names only)',
+    'extraArgs');
 
   // --- pod security
   public static readonly POD_SECURITY_RESTRICTED = rule('SMS040', Severity.MEDIUM, 'violates the restricted Pod Security Standard',

@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { isDnsSubdomain } from '../_util';
+import { isDnsSubdomain, serviceServerName } from '../rules/k8s-names';
 import type * as CertManagerIo from '../../imports/cert-manager.io';
 import type { CertificateSpecPrivateKey, CertificateSpecPrivateKeyRotationPolicy } from '../../imports/cert-manager.io';
 import { ServingTls, ServingTlsConfig, ServingTlsContext, servingDnsNames } from './serving-tls';
@@ -300,7 +300,7 @@ export class CertManagerServingTls extends ServingTls {
       metadata: metadata(certificateName),
       spec: {
         secretName,
-        commonName: `${svc}.${ns}.svc`,
+        commonName: serviceServerName(svc, ns),
         dnsNames: servingDnsNames(svc, ns, context.clusterDomain),
         usages: [CertificateSpecUsages.SERVER_AUTH, CertificateSpecUsages.DIGITAL_SIGNATURE, CertificateSpecUsages.KEY_ENCIPHERMENT],
         duration: durationText,

@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { schemaOf } from '../prop-schemas';
 import { checkPropTypes } from '../prop-types';
+import { mentionsPrivateKey } from './pem-decode';
 import { exists, isDirectoryName, makeDirectory, writeAtomic } from './store-files';
 
 /** Environment variable that moves the default store (e.g. out of the working directory in unit tests). */
@@ -172,7 +173,7 @@ function redact(o: any): any {
       if (values && typeof values === 'object') {
         for (const k of Object.keys(values)) {
           const text = field === 'data' ? Buffer.from(String(values[k]), 'base64').toString('utf8') : String(values[k]);
-          if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+          if (mentionsPrivateKey(text)) {
             values[k] = '<private key redacted>';
           } else if (text.includes('-----BEGIN CERTIFICATE-----')) {
             values[k] = '<certificate redacted>';

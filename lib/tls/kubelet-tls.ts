@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { assertDataKey, assertDnsSubdomain } from '../_util';
+import { isKubeRootCaNameMistake, isMissingKubeRootCaKey, KUBE_ROOT_CA_CONFIGMAP, KUBE_ROOT_CA_KEY } from '../rules/kube-root-ca';
 
 /** Where the kubelet CA file is mounted in the container. */
 const MOUNT_PATH = '/etc/kubelet-ca';
@@ -16,6 +17,8 @@ export interface KubeletTlsConfig {
   readonly volumeMount?: k8s.VolumeMount;
   /** the file passed to --kubelet-certificate-authority */
   readonly caFile?: string;
+  /** each `prop: what looks wrong; how to fix`, for the construct to record and print */
+  readonly warnings: string[];
 }
 
 /**
@@ -41,7 +44,7 @@ export abstract class KubeletTls {
    * the kubelet-serving signer is the cluster CA (kubeadm, k3s).
    */
   public static fromKubeRootCa(): KubeletTls {
-    return new VolumeKubeletTls('configMap', 'kube-root-ca.crt', 'ca.crt');
+    return new VolumeKubeletTls('configMap', KUBE_ROOT_CA_CONFIGMAP, KUBE_ROOT_CA_KEY);
   }
 
   /**
@@ -81,7 +84,7 @@ class InsecureKubeletTls extends KubeletTls {
   public readonly isInsecure = true;
 
   public _bind(): KubeletTlsConfig {
-    return { insecure: true };
+    return { insecure: true, warnings: [] };
   }
 }
 
@@ -95,6 +98,18 @@ class VolumeKubeletTls extends KubeletTls {
   public _bind(prop: string): KubeletTlsConfig {
     assertDnsSubdomain(`${prop} (${this.kind} name)`, this.name);
     assertDataKey(`${prop} (${this.kind} key)`, this.key);
+    const kind = this.kind === 'configMap' ? 'ConfigMap' : 'Secret';
+    const call = `KubeletTls.from${kind}('${this.name}', '${this.key}')`;
+    if (isMissingKubeRootCaKey(kind, this.name, this.key)) {
+      throw new Error(`${prop}: ${call} reads key '${this.key}', but kube-controller-manager keeps only the key '${KUBE_ROOT_CA_KEY}' in ConfigMap ${KUBE_ROOT_CA_CONFIGMAP}, so the pod would never start; use KubeletTls.fromKubeRootCa()`);
+    }
+    const warnings: string[] = [];
+    if (isKubeRootCaNameMistake(kind, this.name)) {
+      const what = kind === 'Secret'
+        ? `a Secret named '${this.name}', but '${KUBE_ROOT_CA_CONFIGMAP}' is the ConfigMap Kubernetes publishes`
+        : `ConfigMap '${this.name}', which Kubernetes does not create (the cluster CA ConfigMap is '${KUBE_ROOT_CA_CONFIGMAP}', key '${KUBE_ROOT_CA_KEY}')`;
+      warnings.push(`${prop}: ${call} mounts ${what}, so the pod will not start unless you create it; use KubeletTls.fromKubeRootCa() for the cluster CA`);
+    }
     const items = [{ key: this.key, path: FILE_NAME }];
     const volume: k8s.Volume = this.kind === 'configMap'
       ? { name: VOLUME_NAME, configMap: { name: this.name, items } }
@@ -104,6 +119,7 @@ class VolumeKubeletTls extends KubeletTls {
       volume,
       volumeMount: { name: VOLUME_NAME, mountPath: MOUNT_PATH, readOnly: true },
       caFile: `${MOUNT_PATH}/${FILE_NAME}`,
+      warnings,
     };
   }
 }

@@ -12,6 +12,17 @@ export interface PemBlock {
   readonly bytes: Buffer;
 }
 
+/**
+ * Whether a text shows a PEM private key (a BEGIN or END line of any
+ * `... PRIVATE KEY` block, even a malformed one): the one test for "key
+ * material here" used to report it (audit SMS015), to keep it out of doctor's
+ * reads and to redact it from the store's diagnostics.
+ * @internal
+ */
+export function mentionsPrivateKey(text: string): boolean {
+  return /-----(BEGIN|END) [A-Z ]*PRIVATE KEY-----/.test(text);
+}
+
 const PEM_START = '\n-----BEGIN ';
 const PEM_END = '\n-----END ';
 const PEM_END_OF_LINE = '-----';

@@ -3,6 +3,7 @@ import { ApiObject, App, Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { assertDnsSubdomain } from '../_util';
+import { serviceServerName } from '../rules/k8s-names';
 import type { CertManagerServingTlsOptions } from './cert-manager';
 import { CertificateStore } from './certificate-store';
 import { CaSource, DedicatedCaRequest, issueFromStore, userCa } from './issuance';
@@ -260,8 +261,8 @@ export function servingDnsNames(serviceName: string, namespace: string, clusterD
   return [
     serviceName,
     `${serviceName}.${namespace}`,
-    `${serviceName}.${namespace}.svc`,
-    `${serviceName}.${namespace}.svc.${clusterDomain}`,
+    serviceServerName(serviceName, namespace),
+    `${serviceServerName(serviceName, namespace)}.${clusterDomain}`,
   ];
 }
 
@@ -344,7 +345,7 @@ abstract class IssuedServingTls extends ServingTls {
       throw new Error(`${prop}.store: '${this.store.directory}' is inside the app's output directory '${outdir}', which 'cdk8s synth' empties on every run (the CA and keys would be made anew each time); choose a directory outside it, e.g. '${CertificateStore.DEFAULT_DIRECTORY}'`);
     }
     const ca = this.signingCa(context, keyAlgorithm);
-    const serverName = `${context.serviceName}.${context.namespace}.svc`;
+    const serverName = serviceServerName(context.serviceName, context.namespace);
     const dnsNames = servingDnsNames(context.serviceName, context.namespace, context.clusterDomain);
     const chart = Chart.of(scope);
     const app = scope.node.root;
@@ -475,7 +476,7 @@ class PemServingTls extends ServingTls {
     const secretName = secretNameOf(prop, this.options.secretName, context);
     const renewBefore = this.options.renewBefore ?? Duration.days(30);
     const warnings: string[] = [];
-    const serverName = `${context.serviceName}.${context.namespace}.svc`;
+    const serverName = serviceServerName(context.serviceName, context.namespace);
 
     const chain = parseCertificates(`${prop}.certificate`, certificate._read(`${prop}.certificate`), certificate.source);
     const leaf = chain[0];
@@ -524,7 +525,7 @@ class ExistingSecretServingTls extends ServingTls {
     const roots = loadCaBundle(`${prop}.caBundle`, this.options.caBundle, context.now, warnings);
     // the Secret's certificate must carry <svc>.<ns>.svc, so a bundle whose every root's name
     // constraints forbid that name verifies no certificate the Secret could hold
-    const serverName = `${context.serviceName}.${context.namespace}.svc`;
+    const serverName = serviceServerName(context.serviceName, context.namespace);
     const forbidden = roots.map(root => nameConstraintProblem(root, { dnsNames: [serverName], ipAddresses: [] }));
     if (forbidden.every(p => p !== undefined)) {
       throw new Error(`${prop}.caBundle: ${forbidden[0]}, so kube-apiserver cannot verify any serving certificate for '${serverName}' under it; pass the CA that issued the Secret's certificate, with name constraints that permit the Service's names`);

@@ -3,16 +3,36 @@ import { NameConstraints, parseCertificateDer, parseNameConstraints } from './fo
 import { decodePemBlocks, encodePem, PemBlock } from './pem-decode';
 
 /**
- * Signature algorithms that Go's crypto/x509 (and so kube-apiserver) refuses.
+ * Signature algorithms that Go's crypto/x509 (and so kube-apiserver) refuses,
+ * by OID: the OpenSSL name for messages and, where Go refuses it as an
+ * insecure algorithm (x509.InsecureAlgorithmError), Go's name for it.
  */
-const WEAK_SIGNATURES: { [oid: string]: string } = {
-  '1.2.840.113549.1.1.2': 'md2WithRSAEncryption',
-  '1.2.840.113549.1.1.4': 'md5WithRSAEncryption',
-  '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption',
-  '1.2.840.10045.4.1': 'ecdsa-with-SHA1',
-  '1.2.840.10040.4.3': 'dsa-with-sha1',
-  '2.16.840.1.101.3.4.3.2': 'dsa-with-sha256',
+const WEAK_SIGNATURES: { [oid: string]: { readonly name: string; readonly go?: string } } = {
+  '1.2.840.113549.1.1.2': { name: 'md2WithRSAEncryption' },
+  '1.2.840.113549.1.1.4': { name: 'md5WithRSAEncryption', go: 'MD5-RSA' },
+  '1.2.840.113549.1.1.5': { name: 'sha1WithRSAEncryption', go: 'SHA1-RSA' },
+  '1.2.840.10045.4.1': { name: 'ecdsa-with-SHA1', go: 'ECDSA-SHA1' },
+  '1.2.840.10040.4.3': { name: 'dsa-with-sha1' },
+  '2.16.840.1.101.3.4.3.2': { name: 'dsa-with-sha256' },
 };
+
+/**
+ * The name of a signature algorithm (by OID) that kube-apiserver refuses, or
+ * undefined for one it accepts.
+ * @internal
+ */
+export function weakSignatureName(oid: string): string | undefined {
+  return WEAK_SIGNATURES[oid]?.name;
+}
+
+/**
+ * Go's name of a signature algorithm it refuses as insecure
+ * (`x509: cannot verify signature: insecure algorithm SHA1-RSA`), or undefined.
+ * @internal
+ */
+export function goInsecureAlgorithm(oid: string): string | undefined {
+  return WEAK_SIGNATURES[oid]?.go;
+}
 
 /** extendedKeyUsage purposes that let a certificate serve TLS (anyExtendedKeyUsage, by OID: node-forge has no name for it). */
 const SERVER_AUTH_EKUS = ['serverAuth', '2.5.29.37.0'];
@@ -301,14 +321,31 @@ function fmt(d: Date): string {
 }
 
 /**
- * Throws if the certificate is not valid at `now`.
+ * Whether the certificate is outside its validity period at `now`, as Go's
+ * `Certificate.Verify` decides (`now` before notBefore, or after notAfter;
+ * both bounds are valid).
+ * @internal
+ */
+export function validityProblem(cert: { readonly notBefore: Date; readonly notAfter: Date }, now: Date): 'not-yet-valid' | 'expired' | undefined {
+  if (now.getTime() < cert.notBefore.getTime()) {
+    return 'not-yet-valid';
+  }
+  if (now.getTime() > cert.notAfter.getTime()) {
+    return 'expired';
+  }
+  return undefined;
+}
+
+/**
+ * Throws if the certificate is not valid at `now` (see `validityProblem`).
  * @internal
  */
 export function assertCurrentlyValid(prop: string, cert: CertInfo, now: Date, what: string): void {
-  if (cert.notAfter.getTime() <= now.getTime()) {
+  const problem = validityProblem(cert, now);
+  if (problem === 'expired') {
     throw new Error(`${prop}: ${what} (${cert.subject}) expired on ${fmt(cert.notAfter)}; renew it or pass a current one`);
   }
-  if (cert.notBefore.getTime() > now.getTime()) {
+  if (problem === 'not-yet-valid') {
     throw new Error(`${prop}: ${what} (${cert.subject}) is not valid before ${fmt(cert.notBefore)}; check the clock of the machine that issued it, or wait`);
   }
 }
@@ -356,13 +393,13 @@ export function assertCanIssueServing(prop: string, ca: CertInfo, dnsNames: stri
  */
 export function assertCaAllowsServerAuth(prop: string, ca: CertInfo): void {
   if (!allowsServerAuth(ca)) {
-    throw new Error(`${prop}: the CA's extendedKeyUsage (${ca.extKeyUsage!.join(', ') || 'empty'}) lacks serverAuth, so Go refuses every serving certificate under it (${ca.subject}); use a CA without extendedKeyUsage or with serverAuth`);
+    throw new Error(`${prop}: the CA's extendedKeyUsage (${ca.extKeyUsage!.join(', ')}) lacks serverAuth, so Go refuses every serving certificate under it (${ca.subject}); use a CA without extendedKeyUsage or with serverAuth`);
   }
 }
 
 /** A warning for a root that signs itself with SHA-1 (Go does not check a root's own signature). */
 export function sha1RootWarning(prop: string, root: CertInfo): string[] {
-  const weak = WEAK_SIGNATURES[root.signatureOid];
+  const weak = weakSignatureName(root.signatureOid);
   return weak && root.selfSigned ? [`${prop}: the CA certificate (${root.subject}) signs itself with ${weak}; Go does not check a root's own signature so it works, but reissue it with SHA-256 when you can`] : [];
 }
 
@@ -423,7 +460,7 @@ export function nameConstraintProblem(ca: CertInfo, leaf: { dnsNames: string[]; 
  * @internal
  */
 export function assertStrongSignature(prop: string, cert: CertInfo): void {
-  const weak = WEAK_SIGNATURES[cert.signatureOid];
+  const weak = weakSignatureName(cert.signatureOid);
   if (weak) {
     throw new Error(`${prop}: the certificate (${cert.subject}) is signed with ${weak}, which kube-apiserver rejects; reissue it with SHA-256 (e.g. 'openssl x509 -req -sha256 ...')`);
   }
@@ -435,13 +472,13 @@ export function assertStrongSignature(prop: string, cert: CertInfo): void {
  * @internal
  */
 export function assertServingCertificate(prop: string, cert: CertInfo, serverName: string): void {
-  if (!cert.dnsNames.some(name => matchesHostname(name, serverName))) {
+  if (!coversServerName(cert, serverName)) {
     const cnOnly = cert.x509.subject.split('\n').includes(`CN=${serverName}`);
     const has = cert.dnsNames.length ? `its DNS SANs are ${cert.dnsNames.join(', ')}` : 'it has no DNS SAN';
     throw new Error(`${prop}: the serving certificate is not valid for '${serverName}' (${has}${cnOnly ? '; the Common Name is ignored by kube-apiserver' : ''}); reissue it with subjectAltName DNS:${serverName}`);
   }
-  if (cert.extKeyUsage && !allowsServerAuth(cert)) {
-    throw new Error(`${prop}: the serving certificate's extendedKeyUsage (${cert.extKeyUsage.join(', ') || 'empty'}) does not allow serverAuth; reissue it with extendedKeyUsage = serverAuth`);
+  if (!allowsServerAuth(cert)) {
+    throw new Error(`${prop}: the serving certificate's extendedKeyUsage (${cert.extKeyUsage!.join(', ')}) does not allow serverAuth; reissue it with extendedKeyUsage = serverAuth`);
   }
   if (cert.isCa) {
     throw new Error(`${prop}: the serving certificate (${cert.subject}) is a CA certificate; pass the leaf certificate issued for '${serverName}' first in the file`);
@@ -472,8 +509,23 @@ export function matchesHostname(pattern: string, host: string): boolean {
   return pl.length === hl.length && pl.every((label, i) => (i === 0 && label === '*' && hl[0] !== '') || label === hl[i]);
 }
 
-function allowsServerAuth(cert: CertInfo): boolean {
-  return !cert.extKeyUsage || cert.extKeyUsage.some(u => SERVER_AUTH_EKUS.includes(u));
+/**
+ * Whether the certificate's extendedKeyUsage lets it (or, on a CA, the
+ * certificates under it) serve TLS, as Go checks down the chain: absent or
+ * empty means any purpose, otherwise serverAuth or anyExtendedKeyUsage.
+ * @internal
+ */
+export function allowsServerAuth(cert: CertInfo): boolean {
+  return !cert.extKeyUsage || cert.extKeyUsage.length === 0 || cert.extKeyUsage.some(u => SERVER_AUTH_EKUS.includes(u));
+}
+
+/**
+ * Whether a DNS SAN of the certificate matches `serverName` (the Common Name
+ * is ignored, as Go ignores it).
+ * @internal
+ */
+export function coversServerName(cert: CertInfo, serverName: string): boolean {
+  return cert.dnsNames.some(name => matchesHostname(name, serverName));
 }
 
 /**
@@ -489,7 +541,7 @@ export function verifyChain(leaf: CertInfo, intermediates: CertInfo[], roots: Ce
     // Go checks the signature on every certificate below the root, the CA
     // rules on every signing certificate (roots too) and extendedKeyUsage
     // down the whole chain
-    const weak = WEAK_SIGNATURES[current.signatureOid];
+    const weak = weakSignatureName(current.signatureOid);
     if (weak) {
       return `'${current.subject}' is signed with ${weak}`;
     }
@@ -544,12 +596,12 @@ function caProblem(ca: CertInfo, now: Date, intermediatesBelow: number, leaf: Ce
     return `'${ca.subject}' lacks keyUsage keyCertSign`;
   }
   if (!allowsServerAuth(ca)) {
-    return `'${ca.subject}' has extendedKeyUsage ${ca.extKeyUsage!.join(', ') || '(empty)'} without serverAuth, so no certificate it issues may serve TLS`;
+    return `'${ca.subject}' has extendedKeyUsage ${ca.extKeyUsage!.join(', ')} without serverAuth, so no certificate it issues may serve TLS`;
   }
   if (ca.maxPathLen !== undefined && intermediatesBelow > ca.maxPathLen) {
     return `'${ca.subject}' allows ${ca.maxPathLen} intermediate(s) below it (pathLenConstraint), the chain has ${intermediatesBelow}`;
   }
-  if (ca.notAfter.getTime() <= now.getTime() || ca.notBefore.getTime() > now.getTime()) {
+  if (validityProblem(ca, now)) {
     return `'${ca.subject}' is not valid now (${fmt(ca.notBefore)} to ${fmt(ca.notAfter)})`;
   }
   return undefined;
