@@ -72,8 +72,12 @@ export function brokenLinks(file: string, text: string, root: string = ROOT): st
   };
   for (const { line, text: l } of prose(text)) {
     const withoutCode = l.replace(/(`+)[^`]*?\1/g, '');
-    for (const m of withoutCode.matchAll(/\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
+    for (const m of withoutCode.matchAll(/\]\(\s*<?([^)\s>]*)>?(?:\s+"[^"]*")?\s*\)/g)) {
       const url = m[1];
+      if (url === '' || url === '#') {
+        broken.push(`${file}:${line}: an empty link target`);
+        continue;
+      }
       if (/^[a-z][a-z0-9+.-]*:/i.test(url)) {
         continue;
       }
@@ -108,11 +112,11 @@ test('GitHub heading anchors: lower case, punctuation dropped except - and _, sp
   expect([...anchorsOf('# A\n## A\n```\n# not a heading\n```\n<a name="x"></a>\n### A')]).toEqual(['a', 'a-1', 'x', 'a-2']);
 });
 
-test('a broken file, a broken anchor, an anchor in a code block are reported; code spans and URLs are not links', () => {
+test('a broken file, a broken anchor, an empty target are reported, a heading in a code block is no anchor; code spans and URLs are not links', () => {
   const md = [
     '# Top', '[ok](#top) [ok](README.md) [ok](docs/#) [url](https://example.com/#x)',
     '[no file](nowhere.md) [no anchor](#bottom) [README anchor](README.md#no-such-heading)',
-    '`[in code](gone.md)`', '```', '# bottom', '[in fence](gone.md)', '```',
+    '`[in code](gone.md)`', '[empty]() [hash only](#)', '```', '# bottom', '[in fence](gone.md)', '```',
   ].join('\n');
   const broken = brokenLinks('x.md', md);
   expect(broken).toEqual([
@@ -120,6 +124,8 @@ test('a broken file, a broken anchor, an anchor in a code block are reported; co
     'x.md:3: nowhere.md (no file nowhere.md)',
     'x.md:3: #bottom (no heading \'#bottom\' in x.md)',
     'x.md:3: README.md#no-such-heading (no heading \'#no-such-heading\' in README.md)',
+    'x.md:5: an empty link target',
+    'x.md:5: an empty link target',
   ]);
 });
 
