@@ -106,8 +106,10 @@ export interface SecureMetricsServerProps extends ProductionProps {
    * `--tls-private-key-file`, `--kubelet-insecure-tls`,
    * `--kubelet-certificate-authority`, `--kubelet-preferred-address-types`,
    * `--kubelet-use-node-status-port`, `--metric-resolution`) are refused: use
-   * the props instead. So are `--deprecated-kubelet-completely-insecure` and a
-   * `--tls-sni-cert-key` whose names cover the Service's; a `--tls-min-version`
+   * the props instead. So are `--deprecated-kubelet-completely-insecure`, a
+   * boolean flag with a value metrics-server cannot read, and a
+   * `--tls-sni-cert-key` whose names cover the Service's (the same predicates
+   * as audit rules SMS003 and SMS035); a `--tls-min-version`
    * below `VersionTLS12` is warned about and marked in the
    * `secure-metrics-server.io/insecure-tls` annotation.
    * @default - none
