@@ -1,7 +1,7 @@
 /**
  * Example app: one chart with a SecureMetricsServer, configured from
  * environment variables so that every mode can be tried without writing code.
- * See "The example app" in README.md for the variables, and examples/ for one
+ * See "The example app" in docs/examples.md for the variables, and examples/ for one
  * app per use written in code. It imports only the public API (./lib is the
  * package's entry point, `secure-metrics-server` for a user) and checks only
  * what the variables add: the values themselves are checked by the construct.

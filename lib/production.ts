@@ -23,7 +23,7 @@ export interface ProductionProps {
    * `kubernetes.io/hostname` and rolling updates with `maxUnavailable: 1`.
    * With 1, upstream's manifest: `maxUnavailable: 0`, no budget, no affinity.
    * High availability also wants `--enable-aggregator-routing=true` on
-   * kube-apiserver (see the README, "High availability").
+   * kube-apiserver (see docs/production.md, "High availability").
    * @default 1
    */
   readonly replicas?: number;

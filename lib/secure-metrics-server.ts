@@ -43,7 +43,8 @@ export enum NodeAddressType {
 export interface SecureMetricsServerProps extends ProductionProps {
   /**
    * Name of the ServiceAccount, Service and Deployment, and the `k8s-app` label.
-   * The serving certificate is made for `<name>.<namespace>.svc`.
+   * The serving certificate is made for `<name>.<namespace>.svc`. A DNS-1035
+   * label (lower case, starting with a letter), as a Service name must be.
    * @default 'metrics-server'
    */
   readonly name?: string;
@@ -101,8 +102,16 @@ export interface SecureMetricsServerProps extends ProductionProps {
 
   /**
    * More command-line flags, each `--flag` or `--flag=value`. Flags the
-   * construct manages (`--secure-port`, `--tls-cert-file`, `--kubelet-insecure-tls`, ...)
-   * are refused: use the props instead.
+   * construct manages (`--secure-port`, `--cert-dir`, `--tls-cert-file`,
+   * `--tls-private-key-file`, `--kubelet-insecure-tls`,
+   * `--kubelet-certificate-authority`, `--kubelet-preferred-address-types`,
+   * `--kubelet-use-node-status-port`, `--metric-resolution`) are refused: use
+   * the props instead. So are `--deprecated-kubelet-completely-insecure`, a
+   * boolean flag with a value metrics-server cannot read, and a
+   * `--tls-sni-cert-key` whose names cover the Service's (the same predicates
+   * as audit rules SMS003 and SMS035); a `--tls-min-version`
+   * below `VersionTLS12` is warned about and marked in the
+   * `secure-metrics-server.io/insecure-tls` annotation.
    * @default - none
    */
   readonly extraArgs?: string[];

@@ -3,21 +3,33 @@
 // installed in a fresh app (test/pack.ts), never against lib/, then the
 // JavaScript run by node, each example in its own working directory, and the
 // YAML it writes checked for the facts that make the mode what it is.
-import { execFile } from 'child_process';
+import { execFile, execFileSync, spawnSync } from 'child_process';
+import { createPrivateKey, X509Certificate } from 'crypto';
 import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
 import { Yaml } from 'cdk8s';
 import { DEFAULT_DNS_NAMES, fixtureCa, pem, testCert, testKey, tmp, writeTmp } from './helpers';
+import { goVerifyBinary } from './go-verify-binary';
 import { formatDiagnostic, ROOT, workspace } from './pack';
 
 const INSECURE_ANNOTATION = 'secure-metrics-server.io/insecure-tls';
 const EXAMPLES = readdirSync(path.join(ROOT, 'examples')).sort();
 
-interface Run { readonly objects: any[]; readonly stderr: string; readonly cwd: string }
+/** The fleet example's clusters (its Chart ids) and their namespaces. */
+const FLEET: { [cluster: string]: string } = { 'cluster-a': 'monitoring', 'cluster-b': 'observability', 'cluster-c': 'kube-system' };
+
+interface Run {
+  /** Every object of every manifest written. */
+  readonly objects: any[];
+  /** The objects of each manifest, by file name. */
+  readonly files: { [file: string]: any[] };
+  readonly stderr: string;
+  readonly cwd: string;
+}
 const runs = new Map<string, Run>();
 let compileErrors: string[] = [];
-let pems: { caCert: string; caKey: string; tlsCert: string; tlsKey: string; tlsCa: string };
+let pems: { caCert: string; caKey: string; ecdsaCaCert: string; ecdsaCaKey: string; tlsCert: string; tlsKey: string; tlsCa: string };
 
 const kinds = (r: Run) => r.objects.map(o => o.kind).sort();
 const find = (r: Run, kind: string) => r.objects.filter(o => o.kind === kind);
@@ -42,11 +54,13 @@ beforeAll(async () => {
   // the PEM files the examples read: an openssl-made RSA CA as kubeadm makes
   // it, and a certificate for the service with its key and CA
   const ca = fixtureCa('kubernetes');
+  // and a P-256 CA as k3s and RKE2 make it (openssl -newkey ec -pkeyopt ec_paramgen_curve:P-256)
+  const ecdsaCa = fixtureCa('k3s-ecdsa');
   const files = tmp('sms-examples-pem-');
   const ownCa = testCert({ cn: 'own-ca', key: testKey(0), ca: true });
   const leaf = testCert({ cn: 'metrics-server.kube-system.svc', key: testKey(1), issuer: { cert: ownCa, key: testKey(0) }, dnsNames: DEFAULT_DNS_NAMES });
   pems = {
-    caCert: ca.cert, caKey: ca.key,
+    caCert: ca.cert, caKey: ca.key, ecdsaCaCert: ecdsaCa.cert, ecdsaCaKey: ecdsaCa.key,
     tlsCert: writeTmp(files, 'tls.crt', pem.cert(leaf)),
     tlsKey: writeTmp(files, 'tls.key', pem.key(testKey(1))),
     tlsCa: writeTmp(files, 'ca.crt', pem.cert(ownCa)),
@@ -54,6 +68,7 @@ beforeAll(async () => {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     CLUSTER_CA_CERT: pems.caCert, CLUSTER_CA_KEY: pems.caKey,
+    SERVER_CA_CERT: pems.ecdsaCaCert, SERVER_CA_KEY: pems.ecdsaCaKey,
     TLS_CERT: pems.tlsCert, TLS_KEY: pems.tlsKey, TLS_CA: pems.tlsCa,
   };
   delete env.SECURE_METRICS_SERVER_SILENCE_WARNINGS;
@@ -86,9 +101,11 @@ beforeAll(async () => {
   for (const name of EXAMPLES) {
     expect({ name, error: results[name].error }).toEqual({ name, error: undefined });
     const cwd = cwds[name];
-    const out = readdirSync(path.join(cwd, 'dist'));
-    expect(out).toEqual(['metrics-server.k8s.yaml']);
-    runs.set(name, { objects: Yaml.load(path.join(cwd, 'dist', out[0])), stderr: results[name].stderr, cwd });
+    const out = readdirSync(path.join(cwd, 'dist')).sort();
+    // one manifest per Chart: the fleet has one Chart per cluster
+    expect({ name, out }).toEqual({ name, out: name === 'fleet' ? Object.keys(FLEET).map(c => `${c}.k8s.yaml`) : ['metrics-server.k8s.yaml'] });
+    const files = Object.fromEntries(out.map(f => [f, Yaml.load(path.join(cwd, 'dist', f))]));
+    runs.set(name, { objects: Object.values(files).flat(), files, stderr: results[name].stderr, cwd });
   }
 }, 300_000);
 
@@ -97,7 +114,7 @@ test('every example compiles against the packed package with the template tsconf
 });
 
 test('every example directory holds a main.ts that starts with what it shows', () => {
-  expect(EXAMPLES.length).toBeGreaterThanOrEqual(8);
+  expect(EXAMPLES.length).toBeGreaterThanOrEqual(10);
   for (const name of EXAMPLES) {
     expect(readdirSync(path.join(ROOT, 'examples', name))).toContain('main.ts');
     const source = readFileSync(path.join(ROOT, 'examples', name, 'main.ts'), 'utf8');
@@ -111,10 +128,14 @@ test('every example directory holds a main.ts that starts with what it shows', (
 test.each(EXAMPLES.filter(n => n !== 'insecure-test-cluster'))('%s: both hops verified, nothing insecure, no warning', name => {
   const r = runs.get(name)!;
   expect(annotated(r)).toEqual([]);
-  expect(api(r).spec.insecureSkipTLSVerify).toBeUndefined();
-  expect(args(r)).not.toContain('--kubelet-insecure-tls');
-  expect(args(r)).toContain('--kubelet-certificate-authority=/etc/kubelet-ca/ca.crt');
   expect(r.stderr).not.toContain('WARNING');
+  // every manifest (the fleet writes one per cluster)
+  for (const objects of Object.values(r.files)) {
+    const m: Run = { ...r, objects };
+    expect(api(m).spec.insecureSkipTLSVerify).toBeUndefined();
+    expect(args(m)).not.toContain('--kubelet-insecure-tls');
+    expect(args(m)).toContain('--kubelet-certificate-authority=/etc/kubelet-ca/ca.crt');
+  }
 });
 
 test('verified-defaults: a dedicated CA in the default store signs the serving certificate', () => {
@@ -193,4 +214,65 @@ test('production-ha: three replicas over zones, a PodDisruptionBudget, a Network
   expect(spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
   expect(spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: '100m', memory: '200Mi' }, limits: { cpu: '1', memory: '400Mi' } });
   expect(spec.template.spec.priorityClassName).toBe('system-cluster-critical');
+});
+
+const haveGo = spawnSync('go', ['version']).status === 0;
+
+test('ecdsa-cluster-ca: the P-256 CA is the caBundle and signs an ECDSA P-256 serving key that openssl and Go accept', () => {
+  const r = runs.get('ecdsa-cluster-ca')!;
+  expect(caBundle(r).trim()).toBe(readFileSync(pems.ecdsaCaCert, 'utf8').trim());
+  const ca = new X509Certificate(readFileSync(pems.ecdsaCaCert));
+  expect(ca.publicKey.asymmetricKeyDetails).toEqual({ namedCurve: 'prime256v1' });
+
+  const serving = path.join(r.cwd, 'secrets', 'pki', 'clusters', 'metrics-server', 'metrics-server.kube-system.svc.cluster.local');
+  const secret = find(r, 'Secret')[0];
+  const crt = Buffer.from(secret.data['tls.crt'], 'base64').toString();
+  const key = Buffer.from(secret.data['tls.key'], 'base64').toString();
+  expect(crt).toBe(readFileSync(path.join(serving, 'tls.crt'), 'utf8'));
+  expect(key).toBe(readFileSync(path.join(serving, 'tls.key'), 'utf8'));
+  // the serving key follows the CA: ECDSA on the CA's curve, signed by the CA
+  const privateKey = createPrivateKey(key);
+  expect(privateKey.asymmetricKeyType).toBe('ec');
+  expect(privateKey.asymmetricKeyDetails).toEqual({ namedCurve: 'prime256v1' });
+  const leaf = new X509Certificate(crt);
+  expect(leaf.checkPrivateKey(privateKey)).toBe(true);
+  expect(leaf.verify(ca.publicKey)).toBe(true);
+  expect(leaf.subjectAltName).toContain('DNS:metrics-server.kube-system.svc');
+
+  // as kube-apiserver checks it: openssl strictly, and Go's crypto/tls on loopback
+  const out = execFileSync('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-verify_hostname', 'metrics-server.kube-system.svc',
+    '-CAfile', pems.ecdsaCaCert, path.join(serving, 'tls.crt')], { encoding: 'utf8' });
+  expect(out.trim()).toBe(`${path.join(serving, 'tls.crt')}: OK`);
+  if (haveGo) {
+    expect(execFileSync(goVerifyBinary(), [path.join(serving, 'tls.crt'), path.join(serving, 'tls.key'), pems.ecdsaCaCert, 'metrics-server.kube-system.svc'],
+      { encoding: 'utf8' }).trim()).toBe('ok');
+  } else if (process.env.CI === 'true') {
+    throw new Error('go is not on the PATH; CI needs it');
+  }
+}, 120_000);
+
+test('fleet: one manifest per cluster, three distinct CAs from the store, SANs in each cluster\'s namespace', () => {
+  const r = runs.get('fleet')!;
+  const bundles = new Set<string>();
+  for (const [cluster, namespace] of Object.entries(FLEET)) {
+    const m: Run = { ...r, objects: r.files[`${cluster}.k8s.yaml`] };
+    // the namespaced objects in the cluster's namespace (the auth-reader RoleBinding lives in kube-system)
+    expect(deployment(m).metadata.namespace).toBe(namespace);
+    expect(find(m, 'Service')[0].metadata.namespace).toBe(namespace);
+    expect(api(m).spec.service).toEqual(expect.objectContaining({ name: 'metrics-server', namespace }));
+    // its own CA, kept in its own cluster directory of the default store
+    const store = path.join(r.cwd, '.secure-metrics-server', 'pki', 'clusters', cluster);
+    expect(caBundle(m).trim()).toBe(readFileSync(path.join(store, 'ca', 'ca.crt'), 'utf8').trim());
+    bundles.add(caBundle(m).trim());
+    // a serving certificate for the Service in that namespace, signed by that CA
+    const secret = find(m, 'Secret')[0];
+    expect(secret.metadata.namespace).toBe(namespace);
+    const leaf = new X509Certificate(Buffer.from(secret.data['tls.crt'], 'base64'));
+    expect(leaf.verify(new X509Certificate(caBundle(m)).publicKey)).toBe(true);
+    const sans = leaf.subjectAltName!.split(', ').sort();
+    expect(sans).toEqual([`DNS:metrics-server`, `DNS:metrics-server.${namespace}`, `DNS:metrics-server.${namespace}.svc`,
+      `DNS:metrics-server.${namespace}.svc.cluster.local`].sort());
+    expect(readdirSync(store).sort()).toEqual(['ca', `metrics-server.${namespace}.svc.cluster.local`, `metrics-server.${namespace}.svc.cluster.local.checked.json`]);
+  }
+  expect(bundles.size).toBe(3);
 });

@@ -27,7 +27,7 @@ export interface CertificateStoreOptions {
  * A directory that keeps the keys and certificates issued at synth time, so
  * that the next synth reuses them and the YAML stays byte-identical.
  *
- * Layout (see the README's "The certificate store"):
+ * Layout (see docs/store.md):
  *
  * - `clusters/<cluster>/ca/{ca.crt,ca.key}`: a cluster's dedicated CA;
  * - `clusters/<cluster>/<name>.<namespace>.svc.<domain>/{tls.crt,tls.key}`:

@@ -26,7 +26,7 @@ export interface KubeletTlsConfig {
  *
  * Verification works once every kubelet serves a certificate signed by the
  * CA chosen here: `serverTLSBootstrap: true` plus approved
- * `kubernetes.io/kubelet-serving` CSRs (see the README).
+ * `kubernetes.io/kubelet-serving` CSRs (see docs/kubelet-certificates.md).
  */
 export abstract class KubeletTls {
   /**
