@@ -108,6 +108,11 @@ export function readRotation(caUnit: string): RotationView | undefined {
   return { phase: state.phase, unit, certPem, keyPem, stagedAt: state.stagedAt, switchedAt: typeof state.switchedAt === 'string' ? state.switchedAt : undefined };
 }
 
+/** A time as RFC 3339 UTC, to the second. */
+function iso(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /** SHA-256 of a certificate's DER, hex. */
 export function fingerprint(info: CertInfo): string {
   const der = Buffer.from(info.pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
@@ -221,7 +226,7 @@ export function clusterStatus(storeDir: string, cluster: string, minWaitMs: numb
   const since = phase === 'staged' ? rotation!.stagedAt : phase === 'switched' ? rotation!.switchedAt : undefined;
   return {
     cluster, phase, stagedAt: rotation?.stagedAt, switchedAt: rotation?.switchedAt, nextStep,
-    nextStepAfter: since ? formatDate(new Date(Date.parse(since) + minWaitMs)) : undefined,
+    nextStepAfter: since ? iso(new Date(Date.parse(since) + minWaitMs)) : undefined,
     certificates,
   };
 }
@@ -299,7 +304,7 @@ function waitRefusal(step: string, previous: string, since: string, minWaitMs: n
   if (now.getTime() >= earliest) {
     return undefined;
   }
-  return new RotationRefused(`ca rotate: '${step}' is refused until ${formatDate(new Date(earliest))} (${Math.round(minWaitMs / 60000)} minutes after '${previous}' ran at ${since}): ${what}. Run it again then, or pass --force once you have checked it`);
+  return new RotationRefused(`ca rotate: '${step}' is refused until ${iso(new Date(earliest))} (${Math.round(minWaitMs / 60000)} minutes after '${previous}' ran at ${since}): ${what}. Run it again then, or pass --force once you have checked it`);
 }
 
 /**
@@ -331,7 +336,7 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
   }
   const current = parseCertificates('store', currentCert, path.join(p.ca, CA_CERT))[0];
   const rotation = readRotation(p.ca);
-  const now = formatDate(r.now);
+  const now = iso(r.now);
   const bundleOf = (...c: CertStatus[]) => c;
   const status = (role: CertStatus['role'], unit: string, info: CertInfo, signing: boolean) => certStatus(role, path.join(unit, CA_CERT), info, { signing, inBundle: true });
 
@@ -348,7 +353,7 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
     const next = parseCertificates('store', ca.certPem, path.join(p.next, CA_CERT))[0];
     return {
       step: 'staged', signing: status('current', p.ca, current, true), bundle: bundleOf(status('current', p.ca, current, true), status('next', p.next, next, false)),
-      nextStepAfter: formatDate(new Date(r.now.getTime() + r.minWaitMs)),
+      nextStepAfter: iso(new Date(r.now.getTime() + r.minWaitMs)),
     };
   }
 
@@ -380,7 +385,7 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
       [STATE_FILE]: stateJson({ phase: 'switched', stagedAt: rotation.stagedAt, switchedAt: now }) }, 'rotate-switch');
     return {
       step: 'switched', signing: status('next', p.next, next, true), bundle: bundleOf(status('current', p.ca, current, false), status('next', p.next, next, true)),
-      nextStepAfter: formatDate(new Date(r.now.getTime() + r.minWaitMs)),
+      nextStepAfter: iso(new Date(r.now.getTime() + r.minWaitMs)),
     };
   }
 
