@@ -108,6 +108,30 @@ export function readRotation(caUnit: string): RotationView | undefined {
   return { phase: state.phase, unit, certPem, keyPem, stagedAt: state.stagedAt, switchedAt: typeof state.switchedAt === 'string' ? state.switchedAt : undefined };
 }
 
+/**
+ * Finishes or undoes the unit commits a killed rotation left beside the CA
+ * unit `caUnit` (the next CA's unit, retired units). Call under the lock.
+ */
+export function recoverRotation(caUnit: string): void {
+  recoverUnit(path.join(path.dirname(caUnit), NEXT_UNIT));
+  const retired = path.join(path.dirname(caUnit), RETIRED_DIR);
+  let names: string[];
+  try {
+    names = readdirSync(retired);
+  } catch {
+    return;
+  }
+  const units = new Set(names.map(n => /^\.(.+)\.(?:new|old)-/.exec(n)?.[1]).filter((n): n is string => n !== undefined));
+  for (const unit of units) {
+    recoverUnit(path.join(retired, unit));
+  }
+}
+
+/** The directories where a killed rotation may leave leftovers (for hasLeftovers). */
+export function rotationDirectories(caUnit: string): string[] {
+  return [path.join(path.dirname(caUnit), RETIRED_DIR)];
+}
+
 /** A time as RFC 3339 UTC, to the second. */
 function iso(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -321,7 +345,7 @@ export function rotateCa(r: RotateRequest): RotateOutcome {
   try {
     crashPoint('rotate:locked');
     recoverUnit(p.ca);
-    recoverUnit(p.next);
+    recoverRotation(p.ca);
     return rotateLocked(r, p);
   } finally {
     release();
@@ -348,7 +372,6 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
     const params = paramsOf(p.ca, current);
     const algorithm = KeyAlgorithm._all().find(a => a.name === params.keyAlgorithm)!;
     const ca = createCa({ commonName: params.commonName, validityDays: params.validityDays, keyAlgorithm: algorithm, now: r.now });
-    recoverUnit(p.next);
     commitUnit(p.next, { [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem, [PARAMS_FILE]: caParamsJson(params), [STATE_FILE]: stateJson({ phase: 'staged', stagedAt: now }) }, 'rotate-stage');
     const next = parseCertificates('store', ca.certPem, path.join(p.next, CA_CERT))[0];
     return {

@@ -3,7 +3,7 @@ import { readdirSync } from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { caParamsJson, NEXT_UNIT, readRotation } from './ca-rotation';
+import { caParamsJson, readRotation, recoverRotation, rotationDirectories } from './ca-rotation';
 import { CertificateStore } from './certificate-store';
 import { KeyAlgorithm } from './key-algorithm';
 import { BACKDATE_MS, createCa, issueServingCertificate, KeyPairPem } from './pki';
@@ -228,7 +228,8 @@ export function issueFromStore(r: StoreIssueRequest): ServingResult {
   r.store._assertNotFile();
   const p = pathsOf(r);
   // leftovers of a killed synth (a unit half-replaced, a dead holder's lock) are repaired under the lock
-  const repair = hasLeftovers([p.clusterDir, ...(p.caUnit ? [path.dirname(p.caUnit)] : [])]) || lockLeftBehind(r.store._lockFile());
+  // (CA rotation: and in the directory of retired CAs)
+  const repair = hasLeftovers([p.clusterDir, ...(p.caUnit ? [path.dirname(p.caUnit), ...rotationDirectories(p.caUnit)] : [])]) || lockLeftBehind(r.store._lockFile());
   const first = repair ? NEEDS_LOCK : attempt(r, p, false);
   if (first !== NEEDS_LOCK) {
     return first;
@@ -250,7 +251,7 @@ export function issueFromStore(r: StoreIssueRequest): ServingResult {
       recoverUnit(p.caUnit);
       if (!r.dedicatedCa?.sharedName) {
         // CA rotation: a phase change interrupted by a crash
-        recoverUnit(path.join(path.dirname(p.caUnit), NEXT_UNIT));
+        recoverRotation(p.caUnit);
       }
     }
     recoverUnit(p.servingUnit);
