@@ -1,6 +1,6 @@
 import * as path from 'path';
 import {
-  CertStatus, clustersWithCa, clusterStatus, ClusterStatus, DEFAULT_MIN_WAIT_MINUTES, describeClusters, rotateCa, RotateOutcome, RotationRefused, sharedStatus,
+  CertStatus, clustersWithCa, clusterStatus, ClusterStatus, DEFAULT_MIN_WAIT_MINUTES, describeClusters, REFUSED, rotateCa, RotateOutcome, sharedStatus,
 } from '../tls/ca-rotation';
 import { CliIo, ExitCode, Subcommand } from './io';
 
@@ -262,7 +262,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(rotateText(outcome, cluster));
     return ExitCode.OK;
   } catch (e: any) {
-    if (e instanceof RotationRefused) {
+    if (e?.code === REFUSED) {
       io.stderr.write(`${e.message}\n`);
       return ExitCode.FINDINGS;
     }

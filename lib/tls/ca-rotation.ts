@@ -102,6 +102,10 @@ export function readRotation(caUnit: string): RotationView | undefined {
   const certPem = readOptional(path.join(unit, CA_CERT));
   const keyPem = readOptional(keyFile);
   if (certPem === undefined || keyPem === undefined) {
+    if (!exists(stateFile)) {
+      // the unit was moved away while this unlocked read ran (--abort, finish): no rotation any more
+      return undefined;
+    }
     throw corrupt(unit, `${certPem === undefined ? CA_CERT : CA_KEY} is missing`);
   }
   assertPrivate(keyFile);
@@ -294,8 +298,12 @@ export interface RotateOutcome {
   readonly nextStepAfter?: string;
 }
 
-/** A refusal of `ca rotate`: exit code 1, the message says why and what to do. */
-export class RotationRefused extends Error {}
+/** The `code` of a refusal of `ca rotate`: exit code 1, the message says why and what to do. */
+export const REFUSED = 'ROTATION_REFUSED';
+
+function refused(message: string): Error {
+  return Object.assign(new Error(message), { code: REFUSED });
+}
 
 /** The settings of the CA to create: params.json, or what the current CA shows. */
 export function paramsOf(caUnit: string, current: CertInfo): CaParams {
@@ -323,12 +331,12 @@ function stateJson(s: { phase: Phase; stagedAt: string; switchedAt?: string }): 
   return JSON.stringify({ version: 1, ...s }, undefined, 2) + '\n';
 }
 
-function waitRefusal(step: string, previous: string, since: string, minWaitMs: number, now: Date, what: string): RotationRefused | undefined {
+function waitRefusal(step: string, previous: string, since: string, minWaitMs: number, now: Date, what: string): Error | undefined {
   const earliest = Date.parse(since) + minWaitMs;
   if (now.getTime() >= earliest) {
     return undefined;
   }
-  return new RotationRefused(`ca rotate: '${step}' is refused until ${iso(new Date(earliest))} (${Math.round(minWaitMs / 60000)} minutes after '${previous}' ran at ${since}): ${what}. Run it again then, or pass --force once you have checked it`);
+  return refused(`ca rotate: '${step}' is refused until ${iso(new Date(earliest))} (${Math.round(minWaitMs / 60000)} minutes after '${previous}' ran at ${since}): ${what}. Run it again then, or pass --force once you have checked it`);
 }
 
 /**
@@ -366,7 +374,7 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
 
   if (!rotation) {
     if (r.abort) {
-      throw new RotationRefused(`ca rotate --abort: no rotation of cluster '${r.cluster}' is in progress; nothing to abort`);
+      throw refused(`ca rotate --abort: no rotation of cluster '${r.cluster}' is in progress; nothing to abort`);
     }
     // stage: a new CA beside the current one, made with the current one's settings
     const params = paramsOf(p.ca, current);
@@ -389,7 +397,7 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
 
   if (r.abort) {
     if (rotation.phase !== 'staged' || finishInterrupted) {
-      throw new RotationRefused(`ca rotate --abort: the rotation of cluster '${r.cluster}' is past 'stage' (phase '${finishInterrupted ? 'finish' : rotation.phase}'): the serving certificate is already issued by the new CA, so the old CA alone would no longer verify it. Go on with 'ca rotate' (the old CA stays trusted until 'finish')`);
+      throw refused(`ca rotate --abort: the rotation of cluster '${r.cluster}' is past 'stage' (phase '${finishInterrupted ? 'finish' : rotation.phase}'): the serving certificate is already issued by the new CA, so the old CA alone would no longer verify it. Go on with 'ca rotate' (the old CA stays trusted until 'finish')`);
     }
     // the unused new CA is kept aside, like a retired one
     const target = path.join(p.retired, `${fingerprint(next).slice(0, 16)}-aborted`);
@@ -425,7 +433,7 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
         return !signs(next, readCert(file)!);
       });
       if (stale.length > 0) {
-        throw new RotationRefused(`ca rotate: 'finish' is refused: the serving certificate of ${stale.map(s => `'${s}'`).join(', ')} is not yet issued by the new CA, so no synth has run since 'switch'. Synthesize, apply the new Secret, wait for the pods to mount it, then run 'ca rotate' again (--force if that identity is no longer used)`);
+        throw refused(`ca rotate: 'finish' is refused: the serving certificate of ${stale.map(s => `'${s}'`).join(', ')} is not yet issued by the new CA, so no synth has run since 'switch'. Synthesize, apply the new Secret, wait for the pods to mount it, then run 'ca rotate' again (--force if that identity is no longer used)`);
       }
     }
     const retired = path.join(p.retired, fingerprint(current).slice(0, 16));
