@@ -148,7 +148,9 @@ describe('a rotation killed inside a phase resumes', () => {
     const dir = copyOf(staged);
     expect((await runCa(['rotate', '--store', dir, '--force'])).code).toBe(0);
     const results = await spawnMany(3, { STORE_DIR: dir });
-    expect(results.map(r => [r.code, r.stderr])).toEqual([[0, ''], [0, ''], [0, '']]);
+    expect(results.map(r => r.code)).toEqual([0, 0, 0]);
+    // the one warning printed: the rotation in progress
+    expect(results.map(r => r.stderr.trim().split('\n').filter(l => l.trim() !== '' && !l.includes("phase 'switched' since")))).toEqual([[], [], []]);
     expect(new Set(results.map(r => r.stdout)).size).toBe(1);
     const inProcess = synthPhase(dir, CLUSTER);
     expect(results[0].stdout).toBe(inProcess.yaml);

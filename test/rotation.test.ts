@@ -81,6 +81,14 @@ describe('staged rotation of the dedicated CA', () => {
     expect(finished.annotations[ServingTls.SERVING_NOT_AFTER_ANNOTATION]).toBe(caNotAfter(finished.cert));
   });
 
+  test('a synth during a rotation warns, naming the phase and the next step; before and after it does not', () => {
+    const [before, staged, switched, finished] = result.phases.map(p => p.warnings.filter(w => w.includes('being rotated')));
+    expect(before).toEqual([]);
+    expect(staged).toEqual([expect.stringMatching(/^servingTls: the dedicated CA in '.*' is being rotated: phase 'staged' since \S+Z; once this synth is applied and has taken effect, run 'secure-metrics-server ca rotate' for 'switch'/)]);
+    expect(switched).toEqual([expect.stringContaining("phase 'switched' since")]);
+    expect(finished).toEqual([]);
+  });
+
   test('after the rotation, status shows no rotation, the current CA and the retired one', async () => {
     const r = await runCa(['status', '--store', dir, '--format', 'json']);
     expect(r.code).toBe(0);

@@ -58,6 +58,8 @@ export interface CaSource {
   readonly keyPem: string;
   /** the caBundle when it is more than `certPem` (a CA rotation in progress) */
   readonly bundlePem?: string;
+  /** a CA rotation in progress, said on every synth until it is finished */
+  readonly rotationWarning?: string;
   /** parses and checks the CA, throwing the strategy's errors */
   validate(): SigningCa;
 }
@@ -289,7 +291,7 @@ function attempt(r: StoreIssueRequest, p: Paths, locked: boolean): ServingResult
     if (record && record.digest === digest(source, tls.cert, tls.key, request, record.dates) && fitsInTime(record.dates, request)) {
       return {
         caCertPem: bundleOf(source), certPem: tls.cert, keyPem: tls.key, issued: false, ...expiryOf(record.dates),
-        warnings: [...record.caWarnings, ...caWarnings(prop, record.dates, request)],
+        warnings: [...record.caWarnings, ...caWarnings(prop, record.dates, request), ...rotationWarnings(source)],
       };
     }
   }
@@ -338,7 +340,7 @@ function attempt(r: StoreIssueRequest, p: Paths, locked: boolean): ServingResult
     if (algorithm === keyAlgorithm && fitsCa(info, ca, request) && fitsInTime(dates, request)) {
       const result = {
         caCertPem: bundleOf(source), certPem: tls.cert, keyPem: tls.key, issued: false, ...expiryOf(dates),
-        warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request)],
+        warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request), ...rotationWarnings(source)],
       };
       writeRecord(p.record, recordText, source, result, request, dates, keyAlgorithm, ca.warnings);
       return result;
@@ -361,7 +363,10 @@ function attempt(r: StoreIssueRequest, p: Paths, locked: boolean): ServingResult
   }
   commitUnit(p.servingUnit, { [TLS_KEY]: issued.keyPem, [TLS_CERT]: issued.certPem }, 'tls');
   const dates = datesOf(ca.info, info);
-  const result = { ...issued, caCertPem: bundleOf(source), issued: true, ...expiryOf(dates), warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request)] };
+  const result = {
+    ...issued, caCertPem: bundleOf(source), issued: true, ...expiryOf(dates),
+    warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request), ...rotationWarnings(source)],
+  };
   writeRecord(p.record, recordText, source, result, request, dates, keyAlgorithm, ca.warnings);
   return result;
 }
@@ -456,16 +461,25 @@ function withRotation(prop: string, unit: string, current: CaSource, now: Date):
   const next = storedCa(prop, rotation.unit, rotation.certPem, rotation.keyPem, now);
   const signing = rotation.phase === 'staged' ? current : next;
   const bundle = next.certPem === current.certPem ? current.certPem : current.certPem + next.certPem;
+  const finishing = next.certPem === current.certPem;
+  const since = rotation.phase === 'staged' ? rotation.stagedAt : rotation.switchedAt ?? rotation.stagedAt;
   return {
     certPem: signing.certPem,
     keyPem: signing.keyPem,
     bundlePem: bundle === signing.certPem ? undefined : bundle,
+    rotationWarning: `${prop}: the dedicated CA in '${unit}' is being rotated: ${finishing
+      ? "the finish was interrupted (this synth already gives the finished caBundle); run 'secure-metrics-server ca rotate' to complete it"
+      : `phase '${rotation.phase}' since ${since}; once this synth is applied and has taken effect, run 'secure-metrics-server ca rotate' for '${rotation.phase === 'staged' ? 'switch' : 'finish'}' (docs/rotation.md)`}`,
     validate: () => {
       // the next CA is checked in either phase; the current one only while it signs
       const checkedNext = next.validate();
       return signing === next ? checkedNext : current.validate();
     },
   };
+}
+
+function rotationWarnings(source: CaSource): string[] {
+  return source.rotationWarning ? [source.rotationWarning] : [];
 }
 
 /** The caBundle of a CA source. */

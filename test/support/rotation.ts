@@ -38,6 +38,8 @@ export interface Phase {
   readonly cert: string;
   readonly key: string;
   readonly annotations: { [k: string]: string };
+  /** the construct's warnings */
+  readonly warnings: string[];
 }
 
 export function splitPem(pem: string): string[] {
@@ -49,7 +51,7 @@ export function synthPhase(storeDir: string, cluster: string): Phase {
   const app = new App({ outdir: path.join(storeDir, '..', 'dist') });
   app.node.setContext(SecureMetricsServer.SILENCE_WARNINGS_CONTEXT, true);
   const chart = new Chart(app, cluster);
-  new SecureMetricsServer(chart, 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(storeDir, { cluster }) }) });
+  const construct = new SecureMetricsServer(chart, 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(storeDir, { cluster }) }) });
   const yaml = app.synthYaml();
   const objects: any[] = chart.toJson();
   const secret = objects.find(o => o.kind === 'Secret');
@@ -62,6 +64,7 @@ export function synthPhase(storeDir: string, cluster: string): Phase {
     cert: Buffer.from(secret.data['tls.crt'], 'base64').toString('utf8'),
     key: Buffer.from(secret.data['tls.key'], 'base64').toString('utf8'),
     annotations: api.metadata.annotations ?? {},
+    warnings: construct.warnings,
   };
 }
 
