@@ -1,5 +1,5 @@
 import { X509Certificate } from 'crypto';
-import { cpSync, existsSync, readdirSync, readFileSync } from 'fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { Chart } from 'cdk8s';
 import { Pem, SecureMetricsServer, ServingTls } from '../lib';
@@ -137,6 +137,29 @@ describe('the order and the waits are enforced', () => {
     expect([r.code, r.stdout]).toEqual([0, expect.stringContaining('rotation aborted')]);
     expect(synthPhase(dir, FIXTURE_CLUSTER).yaml).toBe(before.yaml);
     expect(readdirSync(path.join(dir, 'clusters', FIXTURE_CLUSTER, 'ca-retired'))).toEqual([expect.stringMatching(/^[0-9a-f]{16}-aborted$/)]);
+  });
+
+  test('a CA made before params.json existed: the new CA copies its name, lifetime and key type', async () => {
+    const store = fixtureStore();
+    synth({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    rmSync(path.join(store.directory, 'clusters', FIXTURE_CLUSTER, 'ca', 'params.json'), { force: true });
+    expect((await runCa(['rotate', '--store', store.directory])).code).toBe(0);
+    const [oldCa, newCa] = synthPhase(store.directory, FIXTURE_CLUSTER).bundle.map(p => new X509Certificate(p));
+    const days = (c: X509Certificate) => Math.round((Date.parse(c.validTo) - Date.parse(c.validFrom)) / 86400000);
+    expect([newCa.subject, newCa.publicKey.asymmetricKeyType, newCa.publicKey.asymmetricKeyDetails?.modulusLength, days(newCa)])
+      .toEqual([oldCa.subject, 'rsa', 2048, days(oldCa)]);
+    expect(newCa.fingerprint256).not.toBe(oldCa.fingerprint256);
+  });
+
+  test('an unusable rotation state stops the synth, naming the file and the fix, which works', async () => {
+    const dir = rotationStore();
+    const next = path.join(dir, 'clusters', FIXTURE_CLUSTER, 'ca-next');
+    mkdirSync(next, { mode: 0o700 });
+    writeFileSync(path.join(next, 'rotation.json'), '{"version":1,"phase":"later"}');
+    expect(() => synthPhase(dir, FIXTURE_CLUSTER)).toThrow(`store: '${path.join(next, 'rotation.json')}' is unusable (not a rotation state of this version); restore it from your backup, or run 'secure-metrics-server ca rotate --abort' while the rotation is only staged. Nothing in the store was changed`);
+    // and that way out works
+    expect((await runCa(['rotate', '--store', dir, '--abort'])).code).toBe(0);
+    expect(synthPhase(dir, FIXTURE_CLUSTER).bundle).toHaveLength(1);
   });
 
   test('a fleet store needs --cluster, and the error lists the clusters', async () => {

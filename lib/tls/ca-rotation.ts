@@ -367,7 +367,19 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
     throw new Error(`store: '${path.join(p.ca, CA_KEY)}' is missing while '${path.join(p.ca, CA_CERT)}' exists; restore it from your backup before rotating`);
   }
   const current = parseCertificates('store', currentCert, path.join(p.ca, CA_CERT))[0];
-  const rotation = readRotation(p.ca);
+  let rotation: RotationView | undefined;
+  try {
+    rotation = readRotation(p.ca);
+  } catch (e) {
+    if (!r.abort) {
+      throw e;
+    }
+    // --abort of an unusable rotation state (the documented way out while only staged): kept aside as it is
+    mkdirSync(p.retired, { recursive: true, mode: 0o700 });
+    renameSync(p.next, path.join(p.retired, `unusable-${iso(r.now).replace(/[-:]/g, '')}`));
+    const only = certStatus('current', path.join(p.ca, CA_CERT), current, { signing: true, inBundle: true });
+    return { step: 'aborted', signing: only, bundle: [only] };
+  }
   const now = iso(r.now);
   const bundleOf = (...c: CertStatus[]) => c;
   const status = (role: CertStatus['role'], unit: string, info: CertInfo, signing: boolean) => certStatus(role, path.join(unit, CA_CERT), info, { signing, inBundle: true });
