@@ -205,8 +205,9 @@ describe('ca status', () => {
 
 describe('overlapping trust for CAs you hold', () => {
   test('fromCa: additionalTrustedCas joins the caBundle after the signing CA, checked like any root', () => {
-    const current = fixtureCa('kubernetes');
-    const old = fixtureCa('kubernetes-rebuilt');
+    // an ECDSA CA signs (fast: the serving key follows it); the RSA one is the CA being replaced
+    const current = fixtureCa('k3s-ecdsa');
+    const old = fixtureCa('kubernetes');
     const { objects } = synth({
       servingTls: ServingTls.fromCa({
         store: fixtureStore(), caCertificate: Pem.fromFile(current.cert), caKey: Pem.fromFile(current.key), additionalTrustedCas: Pem.fromFile(old.cert),
