@@ -3,9 +3,10 @@ import { X509Certificate } from 'crypto';
 import { cpSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { goVerifyBinary } from './go-verify-binary';
-import { fixtureStore, FIXTURE_CLUSTER, listTree, tmp } from './helpers';
+import { KeyAlgorithm, Pem, ServingTls } from '../lib';
+import { decode, find, fixtureCa, fixtureStore, FIXTURE_CLUSTER, listTree, synth, tmp } from './helpers';
 import { bundledChild, ChildResult, leftovers, limited, spawnMany } from './support/proc';
-import { Phase, rotateThroughAllPhases, runCa, setCaParams, synthPhase } from './support/rotation';
+import { Phase, rotateThroughAllPhases, runCa, setCaParams, splitPem, synthPhase } from './support/rotation';
 
 // The CA rotation against Go's crypto/tls (kube-apiserver's verifier, one
 // test/go-verify -batch process for every case), killed in the middle of each
@@ -49,9 +50,30 @@ function spawnCa(args: string[], env: { [k: string]: string }): Promise<ChildRes
 
 const fp = (pem: string) => new X509Certificate(pem).fingerprint256;
 
+/** The four synths of the fromCa recipe: A signs; A signs, B trusted; B signs, A trusted; B signs. */
+function fromCaPhases(): { cert: string; key: string; bundle: string }[] {
+  const a = fixtureCa('kubernetes');
+  const b = fixtureCa('other-ca');
+  const store = fixtureStore();
+  const phase = (signer: { cert: string; key: string }, trusted?: { cert: string }) => {
+    const { objects } = synth({
+      servingTls: ServingTls.fromCa({
+        store, caCertificate: Pem.fromFile(signer.cert), caKey: Pem.fromFile(signer.key), keyAlgorithm: KeyAlgorithm.ECDSA_P256,
+        additionalTrustedCas: trusted ? Pem.fromFile(trusted.cert) : undefined,
+      }),
+    });
+    const secret = find(objects, 'Secret');
+    return {
+      cert: decode(secret.data['tls.crt']), key: decode(secret.data['tls.key']), bundle: decode(find(objects, 'APIService').spec.caBundle),
+    };
+  };
+  return [phase(a), phase(a, b), phase(b, a), phase(b)];
+}
+
 describe('every step of the rotation verifies both ways, with Go', () => {
   let phases: Phase[];
   let results: any[];
+  let handPhases: { cert: string; key: string; bundle: string }[];
   beforeAll(async () => {
     const bin = goVerifyBinary();
     phases = (await rotateThroughAllPhases(startStore(), CLUSTER, Date.now())).phases;
@@ -59,6 +81,12 @@ describe('every step of the rotation verifies both ways, with Go', () => {
     for (let i = 0; i + 1 < phases.length; i++) {
       cases.push({ id: `old cert ${i} / new bundle ${i + 1}`, cert: phases[i].cert, key: phases[i].key, bundle: phases[i + 1].bundlePem, serverName: SERVER_NAME });
       cases.push({ id: `new cert ${i + 1} / old bundle ${i}`, cert: phases[i + 1].cert, key: phases[i + 1].key, bundle: phases[i].bundlePem, serverName: SERVER_NAME });
+    }
+    // the documented recipe for a CA you hold (docs/rotation.md): fromCa with additionalTrustedCas
+    handPhases = fromCaPhases();
+    for (let i = 0; i + 1 < handPhases.length; i++) {
+      cases.push({ id: `fromCa: old cert ${i} / new bundle ${i + 1}`, cert: handPhases[i].cert, key: handPhases[i].key, bundle: handPhases[i + 1].bundle, serverName: SERVER_NAME });
+      cases.push({ id: `fromCa: new cert ${i + 1} / old bundle ${i}`, cert: handPhases[i + 1].cert, key: handPhases[i + 1].key, bundle: handPhases[i].bundle, serverName: SERVER_NAME });
     }
     // the control: the switched certificate against the bundle before the rotation must fail
     cases.push({ id: 'control', cert: phases[2].cert, key: phases[2].key, bundle: phases[0].bundlePem, serverName: SERVER_NAME });
@@ -68,11 +96,21 @@ describe('every step of the rotation verifies both ways, with Go', () => {
   });
 
   test('each consecutive pair: the previous certificate against the next bundle and the next certificate against the previous bundle', () => {
-    expect(results.filter(r => r.id !== 'control').map(r => [r.id, r.handshake, r.bundle])).toEqual([
+    expect(results.filter(r => r.id !== 'control' && !r.id.startsWith('fromCa:')).map(r => [r.id, r.handshake, r.bundle])).toEqual([
       ['old cert 0 / new bundle 1', 'ok', 'ok'], ['new cert 1 / old bundle 0', 'ok', 'ok'],
       ['old cert 1 / new bundle 2', 'ok', 'ok'], ['new cert 2 / old bundle 1', 'ok', 'ok'],
       ['old cert 2 / new bundle 3', 'ok', 'ok'], ['new cert 3 / old bundle 2', 'ok', 'ok'],
     ]);
+  });
+
+  test('fromCa with additionalTrustedCas, phase by phase as documented: each consecutive pair verifies both ways', () => {
+    const hand = results.filter(r => r.id.startsWith('fromCa:'));
+    expect(hand).toHaveLength(6);
+    expect(hand.map(r => [r.id, r.handshake])).toEqual(hand.map(r => [r.id, 'ok']));
+    // the certificate moved from one CA to the other, and the bundle ends with the new CA alone
+    expect(handPhases[1].cert).toBe(handPhases[0].cert);
+    expect(handPhases[2].cert).not.toBe(handPhases[1].cert);
+    expect(splitPem(handPhases[3].bundle)).toHaveLength(1);
   });
 
   test('the control fails: skipping stage would break the old bundle', () => {
