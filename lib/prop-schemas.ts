@@ -115,7 +115,8 @@ function build(): { [name: string]: Schema } {
     KubeletServingCertApproverOptions: approverOptions,
     KubeletServingCertApproverProps: approverOptions,
     IssuedServingTlsOptions: issued,
-    CaServingTlsOptions: { ...issued, caCertificate: pem("Pem.fromFile('/etc/kubernetes/pki/ca.crt')"), caKey: pem("Pem.fromFile('/etc/kubernetes/pki/ca.key')") },
+    CaServingTlsOptions: { ...issued, caCertificate: pem("Pem.fromFile('/etc/kubernetes/pki/ca.crt')"), caKey: pem("Pem.fromFile('/etc/kubernetes/pki/ca.key')"),
+      additionalTrustedCas: pem("Pem.fromFile('ca-old.crt')") },
     DedicatedCaServingTlsOptions: { ...issued, caValidity: T.duration('Duration.days(3650)'), caCommonName: T.string("'secure-metrics-server-ca'"), sharedCaName: T.string("'fleet'") },
     CertificateStoreOptions: { cluster: T.string("'cluster-a'") },
     PemServingTlsOptions: {

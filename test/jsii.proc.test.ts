@@ -91,8 +91,10 @@ describe('jsii build', () => {
     // the insecure factories and the isInsecure properties no longer clash
     for (const fqn of ['secure-metrics-server.KubeletTls', 'secure-metrics-server.ServingTls']) {
       expect(assembly.types[fqn].methods.find((m: any) => m.name === 'insecure').static).toBe(true);
-      expect(assembly.types[fqn].properties.map((p: any) => p.name)).toEqual(['isInsecure']);
+      expect(assembly.types[fqn].properties.filter((p: any) => !p.static).map((p: any) => p.name)).toEqual(['isInsecure']);
     }
+    // the expiry annotation keys (docs/rotation.md)
+    expect(statics('secure-metrics-server.ServingTls')).toEqual([['CA_NOT_AFTER_ANNOTATION', true], ['SERVING_NOT_AFTER_ANNOTATION', true]]);
   });
 
   test('node-forge and re2js are bundled and the jsii dependencies are peers', () => {

@@ -34,7 +34,12 @@ describe('kubelet hop', () => {
     expect(container(objects).args).toContain('--kubelet-insecure-tls');
     expect(container(objects).args.some((a: string) => a.startsWith('--kubelet-certificate-authority'))).toBe(false);
     expect(find(objects, 'Deployment').metadata.annotations).toEqual({ [SecureMetricsServer.INSECURE_ANNOTATION]: 'kubelet' });
-    expect(find(objects, 'APIService').metadata.annotations).toEqual({ [SecureMetricsServer.INSECURE_ANNOTATION]: 'kubelet' });
+    expect(find(objects, 'APIService').metadata.annotations).toEqual({
+      [SecureMetricsServer.INSECURE_ANNOTATION]: 'kubelet',
+      // the expiry of the stored material (CA rotation, docs/rotation.md)
+      [ServingTls.CA_NOT_AFTER_ANNOTATION]: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      [ServingTls.SERVING_NOT_AFTER_ANNOTATION]: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+    });
     expect(find(objects, 'APIService').spec.caBundle).toBeDefined();
     expect(construct.kubeletInsecure).toBe(true);
     expect(construct.apiServiceInsecure).toBe(false);
@@ -63,7 +68,10 @@ describe('APIService hop', () => {
     const secret = find(objects, 'Secret');
     expect(secret.type).toBe('kubernetes.io/tls');
     expect(Object.keys(secret.data).sort()).toEqual(['tls.crt', 'tls.key']);
-    expect(secret.metadata).toEqual({ name: 'metrics-server-tls', namespace: 'kube-system', labels: { 'k8s-app': 'metrics-server' } });
+    expect(secret.metadata).toEqual({
+      name: 'metrics-server-tls', namespace: 'kube-system', labels: { 'k8s-app': 'metrics-server' },
+      annotations: { [ServingTls.CA_NOT_AFTER_ANNOTATION]: expect.any(String), [ServingTls.SERVING_NOT_AFTER_ANNOTATION]: expect.any(String) },
+    });
     const c = container(objects);
     const mount = c.volumeMounts.find((m: any) => m.name === 'serving-cert');
     expect(mount).toEqual({ name: 'serving-cert', mountPath: '/etc/metrics-server/tls', readOnly: true });
@@ -272,6 +280,7 @@ describe('props', () => {
         '.gitignore',
         'clusters/c/ca/ca.crt',
         'clusters/c/ca/ca.key',
+        'clusters/c/ca/params.json',
         'clusters/c/metrics-server.kube-system.svc.cluster.local.checked.json',
         'clusters/c/metrics-server.kube-system.svc.cluster.local/tls.crt',
         'clusters/c/metrics-server.kube-system.svc.cluster.local/tls.key',

@@ -200,7 +200,11 @@ describe('upstream parity', () => {
     expect(api).toEqual({
       apiVersion: 'apiregistration.k8s.io/v1',
       kind: 'APIService',
-      metadata: { labels: LABELS, name: 'v1beta1.metrics.k8s.io' },
+      // one addition to upstream's metadata: the expiry of the CA and serving certificate (docs/rotation.md)
+      metadata: {
+        annotations: { 'secure-metrics-server.io/ca-not-after': expect.any(String), 'secure-metrics-server.io/serving-not-after': expect.any(String) },
+        labels: LABELS, name: 'v1beta1.metrics.k8s.io',
+      },
       spec: {
         caBundle: expect.any(String),
         group: 'metrics.k8s.io',

@@ -51,6 +51,7 @@ describe('certificate store', () => {
       '.gitignore',
       'clusters/metrics-server/ca/ca.crt',
       'clusters/metrics-server/ca/ca.key',
+      'clusters/metrics-server/ca/params.json',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local.checked.json',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.crt',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.key',
@@ -143,6 +144,7 @@ describe('certificate store', () => {
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     require('fs').unlinkSync(storePaths(store).caCrt);
     require('fs').unlinkSync(storePaths(store).caKey);
+    require('fs').rmSync(storePaths(store).ca, { recursive: true });
     expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
       .toThrow(`store: '${storePaths(store).serving}' holds tls.crt and tls.key but there is no dedicated CA ('${storePaths(store).ca}'); restore the CA from your backup, or delete '${storePaths(store).serving}' to start over with a new CA. Nothing in the store was changed`);
     expect(listTree(storePaths(store).cluster)).toEqual([

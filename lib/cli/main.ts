@@ -17,6 +17,7 @@ const load: (id: string) => unknown = require;
  */
 const COMMANDS: { [name: string]: () => Subcommand } = {
   audit: () => (load('./audit') as typeof import('./audit')).auditCommand,
+  ca: () => (load('./ca') as typeof import('./ca')).caCommand,
   doctor: () => (load('./doctor') as typeof import('./doctor')).doctorCommand,
 };
 

@@ -88,6 +88,8 @@ export class CertificateStore {
    * that is safe to snapshot: the private keys and certificates in Secrets
    * and the APIService's `caBundle` are replaced by placeholders, so the
    * snapshot holds no private key and passes on a fresh checkout (new CA).
+ * The expiry annotations (`ServingTls.CA_NOT_AFTER_ANNOTATION`...) become
+ * placeholders too.
    *
    * @param manifests plain Kubernetes objects
    */
@@ -184,6 +186,15 @@ function redact(o: any): any {
   }
   if (copy?.kind === 'APIService' && copy.spec?.caBundle !== undefined) {
     copy.spec.caBundle = '<caBundle redacted>';
+  }
+  // the expiry annotations: dates of the generated material (CA rotation, issue 14)
+  const annotations = copy?.metadata?.annotations;
+  if (annotations && typeof annotations === 'object') {
+    for (const k of Object.keys(annotations)) {
+      if (/^secure-metrics-server\.io\/(ca|serving)-not-after$/.test(k)) {
+        annotations[k] = '<date redacted>';
+      }
+    }
   }
   return copy;
 }

@@ -3,6 +3,7 @@ import { readdirSync } from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { caParamsJson, readRotation, recoverRotation, rotationDirectories } from './ca-rotation';
 import { CertificateStore } from './certificate-store';
 import { KeyAlgorithm } from './key-algorithm';
 import { BACKDATE_MS, createCa, issueServingCertificate, KeyPairPem } from './pki';
@@ -21,6 +22,7 @@ const CA_CERT = 'ca.crt';
 const CA_KEY = 'ca.key';
 const TLS_CERT = 'tls.crt';
 const TLS_KEY = 'tls.key';
+const PARAMS_FILE = 'params.json';
 /** Files of the flat layout of releases up to 0.1 (`<store>/{ca,tls}.{crt,key}`, `checked.json`), adopted on first use. */
 const LEGACY_RECORD = 'checked.json';
 /**
@@ -54,6 +56,10 @@ export interface CaSource {
   /** the CA certificate, canonical PEM (this is also the caBundle) */
   readonly certPem: string;
   readonly keyPem: string;
+  /** the caBundle when it is more than `certPem` (a CA rotation in progress) */
+  readonly bundlePem?: string;
+  /** a CA rotation in progress, said on every synth until it is finished */
+  readonly rotationWarning?: string;
   /** parses and checks the CA, throwing the strategy's errors */
   validate(): SigningCa;
 }
@@ -129,6 +135,10 @@ export interface ServingResult extends KeyPairPem {
   readonly caCertPem: string;
   /** true when a new certificate was issued in this synth */
   readonly issued: boolean;
+  /** the serving certificate's expiry */
+  readonly notAfter: Date;
+  /** the signing CA's expiry */
+  readonly caNotAfter: Date;
   readonly warnings: string[];
 }
 
@@ -220,7 +230,8 @@ export function issueFromStore(r: StoreIssueRequest): ServingResult {
   r.store._assertNotFile();
   const p = pathsOf(r);
   // leftovers of a killed synth (a unit half-replaced, a dead holder's lock) are repaired under the lock
-  const repair = hasLeftovers([p.clusterDir, ...(p.caUnit ? [path.dirname(p.caUnit)] : [])]) || lockLeftBehind(r.store._lockFile());
+  // (CA rotation: and in the directory of retired CAs)
+  const repair = hasLeftovers([p.clusterDir, ...(p.caUnit ? [path.dirname(p.caUnit), ...rotationDirectories(p.caUnit)] : [])]) || lockLeftBehind(r.store._lockFile());
   const first = repair ? NEEDS_LOCK : attempt(r, p, false);
   if (first !== NEEDS_LOCK) {
     return first;
@@ -240,6 +251,10 @@ export function issueFromStore(r: StoreIssueRequest): ServingResult {
     removeDeadTemporaries(r.store.directory);
     if (p.caUnit) {
       recoverUnit(p.caUnit);
+      if (!r.dedicatedCa?.sharedName) {
+        // CA rotation: a phase change interrupted by a crash
+        recoverRotation(p.caUnit);
+      }
     }
     recoverUnit(p.servingUnit);
     adoptLegacyLayout(r, p);
@@ -274,7 +289,10 @@ function attempt(r: StoreIssueRequest, p: Paths, locked: boolean): ServingResult
   if (tls.cert !== undefined && tls.key !== undefined) {
     const record = readRecord(recordText);
     if (record && record.digest === digest(source, tls.cert, tls.key, request, record.dates) && fitsInTime(record.dates, request)) {
-      return { caCertPem: source.certPem, certPem: tls.cert, keyPem: tls.key, issued: false, warnings: [...record.caWarnings, ...caWarnings(prop, record.dates, request)] };
+      return {
+        caCertPem: bundleOf(source), certPem: tls.cert, keyPem: tls.key, issued: false, ...expiryOf(record.dates),
+        warnings: [...record.caWarnings, ...caWarnings(prop, record.dates, request), ...rotationWarnings(source)],
+      };
     }
   }
 
@@ -320,7 +338,10 @@ function attempt(r: StoreIssueRequest, p: Paths, locked: boolean): ServingResult
     }
     const dates = datesOf(ca.info, info);
     if (algorithm === keyAlgorithm && fitsCa(info, ca, request) && fitsInTime(dates, request)) {
-      const result = { caCertPem: source.certPem, certPem: tls.cert, keyPem: tls.key, issued: false, warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request)] };
+      const result = {
+        caCertPem: bundleOf(source), certPem: tls.cert, keyPem: tls.key, issued: false, ...expiryOf(dates),
+        warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request), ...rotationWarnings(source)],
+      };
       writeRecord(p.record, recordText, source, result, request, dates, keyAlgorithm, ca.warnings);
       return result;
     }
@@ -342,7 +363,10 @@ function attempt(r: StoreIssueRequest, p: Paths, locked: boolean): ServingResult
   }
   commitUnit(p.servingUnit, { [TLS_KEY]: issued.keyPem, [TLS_CERT]: issued.certPem }, 'tls');
   const dates = datesOf(ca.info, info);
-  const result = { ...issued, caCertPem: source.certPem, issued: true, warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request)] };
+  const result = {
+    ...issued, caCertPem: bundleOf(source), issued: true, ...expiryOf(dates),
+    warnings: [...ca.warnings ?? [], ...caWarnings(prop, dates, request), ...rotationWarnings(source)],
+  };
   writeRecord(p.record, recordText, source, result, request, dates, keyAlgorithm, ca.warnings);
   return result;
 }
@@ -370,7 +394,9 @@ function dedicatedCa(r: StoreIssueRequest, p: Paths, locked: boolean): CaSource 
     }
     const ca = createCa({ commonName: spec.commonName, validityDays: spec.validity.toDays(), keyAlgorithm: spec.keyAlgorithm, now: r.serving.now });
     const newCluster = !exists(p.clusterDir);
-    commitUnit(unit, { [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem }, 'ca');
+    // params.json: the settings, so that `ca rotate` makes the next CA alike (lib/tls/ca-rotation.ts)
+    const params = caParamsJson({ commonName: spec.commonName, validityDays: spec.validity.toDays(), keyAlgorithm: spec.keyAlgorithm.name });
+    commitUnit(unit, { [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem, [PARAMS_FILE]: params }, 'ca');
     if (newCluster && !spec.sharedName) {
       checkRenameLater(r, p);
     }
@@ -381,7 +407,15 @@ function dedicatedCa(r: StoreIssueRequest, p: Paths, locked: boolean): CaSource 
     const missing = certPem === undefined ? certFile : keyFile;
     throw corrupt(missing, `it is missing while ${certPem === undefined ? keyFile : certFile} exists`, moveAside);
   }
-  const now = r.serving.now;
+  const current = storedCa(prop, unit, certPem, keyPem, r.serving.now);
+  return spec.sharedName ? current : withRotation(prop, unit, current, r.serving.now);
+}
+
+/** A CA kept in a unit of the store, checked on demand. */
+function storedCa(prop: string, unit: string, certPem: string, keyPem: string, now: Date): CaSource {
+  const certFile = path.join(unit, CA_CERT);
+  const keyFile = path.join(unit, CA_KEY);
+  const moveAside = `restore the file from your backup, or move the directory '${unit}' aside to create a new CA (the APIService's caBundle then changes)`;
   return {
     certPem: canonicalCertificatePem(certPem),
     keyPem,
@@ -401,7 +435,7 @@ function dedicatedCa(r: StoreIssueRequest, p: Paths, locked: boolean): CaSource 
         throw corrupt(keyFile, e.message, moveAside);
       }
       if (info.notAfter.getTime() <= now.getTime()) {
-        throw new Error(`${prop}: the dedicated CA in '${unit}' expired on ${formatDate(info.notAfter)}; it is never replaced silently: move '${unit}' aside to create a new one, then apply the new APIService caBundle together with the new Secret`);
+        throw new Error(`${prop}: the dedicated CA in '${unit}' expired on ${formatDate(info.notAfter)}; it is never replaced silently: rotate CAs before they expire with 'secure-metrics-server ca rotate' (docs/rotation.md); now that it has expired, move '${unit}' aside to create a new one, then apply the new APIService caBundle together with the new Secret`);
       }
       if (info.notBefore.getTime() > now.getTime()) {
         throw new Error(`${prop}: the dedicated CA in '${unit}' is not valid before ${formatDate(info.notBefore)}; check the clock of this machine (and of the one that created '${certFile}')`);
@@ -410,6 +444,54 @@ function dedicatedCa(r: StoreIssueRequest, p: Paths, locked: boolean): CaSource 
     },
   };
 }
+
+// ---- CA rotation (issue 14; the phases are changed only by lib/tls/ca-rotation.ts) ----
+
+/**
+ * The dedicated CA as a rotation in progress makes it: 'staged' signs with
+ * the current CA, 'switched' with the next one; both put the two CAs in the
+ * caBundle (the current first). A finish interrupted after the next CA took
+ * the current one's place gives one CA, as after the finish.
+ */
+function withRotation(prop: string, unit: string, current: CaSource, now: Date): CaSource {
+  const rotation = readRotation(unit);
+  if (!rotation) {
+    return current;
+  }
+  const next = storedCa(prop, rotation.unit, rotation.certPem, rotation.keyPem, now);
+  const signing = rotation.phase === 'staged' ? current : next;
+  const bundle = next.certPem === current.certPem ? current.certPem : current.certPem + next.certPem;
+  const finishing = next.certPem === current.certPem;
+  const since = rotation.phase === 'staged' ? rotation.stagedAt : rotation.switchedAt ?? rotation.stagedAt;
+  return {
+    certPem: signing.certPem,
+    keyPem: signing.keyPem,
+    bundlePem: bundle === signing.certPem ? undefined : bundle,
+    rotationWarning: `${prop}: the dedicated CA in '${unit}' is being rotated: ${finishing
+      ? "the finish was interrupted (this synth already gives the finished caBundle); run 'secure-metrics-server ca rotate' to complete it"
+      : `phase '${rotation.phase}' since ${since}; once this synth is applied and has taken effect, run 'secure-metrics-server ca rotate' for '${rotation.phase === 'staged' ? 'switch' : 'finish'}' (docs/rotation.md)`}`,
+    validate: () => {
+      // the next CA is checked in either phase; the current one only while it signs
+      const checkedNext = next.validate();
+      return signing === next ? checkedNext : current.validate();
+    },
+  };
+}
+
+function rotationWarnings(source: CaSource): string[] {
+  return source.rotationWarning ? [source.rotationWarning] : [];
+}
+
+/** The caBundle of a CA source. */
+function bundleOf(source: CaSource): string {
+  return source.bundlePem ?? source.certPem;
+}
+
+function expiryOf(d: Dates): { notAfter: Date; caNotAfter: Date } {
+  return { notAfter: new Date(d.notAfter), caNotAfter: new Date(d.caNotAfter) };
+}
+
+// ---- end of CA rotation ----
 
 /**
  * A chart that got a new cluster directory while the store holds cluster
@@ -546,6 +628,8 @@ function caWarnings(prop: string, d: Dates, request: ServingRequest): string[] {
 function digest(source: CaSource, certPem: string, keyPem: string, request: ServingRequest, dates: Dates): string {
   const parts = [
     String(CHECK_VERSION), source.certPem, source.keyPem, certPem, keyPem,
+    // CA rotation: the bundle's second CA, when there is one
+    ...(source.bundlePem !== undefined ? [source.bundlePem] : []),
     request.commonName, request.dnsNames.join(','), request.keyAlgorithm?.name ?? 'follow-ca',
     JSON.stringify([dates.caSubject, dates.caNotBefore, dates.caNotAfter, dates.notBefore, dates.notAfter]),
   ];

@@ -15,7 +15,7 @@ import { checkPropTypes } from '../prop-types';
 import { Pem } from './pem';
 import { clusterNameOf, isDirectoryName } from './store-files';
 import {
-  assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
+  assertCaAllowsServerAuth, assertCurrentlyValid, canonicalCertificatePem, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
   certificateBlocks, formatDate, nameConstraintProblem, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
 } from './x509';
 
@@ -111,6 +111,15 @@ export interface CaServingTlsOptions extends IssuedServingTlsOptions {
    * The signing CA's private key (RSA, unencrypted), e.g. `Pem.fromFile('/etc/kubernetes/pki/ca.key')`.
    */
   readonly caKey: Pem;
+
+  /**
+   * More CA certificates for the APIService's caBundle, trusted beside
+   * `caCertificate`: during a rotation of the cluster CA, the CA being
+   * replaced (or the one coming), so that the serving certificate of either
+   * verifies (docs/rotation.md). Each is checked as a root of the caBundle.
+   * @default - the caBundle holds `caCertificate` only
+   */
+  readonly additionalTrustedCas?: Pem;
 }
 
 /**
@@ -176,6 +185,20 @@ export interface ExistingSecretServingTlsOptions {
  * metrics-server's serving certificate comes from.
  */
 export abstract class ServingTls {
+  /**
+   * Annotation on the Secret and the APIService: when the CA that signs the
+   * serving certificate expires (RFC 3339, UTC), where the library knows it
+   * (`fromCa`, `fromDedicatedCa`).
+   */
+  public static readonly CA_NOT_AFTER_ANNOTATION = 'secure-metrics-server.io/ca-not-after';
+
+  /**
+   * Annotation on the Secret and the APIService: when the serving
+   * certificate expires (RFC 3339, UTC), where the library knows it
+   * (`fromCa`, `fromDedicatedCa`, `fromPem`).
+   */
+  public static readonly SERVING_NOT_AFTER_ANNOTATION = 'secure-metrics-server.io/serving-not-after';
+
   /**
    * Test clusters only: metrics-server makes a self-signed certificate for
    * `localhost` at start-up and the APIService sets `insecureSkipTLSVerify: true`.
@@ -266,9 +289,17 @@ export function servingDnsNames(serviceName: string, namespace: string, clusterD
   ];
 }
 
-function tlsSecret(scope: Construct, context: ServingTlsContext, name: string, certPem: string, keyPem: string): ApiObject {
+/** The expiry annotations of the dates known (dates of stored material: stable across synths). */
+function expiryAnnotations(caNotAfter: Date | undefined, servingNotAfter: Date): { [key: string]: string } {
+  return {
+    ...(caNotAfter ? { [ServingTls.CA_NOT_AFTER_ANNOTATION]: formatDate(caNotAfter) } : {}),
+    [ServingTls.SERVING_NOT_AFTER_ANNOTATION]: formatDate(servingNotAfter),
+  };
+}
+
+function tlsSecret(scope: Construct, context: ServingTlsContext, name: string, certPem: string, keyPem: string, annotations: { [key: string]: string }): ApiObject {
   return new k8s.KubeSecret(scope, 'TlsSecret', {
-    metadata: { name, namespace: context.namespace, labels: context.labels },
+    metadata: { name, namespace: context.namespace, labels: context.labels, annotations },
     type: 'kubernetes.io/tls',
     data: {
       'tls.crt': Buffer.from(certPem).toString('base64'),
@@ -327,6 +358,11 @@ abstract class IssuedServingTls extends ServingTls {
   /** the name of the options interface, for the type checks */
   protected abstract readonly optionsType: string;
 
+  /** More CAs for the caBundle, after the signing CA's (none by default). */
+  protected extraTrustedCas(_context: ServingTlsContext, _warnings: string[]): CertInfo[] {
+    return [];
+  }
+
   /** Validates the strategy's own inputs and returns the CA to sign with. */
   protected abstract signingCa(context: ServingTlsContext, keyAlgorithm: KeyAlgorithm | undefined): { userCa?: CaSource; dedicatedCa?: DedicatedCaRequest };
 
@@ -345,6 +381,8 @@ abstract class IssuedServingTls extends ServingTls {
       throw new Error(`${prop}.store: '${this.store.directory}' is inside the app's output directory '${outdir}', which 'cdk8s synth' empties on every run (the CA and keys would be made anew each time); choose a directory outside it, e.g. '${CertificateStore.DEFAULT_DIRECTORY}'`);
     }
     const ca = this.signingCa(context, keyAlgorithm);
+    const extraWarnings: string[] = [];
+    const extra = this.extraTrustedCas(context, extraWarnings);
     const serverName = serviceServerName(context.serviceName, context.namespace);
     const dnsNames = servingDnsNames(context.serviceName, context.namespace, context.clusterDomain);
     const chart = Chart.of(scope);
@@ -371,14 +409,28 @@ abstract class IssuedServingTls extends ServingTls {
         now: context.now,
       },
     });
+    const expiry = expiryAnnotations(result.caNotAfter, result.notAfter);
     return {
       insecure: false,
       secretName,
-      secret: tlsSecret(scope, context, secretName, result.certPem, result.keyPem),
-      caBundlePem: result.caCertPem,
-      warnings: result.warnings,
+      secret: tlsSecret(scope, context, secretName, result.certPem, result.keyPem, expiry),
+      caBundlePem: appendToBundle(result.caCertPem, extra),
+      apiServiceAnnotations: expiry,
+      warnings: [...result.warnings, ...extraWarnings],
     };
   }
+}
+
+/** A bundle with more roots after it, each certificate once. */
+function appendToBundle(bundlePem: string, extra: CertInfo[]): string {
+  let bundle = bundlePem;
+  for (const c of extra) {
+    const pem = canonicalCertificatePem(c.pem);
+    if (!bundle.includes(pem.trim())) {
+      bundle += pem;
+    }
+  }
+  return bundle;
 }
 
 class CaIssuedServingTls extends IssuedServingTls {
@@ -386,6 +438,11 @@ class CaIssuedServingTls extends IssuedServingTls {
   constructor(private readonly caOptions: CaServingTlsOptions) {
     super(caOptions);
     requirePem('ServingTls.fromCa', caOptions, { caCertificate: "Pem.fromFile('/etc/kubernetes/pki/ca.crt')", caKey: "Pem.fromFile('/etc/kubernetes/pki/ca.key')" });
+  }
+
+  protected extraTrustedCas(context: ServingTlsContext, warnings: string[]): CertInfo[] {
+    const extra = this.caOptions.additionalTrustedCas;
+    return extra === undefined ? [] : loadCaBundle(`${context.prop}.additionalTrustedCas`, extra, context.now, warnings);
   }
 
   protected signingCa(context: ServingTlsContext): { userCa: CaSource } {
@@ -499,11 +556,13 @@ class PemServingTls extends ServingTls {
     if (leaf.notAfter.getTime() - context.now.getTime() < renewBefore.toMilliseconds()) {
       warnings.push(`${prop}.certificate: the serving certificate expires on ${formatDate(leaf.notAfter)}, within ${renewBefore.toHumanString()}; renew it`);
     }
+    const expiry = expiryAnnotations(undefined, leaf.notAfter);
     return {
       insecure: false,
       secretName,
-      secret: tlsSecret(scope, context, secretName, chain.map(c => c.pem.trim()).join('\n') + '\n', keyPem),
+      secret: tlsSecret(scope, context, secretName, chain.map(c => c.pem.trim()).join('\n') + '\n', keyPem, expiry),
       caBundlePem: roots.map(c => c.pem.trim()).join('\n') + '\n',
+      apiServiceAnnotations: expiry,
       warnings,
     };
   }

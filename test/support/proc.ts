@@ -16,25 +16,27 @@ export interface ChildResult {
   readonly stderr: string;
 }
 
-let childArgs: string[] | undefined;
+const bundled = new Map<string, string[]>();
 
 /**
- * How to start the child: the child script and the library bundled into one
+ * How to start a child script: the script and the library bundled into one
  * JavaScript file by esbuild (tsx's own transpiler; node_modules stay
  * external), which starts in a third of the time `node -r tsx/cjs` takes; or
  * `node -r tsx/cjs` where esbuild cannot be found.
  */
-function childCommand(): string[] {
-  if (childArgs) {
-    return childArgs;
+export function bundledChild(entry: string): string[] {
+  const known = bundled.get(entry);
+  if (known) {
+    return known;
   }
+  let args: string[];
   try {
     const esbuild = require(require.resolve('esbuild', { paths: [path.dirname(require.resolve('tsx/package.json'))] }));
     // inside the repository, so that the external packages resolve from its node_modules
     const dir = path.join(REPO, 'node_modules', '.cache', 'secure-metrics-server-tests');
     mkdirSync(dir, { recursive: true });
-    const out = path.join(dir, `synth-child-${process.pid}.js`);
-    esbuild.buildSync({ entryPoints: [CHILD], bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', outfile: out, logLevel: 'error' });
+    const out = path.join(dir, `${path.basename(entry, '.ts')}-${process.pid}.js`);
+    esbuild.buildSync({ entryPoints: [entry], bundle: true, platform: 'node', format: 'cjs', target: 'node20', packages: 'external', outfile: out, logLevel: 'error' });
     process.on('exit', () => {
       try {
         unlinkSync(out);
@@ -42,11 +44,16 @@ function childCommand(): string[] {
         // already gone
       }
     });
-    childArgs = [out];
+    args = [out];
   } catch {
-    childArgs = ['-r', require.resolve('tsx/cjs'), CHILD];
+    args = ['-r', require.resolve('tsx/cjs'), entry];
   }
-  return childArgs;
+  bundled.set(entry, args);
+  return args;
+}
+
+function childCommand(): string[] {
+  return bundledChild(CHILD);
 }
 
 /** Runs one synth in a child process, resolving when it ends. */

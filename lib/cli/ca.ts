@@ -1,0 +1,278 @@
+import * as path from 'path';
+import {
+  CertStatus, clustersWithCa, clusterStatus, ClusterStatus, DEFAULT_MIN_WAIT_MINUTES, describeClusters, REFUSED, rotateCa, RotateOutcome, sharedStatus,
+} from '../tls/ca-rotation';
+import { CliIo, ExitCode, Subcommand } from './io';
+
+const HELP = `usage: secure-metrics-server ca status [--store DIR] [--cluster NAME] [--format text|json] [--fail-within DURATION]
+       secure-metrics-server ca rotate [--store DIR] [--cluster NAME] [--abort] [--force]
+
+The dedicated CA that ServingTls.fromDedicatedCa() keeps in the certificate store.
+
+  status   the rotation phase, the CAs and serving certificates and their expiry
+           (every cluster of the store unless --cluster). With --fail-within,
+           exit 1 when a CA or serving certificate expires within the window
+           (e.g. 30d, 12h): a check for a scheduled CI job.
+  rotate   runs the next phase of a staged rotation, one per call:
+             stage   a new CA beside the old one; the caBundle holds both
+             switch  the serving certificate is reissued by the new CA (next synth)
+             finish  the old CA is retired (kept in ca-retired/); the caBundle holds the new CA
+           After each phase: synthesize, apply, and wait. A phase runs at the
+           earliest ${DEFAULT_MIN_WAIT_MINUTES} minutes after the previous one; --abort returns to
+           the old CA after 'stage'.
+
+options:
+      --store DIR          the certificate store (default: $SECURE_METRICS_SERVER_STORE,
+                           else .secure-metrics-server/pki in the working directory)
+      --cluster NAME       the cluster (clusters/NAME); needed when the store holds several
+  -f, --format text|json   status output (default: text)
+      --fail-within DUR    status: exit 1 when something expires within DUR (Nd, Nh, Nm)
+      --abort              rotate: undo 'stage' (the new CA is kept aside, unused)
+      --force              rotate: skip the minimum wait and the check that a synth
+                           reissued the serving certificate since 'switch' (never the order)
+      --min-wait DUR       rotate: the minimum wait between phases (default: ${DEFAULT_MIN_WAIT_MINUTES}m)
+      --now ISO-DATE       the clock (default: now)
+  -h, --help               this text
+
+Exit codes: 0 done (status: nothing expires within the window); 1 refused, or
+something expires within the window; 2 bad usage or an unusable store.
+Guide: docs/rotation.md.
+`;
+
+interface CaArgs {
+  action?: 'status' | 'rotate';
+  store?: string;
+  cluster?: string;
+  format: 'text' | 'json';
+  failWithinMs?: number;
+  abort: boolean;
+  force: boolean;
+  minWaitMs: number;
+  now?: Date;
+  help: boolean;
+}
+
+/** Parses `30d`, `12h`, `90m`, `45s`; throws a usage message. @internal */
+export function parseDuration(flag: string, text: string): number {
+  const m = /^(\d+)([dhms])$/.exec(text.trim());
+  if (!m) {
+    throw new Error(`${flag}: '${text}' is not a duration; use a number and a unit, e.g. 30d, 12h, 10m`);
+  }
+  return Number(m[1]) * { d: 86400000, h: 3600000, m: 60000, s: 1000 }[m[2] as 'd' | 'h' | 'm' | 's'];
+}
+
+/** Parses ca's arguments; throws a usage message. @internal */
+export function parseCaArgs(argv: string[]): CaArgs {
+  const args: CaArgs = { format: 'text', abort: false, force: false, minWaitMs: DEFAULT_MIN_WAIT_MINUTES * 60000, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i];
+    const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
+    const flag = eq > 0 ? raw.slice(0, eq) : raw;
+    const value = (): string => {
+      if (eq > 0) {
+        return raw.slice(eq + 1);
+      }
+      if (i + 1 >= argv.length) {
+        throw new Error(`${flag} needs a value`);
+      }
+      return argv[++i];
+    };
+    switch (flag) {
+      case '-h':
+      case '--help':
+        args.help = true;
+        break;
+      case '--store':
+        args.store = value();
+        break;
+      case '--cluster':
+        args.cluster = value();
+        break;
+      case '-f':
+      case '--format': {
+        const f = value();
+        if (f !== 'text' && f !== 'json') {
+          throw new Error(`--format: '${f}' is not a format; use text or json`);
+        }
+        args.format = f;
+        break;
+      }
+      case '--fail-within':
+        args.failWithinMs = parseDuration(flag, value());
+        break;
+      case '--min-wait':
+        args.minWaitMs = parseDuration(flag, value());
+        break;
+      case '--abort':
+        args.abort = true;
+        break;
+      case '--force':
+        args.force = true;
+        break;
+      case '--now': {
+        const v = value();
+        const d = new Date(v);
+        if (Number.isNaN(d.getTime())) {
+          throw new Error(`--now: '${v}' is not a date; use ISO 8601, e.g. 2026-01-31T00:00:00Z`);
+        }
+        args.now = d;
+        break;
+      }
+      default:
+        if (raw.startsWith('-')) {
+          throw new Error(`unknown option '${raw}'; run 'secure-metrics-server ca --help'`);
+        }
+        if (args.action !== undefined) {
+          throw new Error(`unexpected argument '${raw}'; one action: status or rotate`);
+        }
+        if (raw !== 'status' && raw !== 'rotate') {
+          throw new Error(`unknown action '${raw}'; use status or rotate`);
+        }
+        args.action = raw;
+    }
+  }
+  if (!args.help && args.action === undefined) {
+    throw new Error('an action is needed: status or rotate');
+  }
+  if (args.action === 'status' && (args.abort || args.force)) {
+    throw new Error(`${args.abort ? '--abort' : '--force'} is an option of 'ca rotate', not of 'ca status'`);
+  }
+  if (args.action === 'rotate' && (args.failWithinMs !== undefined || args.format !== 'text')) {
+    throw new Error(`${args.failWithinMs !== undefined ? '--fail-within' : '--format'} is an option of 'ca status', not of 'ca rotate'`);
+  }
+  return args;
+}
+
+function storeDirOf(args: CaArgs, io: CliIo): string {
+  const fromEnv = io.env.SECURE_METRICS_SERVER_STORE;
+  const dir = args.store ?? (fromEnv !== undefined && fromEnv.trim() !== '' ? fromEnv : '.secure-metrics-server/pki');
+  return path.resolve(io.cwd, dir);
+}
+
+/** The cluster `rotate` works on: --cluster, or the store's only one. */
+function clusterOf(args: CaArgs, storeDir: string): string {
+  if (args.cluster !== undefined) {
+    return args.cluster;
+  }
+  const names = clustersWithCa(storeDir);
+  if (names.length === 1) {
+    return names[0];
+  }
+  throw new Error(`--cluster: ${names.length === 0 ? '' : 'the store holds several clusters, so --cluster is needed; '}${describeClusters(storeDir)}`);
+}
+
+function line(c: CertStatus): string {
+  const what = c.role === 'serving' ? `serving ${c.identity} (issued by the ${c.issuedBy} CA)` : `${c.role} CA ${c.subject}`;
+  const flags = [c.signing ? 'signs' : '', c.inBundle ? 'in caBundle' : ''].filter(Boolean).join(', ');
+  return `  ${what}: expires ${c.notAfter}${flags ? ` [${flags}]` : ''}, sha256 ${c.sha256.slice(0, 16)}`;
+}
+
+function statusText(clusters: ClusterStatus[], shared: CertStatus[]): string {
+  const out: string[] = [];
+  for (const c of clusters) {
+    const phase = c.phase === 'none' ? 'no rotation in progress' : `rotation phase '${c.phase}'${c.phase === 'staged' ? ` since ${c.stagedAt}` : c.phase === 'switched' ? ` since ${c.switchedAt}` : ''}`;
+    out.push(`cluster ${c.cluster}: ${phase}; next: ${c.nextStep}${c.nextStepAfter ? ` (not before ${c.nextStepAfter})` : ''}`);
+    out.push(...c.certificates.map(line));
+  }
+  if (shared.length) {
+    out.push('shared CAs:', ...shared.map(line));
+  }
+  return out.join('\n') + '\n';
+}
+
+function status(args: CaArgs, io: CliIo, storeDir: string, now: Date): number {
+  const names = args.cluster !== undefined ? [args.cluster] : clustersWithCa(storeDir);
+  if (names.length === 0) {
+    throw new Error(`--store: ${describeClusters(storeDir)}`);
+  }
+  const clusters = names.map(n => clusterStatus(storeDir, n, args.minWaitMs));
+  const shared = args.cluster === undefined ? sharedStatus(storeDir) : [];
+  const expiring: string[] = [];
+  if (args.failWithinMs !== undefined) {
+    const limit = now.getTime() + args.failWithinMs;
+    for (const c of [...clusters.flatMap(x => x.certificates), ...shared]) {
+      if (c.role !== 'retired' && Date.parse(c.notAfter) <= limit) {
+        expiring.push(`${c.file} (${c.role === 'serving' ? 'serving certificate' : `${c.role} CA`}) expires ${c.notAfter}`);
+      }
+    }
+  }
+  if (args.format === 'json') {
+    io.stdout.write(JSON.stringify({ store: storeDir, now: now.toISOString(), clusters, sharedCas: shared, ...(args.failWithinMs !== undefined ? { expiringWithinWindow: expiring } : {}) }, undefined, 2) + '\n');
+  } else {
+    io.stdout.write(statusText(clusters, shared));
+    for (const e of expiring) {
+      io.stdout.write(`EXPIRES WITHIN THE WINDOW: ${e}\n`);
+    }
+  }
+  if (expiring.length > 0) {
+    io.stderr.write(`ca status: ${expiring.length} certificate(s) expire within the window; renew: the serving certificate renews itself on synth within renewBefore; a CA is rotated with 'secure-metrics-server ca rotate' (docs/rotation.md)\n`);
+    return ExitCode.FINDINGS;
+  }
+  return ExitCode.OK;
+}
+
+function rotateText(o: RotateOutcome, cluster: string): string {
+  const cas = o.bundle.map(c => `${c.subject} (sha256 ${c.sha256.slice(0, 16)}, expires ${c.notAfter})`).join(' and ');
+  const lines: string[] = [];
+  switch (o.step) {
+    case 'staged':
+      lines.push(`cluster ${cluster}: phase 'stage' done: a new CA is beside the old one; the caBundle now holds both (${cas}); the serving certificate is unchanged.`,
+        'Now: synthesize and apply (the APIService caBundle changes; the Secret does not).',
+        'Wait: until the APIService shows Available=True with the new caBundle (kubectl get apiservice v1beta1.metrics.k8s.io), i.e. it is applied everywhere.');
+      break;
+    case 'switched':
+      lines.push(`cluster ${cluster}: phase 'switch' done: the next synth reissues the serving certificate with the new CA; the caBundle still holds both (${cas}).`,
+        'Now: synthesize and apply (the Secret changes; the caBundle does not).',
+        'Wait: until every metrics-server pod serves the new certificate: the kubelet refreshes the mounted Secret within about a minute or two and metrics-server reloads it; kubectl top nodes keeps working throughout.');
+      break;
+    case 'finished':
+      lines.push(`cluster ${cluster}: phase 'finish' done: the old CA is retired (kept in ca-retired/); the caBundle now holds the new CA only (${cas}).`,
+        'Now: synthesize and apply (the caBundle changes; the Secret does not). The rotation is complete.');
+      break;
+    default:
+      lines.push(`cluster ${cluster}: rotation aborted: the new CA is kept aside (ca-retired/, unused); the caBundle holds the old CA only (${cas}).`,
+        'Now: synthesize and apply (the caBundle changes back).');
+  }
+  if (o.nextStepAfter) {
+    lines.push(`Then: run 'secure-metrics-server ca rotate' again, not before ${o.nextStepAfter}.`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function run(argv: string[], io: CliIo): Promise<number> {
+  let args: CaArgs;
+  try {
+    args = parseCaArgs(argv);
+  } catch (e: any) {
+    io.stderr.write(`ca: ${e.message}\n`);
+    return ExitCode.INPUT_ERROR;
+  }
+  if (args.help) {
+    io.stdout.write(HELP);
+    return ExitCode.OK;
+  }
+  const storeDir = storeDirOf(args, io);
+  const now = args.now ?? new Date();
+  try {
+    if (args.action === 'status') {
+      return status(args, io, storeDir, now);
+    }
+    const cluster = clusterOf(args, storeDir);
+    const outcome = rotateCa({ storeDir, cluster, now, abort: args.abort, force: args.force, minWaitMs: args.minWaitMs });
+    io.stdout.write(rotateText(outcome, cluster));
+    return ExitCode.OK;
+  } catch (e: any) {
+    if (e?.code === REFUSED) {
+      io.stderr.write(`${e.message}\n`);
+      return ExitCode.FINDINGS;
+    }
+    io.stderr.write(`ca ${args.action}: ${e.message}\n`);
+    return ExitCode.INPUT_ERROR;
+  }
+}
+
+/** `secure-metrics-server ca`: the dedicated CA's status and staged rotation. */
+export const caCommand: Subcommand = {
+  summary: 'the dedicated CA: status and expiry (--fail-within for CI), staged rotation without downtime',
+  run,
+};

@@ -1,0 +1,469 @@
+import { createHash } from 'crypto';
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'fs';
+import * as path from 'path';
+import { KeyAlgorithm } from './key-algorithm';
+import { BACKDATE_MS, createCa } from './pki';
+import { assertPrivate, commitUnit, crashPoint, exists, readOptional, recoverUnit } from './store-files';
+import { acquireLock } from './store-lock';
+import { CertInfo, formatDate, parseCertificates, parsePrivateKey, signs } from './x509';
+
+/**
+ * The staged rotation of a cluster's dedicated CA (issue 14), kept in the
+ * certificate store beside the CA:
+ *
+ * - `clusters/<cluster>/ca/`: the CA in use, with `params.json` (the
+ *   non-secret settings it was made with: common name, validity, key algorithm);
+ * - `clusters/<cluster>/ca-next/`: during a rotation, the new CA with the same
+ *   files plus `rotation.json` (phase and times). One unit, replaced as a whole
+ *   by `commitUnit`, so a phase change is atomic;
+ * - `clusters/<cluster>/ca-retired/<sha256-prefix>[-aborted]/`: retired CAs, kept aside.
+ *
+ * What a synth makes of it (lib/tls/issuance.ts, `withRotation`):
+ *
+ * | phase    | signs the serving certificate | caBundle      |
+ * |----------|-------------------------------|---------------|
+ * | (none)   | ca                            | ca            |
+ * | staged   | ca                            | ca + ca-next  |
+ * | switched | ca-next                       | ca + ca-next  |
+ * | finished | ca (the former ca-next)       | ca            |
+ *
+ * Phase changes run only from the command (`secure-metrics-server ca rotate`),
+ * under the store lock; synths never change the phase.
+ *
+ * @internal
+ */
+
+/** The unit of the next CA, beside `ca`. */
+export const NEXT_UNIT = 'ca-next';
+/** The directory of retired CAs, beside `ca`. */
+export const RETIRED_DIR = 'ca-retired';
+/** The rotation state file in the next CA's unit. */
+export const STATE_FILE = 'rotation.json';
+/** The CA parameters file, beside ca.crt. */
+export const PARAMS_FILE = 'params.json';
+const CA_CERT = 'ca.crt';
+const CA_KEY = 'ca.key';
+/** Default minimum time between two phases, in minutes (see docs/rotation.md). */
+export const DEFAULT_MIN_WAIT_MINUTES = 10;
+
+export type Phase = 'staged' | 'switched';
+
+/** The non-secret settings a dedicated CA was made with. */
+export interface CaParams {
+  readonly commonName: string;
+  readonly validityDays: number;
+  /** a KeyAlgorithm name, e.g. 'RSA_2048' */
+  readonly keyAlgorithm: string;
+}
+
+/** The text of `params.json` for a CA made with these settings. */
+export function caParamsJson(p: CaParams): string {
+  return JSON.stringify({ version: 1, commonName: p.commonName, validityDays: p.validityDays, keyAlgorithm: p.keyAlgorithm }, undefined, 2) + '\n';
+}
+
+/** The rotation in progress, as a synth reads it. */
+export interface RotationView {
+  readonly phase: Phase;
+  readonly unit: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly stagedAt: string;
+  readonly switchedAt?: string;
+}
+
+function corrupt(file: string, reason: string): Error {
+  return new Error(`store: '${file}' is unusable (${reason}); restore it from your backup, or run 'secure-metrics-server ca rotate --abort' while the rotation is only staged. Nothing in the store was changed`);
+}
+
+/**
+ * The rotation in progress beside the CA unit `caUnit`, or undefined. A
+ * synth reads one missing file here when no rotation runs.
+ */
+export function readRotation(caUnit: string): RotationView | undefined {
+  const unit = path.join(path.dirname(caUnit), NEXT_UNIT);
+  const stateFile = path.join(unit, STATE_FILE);
+  const stateText = readOptional(stateFile);
+  if (stateText === undefined) {
+    if (exists(unit)) {
+      throw corrupt(stateFile, 'it is missing while the directory exists');
+    }
+    return undefined;
+  }
+  let state: any;
+  try {
+    state = JSON.parse(stateText);
+  } catch (e: any) {
+    throw corrupt(stateFile, `not JSON: ${e.message}`);
+  }
+  if (state?.version !== 1 || (state.phase !== 'staged' && state.phase !== 'switched') || typeof state.stagedAt !== 'string') {
+    throw corrupt(stateFile, 'not a rotation state of this version');
+  }
+  const keyFile = path.join(unit, CA_KEY);
+  const certPem = readOptional(path.join(unit, CA_CERT));
+  const keyPem = readOptional(keyFile);
+  if (certPem === undefined || keyPem === undefined) {
+    if (!exists(stateFile)) {
+      // the unit was moved away while this unlocked read ran (--abort, finish): no rotation any more
+      return undefined;
+    }
+    throw corrupt(unit, `${certPem === undefined ? CA_CERT : CA_KEY} is missing`);
+  }
+  assertPrivate(keyFile);
+  return { phase: state.phase, unit, certPem, keyPem, stagedAt: state.stagedAt, switchedAt: typeof state.switchedAt === 'string' ? state.switchedAt : undefined };
+}
+
+/**
+ * Finishes or undoes the unit commits a killed rotation left beside the CA
+ * unit `caUnit` (the next CA's unit, retired units). Call under the lock.
+ */
+export function recoverRotation(caUnit: string): void {
+  recoverUnit(path.join(path.dirname(caUnit), NEXT_UNIT));
+  const retired = path.join(path.dirname(caUnit), RETIRED_DIR);
+  let names: string[];
+  try {
+    names = readdirSync(retired);
+  } catch {
+    return;
+  }
+  const units = new Set(names.map(n => /^\.(.+)\.(?:new|old)-/.exec(n)?.[1]).filter((n): n is string => n !== undefined));
+  for (const unit of units) {
+    recoverUnit(path.join(retired, unit));
+  }
+}
+
+/** The directories where a killed rotation may leave leftovers (for hasLeftovers). */
+export function rotationDirectories(caUnit: string): string[] {
+  return [path.join(path.dirname(caUnit), RETIRED_DIR)];
+}
+
+/** A time as RFC 3339 UTC, to the second. */
+function iso(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** SHA-256 of a certificate's DER, hex. */
+export function fingerprint(info: CertInfo): string {
+  const der = Buffer.from(info.pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  return createHash('sha256').update(der).digest('hex');
+}
+
+/** The clusters of a store that hold a dedicated CA (`clusters/<name>/ca`). */
+export function clustersWithCa(storeDir: string): string[] {
+  return listDirectories(path.join(storeDir, 'clusters')).filter(n => exists(path.join(storeDir, 'clusters', n, 'ca', CA_CERT)));
+}
+
+/** The shared CAs of a store (`shared-ca/<name>`). */
+export function sharedCas(storeDir: string): string[] {
+  return listDirectories(path.join(storeDir, 'shared-ca')).filter(n => exists(path.join(storeDir, 'shared-ca', n, CA_CERT)));
+}
+
+function listDirectories(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter(d => d.isDirectory() && !d.name.startsWith('.')).map(d => d.name).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** One certificate as `ca status` reports it. */
+export interface CertStatus {
+  readonly role: 'current' | 'next' | 'retired' | 'shared' | 'serving';
+  /** the file it was read from */
+  readonly file: string;
+  readonly subject: string;
+  readonly issuer: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly sha256: string;
+  /** serving certificates: which CA of the cluster issued it */
+  readonly issuedBy?: 'current' | 'next' | 'unknown';
+  /** serving certificates: the service identity */
+  readonly identity?: string;
+  /** CAs: signs the serving certificates now */
+  readonly signing?: boolean;
+  /** CAs: in the caBundle a synth writes now */
+  readonly inBundle?: boolean;
+}
+
+/** The state of one cluster's dedicated CA. */
+export interface ClusterStatus {
+  readonly cluster: string;
+  /** 'none' (no rotation), 'staged', 'switched', or 'finish-interrupted' */
+  readonly phase: string;
+  readonly stagedAt?: string;
+  readonly switchedAt?: string;
+  /** what `ca rotate` does next: 'stage', 'switch', 'finish' or 'complete the finish' */
+  readonly nextStep: string;
+  /** the earliest time `ca rotate` runs the next step without --force */
+  readonly nextStepAfter?: string;
+  readonly certificates: CertStatus[];
+}
+
+function readCert(file: string): CertInfo | undefined {
+  const pem = readOptional(file);
+  return pem === undefined ? undefined : parseCertificates('store', pem, file)[0];
+}
+
+function certStatus(role: CertStatus['role'], file: string, info: CertInfo, extra: Partial<CertStatus> = {}): CertStatus {
+  return {
+    role, file, subject: info.subject, issuer: info.x509.issuer, notBefore: formatDate(info.notBefore), notAfter: formatDate(info.notAfter),
+    sha256: fingerprint(info), ...extra,
+  };
+}
+
+function clusterPaths(storeDir: string, cluster: string) {
+  const dir = path.join(storeDir, 'clusters', cluster);
+  return { dir, ca: path.join(dir, 'ca'), next: path.join(dir, NEXT_UNIT), retired: path.join(dir, RETIRED_DIR) };
+}
+
+/** The serving units of a cluster: `<identity>/tls.crt`. */
+function servingIdentities(clusterDir: string): string[] {
+  return listDirectories(clusterDir).filter(n => n !== 'ca' && n !== NEXT_UNIT && n !== RETIRED_DIR && exists(path.join(clusterDir, n, 'tls.crt')));
+}
+
+/** Reads a cluster's CAs, rotation and serving certificates (no lock, no write). */
+export function clusterStatus(storeDir: string, cluster: string, minWaitMs: number): ClusterStatus {
+  const p = clusterPaths(storeDir, cluster);
+  const current = readCert(path.join(p.ca, CA_CERT));
+  if (!current) {
+    throw new Error(`--cluster: cluster '${cluster}' has no dedicated CA in '${p.ca}'; ${describeClusters(storeDir)}`);
+  }
+  const rotation = readRotation(p.ca);
+  const next = rotation ? parseCertificates('store', rotation.certPem, path.join(rotation.unit, CA_CERT))[0] : undefined;
+  const finishInterrupted = rotation !== undefined && next !== undefined && fingerprint(next) === fingerprint(current);
+  const phase = finishInterrupted ? 'finish-interrupted' : rotation?.phase ?? 'none';
+  const certificates: CertStatus[] = [];
+  const signingIsNext = phase === 'switched';
+  certificates.push(certStatus('current', path.join(p.ca, CA_CERT), current, { signing: !signingIsNext, inBundle: true }));
+  if (next && !finishInterrupted) {
+    certificates.push(certStatus('next', path.join(rotation!.unit, CA_CERT), next, { signing: signingIsNext, inBundle: true }));
+  }
+  for (const name of listDirectories(p.retired)) {
+    const info = readCert(path.join(p.retired, name, CA_CERT));
+    if (info) {
+      certificates.push(certStatus('retired', path.join(p.retired, name, CA_CERT), info, { signing: false, inBundle: false }));
+    }
+  }
+  for (const identity of servingIdentities(p.dir)) {
+    const file = path.join(p.dir, identity, 'tls.crt');
+    const info = readCert(file)!;
+    const issuedBy = signs(current, info) ? 'current' : next && signs(next, info) ? 'next' : 'unknown';
+    certificates.push(certStatus('serving', file, info, { identity, issuedBy }));
+  }
+  const nextStep = finishInterrupted ? 'complete the finish' : phase === 'none' ? 'stage' : phase === 'staged' ? 'switch' : 'finish';
+  const since = phase === 'staged' ? rotation!.stagedAt : phase === 'switched' ? rotation!.switchedAt : undefined;
+  return {
+    cluster, phase, stagedAt: rotation?.stagedAt, switchedAt: rotation?.switchedAt, nextStep,
+    nextStepAfter: since ? iso(new Date(Date.parse(since) + minWaitMs)) : undefined,
+    certificates,
+  };
+}
+
+/** The shared CAs, for `ca status`. */
+export function sharedStatus(storeDir: string): CertStatus[] {
+  return sharedCas(storeDir).map(n => {
+    const file = path.join(storeDir, 'shared-ca', n, CA_CERT);
+    return certStatus('shared', file, readCert(file)!);
+  });
+}
+
+/** A sentence naming the clusters of a store, for errors. */
+export function describeClusters(storeDir: string): string {
+  const names = clustersWithCa(storeDir);
+  return names.length === 0
+    ? `the store '${storeDir}' holds no cluster with a dedicated CA (synthesize once with ServingTls.fromDedicatedCa() first, or pass --store)`
+    : `the store '${storeDir}' holds ${names.map(n => `'${n}'`).join(', ')}: pass --cluster with one of them`;
+}
+
+/** What `ca rotate` asks for. */
+export interface RotateRequest {
+  readonly storeDir: string;
+  readonly cluster: string;
+  readonly now: Date;
+  readonly abort: boolean;
+  /** skip the minimum wait and the "serving certificate reissued" check (never the order) */
+  readonly force: boolean;
+  readonly minWaitMs: number;
+}
+
+/** What one `ca rotate` call did. */
+export interface RotateOutcome {
+  /** 'staged', 'switched', 'finished', 'aborted' */
+  readonly step: string;
+  /** the CA signing from now on */
+  readonly signing: CertStatus;
+  /** the CAs of the caBundle from now on */
+  readonly bundle: CertStatus[];
+  /** earliest time of the next step, when there is one */
+  readonly nextStepAfter?: string;
+}
+
+/** The `code` of a refusal of `ca rotate`: exit code 1, the message says why and what to do. */
+export const REFUSED = 'ROTATION_REFUSED';
+
+function refused(message: string): Error {
+  return Object.assign(new Error(message), { code: REFUSED });
+}
+
+/** The settings of the CA to create: params.json, or what the current CA shows. */
+export function paramsOf(caUnit: string, current: CertInfo): CaParams {
+  const text = readOptional(path.join(caUnit, PARAMS_FILE));
+  if (text !== undefined) {
+    try {
+      const p = JSON.parse(text);
+      if (typeof p.commonName === 'string' && Number.isInteger(p.validityDays) && p.validityDays > 0
+        && KeyAlgorithm._all().some(a => a.name === p.keyAlgorithm)) {
+        return { commonName: p.commonName, validityDays: p.validityDays, keyAlgorithm: p.keyAlgorithm };
+      }
+    } catch {
+      // falls back to the certificate
+    }
+  }
+  // a CA made before params.json existed: its own subject, lifetime and key type
+  const cn = /(?:^|,)CN=([^,]*)/.exec(current.x509.subject)?.[1] ?? 'secure-metrics-server-ca';
+  const validityDays = Math.max(1, Math.round((current.notAfter.getTime() - current.notBefore.getTime() - BACKDATE_MS) / 86400000));
+  // a key type the library does not generate (RSA 1024) gets the default
+  const keyAlgorithm = KeyAlgorithm._ofKey(current.x509.publicKey) ?? KeyAlgorithm.RSA_2048;
+  return { commonName: cn, validityDays, keyAlgorithm: keyAlgorithm.name };
+}
+
+function stateJson(s: { phase: Phase; stagedAt: string; switchedAt?: string }): string {
+  return JSON.stringify({ version: 1, ...s }, undefined, 2) + '\n';
+}
+
+function waitRefusal(step: string, previous: string, since: string, minWaitMs: number, now: Date, what: string): Error | undefined {
+  const earliest = Date.parse(since) + minWaitMs;
+  if (now.getTime() >= earliest) {
+    return undefined;
+  }
+  return refused(`ca rotate: '${step}' is refused until ${iso(new Date(earliest))} (${Math.round(minWaitMs / 60000)} minutes after '${previous}' ran at ${since}): ${what}. Run it again then, or pass --force once you have checked it`);
+}
+
+/**
+ * Runs the next phase of the rotation of a cluster's dedicated CA (or
+ * `--abort`), under the store lock. Crash-safe: each phase is one unit
+ * commit, except finish, whose steps can be repeated (see docs/rotation.md).
+ */
+export function rotateCa(r: RotateRequest): RotateOutcome {
+  const p = clusterPaths(r.storeDir, r.cluster);
+  if (!exists(path.join(p.ca, CA_CERT))) {
+    throw new Error(`--cluster: cluster '${r.cluster}' has no dedicated CA in '${p.ca}'; ${describeClusters(r.storeDir)}`);
+  }
+  const release = acquireLock(path.join(r.storeDir, '.lock'), r.storeDir);
+  try {
+    crashPoint('rotate:locked');
+    recoverUnit(p.ca);
+    recoverRotation(p.ca);
+    return rotateLocked(r, p);
+  } finally {
+    release();
+  }
+}
+
+function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): RotateOutcome {
+  const currentCert = readOptional(path.join(p.ca, CA_CERT))!;
+  const currentKey = readOptional(path.join(p.ca, CA_KEY));
+  if (currentKey === undefined) {
+    throw new Error(`store: '${path.join(p.ca, CA_KEY)}' is missing while '${path.join(p.ca, CA_CERT)}' exists; restore it from your backup before rotating`);
+  }
+  const current = parseCertificates('store', currentCert, path.join(p.ca, CA_CERT))[0];
+  let rotation: RotationView | undefined;
+  try {
+    rotation = readRotation(p.ca);
+  } catch (e) {
+    if (!r.abort) {
+      throw e;
+    }
+    // --abort of an unusable rotation state (the documented way out while only staged): kept aside as it is
+    mkdirSync(p.retired, { recursive: true, mode: 0o700 });
+    renameSync(p.next, path.join(p.retired, `unusable-${iso(r.now).replace(/[-:]/g, '')}`));
+    const only = certStatus('current', path.join(p.ca, CA_CERT), current, { signing: true, inBundle: true });
+    return { step: 'aborted', signing: only, bundle: [only] };
+  }
+  const now = iso(r.now);
+  const bundleOf = (...c: CertStatus[]) => c;
+  const status = (role: CertStatus['role'], unit: string, info: CertInfo, signing: boolean) => certStatus(role, path.join(unit, CA_CERT), info, { signing, inBundle: true });
+
+  if (!rotation) {
+    if (r.abort) {
+      throw refused(`ca rotate --abort: no rotation of cluster '${r.cluster}' is in progress; nothing to abort`);
+    }
+    // stage: a new CA beside the current one, made with the current one's settings
+    const params = paramsOf(p.ca, current);
+    const algorithm = KeyAlgorithm._all().find(a => a.name === params.keyAlgorithm)!;
+    const ca = createCa({ commonName: params.commonName, validityDays: params.validityDays, keyAlgorithm: algorithm, now: r.now });
+    commitUnit(p.next, { [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem, [PARAMS_FILE]: caParamsJson(params), [STATE_FILE]: stateJson({ phase: 'staged', stagedAt: now }) }, 'rotate-stage');
+    const next = parseCertificates('store', ca.certPem, path.join(p.next, CA_CERT))[0];
+    return {
+      step: 'staged', signing: status('current', p.ca, current, true), bundle: bundleOf(status('current', p.ca, current, true), status('next', p.next, next, false)),
+      nextStepAfter: iso(new Date(r.now.getTime() + r.minWaitMs)),
+    };
+  }
+
+  const next = parseCertificates('store', rotation.certPem, path.join(p.next, CA_CERT))[0];
+  const nextKey = parsePrivateKey('store', rotation.keyPem, path.join(p.next, CA_KEY));
+  if (!next.x509.checkPrivateKey(nextKey)) {
+    throw new Error(`store: '${path.join(p.next, CA_KEY)}' does not belong to '${path.join(p.next, CA_CERT)}'; restore the directory from your backup`);
+  }
+  const finishInterrupted = fingerprint(next) === fingerprint(current);
+
+  if (r.abort) {
+    if (rotation.phase !== 'staged' || finishInterrupted) {
+      throw refused(`ca rotate --abort: the rotation of cluster '${r.cluster}' is past 'stage' (phase '${finishInterrupted ? 'finish' : rotation.phase}'): the serving certificate is already issued by the new CA, so the old CA alone would no longer verify it. Go on with 'ca rotate' (the old CA stays trusted until 'finish')`);
+    }
+    // the unused new CA is kept aside, like a retired one
+    const target = path.join(p.retired, `${fingerprint(next).slice(0, 16)}-aborted`);
+    mkdirSync(p.retired, { recursive: true, mode: 0o700 });
+    renameSync(p.next, target);
+    return { step: 'aborted', signing: status('current', p.ca, current, true), bundle: bundleOf(status('current', p.ca, current, true)) };
+  }
+
+  if (rotation.phase === 'staged' && !finishInterrupted) {
+    const refusal = r.force ? undefined : waitRefusal('switch', 'stage', rotation.stagedAt, r.minWaitMs, r.now,
+      'the caBundle holding both CAs must be applied, and kube-apiserver must use it, before any serving certificate of the new CA reaches metrics-server');
+    if (refusal) {
+      throw refusal;
+    }
+    commitUnit(p.next, { [CA_KEY]: rotation.keyPem, [CA_CERT]: rotation.certPem, [PARAMS_FILE]: readOptional(path.join(p.next, PARAMS_FILE)) ?? caParamsJson(paramsOf(p.ca, current)),
+      [STATE_FILE]: stateJson({ phase: 'switched', stagedAt: rotation.stagedAt, switchedAt: now }) }, 'rotate-switch');
+    return {
+      step: 'switched', signing: status('next', p.next, next, true), bundle: bundleOf(status('current', p.ca, current, false), status('next', p.next, next, true)),
+      nextStepAfter: iso(new Date(r.now.getTime() + r.minWaitMs)),
+    };
+  }
+
+  // finish (or complete an interrupted finish)
+  if (!finishInterrupted) {
+    const refusal = r.force ? undefined : waitRefusal('finish', 'switch', rotation.switchedAt ?? rotation.stagedAt, r.minWaitMs, r.now,
+      'the Secret with the serving certificate of the new CA must be applied and mounted by every metrics-server pod (the kubelet syncs Secrets every minute or so) before the old CA leaves the caBundle');
+    if (refusal) {
+      throw refusal;
+    }
+    if (!r.force) {
+      const stale = servingIdentities(p.dir).filter(id => {
+        const file = path.join(p.dir, id, 'tls.crt');
+        return !signs(next, readCert(file)!);
+      });
+      if (stale.length > 0) {
+        throw refused(`ca rotate: 'finish' is refused: the serving certificate of ${stale.map(s => `'${s}'`).join(', ')} is not yet issued by the new CA, so no synth has run since 'switch'. Synthesize, apply the new Secret, wait for the pods to mount it, then run 'ca rotate' again (--force if that identity is no longer used)`);
+      }
+    }
+    const retired = path.join(p.retired, fingerprint(current).slice(0, 16));
+    recoverUnit(retired);
+    if (!exists(retired)) {
+      const params = readOptional(path.join(p.ca, PARAMS_FILE));
+      commitUnit(retired, { [CA_KEY]: currentKey, [CA_CERT]: currentCert, ...(params !== undefined ? { [PARAMS_FILE]: params } : {}),
+        'retired.json': JSON.stringify({ version: 1, retiredAt: now }, undefined, 2) + '\n' }, 'rotate-retire');
+    }
+    crashPoint('rotate:retired');
+    commitUnit(p.ca, { [CA_KEY]: rotation.keyPem, [CA_CERT]: rotation.certPem,
+      [PARAMS_FILE]: readOptional(path.join(p.next, PARAMS_FILE)) ?? caParamsJson(paramsOf(p.ca, current)) }, 'rotate-finish');
+  }
+  // the next CA is now the CA: its unit goes (renamed first, so that no half-deleted unit is ever read)
+  const gone = path.join(path.dirname(p.next), `.${NEXT_UNIT}.old-finished`);
+  rmSync(gone, { recursive: true, force: true });
+  renameSync(p.next, gone);
+  crashPoint('rotate:next-moved');
+  rmSync(gone, { recursive: true, force: true });
+  return { step: 'finished', signing: status('current', p.ca, next, true), bundle: bundleOf(status('current', p.ca, next, true)) };
+}
