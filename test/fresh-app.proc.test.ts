@@ -115,12 +115,17 @@ describe('a fresh cdk8s app from the TypeScript template', () => {
     expect(api.spec.insecureSkipTLSVerify).toBeUndefined();
     expect(Buffer.from(api.spec.caBundle, 'base64').toString()).toMatch(/^-----BEGIN CERTIFICATE-----/);
     // the dedicated CA went to the default store under the app directory
-    expect(readdirSync(path.join(dir, '.secure-metrics-server', 'pki', 'clusters', 'fresh-app', 'ca')).sort()).toEqual(['ca.crt', 'ca.key']);
+    expect(readdirSync(path.join(dir, '.secure-metrics-server', 'pki', 'clusters', 'fresh-app', 'ca')).sort()).toEqual(['ca.crt', 'ca.key', 'params.json']);
     // the command the package ships audits what it synthesized: nothing at or above high (exit 0),
     // the serving key in the Secret reported as the medium GitOps finding
     const audit = spawnSync(path.join(dir, 'node_modules', '.bin', 'secure-metrics-server'), ['audit', '--format', 'json', 'dist'], { cwd: dir, encoding: 'utf8' });
     expect(audit.stderr).toBe('');
     expect(audit.status).toBe(0);
     expect(JSON.parse(audit.stdout).findings.filter((f: any) => f.severity !== 'info').map((f: any) => `${f.ruleId} ${f.severity}`)).toEqual(['SMS015 medium']);
+    // and reads the store the synth wrote: nothing expires within 30 days
+    const status = spawnSync(path.join(dir, 'node_modules', '.bin', 'secure-metrics-server'), ['ca', 'status', '--fail-within', '30d'], { cwd: dir, encoding: 'utf8' });
+    expect(status.stderr).toBe('');
+    expect(status.status).toBe(0);
+    expect(status.stdout).toContain('fresh-app');
   });
 });
