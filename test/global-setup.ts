@@ -35,7 +35,17 @@ export function opensslCaArgs(subject: string, keyArgs: string[], cert: string, 
     '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign'];
 }
 
+/** The run's own temporary directory (every test's and child process's TMPDIR), removed by global-teardown.ts. */
+export const RUN_TMP_ENV = 'SMS_TEST_RUN_TMP';
+
 export default async function globalSetup(): Promise<void> {
+  // the packed-package cache outlives the run (it is keyed by the sources); everything else that
+  // the tests and their child processes put in the temporary directory goes into one directory
+  // per run, removed at the end, so that runs leave no key material and no clutter behind
+  process.env.SMS_PACK_CACHE ??= path.join(tmpdir(), 'secure-metrics-server-pack-cache');
+  const runTmp = mkdtempSync(path.join(tmpdir(), 'sms-test-run-'));
+  process.env[RUN_TMP_ENV] = runTmp;
+  process.env.TMPDIR = runTmp;
   const dir = mkdtempSync(path.join(tmpdir(), 'sms-fixtures-'));
   const run = promisify(execFile);
   const keyPair = promisify(generateKeyPair);
