@@ -1,3 +1,4 @@
+import { X509Certificate } from 'crypto';
 import { ApiObject, Chart } from 'cdk8s';
 
 /**
@@ -10,6 +11,8 @@ export interface HandWrittenPem {
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
+/** A certificate's notAfter as the construct writes it (RFC 3339, seconds, UTC). */
+const notAfter = (pem: string) => new Date(new X509Certificate(pem).validTo).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
  * The objects `SecureMetricsServer` synthesizes with its defaults (dedicated
@@ -21,11 +24,16 @@ export function addHandWrittenObjects(chart: Chart, pem: HandWrittenPem): void {
   const namespace = 'kube-system';
   const labels = { 'k8s-app': name };
   const subjects = [{ kind: 'ServiceAccount', name, namespace }];
+  // the expiry annotations on the Secret and the APIService
+  const annotations = {
+    'secure-metrics-server.io/ca-not-after': notAfter(pem.caCert),
+    'secure-metrics-server.io/serving-not-after': notAfter(pem.tlsCert),
+  };
 
   new ApiObject(chart, 'TlsSecret', {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: 'metrics-server-tls', namespace, labels },
+    metadata: { name: 'metrics-server-tls', namespace, labels, annotations },
     type: 'kubernetes.io/tls',
     data: { 'tls.crt': b64(pem.tlsCert), 'tls.key': b64(pem.tlsKey) },
   });
@@ -158,7 +166,7 @@ export function addHandWrittenObjects(chart: Chart, pem: HandWrittenPem): void {
   new ApiObject(chart, 'ApiService', {
     apiVersion: 'apiregistration.k8s.io/v1',
     kind: 'APIService',
-    metadata: { name: 'v1beta1.metrics.k8s.io', labels },
+    metadata: { name: 'v1beta1.metrics.k8s.io', labels, annotations },
     spec: {
       caBundle: b64(pem.caCert),
       group: 'metrics.k8s.io',
