@@ -24,6 +24,7 @@ test('the benchmark runs in a tiny configuration and reports every figure', () =
 
   // the floor holds the same objects as the construct
   expect(r.synth.sameObjects).toBe(true);
+  expect(r.synth.identicalYaml).toBe(true);
   expect(r.synth.objectCount).toBeGreaterThanOrEqual(10);
 
   // a cold synth generates the CA and the serving key; a warm one none
