@@ -4,6 +4,7 @@ import { auditObjects, parseSeverity, Severity, severityRank } from '../rules';
 import { formatJson } from './format-json';
 import { formatSarif } from './format-sarif';
 import { formatText } from './format-text';
+import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError, wholeNumber } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
 import { AuditReport } from './report';
 
@@ -40,84 +41,50 @@ interface AuditArgs {
   help: boolean;
 }
 
+const SPEC: CommandSpec = {
+  command: 'audit',
+  positionals: true,
+  options: {
+    'format': { type: 'string', short: 'f' },
+    'fail-on': { type: 'string' },
+    'ignore': { type: 'string', multiple: true, allowEmpty: true },
+    'expiry-days': { type: 'string' },
+    'now': { type: 'string' },
+    'color': { type: 'boolean', aliases: ['colour'], negatable: true },
+  },
+};
+
 /** Parses audit's arguments; throws a usage message. @internal */
 export function parseAuditArgs(argv: string[]): AuditArgs {
-  const args: AuditArgs = { inputs: [], format: 'text', failOn: Severity.HIGH, ignore: [], expiryDays: 30, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i];
-    const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
-    const flag = eq > 0 ? raw.slice(0, eq) : raw;
-    const value = (): string => {
-      if (eq > 0) {
-        return raw.slice(eq + 1);
-      }
-      if (i + 1 >= argv.length) {
-        throw new Error(`${flag} needs a value`);
-      }
-      return argv[++i];
-    };
-    switch (flag) {
-      case '-h':
-      case '--help':
-        args.help = true;
-        break;
-      case '-f':
-      case '--format': {
-        const v = value();
-        if (v !== 'text' && v !== 'json' && v !== 'sarif') {
-          throw new Error(`--format: '${v}' is not a format; use text, json or sarif`);
-        }
-        args.format = v;
-        break;
-      }
-      case '--fail-on': {
-        const v = value();
-        if (v === 'none' || v === 'never') {
-          args.failOn = undefined;
-        } else {
-          const s = parseSeverity(v);
-          if (!s) {
-            throw new Error(`--fail-on: '${v}' is not a severity; use info, low, medium, high, critical or none`);
-          }
-          args.failOn = s;
-        }
-        break;
-      }
-      case '--ignore':
-        args.ignore.push(...value().split(',').map(s => s.trim()).filter(Boolean));
-        break;
-      case '--expiry-days': {
-        const v = value();
-        if (!/^\d+$/.test(v)) {
-          throw new Error(`--expiry-days: '${v}' is not a whole number of days`);
-        }
-        args.expiryDays = Number(v);
-        break;
-      }
-      case '--now': {
-        const v = value();
-        const d = new Date(v);
-        if (isNaN(d.getTime())) {
-          throw new Error(`--now: '${v}' is not a date; use ISO 8601, e.g. 2026-01-31T00:00:00Z`);
-        }
-        args.now = d;
-        break;
-      }
-      case '--color':
-      case '--colour':
-        args.colour = true;
-        break;
-      case '--no-color':
-      case '--no-colour':
-        args.colour = false;
-        break;
-      default:
-        if (raw.startsWith('-') && raw !== '-') {
-          throw new Error(`unknown option '${raw}'; see 'secure-metrics-server audit --help'`);
-        }
-        args.inputs.push(raw);
-    }
+  const a = parseCommandArgs(SPEC, argv);
+  const args: AuditArgs = { inputs: [...a.positionals], format: 'text', failOn: Severity.HIGH, ignore: [], expiryDays: 30, help: a.help };
+  if (args.help) {
+    return args;
   }
+  const format = a.string('format');
+  if (format !== undefined) {
+    args.format = oneOf('--format', format, ['text', 'json', 'sarif'] as const, 'format');
+  }
+  const failOn = a.string('fail-on');
+  if (failOn === 'none' || failOn === 'never') {
+    args.failOn = undefined;
+  } else if (failOn !== undefined) {
+    const s = parseSeverity(failOn);
+    if (!s) {
+      throw new UsageError(`--fail-on: '${failOn}' is not a severity; use info, low, medium, high, critical or none`);
+    }
+    args.failOn = s;
+  }
+  args.ignore = a.strings('ignore').flatMap(v => v.split(',')).map(s => s.trim()).filter(Boolean);
+  const expiryDays = a.string('expiry-days');
+  if (expiryDays !== undefined) {
+    args.expiryDays = wholeNumber('--expiry-days', expiryDays, 0, 'days');
+  }
+  const now = a.string('now');
+  if (now !== undefined) {
+    args.now = isoDate('--now', now);
+  }
+  args.colour = a.flag('color');
   return args;
 }
 

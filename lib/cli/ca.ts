@@ -2,6 +2,7 @@ import * as path from 'path';
 import {
   CertStatus, clustersWithCa, clusterStatus, ClusterStatus, DEFAULT_MIN_WAIT_MINUTES, describeClusters, REFUSED, rotateCa, RotateOutcome, sharedStatus,
 } from '../tls/ca-rotation';
+import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
 
 const HELP = `usage: secure-metrics-server ca status [--store DIR] [--cluster NAME] [--format text|json] [--fail-within DURATION]
@@ -56,89 +57,70 @@ interface CaArgs {
 export function parseDuration(flag: string, text: string): number {
   const m = /^(\d+)([dhms])$/.exec(text.trim());
   if (!m) {
-    throw new Error(`${flag}: '${text}' is not a duration; use a number and a unit, e.g. 30d, 12h, 10m`);
+    throw new UsageError(`${flag}: '${text}' is not a duration; use a number and a unit, e.g. 30d, 12h, 10m`);
   }
   return Number(m[1]) * { d: 86400000, h: 3600000, m: 60000, s: 1000 }[m[2] as 'd' | 'h' | 'm' | 's'];
 }
 
+const SPEC: CommandSpec = {
+  command: 'ca',
+  positionals: true,
+  options: {
+    'store': { type: 'string' },
+    'cluster': { type: 'string' },
+    'format': { type: 'string', short: 'f' },
+    'fail-within': { type: 'string' },
+    'min-wait': { type: 'string' },
+    'abort': { type: 'boolean' },
+    'force': { type: 'boolean' },
+    'now': { type: 'string' },
+  },
+};
+
 /** Parses ca's arguments; throws a usage message. @internal */
 export function parseCaArgs(argv: string[]): CaArgs {
-  const args: CaArgs = { format: 'text', abort: false, force: false, minWaitMs: DEFAULT_MIN_WAIT_MINUTES * 60000, help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i];
-    const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
-    const flag = eq > 0 ? raw.slice(0, eq) : raw;
-    const value = (): string => {
-      if (eq > 0) {
-        return raw.slice(eq + 1);
-      }
-      if (i + 1 >= argv.length) {
-        throw new Error(`${flag} needs a value`);
-      }
-      return argv[++i];
-    };
-    switch (flag) {
-      case '-h':
-      case '--help':
-        args.help = true;
-        break;
-      case '--store':
-        args.store = value();
-        break;
-      case '--cluster':
-        args.cluster = value();
-        break;
-      case '-f':
-      case '--format': {
-        const f = value();
-        if (f !== 'text' && f !== 'json') {
-          throw new Error(`--format: '${f}' is not a format; use text or json`);
-        }
-        args.format = f;
-        break;
-      }
-      case '--fail-within':
-        args.failWithinMs = parseDuration(flag, value());
-        break;
-      case '--min-wait':
-        args.minWaitMs = parseDuration(flag, value());
-        break;
-      case '--abort':
-        args.abort = true;
-        break;
-      case '--force':
-        args.force = true;
-        break;
-      case '--now': {
-        const v = value();
-        const d = new Date(v);
-        if (Number.isNaN(d.getTime())) {
-          throw new Error(`--now: '${v}' is not a date; use ISO 8601, e.g. 2026-01-31T00:00:00Z`);
-        }
-        args.now = d;
-        break;
-      }
-      default:
-        if (raw.startsWith('-')) {
-          throw new Error(`unknown option '${raw}'; run 'secure-metrics-server ca --help'`);
-        }
-        if (args.action !== undefined) {
-          throw new Error(`unexpected argument '${raw}'; one action: status or rotate`);
-        }
-        if (raw !== 'status' && raw !== 'rotate') {
-          throw new Error(`unknown action '${raw}'; use status or rotate`);
-        }
-        args.action = raw;
-    }
+  const a = parseCommandArgs(SPEC, argv);
+  const args: CaArgs = {
+    store: a.string('store'), cluster: a.string('cluster'), format: 'text',
+    abort: a.flag('abort') ?? false, force: a.flag('force') ?? false, minWaitMs: DEFAULT_MIN_WAIT_MINUTES * 60000, help: a.help,
+  };
+  if (args.help) {
+    return args;
   }
-  if (!args.help && args.action === undefined) {
-    throw new Error('an action is needed: status or rotate');
+  const [action, extra] = a.positionals;
+  if (action !== undefined) {
+    if (action !== 'status' && action !== 'rotate') {
+      throw new UsageError(`unknown action '${action}'; use status or rotate`);
+    }
+    args.action = action;
+  }
+  if (extra !== undefined) {
+    throw new UsageError(`unexpected argument '${extra}'; one action: status or rotate`);
+  }
+  const format = a.string('format');
+  if (format !== undefined) {
+    args.format = oneOf('--format', format, ['text', 'json'] as const, 'format');
+  }
+  const failWithin = a.string('fail-within');
+  if (failWithin !== undefined) {
+    args.failWithinMs = parseDuration('--fail-within', failWithin);
+  }
+  const minWait = a.string('min-wait');
+  if (minWait !== undefined) {
+    args.minWaitMs = parseDuration('--min-wait', minWait);
+  }
+  const now = a.string('now');
+  if (now !== undefined) {
+    args.now = isoDate('--now', now);
+  }
+  if (args.action === undefined) {
+    throw new UsageError('an action is needed: status or rotate');
   }
   if (args.action === 'status' && (args.abort || args.force)) {
-    throw new Error(`${args.abort ? '--abort' : '--force'} is an option of 'ca rotate', not of 'ca status'`);
+    throw new UsageError(`${args.abort ? '--abort' : '--force'} is an option of 'ca rotate', not of 'ca status'`);
   }
   if (args.action === 'rotate' && (args.failWithinMs !== undefined || args.format !== 'text')) {
-    throw new Error(`${args.failWithinMs !== undefined ? '--fail-within' : '--format'} is an option of 'ca status', not of 'ca rotate'`);
+    throw new UsageError(`${args.failWithinMs !== undefined ? '--fail-within' : '--format'} is an option of 'ca status', not of 'ca rotate'`);
   }
   return args;
 }

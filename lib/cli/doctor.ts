@@ -10,6 +10,7 @@ import { DoctorOptions, DoctorReport, HopStatus, HopSummary, NodeReport, Section
 import { DoctorRules } from '../rules/doctor-rules';
 import { loadManifests } from '../manifests/load';
 import { formatDoctorJson, formatDoctorText } from './doctor-format';
+import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError, wholeNumber } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
 
 const HELP = `usage: secure-metrics-server doctor [options]
@@ -57,58 +58,56 @@ interface DoctorArgs {
   now?: Date;
 }
 
-function positiveInt(flag: string, v: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) {
-    throw new Error(`${flag}: '${v}' is not a whole number of at least ${min}`);
-  }
-  return n;
-}
+const SPEC: CommandSpec = {
+  command: 'doctor',
+  positionals: false,
+  options: {
+    'kubeconfig': { type: 'string' },
+    'context': { type: 'string' },
+    'namespace': { type: 'string', short: 'n' },
+    'probe-kubelets': { type: 'boolean' },
+    'probe-concurrency': { type: 'string' },
+    'probe-timeout': { type: 'string' },
+    'log-lines': { type: 'string' },
+    'preflight': { type: 'string' },
+    'now': { type: 'string' },
+    'format': { type: 'string', short: 'f' },
+  },
+};
 
 /** Parses doctor's arguments; throws a usage message. @internal */
 export function parseDoctorArgs(argv: string[]): DoctorArgs {
-  const args: DoctorArgs = { probeKubelets: false, probeConcurrency: 64, probeTimeoutMs: 3000, logLines: 300, format: 'text', help: false };
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i];
-    const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
-    const flag = eq > 0 ? raw.slice(0, eq) : raw;
-    const value = (): string => {
-      if (eq > 0) return raw.slice(eq + 1);
-      if (i + 1 >= argv.length) throw new Error(`${flag} needs a value`);
-      return argv[++i];
-    };
-    switch (flag) {
-      case '-h': case '--help': args.help = true; break;
-      case '--kubeconfig': args.kubeconfig = value(); break;
-      case '--context': args.context = value(); break;
-      case '-n': case '--namespace': args.namespace = value(); break;
-      case '--probe-kubelets': args.probeKubelets = true; break;
-      case '--probe-concurrency': args.probeConcurrency = positiveInt(flag, value(), 1); break;
-      case '--probe-timeout': {
-        const v = value();
-        const s = Number(v);
-        if (!(s > 0) || s > 600) throw new Error(`--probe-timeout: '${v}' is not a number of seconds between 0 and 600`);
-        args.probeTimeoutMs = Math.round(s * 1000);
-        break;
-      }
-      case '--log-lines': args.logLines = positiveInt(flag, value(), 0); break;
-      case '--preflight': args.preflight = value(); break;
-      case '--now': {
-        const v = value();
-        const d = new Date(v);
-        if (isNaN(d.getTime())) throw new Error(`--now: '${v}' is not a date`);
-        args.now = d;
-        break;
-      }
-      case '-f': case '--format': {
-        const v = value();
-        if (v !== 'text' && v !== 'json') throw new Error(`--format: '${v}' is not a format; use text or json`);
-        args.format = v;
-        break;
-      }
-      default:
-        throw new Error(`unknown option '${raw}'; see 'secure-metrics-server doctor --help'`);
+  const a = parseCommandArgs(SPEC, argv);
+  const args: DoctorArgs = {
+    kubeconfig: a.string('kubeconfig'), context: a.string('context'), namespace: a.string('namespace'), preflight: a.string('preflight'),
+    probeKubelets: a.flag('probe-kubelets') ?? false, probeConcurrency: 64, probeTimeoutMs: 3000, logLines: 300, format: 'text', help: a.help,
+  };
+  if (args.help) {
+    return args;
+  }
+  const concurrency = a.string('probe-concurrency');
+  if (concurrency !== undefined) {
+    args.probeConcurrency = wholeNumber('--probe-concurrency', concurrency, 1);
+  }
+  const timeout = a.string('probe-timeout');
+  if (timeout !== undefined) {
+    const s = Number(timeout);
+    if (!(s > 0) || s > 600) {
+      throw new UsageError(`--probe-timeout: '${timeout}' is not a number of seconds between 0 and 600`);
     }
+    args.probeTimeoutMs = Math.round(s * 1000);
+  }
+  const logLines = a.string('log-lines');
+  if (logLines !== undefined) {
+    args.logLines = wholeNumber('--log-lines', logLines, 0);
+  }
+  const now = a.string('now');
+  if (now !== undefined) {
+    args.now = isoDate('--now', now);
+  }
+  const format = a.string('format');
+  if (format !== undefined) {
+    args.format = oneOf('--format', format, ['text', 'json'] as const, 'format');
   }
   return args;
 }
@@ -167,8 +166,6 @@ export async function runDoctor(args: DoctorArgs, io: CliIo): Promise<DoctorRepo
     exitCode: exitCodeOf(findings.list),
   };
 }
-
-class UsageError extends Error {}
 
 export const doctorCommand: Subcommand = {
   summary: 'read a live cluster and explain, hop by hop, why kubectl top fails (read-only)',
