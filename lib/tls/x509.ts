@@ -821,7 +821,8 @@ const MAX_SIGNATURE_CHECKS = 100;
  * one of them absent, then mismatching.
  */
 function potentialParents(cert: CertInfo, pool: CertInfo[]): CertInfo[] {
-  const byName = pool.filter(c => c.rawSubject === cert.rawIssuer);
+  // a CertPool holds each certificate once
+  const byName = pool.filter((c, i) => c.rawSubject === cert.rawIssuer && pool.findIndex(o => o.pem === c.pem) === i);
   const rank = (c: CertInfo) => ((c.subjectKeyId ?? '') === (cert.authorityKeyId ?? '') ? 0 : (c.subjectKeyId === undefined) !== (cert.authorityKeyId === undefined) ? 1 : 2);
   return byName.map((c, i) => ({ c, i, r: rank(c) })).sort((a, b) => a.r - b.r || a.i - b.i).map(x => x.c);
 }
@@ -868,11 +869,13 @@ export function verifyChain(leaf: CertInfo, intermediates: CertInfo[], roots: Ce
         continue;
       }
       if (++checks > MAX_SIGNATURE_CHECKS) {
-        note(`more than ${MAX_SIGNATURE_CHECKS} signature checks to build the chain (Go's limit)`);
+        // Go reports this error rather than the first failure
+        firstProblem = `more than ${MAX_SIGNATURE_CHECKS} signature checks to build the chain (Go's limit)`;
         return false;
       }
       if (!signs(c, current)) {
-        note(`no certificate in the CA bundle signed '${current.subject}' (a certificate named '${c.subject}' is there, with another key)`);
+        // a certificate with the issuer's name but another key (an old CA, an impostor)
+        note(`no certificate in the CA bundle signed '${current.subject}'`);
         continue;
       }
       // Go checks the CA rules on every signing certificate (roots too) and extendedKeyUsage down the whole chain
