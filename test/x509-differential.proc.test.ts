@@ -105,6 +105,18 @@ function datedCert(key: Key, issuer: Cert, notBefore: Date, notAfter: Date): Cer
   return { pem, file: '', key };
 }
 
+/** A self-signed CA with given dates, made by the library's builder. */
+function datedCa(key: Key, cn: string, notBefore: Date, notAfter: Date): Cert {
+  const der = buildCertificate({
+    serialHex: (0x100 + counter++).toString(16), notBefore, notAfter, commonName: cn, publicKey: key.obj, signerKey: key.obj,
+    extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }],
+  });
+  const pem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
+  const file = path.join(dir, `ca${counter++}.pem`);
+  writeFileSync(file, pem);
+  return { pem, file, key };
+}
+
 function subjectDer(c: Cert): string {
   const { X509Certificate } = require('crypto');
   const x = new X509Certificate(c.pem);
@@ -213,6 +225,67 @@ function makeShapes(): Shape[] {
   const midCrit = mid({ ext: [...CA_EXT, '1.2.3.4=critical,ASN1:NULL'] });
   pemShape('intermediate unknown critical extension', viaMid(midCrit).pem + midCrit.pem, k.p256.pem);
 
+  // name constraints on email and URI SANs (Go checks them on every CA of the chain)
+  const dnsSans = ALL_NAMES.map(n => `DNS:${n}`).join(',');
+  const withSans = (extra: string) => LEAF_EXT([]).concat([`subjectAltName=${dnsSans},${extra}`]);
+  const ncCa = (cn: string, nc: string) => cert({ key: k.rsaC, cn, ext: [...CA_EXT, `nameConstraints=critical,${nc}`] });
+  const ncShape = (id: string, nc: string, sans: string, deliberate?: { [mode: string]: string }) => {
+    const ca = ncCa(`nc-${counter}`, nc);
+    pemShape(`nameConstraints ${nc}; leaf SAN ${sans}`.concat(id ? ` (${id})` : ''), cert({ key: k.p256, cn: SERVER_NAME, issuer: ca, ext: withSans(sans) }).pem, k.p256.pem, ca.pem, deliberate);
+  };
+  ncShape('', 'permitted;email:example.com', 'email:ops@example.com');
+  ncShape('', 'permitted;email:example.com', 'email:ops@other.org');
+  ncShape('', 'permitted;email:.example.com', 'email:ops@example.com');
+  ncShape('', 'permitted;email:.example.com', 'email:ops@mail.example.com');
+  ncShape('', 'excluded;email:ops@example.com', 'email:ops@example.com');
+  ncShape('', 'excluded;email:ops@example.com', 'email:dev@EXAMPLE.com');
+  ncShape('excluded wins', 'permitted;email:example.com,excluded;email:.example.com', 'email:ops@mail.example.com');
+  ncShape('excluded wins', 'permitted;URI:example.com,excluded;URI:api.example.com', 'URI:https://api.example.com/');
+  ncShape('', 'permitted;DNS:svc,permitted;DNS:kube-system,permitted;DNS:metrics-server,permitted;DNS:local', 'email:not-a-mailbox');
+  ncShape('no constraint on it', 'excluded;DNS:example.com', 'email:ops@example.com');
+  ncShape('', `permitted;URI:${NS}.svc,permitted;DNS:svc,permitted;DNS:kube-system,permitted;DNS:metrics-server,permitted;DNS:local`, `URI:spiffe://${SERVER_NAME}/ns/${NS}/sa/${NAME}`);
+  ncShape('', 'excluded;URI:.example.com', 'URI:https://api.example.com:8443/x');
+  ncShape('', 'excluded;URI:.example.com', 'URI:https://example.com/x');
+  ncShape('', 'permitted;URI:example.com', 'URI:https://10.0.0.1/');
+  ncShape('', 'excluded;URI:example.com', 'URI:urn:example:metrics');
+  ncShape('no URI constraint', 'excluded;DNS:example.com', 'URI:https://10.0.0.1/');
+  ncShape('no URI constraint', 'excluded;email:example.com', 'URI:https://10.0.0.1/,email:ops@example.org');
+  // constraints on the intermediate only, then on the root only
+  const midEmail = mid({ ext: [...CA_EXT, 'nameConstraints=critical,permitted;email:example.com'] });
+  pemShape('intermediate permits email:example.com, leaf email:ops@other.org',
+    cert({ key: k.p256, cn: SERVER_NAME, issuer: midEmail, ext: withSans('email:ops@other.org') }).pem + midEmail.pem, k.p256.pem);
+  pemShape('intermediate permits email:example.com, leaf email:ops@example.com',
+    cert({ key: k.p256, cn: SERVER_NAME, issuer: midEmail, ext: withSans('email:ops@example.com') }).pem + midEmail.pem, k.p256.pem);
+  const rootUri = cert({ key: k.rsaA, cn: 'root-uri', ext: [...CA_EXT, 'nameConstraints=critical,excluded;URI:example.com'] });
+  const underUri = cert({ key: k.rsaC, cn: 'intermediate', issuer: rootUri, ext: CA_EXT });
+  pemShape('root excludes URI:example.com, leaf under its intermediate has URI:https://example.com',
+    cert({ key: k.p256, cn: SERVER_NAME, issuer: underUri, ext: withSans('URI:https://example.com/') }).pem + underUri.pem, k.p256.pem, rootUri.pem);
+
+  // chain building: Go tries every candidate issuer with the issuer's name, and backtracks
+  const twinA = cert({ key: k.rsaA, cn: 'same-name-root', ext: CA_EXT });
+  const twinB = cert({ key: k.rsaC, cn: 'same-name-root', ext: CA_EXT });
+  pemShape('two roots with the same subject, the second signs the leaf', cert({ key: k.p256, cn: SERVER_NAME, issuer: twinB, ext: LEAF_EXT() }).pem, k.p256.pem, twinA.pem + twinB.pem);
+  const otherRoot = cert({ key: k.rsaB, cn: 'other-root', ext: CA_EXT });
+  const crossOther = cert({ key: k.rsaC, cn: 'cross', issuer: otherRoot, ext: CA_EXT });
+  const crossRoot = cert({ key: k.rsaC, cn: 'cross', issuer: root, ext: CA_EXT });
+  const crossLeaf = viaMid(crossRoot);
+  pemShape('cross-signed intermediate, the untrusted path first', crossLeaf.pem + crossOther.pem + crossRoot.pem, k.p256.pem);
+  pemShape('cross-signed intermediate, only the untrusted path', crossLeaf.pem + crossOther.pem, k.p256.pem);
+  const oldRoot = datedCa(k.rsaA, 'rotated-root', new Date(Date.now() - 400 * day), new Date(Date.now() - day));
+  const newRoot = datedCa(k.rsaA, 'rotated-root', new Date(Date.now() - day), new Date(Date.now() + 400 * day));
+  const rotLeaf = cert({ key: k.p256, cn: SERVER_NAME, issuer: newRoot, ext: LEAF_EXT() }).pem;
+  pemShape('expired root and renewed root, same subject and key (rotation)', rotLeaf, k.p256.pem, oldRoot.pem + newRoot.pem);
+  pemShape('expired root alone, same subject and key', rotLeaf, k.p256.pem, oldRoot.pem);
+  const newKeyRoot = cert({ key: k.rsaB, cn: 'rotation-ca', ext: CA_EXT });
+  const oldKeyRoot = cert({ key: k.rsaC, cn: 'rotation-ca', ext: CA_EXT });
+  pemShape('ca rotate bundle: old and new CA, same subject, leaf from the new', cert({ key: k.p256, cn: SERVER_NAME, issuer: newKeyRoot, ext: LEAF_EXT() }).pem, k.p256.pem, oldKeyRoot.pem + newKeyRoot.pem);
+  pemShape('ca rotate bundle: old and new CA, same subject, leaf from the old', cert({ key: k.p256, cn: SERVER_NAME, issuer: oldKeyRoot, ext: LEAF_EXT() }).pem, k.p256.pem, oldKeyRoot.pem + newKeyRoot.pem);
+  const midExcl = mid({ ext: [...CA_EXT, `nameConstraints=critical,excluded;DNS:${NS}.svc`] });
+  pemShape('two intermediates, same subject and key: the first excludes the name, the second does not', viaMid(good).pem + midExcl.pem + good.pem, k.p256.pem);
+  pemShape('two intermediates, same subject and key: only the one that excludes the name', viaMid(good).pem + midExcl.pem, k.p256.pem);
+  const midOld = mid({ ext: [...CA_EXT, 'extendedKeyUsage=clientAuth'] });
+  pemShape('two intermediates, same subject and key: the first lacks serverAuth', viaMid(good).pem + midOld.pem + good.pem, k.p256.pem);
+
   // PEM variants and encodings
   const leaf = leafOf(k.p256b).pem;
   const key = k.p256b.pem;
@@ -260,6 +333,11 @@ function makeShapes(): Shape[] {
   caShape('nameConstraints excluded IP only', cert({ key: k.rsaA, cn: 'ca-nc4', ext: [...CA_EXT, 'nameConstraints=critical,excluded;IP:10.0.0.0/255.0.0.0'] }));
   caShape('nameConstraints permitted email only', cert({ key: k.rsaA, cn: 'ca-nc5', ext: [...CA_EXT, 'nameConstraints=critical,permitted;email:example.com'] }));
   caShape('nameConstraints with a directory name', cert({ key: k.rsaA, cn: 'ca-nc6', ext: [...CA_EXT, 'nameConstraints=critical,permitted;dirName:dir_sect'].concat(['[dir_sect]', 'CN=x']) }));
+  caShape('nameConstraints permitted URI only', cert({ key: k.rsaA, cn: 'ca-nc7', ext: [...CA_EXT, 'nameConstraints=critical,permitted;URI:example.com'] }));
+  caShape('nameConstraints URI constraint that is an IP (Go cannot parse it)', cert({ key: k.rsaA, cn: 'ca-nc8', ext: [...CA_EXT, 'nameConstraints=critical,excluded;URI:10.0.0.1'] }));
+  caShape('nameConstraints malformed email mailbox (Go cannot parse it)', cert({ key: k.rsaA, cn: 'ca-nc9', ext: [...CA_EXT, 'nameConstraints=critical,permitted;email:a..b@example.com'] }));
+  caShape('nameConstraints exact mailbox', cert({ key: k.rsaA, cn: 'ca-nc10', ext: [...CA_EXT, 'nameConstraints=critical,excluded;email:root@example.com'] }));
+  caShape('nameConstraints excluded DNS:kube-system.svc, permitted DNS:svc (excluded wins)', cert({ key: k.rsaA, cn: 'ca-nc11', ext: [...CA_EXT, `nameConstraints=critical,permitted;DNS:svc,excluded;DNS:${NS}.svc`] }));
   caShape('unknown critical extension', cert({ key: k.rsaA, cn: 'ca-crit', ext: [...CA_EXT, '1.2.3.4=critical,ASN1:NULL'] }));
   caShape('keyUsage without keyCertSign', cert({ key: k.rsaA, cn: 'ca-nosign', ext: ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,digitalSignature'] }));
   caShape('CA:FALSE', cert({ key: k.rsaA, cn: 'ca-false', ext: ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,keyCertSign'] }));

@@ -80,14 +80,20 @@ export function parseCertificateDer(der: Buffer): ParsedTbs {
   };
 }
 
-/** The names a CA's nameConstraints extension permits and excludes. */
+/** The names a CA's nameConstraints extension permits and excludes, as written (x509.ts checks them the way Go parses them). */
 export interface NameConstraints {
   readonly permittedDns: string[];
   readonly excludedDns: string[];
   readonly permittedIp: Buffer[][];
   readonly excludedIp: Buffer[][];
-  /** email or URI constraints are present (checked only against email and URI SANs, which the library does not check) */
-  readonly emailOrUriForms: boolean;
+  /** rfc822Name constraints: a mailbox (with '@'), a domain, or '.domain' */
+  readonly permittedEmail: string[];
+  readonly excludedEmail: string[];
+  /** uniformResourceIdentifier constraints: a domain or '.domain' */
+  readonly permittedUri: string[];
+  readonly excludedUri: string[];
+  /** why a constraint is malformed at the ASN.1 level (IP constraint not 8 or 32 bytes, no subtree at all) */
+  readonly malformed: string[];
   /** forms Go does not handle (directory names, other names...): Go treats a critical extension with them as unhandled */
   readonly unhandledForms: boolean;
 }
@@ -95,23 +101,38 @@ export interface NameConstraints {
 /** Reads a nameConstraints extension value (RFC 5280 4.2.1.10). */
 export function parseNameConstraints(value: string): NameConstraints {
   const top = asn1.fromDer(forge.util.createBuffer(value));
-  const out = { permittedDns: [] as string[], excludedDns: [] as string[], permittedIp: [] as Buffer[][], excludedIp: [] as Buffer[][], emailOrUriForms: false, unhandledForms: false };
+  const out = {
+    permittedDns: [] as string[], excludedDns: [] as string[], permittedIp: [] as Buffer[][], excludedIp: [] as Buffer[][],
+    permittedEmail: [] as string[], excludedEmail: [] as string[], permittedUri: [] as string[], excludedUri: [] as string[],
+    malformed: [] as string[], unhandledForms: false,
+  };
+  let subtreeCount = 0;
   for (const subtrees of top.value as Asn1[]) {
     const permitted = subtrees.type === 0;
     for (const subtree of subtrees.value as Asn1[]) {
+      subtreeCount++;
       const base = (subtree.value as Asn1[])[0];
       const bytes = base.value as string;
       if (base.type === 2) {
         (permitted ? out.permittedDns : out.excludedDns).push(bytes);
-      } else if (base.type === 7 && (bytes.length === 8 || bytes.length === 32)) {
-        const half = bytes.length / 2;
-        (permitted ? out.permittedIp : out.excludedIp).push([Buffer.from(bytes.slice(0, half), 'binary'), Buffer.from(bytes.slice(half), 'binary')]);
-      } else if (base.type === 1 || base.type === 6) {
-        out.emailOrUriForms = true;
+      } else if (base.type === 7) {
+        if (bytes.length === 8 || bytes.length === 32) {
+          const half = bytes.length / 2;
+          (permitted ? out.permittedIp : out.excludedIp).push([Buffer.from(bytes.slice(0, half), 'binary'), Buffer.from(bytes.slice(half), 'binary')]);
+        } else {
+          out.malformed.push(`IP constraint of ${bytes.length} bytes`);
+        }
+      } else if (base.type === 1) {
+        (permitted ? out.permittedEmail : out.excludedEmail).push(bytes);
+      } else if (base.type === 6) {
+        (permitted ? out.permittedUri : out.excludedUri).push(bytes);
       } else {
         out.unhandledForms = true;
       }
     }
+  }
+  if (subtreeCount === 0) {
+    out.malformed.push('empty name constraints extension');
   }
   return out;
 }

@@ -16,7 +16,7 @@ import { Pem } from './pem';
 import { clusterNameOf, isDirectoryName } from './store-files';
 import {
   assertCaAllowsServerAuth, assertCurrentlyValid, canonicalCertificatePem, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
-  certificateBlocks, formatDate, nameConstraintProblem, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
+  certificateBlocks, formatDate, nameConstraintProblem, validityProblem, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
 } from './x509';
 
 /**
@@ -512,7 +512,17 @@ function loadCaBundle(prop: string, pem: Pem, now: Date, warnings: string[]): Ce
   for (const root of roots) {
     assertIsCa(prop, root, 'the CA that signed the serving certificate');
     assertCaAllowsServerAuth(prop, root);
-    assertCurrentlyValid(prop, root, now, 'the CA certificate');
+    if (validityProblem(root, now) && roots.some(other => !validityProblem(other, now))) {
+      // during a CA rotation the bundle may hold the old CA beside the new one: Go skips a CA
+      // that is not valid now and builds the chain through the other
+      try {
+        assertCurrentlyValid(prop, root, now, 'the CA certificate');
+      } catch (e: any) {
+        warnings.push(`${e.message.replace(/; [^;]*$/, '')}; Go skips it while another certificate of the bundle is valid, remove it once no certificate it issued is in use`);
+      }
+    } else {
+      assertCurrentlyValid(prop, root, now, 'the CA certificate');
+    }
     warnings.push(...assertGoAcceptsCertificate(prop, root, 'the CA certificate'), ...sha1RootWarning(prop, root));
   }
   return roots;

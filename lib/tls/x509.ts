@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, KeyObject, X509Certificate } from 'crypto';
+import { isIP } from 'net';
 import { NameConstraints, parseCertificateDer, parseNameConstraints } from './forge-adapter';
 import { decodePemBlocks, encodePem, PemBlock } from './pem-decode';
 
@@ -79,6 +80,12 @@ export interface CertInfo {
   readonly dnsNames: string[];
   /** IP address SANs, raw bytes (4 or 16) */
   readonly ipAddresses: Buffer[];
+  /** rfc822Name (email) SANs */
+  readonly emailAddresses: string[];
+  /** uniformResourceIdentifier SANs */
+  readonly uris: string[];
+  /** the subjectAltName extension value (binary string), when present: Go checks name constraints only on certificates that have one */
+  readonly sanValue?: string;
   readonly signatureOid: string;
   readonly serialNegative: boolean;
   readonly selfSigned: boolean;
@@ -87,6 +94,8 @@ export interface CertInfo {
   readonly rawIssuer: string;
   /** subjectKeyIdentifier (binary string), when present */
   readonly subjectKeyId?: string;
+  /** authorityKeyIdentifier keyIdentifier (binary string), when present */
+  readonly authorityKeyId?: string;
   /** OIDs of critical extensions Go does not handle */
   readonly unhandledCritical: string[];
   /** the nameConstraints extension, when present */
@@ -161,6 +170,8 @@ export function parseCertificateBlock(prop: string, block: PemBlock, source: str
   const eku = find('2.5.29.37')?.parsed;
   const san = find('2.5.29.17')?.parsed;
   const ski = find('2.5.29.14');
+  const aki = find('2.5.29.35');
+  const sanExt = find('2.5.29.17');
   const nc = find('2.5.29.30');
   const ekuNames = eku
     ? Object.keys(eku).filter(k => eku[k] === true && !['critical'].includes(k))
@@ -172,6 +183,10 @@ export function parseCertificateBlock(prop: string, block: PemBlock, source: str
       nameConstraints = parseNameConstraints(nc.value);
     } catch (e: any) {
       throw new Error(`${prop}: certificate #${index + 1} in ${source} has a nameConstraints extension that does not parse (${e.message}); reissue it`);
+    }
+    const invalid = nameConstraintsParseProblem(nameConstraints);
+    if (invalid) {
+      throw new Error(`${prop}: certificate #${index + 1} in ${source} has a nameConstraints extension Go cannot parse (${invalid}), so Go skips the certificate; reissue it with valid constraints`);
     }
     if (nameConstraints.unhandledForms && nc.critical) {
       // Go marks nameConstraints with other forms than DNS, IP, email and URI as unhandled
@@ -194,12 +209,16 @@ export function parseCertificateBlock(prop: string, block: PemBlock, source: str
     extKeyUsage: ekuNames,
     dnsNames: altNames.filter(n => n.type === 2).map(n => n.value as string),
     ipAddresses: altNames.filter(n => n.type === 7).map(n => Buffer.from(n.value as string, 'binary')),
+    emailAddresses: altNames.filter(n => n.type === 1).map(n => n.value as string),
+    uris: altNames.filter(n => n.type === 6).map(n => n.value as string),
+    sanValue: sanExt?.value,
     signatureOid: tbs.signatureOid,
     serialNegative: tbs.serialBytes.length > 0 && (tbs.serialBytes.charCodeAt(0) & 0x80) !== 0,
     selfSigned: tbs.rawIssuer === tbs.rawSubject,
     rawSubject: tbs.rawSubject,
     rawIssuer: tbs.rawIssuer,
     subjectKeyId: ski ? skiValue(ski.value) : undefined,
+    authorityKeyId: aki ? akiValue(aki.value) : undefined,
     unhandledCritical,
     nameConstraints,
     keyType: pub.asymmetricKeyType ?? 'unknown',
@@ -215,6 +234,15 @@ function skiValue(value: string): string | undefined {
     return undefined;
   }
   return value.slice(2, 2 + value.charCodeAt(1));
+}
+
+/** The keyIdentifier ([0] IMPLICIT OCTET STRING) of an authorityKeyIdentifier value. */
+function akiValue(value: string): string | undefined {
+  // 0x30 len 0x80 len bytes (short forms)
+  if (value.charCodeAt(0) !== 0x30 || value.charCodeAt(1) >= 0x80 || value.charCodeAt(2) !== 0x80 || value.charCodeAt(3) >= 0x80) {
+    return undefined;
+  }
+  return value.slice(4, 4 + value.charCodeAt(3));
 }
 
 /**
@@ -403,53 +431,309 @@ export function sha1RootWarning(prop: string, root: CertInfo): string[] {
   return weak && root.selfSigned ? [`${prop}: the CA certificate (${root.subject}) signs itself with ${weak}; Go does not check a root's own signature so it works, but reissue it with SHA-256 when you can`] : [];
 }
 
+// ---- name constraints, as Go's crypto/x509 checks them (parser.go
+// parseNameConstraintsExtension, verify.go isValid / checkNameConstraints) ----
+
+/** Go's domainToReverseLabels: the labels last first, or undefined for an empty label or a byte outside 33-126. */
+function domainToReverseLabels(domain: string): string[] | undefined {
+  if (domain === '') {
+    return [];
+  }
+  const labels = domain.split('.').reverse();
+  return labels.every(l => l !== '' && [...l].every(c => c.charCodeAt(0) >= 33 && c.charCodeAt(0) <= 126)) ? labels : undefined;
+}
+
+/** Go's parseRFC2821Mailbox: local part (atoms or a quoted string) '@' domain, or undefined. */
+function parseMailbox(input: string): { local: string; domain: string } | undefined {
+  let rest = input;
+  let local = '';
+  const code = (i = 0) => rest.charCodeAt(i);
+  if (rest === '') {
+    return undefined;
+  }
+  if (rest[0] === '"') {
+    rest = rest.slice(1);
+    for (;;) {
+      if (rest === '') {
+        return undefined;
+      }
+      const c = code();
+      rest = rest.slice(1);
+      if (c === 0x22) {
+        break;
+      } else if (c === 0x5c) {
+        const n = code();
+        if (rest !== '' && (n === 11 || n === 12 || (n >= 1 && n <= 9) || (n >= 14 && n <= 127))) {
+          local += rest[0];
+          rest = rest.slice(1);
+        } else {
+          return undefined;
+        }
+      } else if (c === 11 || c === 12 || c === 32 || c === 33 || c === 127 || (c >= 1 && c <= 8) || (c >= 14 && c <= 31) || (c >= 35 && c <= 91) || (c >= 93 && c <= 126)) {
+        local += String.fromCharCode(c);
+      } else {
+        return undefined;
+      }
+    }
+  } else {
+    while (rest !== '') {
+      if (rest[0] === '\\') {
+        rest = rest.slice(1);
+        if (rest === '') {
+          return undefined;
+        }
+      } else if (!/^[0-9A-Za-z!#$%&'*+\-/=?^_`{|}~.]/.test(rest)) {
+        break;
+      }
+      local += rest[0];
+      rest = rest.slice(1);
+    }
+    if (local === '' || local.startsWith('.') || local.endsWith('.') || local.includes('..')) {
+      return undefined;
+    }
+  }
+  if (rest[0] !== '@') {
+    return undefined;
+  }
+  const domain = rest.slice(1);
+  return domainToReverseLabels(domain) ? { local, domain } : undefined;
+}
+
+/** Go's isValidIPMask: ones, then zeros. */
+function validIpMask(mask: Buffer): boolean {
+  return /^1*0*$/.test([...mask].map(b => b.toString(2).padStart(8, '0')).join(''));
+}
+
 /**
- * Whether a DNS name lies within a name constraint, as Go's
- * matchDomainConstraint decides: '' matches all, a leading '.' demands at
- * least one more label, labels compared ASCII case-insensitively.
+ * Why Go refuses to parse these name constraints (and so skips the
+ * certificate), or undefined: non-ASCII, malformed DNS, email or URI
+ * constraints, a URI constraint that is an IP address, an invalid IP mask.
+ * @internal
  */
-function matchDomainConstraint(domain: string, constraint: string): boolean {
+export function nameConstraintsParseProblem(nc: NameConstraints): string | undefined {
+  if (nc.malformed.length > 0) {
+    return nc.malformed[0];
+  }
+  const ia5 = (v: string) => [...v].every(c => c.charCodeAt(0) < 0x80);
+  const domainOk = (v: string) => domainToReverseLabels(v.startsWith('.') ? v.slice(1) : v) !== undefined;
+  for (const c of [...nc.permittedDns, ...nc.excludedDns]) {
+    if (!ia5(c) || !domainOk(c)) {
+      return `DNS constraint '${c}'`;
+    }
+  }
+  for (const c of [...nc.permittedEmail, ...nc.excludedEmail]) {
+    if (!ia5(c) || (c.includes('@') ? !parseMailbox(c) : !domainOk(c))) {
+      return `email constraint '${c}'`;
+    }
+  }
+  for (const c of [...nc.permittedUri, ...nc.excludedUri]) {
+    if (!ia5(c) || isIP(c) !== 0 || !domainOk(c)) {
+      return `URI constraint '${c}'${isIP(c) !== 0 ? ' is an IP address' : ''}`;
+    }
+  }
+  for (const [, mask] of [...nc.permittedIp, ...nc.excludedIp]) {
+    if (!validIpMask(mask)) {
+      return `IP constraint with mask ${mask.toString('hex')}`;
+    }
+  }
+  return undefined;
+}
+
+/** A constraint match: true, false, or why Go cannot match (a string, which refuses the chain). */
+type Match = boolean | string;
+
+/** Go's matchDomainConstraint: '' matches all, a leading '.' demands at least one more label, labels ASCII case-insensitive. */
+function matchDomainConstraint(domain: string, constraint: string): Match {
   if (constraint === '') {
     return true;
   }
+  const d = domainToReverseLabels(domain);
+  if (!d) {
+    return `cannot parse domain '${domain}'`;
+  }
   const must = constraint.startsWith('.');
-  const c = (must ? constraint.slice(1) : constraint).toLowerCase().split('.').reverse();
-  const d = domain.toLowerCase().split('.').reverse();
+  const c = domainToReverseLabels(must ? constraint.slice(1) : constraint);
+  if (!c) {
+    return `cannot parse domain '${constraint}'`;
+  }
   if (d.length < c.length || (must && d.length === c.length)) {
     return false;
   }
-  return c.every((label, i) => label === d[i]);
+  return c.every((label, i) => label.toLowerCase() === d[i].toLowerCase());
 }
 
-function ipInRange(ip: Buffer, [net, mask]: Buffer[]): boolean {
-  return ip.length === net.length && [...ip].every((b, i) => (b & mask[i]) === (net[i] & mask[i]));
+/** Go's matchEmailConstraint: a constraint with '@' is one exact mailbox (domain case-insensitive), else a domain constraint on the mailbox's domain. */
+function matchEmailConstraint(mailbox: { local: string; domain: string }, constraint: string): Match {
+  if (constraint.includes('@')) {
+    const m = parseMailbox(constraint);
+    return m ? m.local === mailbox.local && m.domain.toLowerCase() === mailbox.domain.toLowerCase() : `cannot parse constraint '${constraint}'`;
+  }
+  return matchDomainConstraint(mailbox.domain, constraint);
 }
 
 /**
- * Why the CA's name constraints forbid one of the leaf's names (DNS and IP
- * SANs, as Go checks them on every CA of the chain), or undefined.
+ * The host of a URI as Go's net/url.Parse reads it (port and userinfo
+ * removed), '' when the URI has no authority, or an error string.
+ */
+function uriHost(uri: string): { host: string } | { error: string } {
+  let rest = uri.split('#')[0];
+  if (/[\x00-\x1f\x7f]/.test(rest)) {
+    return { error: 'invalid control character in URL' };
+  }
+  const scheme = /^([A-Za-z][A-Za-z0-9+\-.]*):/.exec(rest);
+  if (/^:/.test(rest)) {
+    return { error: 'missing protocol scheme' };
+  }
+  if (scheme) {
+    rest = rest.slice(scheme[0].length);
+  }
+  rest = rest.split('?')[0];
+  if (!rest.startsWith('/')) {
+    if (!scheme && rest.split('/')[0].includes(':')) {
+      return { error: 'first path segment in URL cannot contain colon' };
+    }
+    return { host: '' };
+  }
+  if (!rest.startsWith('//') || (!scheme && rest.startsWith('///'))) {
+    return { host: '' };
+  }
+  const authority = rest.slice(2).split('/')[0];
+  let host = authority.slice(authority.lastIndexOf('@') + 1);
+  let port = '';
+  if (host.startsWith('[')) {
+    const end = host.lastIndexOf(']');
+    if (end < 0) {
+      return { error: 'missing \']\' in host' };
+    }
+    port = host.slice(end + 1);
+    host = host.slice(0, end + 1);
+  } else if (host.includes(':')) {
+    port = host.slice(host.lastIndexOf(':'));
+    host = host.slice(0, host.lastIndexOf(':'));
+  }
+  if (port !== '' && !/^:[0-9]*$/.test(port)) {
+    return { error: `invalid port '${port}' after host` };
+  }
+  if (!host.startsWith('[') && /[^A-Za-z0-9\-_.~!$&'()*+,;=%<>"\x80-\uffff]/.test(host)) {
+    return { error: `invalid character in host name '${host}'` };
+  }
+  try {
+    host = host.startsWith('[') ? host : decodeURIComponent(host);
+  } catch {
+    return { error: `invalid URL escape in '${host}'` };
+  }
+  return { host };
+}
+
+/** Go's matchURIConstraint: the URI's host must be a domain name (not empty, not an IP address), matched as a domain constraint. */
+function matchUriConstraint(uri: string, constraint: string): Match {
+  const parsed = uriHost(uri);
+  if ('error' in parsed) {
+    return parsed.error;
+  }
+  const host = parsed.host;
+  if (host === '') {
+    return `URI with empty host ('${uri}') cannot be matched against constraints`;
+  }
+  if ((host.startsWith('[') && host.endsWith(']')) || isIP(host) !== 0) {
+    return `URI with IP ('${uri}') cannot be matched against constraints`;
+  }
+  return matchDomainConstraint(host, constraint);
+}
+
+function matchIpConstraint(ip: Buffer, [net, mask]: Buffer[]): Match {
+  return ip.length === net.length && [...ip].every((b, i) => (b & mask[i]) === (net[i] & mask[i]));
+}
+
+/** Go's default VerifyOptions.MaxConstraintComparisions. */
+const MAX_CONSTRAINT_COMPARISONS = 250000;
+
+/** The names of a certificate that name constraints apply to. */
+interface ConstrainedNames {
+  readonly dnsNames: string[];
+  readonly ipAddresses: Buffer[];
+  readonly emailAddresses?: string[];
+  readonly uris?: string[];
+}
+
+/**
+ * Why the CA's name constraints forbid one of the names (DNS, IP, email and
+ * URI SANs, as Go checks them on every CA of the chain: excluded first, then
+ * permitted; a name Go cannot parse or match refuses the chain too), or
+ * undefined. `count` carries Go's comparison count across the names one CA
+ * checks (at most 250000).
  * @internal
  */
-export function nameConstraintProblem(ca: CertInfo, leaf: { dnsNames: string[]; ipAddresses: Buffer[] }): string | undefined {
+export function nameConstraintProblem(ca: CertInfo, names: ConstrainedNames, count = { n: 0 }): string | undefined {
   const nc = ca.nameConstraints;
-  if (!nc) {
+  if (!nc || [nc.permittedDns, nc.excludedDns, nc.permittedIp, nc.excludedIp, nc.permittedEmail, nc.excludedEmail, nc.permittedUri, nc.excludedUri].every(l => l.length === 0)) {
     return undefined;
   }
-  for (const name of leaf.dnsNames) {
-    const excluded = nc.excludedDns.find(c => matchDomainConstraint(name, c));
-    if (excluded !== undefined) {
-      return `the CA '${ca.subject}' excludes the DNS name '${name}' (nameConstraints excluded DNS:${excluded})`;
+  const who = `the CA '${ca.subject}'`;
+  const check = <T, C>(type: string, name: string, parsed: T, match: (p: T, c: C) => Match, permitted: C[], excluded: C[], show: (c: C) => string): string | undefined => {
+    count.n += excluded.length;
+    if (count.n > MAX_CONSTRAINT_COMPARISONS) {
+      return `${who} has too many name constraints to check (Go stops after ${MAX_CONSTRAINT_COMPARISONS} comparisons)`;
     }
-    if (nc.permittedDns.length > 0 && !nc.permittedDns.some(c => matchDomainConstraint(name, c))) {
-      return `the CA '${ca.subject}' does not permit the DNS name '${name}' (nameConstraints permitted DNS:${nc.permittedDns.join(', DNS:')})`;
+    for (const c of excluded) {
+      const m = match(parsed, c);
+      if (typeof m === 'string') {
+        return `${who} cannot check the ${type} '${name}' against its nameConstraints (${m})`;
+      }
+      if (m) {
+        return `${who} excludes the ${type} '${name}' (nameConstraints excluded ${show(c)})`;
+      }
+    }
+    count.n += permitted.length;
+    if (count.n > MAX_CONSTRAINT_COMPARISONS) {
+      return `${who} has too many name constraints to check (Go stops after ${MAX_CONSTRAINT_COMPARISONS} comparisons)`;
+    }
+    let ok = true;
+    for (const c of permitted) {
+      const m = match(parsed, c);
+      if (typeof m === 'string') {
+        return `${who} cannot check the ${type} '${name}' against its nameConstraints (${m})`;
+      }
+      ok = m;
+      if (ok) {
+        break;
+      }
+    }
+    return ok ? undefined : `${who} does not permit the ${type} '${name}' (nameConstraints permitted ${permitted.map(show).join(', ')})`;
+  };
+  for (const name of names.emailAddresses ?? []) {
+    const mailbox = parseMailbox(name);
+    const problem = mailbox
+      ? check('email address', name, mailbox, matchEmailConstraint, nc.permittedEmail, nc.excludedEmail, c => `email:${c}`)
+      : `${who} has nameConstraints, and Go cannot parse the email address SAN '${name}'`;
+    if (problem) {
+      return problem;
     }
   }
-  for (const ip of leaf.ipAddresses) {
-    if (nc.excludedIp.some(r => ipInRange(ip, r))) {
-      return `the CA '${ca.subject}' excludes an IP address SAN of the certificate (nameConstraints)`;
+  for (const name of names.dnsNames) {
+    const problem = domainToReverseLabels(name)
+      ? check('DNS name', name, name, matchDomainConstraint, nc.permittedDns, nc.excludedDns, c => `DNS:${c}`)
+      : `${who} has nameConstraints, and Go cannot parse the DNS SAN '${name}'`;
+    if (problem) {
+      return problem;
     }
-    if (nc.permittedIp.length > 0 && !nc.permittedIp.some(r => ipInRange(ip, r))) {
-      return `the CA '${ca.subject}' does not permit an IP address SAN of the certificate (nameConstraints)`;
+  }
+  for (const name of names.uris ?? []) {
+    const parsed = uriHost(name);
+    const problem = 'error' in parsed
+      ? `${who} has nameConstraints, and Go cannot parse the URI SAN '${name}' (${parsed.error})`
+      : check('URI', name, name, matchUriConstraint, nc.permittedUri, nc.excludedUri, c => `URI:${c}`);
+    if (problem) {
+      return problem;
+    }
+  }
+  for (const ip of names.ipAddresses) {
+    const text = ip.length === 4 ? [...ip].join('.') : ip.toString('hex').replace(/(.{4})(?!$)/g, '$1:');
+    const problem = ip.length === 4 || ip.length === 16
+      ? check('IP address', text, ip, matchIpConstraint, nc.permittedIp, nc.excludedIp, ([n, m]) => `IP:${[...n].join('.')}/${[...m].join('.')}`)
+      : `${who} has nameConstraints, and Go cannot parse an IP address SAN of ${ip.length} bytes`;
+    if (problem) {
+      return problem;
     }
   }
   return undefined;
@@ -528,39 +812,85 @@ export function coversServerName(cert: CertInfo, serverName: string): boolean {
   return cert.dnsNames.some(name => matchesHostname(name, serverName));
 }
 
+/** Go's maxChainSignatureChecks: the signature checks one verification may make. */
+const MAX_SIGNATURE_CHECKS = 100;
+
 /**
- * Finds a chain from `leaf` through `intermediates` to one of `roots`, checking
- * signatures and the CA rules for every signing certificate. Returns undefined on
- * success, or the reason it failed.
+ * The certificates of `pool` whose subject is `cert`'s issuer, in Go's order
+ * (CertPool.findPotentialParents): the key identifiers matching first, then
+ * one of them absent, then mismatching.
+ */
+function potentialParents(cert: CertInfo, pool: CertInfo[]): CertInfo[] {
+  // a CertPool holds each certificate once
+  const byName = pool.filter((c, i) => c.rawSubject === cert.rawIssuer && pool.findIndex(o => o.pem === c.pem) === i);
+  const rank = (c: CertInfo) => ((c.subjectKeyId ?? '') === (cert.authorityKeyId ?? '') ? 0 : (c.subjectKeyId === undefined) !== (cert.authorityKeyId === undefined) ? 1 : 2);
+  return byName.map((c, i) => ({ c, i, r: rank(c) })).sort((a, b) => a.r - b.r || a.i - b.i).map(x => x.c);
+}
+
+/** Go's alreadyInChain: the same subject, public key and subjectAltName as a certificate of the chain (stops cross-signature loops). */
+function alreadyInChain(candidate: CertInfo, chain: CertInfo[]): boolean {
+  const spki = (c: CertInfo) => c.x509.publicKey.export({ type: 'spki', format: 'der' });
+  return chain.some(c => c.rawSubject === candidate.rawSubject && spki(c).equals(spki(candidate)) && c.sanValue === candidate.sanValue);
+}
+
+/**
+ * Finds a chain from `leaf` through `intermediates` to one of `roots` the way
+ * Go's Certificate.Verify builds chains: for each certificate, every
+ * candidate issuer with its subject (roots first, then intermediates, key
+ * identifiers matching first) is tried, backtracking when a candidate's
+ * signature or CA rules fail, until one chain reaches a root; at most 100
+ * signature checks. Returns undefined on success, or the reason no chain
+ * exists (the first failure met).
  * @internal
  */
 export function verifyChain(leaf: CertInfo, intermediates: CertInfo[], roots: CertInfo[], now: Date): string | undefined {
-  let current = leaf;
-  const seen = new Set<CertInfo>();
-  for (let depth = 0; depth < 8; depth++) {
-    // Go checks the signature on every certificate below the root, the CA
-    // rules on every signing certificate (roots too) and extendedKeyUsage
-    // down the whole chain
+  let checks = 0;
+  let firstProblem: string | undefined;
+  const note = (p: string) => {
+    firstProblem = firstProblem ?? p;
+  };
+  const build = (chain: CertInfo[]): boolean => {
+    const current = chain[chain.length - 1];
+    // Go refuses a weak signature for every candidate issuer alike
     const weak = weakSignatureName(current.signatureOid);
     if (weak) {
-      return `'${current.subject}' is signed with ${weak}`;
+      note(`'${current.subject}' is signed with ${weak}`);
+      return false;
     }
-    const root = roots.find(r => signs(r, current));
-    if (root) {
-      return caProblem(root, now, depth, leaf);
+    const candidates = [
+      ...potentialParents(current, roots).map(c => ({ c, root: true })),
+      ...potentialParents(current, intermediates).map(c => ({ c, root: false })),
+    ];
+    if (candidates.length === 0) {
+      note(`no certificate in the CA bundle signed '${current.subject}'`);
     }
-    const next = intermediates.find(c => !seen.has(c) && c !== current && signs(c, current));
-    if (!next) {
-      return `no certificate in the CA bundle signed '${current.subject}'`;
+    for (const { c, root } of candidates) {
+      if (alreadyInChain(c, chain)) {
+        continue;
+      }
+      if (++checks > MAX_SIGNATURE_CHECKS) {
+        // Go reports this error rather than the first failure
+        firstProblem = `more than ${MAX_SIGNATURE_CHECKS} signature checks to build the chain (Go's limit)`;
+        return false;
+      }
+      if (!signs(c, current)) {
+        // a certificate with the issuer's name but another key (an old CA, an impostor)
+        note(`no certificate in the CA bundle signed '${current.subject}'`);
+        continue;
+      }
+      // Go checks the CA rules on every signing certificate (roots too) and extendedKeyUsage down the whole chain
+      const problem = caProblem(c, now, chain.length - 1, leaf);
+      if (problem) {
+        note(problem);
+        continue;
+      }
+      if (root || build([...chain, c])) {
+        return true;
+      }
     }
-    const problem = caProblem(next, now, depth, leaf);
-    if (problem) {
-      return problem;
-    }
-    seen.add(next);
-    current = next;
-  }
-  return 'the chain is longer than 8 certificates';
+    return false;
+  };
+  return build([leaf]) ? undefined : firstProblem ?? `no certificate in the CA bundle signed '${leaf.subject}'`;
 }
 
 /**
@@ -585,7 +915,10 @@ function caProblem(ca: CertInfo, now: Date, intermediatesBelow: number, leaf: Ce
   if (ca.unhandledCritical.length > 0) {
     return `'${ca.subject}' has a critical extension Go does not handle (${ca.unhandledCritical.join(', ')})`;
   }
-  const constraint = nameConstraintProblem(ca, leaf);
+  // Go checks the leaf's names and the CA's own SANs, one comparison count for both
+  const count = { n: 0 };
+  const constraint = (leaf.sanValue !== undefined ? nameConstraintProblem(ca, leaf, count) : undefined)
+    ?? (ca.sanValue !== undefined ? nameConstraintProblem(ca, ca, count) : undefined);
   if (constraint) {
     return constraint;
   }

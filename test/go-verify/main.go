@@ -147,9 +147,9 @@ func handshake(c batchCase) string {
 // would accept as a root for a serving certificate (Certificate.isValid and
 // CheckSignatureFrom's rules: no unhandled critical extension, valid now, a
 // CA when v3, keyCertSign when keyUsage is present, a known key algorithm,
-// extKeyUsage absent or allowing serverAuth).
+// extKeyUsage absent or allowing serverAuth), and at least one of them valid now.
 func bundleVerdict(bundle []byte) string {
-	n := 0
+	n, current, timeProblem := 0, 0, ""
 	now := time.Now()
 	for len(bundle) > 0 {
 		var block *pem.Block
@@ -171,9 +171,20 @@ func bundleVerdict(bundle []byte) string {
 		if err := rootProblem(cert, now); err != nil {
 			return fmt.Sprintf("certificate #%d: %v", n, err)
 		}
+		// a root not valid now is skipped by chain building: the bundle works while another is valid
+		if now.Before(cert.NotBefore) || now.After(cert.NotAfter) {
+			if timeProblem == "" {
+				timeProblem = fmt.Sprintf("certificate #%d: expired or not yet valid", n)
+			}
+		} else {
+			current++
+		}
 	}
 	if n == 0 {
 		return "no certificate"
+	}
+	if current == 0 {
+		return timeProblem
 	}
 	return "ok"
 }
@@ -181,9 +192,6 @@ func bundleVerdict(bundle []byte) string {
 func rootProblem(c *x509.Certificate, now time.Time) error {
 	if len(c.UnhandledCriticalExtensions) > 0 {
 		return x509.UnhandledCriticalExtension{}
-	}
-	if now.Before(c.NotBefore) || now.After(c.NotAfter) {
-		return errors.New("expired or not yet valid")
 	}
 	if c.Version == 3 && !c.BasicConstraintsValid || c.BasicConstraintsValid && !c.IsCA {
 		return errors.New("not a CA")
