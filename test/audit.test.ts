@@ -4,7 +4,7 @@ import { Chart } from 'cdk8s';
 import { KubeletTls, Pem, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
 import { parseManifests } from '../lib/manifests/load';
 import { auditObjects } from '../lib/rules';
-import { FIXTURES, ROOT, runCli, summary, UPSTREAM } from './audit-helpers';
+import { describeWithUpstream, FIXTURES, ROOT, runCli, summary, UPSTREAM, upstreamText } from './audit-helpers';
 import { fixtureStore, quietApp, tmp, tmpStore, warningsOf } from './helpers';
 
 const SEED = path.join(FIXTURES, 'seed');
@@ -18,7 +18,7 @@ async function json(argv: string[], stdin?: string) {
 }
 const ruleIds = (report: any) => report.findings.map((f: any) => `${f.ruleId} ${f.severity}`);
 
-describe('upstream v0.8.1 components.yaml', () => {
+describeWithUpstream('upstream v0.8.1 components.yaml', () => {
   test('the APIService finding with the runtime localhost certificate, at most info on the kubelet hop, nothing else; exit 1', async () => {
     const { code, report } = await json([rel(UPSTREAM)]);
     expect(code).toBe(1);
@@ -167,8 +167,8 @@ describe('the construct\'s own output', () => {
   });
 });
 
-describe('input', () => {
-  const UP = readFileSync(UPSTREAM, 'utf8');
+describeWithUpstream('input', () => {
+  const UP = upstreamText();
 
   test('stdin, directories (recursive, *.yaml/*.yml/*.json) and JSON Lists', async () => {
     const dir = tmp();

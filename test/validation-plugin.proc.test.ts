@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import { existsSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { installPackage } from '../bench/audit';
-import { FIXTURES, ROOT, UPSTREAM } from './audit-helpers';
+import { FIXTURES, ROOT, testWithUpstream, UPSTREAM } from './audit-helpers';
 import { tmp } from './helpers';
 
 const CDK8S = path.join(ROOT, 'node_modules', 'cdk8s-cli', 'bin', 'cdk8s');
@@ -48,7 +48,7 @@ beforeAll(() => {
   pluginDir = path.join(path.dirname(path.dirname(bin)), 'plugin');
 }, 120_000);
 
-test('cdk8s synth --validate: upstream\'s manifest brought in with Include fails on SMS002, with its construct path', () => {
+testWithUpstream('cdk8s synth --validate: upstream\'s manifest brought in with Include fails on SMS002, with its construct path', () => {
   const { status, output, reports } = synth(project(`new Include(chart, 'upstream', { url: ${JSON.stringify(UPSTREAM)} });`));
   expect(status).toBe(2);
   expect(output).toMatch(/Validation failed/);

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { SecureMetricsServerValidation, ValidationContextLike } from '../lib/validation-plugin';
-import { FIXTURES, UPSTREAM } from './audit-helpers';
+import { FIXTURES, testWithUpstream, UPSTREAM } from './audit-helpers';
 import { tmp, writeTmp } from './helpers';
 
 /** A stand-in for cdk8s-cli's ValidationContext that records what the plugin reports. */
@@ -20,7 +20,7 @@ function context(manifests: string[], metadata: { [name: string]: { path: string
   return { ctx, violations, submitted: () => submitted };
 }
 
-test('upstream: one violation per rule at or above reportAt, failure at failOn, construct paths by resource name', async () => {
+testWithUpstream('upstream: one violation per rule at or above reportAt, failure at failOn, construct paths by resource name', async () => {
   const c = context([UPSTREAM], { 'v1beta1.metrics.k8s.io': { path: 'cluster/upstream/v1beta1.metrics.k8s.io' } });
   await new SecureMetricsServerValidation().validate(c.ctx);
   expect(c.violations.map(v => v.ruleName)).toEqual(['SMS002 [high] APIService TLS verification disabled']);
@@ -32,7 +32,7 @@ test('upstream: one violation per rule at or above reportAt, failure at failOn, 
   expect(c.submitted()).toEqual({ status: 'failure', metadata: { installs: '1', findings: '2', suppressed: '0', failOn: 'high' } });
 });
 
-test('failOn, reportAt and ignore are properties', async () => {
+testWithUpstream('failOn, reportAt and ignore are properties', async () => {
   const lenient = context([UPSTREAM]);
   await new SecureMetricsServerValidation({ failOn: 'critical', reportAt: 'info' }).validate(lenient.ctx);
   expect(lenient.violations.map(v => v.ruleName.slice(0, 6))).toEqual(['SMS002', 'SMS025']);
