@@ -187,11 +187,14 @@ export interface ExistingSecretServingTlsOptions {
 export abstract class ServingTls {
   /**
    * Annotation on the Secret and the APIService: when the CA that signs the
-   * serving certificate expires (RFC 3339, UTC), where the library knows it:
-   * `fromCa`, `fromDedicatedCa`; `fromPem` (the earliest end among the
-   * certificate's intermediates and the caBundle CAs that verify it);
-   * `fromExistingSecret` on the APIService only (the earliest end among the
-   * caBundle's CAs that are valid and permit the Service's name).
+   * serving certificate expires (RFC 3339, UTC), where the library knows it
+   * (`fromCa`, `fromDedicatedCa`, `fromPem`, and `fromExistingSecret` on the
+   * APIService only).
+   *
+   * With `fromPem` it is the earliest end among the certificate's
+   * intermediates and the caBundle's CAs that verify it; with
+   * `fromExistingSecret`, the earliest end among the caBundle's CAs that are
+   * valid and permit the Service's name (the Secret's certificate is not known).
    */
   public static readonly CA_NOT_AFTER_ANNOTATION = 'secure-metrics-server.io/ca-not-after';
 
