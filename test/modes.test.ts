@@ -137,8 +137,8 @@ describe('APIService hop', () => {
   });
 
   test('fromPem: ca-not-after is the earliest end among the chain\'s intermediates and the bundle CAs that verify it, not another CA of the bundle', () => {
-    const day = 86400_000;
-    const at = (days: number) => new Date(Math.floor((Date.now() + days * day) / 1000) * 1000);
+    const start = Math.floor(Date.now() / 1000) * 1000;
+    const at = (days: number) => new Date(start + days * 86400_000);
     const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
     const root = testCert({ cn: 'root', key: testKey(0), ca: true, notAfter: at(900) });
     // another CA of the bundle (the one being replaced), ending first: not on the chain
@@ -158,7 +158,8 @@ describe('APIService hop', () => {
   });
 
   test('fromExistingSecret: ca-not-after on the APIService is the earliest end among the bundle\'s CAs', () => {
-    const at = (days: number) => new Date(Math.floor((Date.now() + days * 86400_000) / 1000) * 1000);
+    const start = Math.floor(Date.now() / 1000) * 1000;
+    const at = (days: number) => new Date(start + days * 86400_000);
     const a = testCert({ cn: 'ca-a', key: testKey(0), ca: true, notAfter: at(700) });
     const b = testCert({ cn: 'ca-b', key: testKey(2), ca: true, notAfter: at(200) });
     const { objects } = synth({ servingTls: ServingTls.fromExistingSecret({ secretName: 'tls', caBundle: Pem.fromString(pem.cert(a) + pem.cert(b)) }) });
