@@ -136,6 +136,39 @@ describe('APIService hop', () => {
     expect(warningsOf(result.construct)).toEqual(result.construct.warnings);
   });
 
+  test('fromPem: ca-not-after is the earliest end among the chain\'s intermediates and the bundle CAs that verify it, not another CA of the bundle', () => {
+    const start = Math.floor(Date.now() / 1000) * 1000;
+    const at = (days: number) => new Date(start + days * 86400_000);
+    const iso = (d: Date) => d.toISOString().replace('.000Z', 'Z');
+    const root = testCert({ cn: 'root', key: testKey(0), ca: true, notAfter: at(900) });
+    // another CA of the bundle (the one being replaced), ending first: not on the chain
+    const other = testCert({ cn: 'other', key: testKey(3), ca: true, notAfter: at(100) });
+    const mid = testCert({ cn: 'intermediate', key: testKey(2), ca: true, issuer: { cert: root, key: testKey(0) }, notAfter: at(600) });
+    const leaf = testCert({ cn: 'metrics-server.kube-system.svc', key: testKey(1), issuer: { cert: mid, key: testKey(2) }, dnsNames: DEFAULT_DNS_NAMES, notAfter: at(300) });
+    const run = (chain: string, bundle: string) => synth({
+      servingTls: ServingTls.fromPem({ certificate: Pem.fromString(chain), privateKey: Pem.fromString(pem.key(testKey(1))), caBundle: Pem.fromString(bundle) }),
+    }).objects;
+    const expected = { [ServingTls.CA_NOT_AFTER_ANNOTATION]: iso(at(600)), [ServingTls.SERVING_NOT_AFTER_ANNOTATION]: iso(at(300)) };
+    const objects = run(pem.cert(leaf) + pem.cert(mid), pem.cert(other) + pem.cert(root));
+    expect(find(objects, 'Secret').metadata.annotations).toEqual(expected);
+    expect(find(objects, 'APIService').metadata.annotations).toEqual(expect.objectContaining(expected));
+    // without the intermediate in the way, the root's end
+    const direct = testCert({ cn: 'metrics-server.kube-system.svc', key: testKey(1), issuer: { cert: root, key: testKey(0) }, dnsNames: DEFAULT_DNS_NAMES });
+    expect(find(run(pem.cert(direct), pem.cert(other) + pem.cert(root)), 'Secret').metadata.annotations[ServingTls.CA_NOT_AFTER_ANNOTATION]).toBe(iso(at(900)));
+  });
+
+  test('fromExistingSecret: ca-not-after on the APIService is the earliest end among the bundle\'s CAs', () => {
+    const start = Math.floor(Date.now() / 1000) * 1000;
+    const at = (days: number) => new Date(start + days * 86400_000);
+    const a = testCert({ cn: 'ca-a', key: testKey(0), ca: true, notAfter: at(700) });
+    const b = testCert({ cn: 'ca-b', key: testKey(2), ca: true, notAfter: at(200) });
+    const { objects } = synth({ servingTls: ServingTls.fromExistingSecret({ secretName: 'tls', caBundle: Pem.fromString(pem.cert(a) + pem.cert(b)) }) });
+    const annotations = find(objects, 'APIService').metadata.annotations;
+    expect(annotations[ServingTls.CA_NOT_AFTER_ANNOTATION]).toBe(at(200).toISOString().replace('.000Z', 'Z'));
+    // the Secret's certificate is not known: no serving date
+    expect(annotations[ServingTls.SERVING_NOT_AFTER_ANNOTATION]).toBeUndefined();
+  });
+
   test('fromExistingSecret: mounts the named Secret, no private key in the YAML', () => {
     const ca = testCert({ cn: 'my-ca', key: testKey(0), ca: true });
     const { objects, construct } = synth({

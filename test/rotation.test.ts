@@ -191,11 +191,56 @@ describe('ca status', () => {
     expect(late.stderr).toContain('1 certificate(s) expire within the window');
   });
 
+  test('a store of shared CAs only: every serving certificate and the shared CA with the clusters it signed for; rotate refuses, saying why', async () => {
+    // the fixture's CA moved to shared-ca/fleet: what sharedCaName leaves (no dedicated CA in the cluster)
+    const dir = path.join(tmp(), 'pki');
+    fixtureStore(dir);
+    cpSync(path.join(dir, 'clusters', FIXTURE_CLUSTER), path.join(dir, 'clusters', 'cluster-b'), { recursive: true });
+    for (const c of [FIXTURE_CLUSTER, 'cluster-b']) {
+      const ca = path.join(dir, 'clusters', c, 'ca');
+      if (c === FIXTURE_CLUSTER) {
+        mkdirSync(path.join(dir, 'shared-ca'), { mode: 0o700 });
+        cpSync(ca, path.join(dir, 'shared-ca', 'fleet'), { recursive: true });
+      }
+      rmSync(ca, { recursive: true });
+    }
+    const text = await runCa(['status', '--store', dir]);
+    expect([text.code, text.stderr]).toEqual([0, '']);
+    expect(text.stdout).toMatch(/^cluster cluster-b: no dedicated CA \(uses the shared CA 'fleet'\); 'ca rotate' does not apply\n {2}serving metrics-server\.kube-system\.svc\.cluster\.local \(issued by the shared CA 'fleet'\): expires /);
+    expect(text.stdout).toMatch(/\nshared CAs:\n {2}shared CA 'fleet' CN=secure-metrics-server-ca \(signed for 'cluster-b', 'fixture'\): expires /);
+    const json = JSON.parse((await runCa(['status', '--store', dir, '--format', 'json'])).stdout);
+    expect(json.clusters.map((c: any) => [c.cluster, c.dedicatedCa, c.certificates.map((x: any) => [x.role, x.issuedBy, x.sharedCa])])).toEqual([
+      ['cluster-b', false, [['serving', 'shared', 'fleet']]], [FIXTURE_CLUSTER, false, [['serving', 'shared', 'fleet']]],
+    ]);
+    expect(json.sharedCas.map((c: any) => [c.name, c.clusters])).toEqual([['fleet', ['cluster-b', FIXTURE_CLUSTER]]]);
+    expect((await runCa(['status', '--store', dir, '--fail-within', '30d'])).code).toBe(0);
+    // the serving certificates live 365 days, the shared CA longer
+    const late = JSON.parse((await runCa(['status', '--store', dir, '--fail-within', '400d', '--format', 'json'])).stdout);
+    expect(late.expiringWithinWindow).toEqual([expect.stringContaining('(serving certificate)'), expect.stringContaining('(serving certificate)')]);
+    const rotate = await runCa(['rotate', '--store', dir]);
+    expect(rotate.code).toBe(1);
+    expect(rotate.stderr).toMatch(/^ca rotate: cluster 'cluster-b' uses the shared CA 'fleet' \(.*shared-ca\/fleet', sharedCaName\), which 'ca rotate' does not rotate: every cluster that trusts it \('cluster-b', 'fixture'\) would have to .*docs\/rotation\.md#a-shared-ca\)\n$/);
+    expect((await runCa(['rotate', '--store', dir, '--cluster', FIXTURE_CLUSTER])).stderr).toContain(`cluster '${FIXTURE_CLUSTER}' uses the shared CA 'fleet'`);
+  });
+
+  test('a store of fromCa certificates only: the serving certificate, issued by a CA outside the store; rotate refuses, saying why', async () => {
+    const dir = path.join(tmp(), 'pki');
+    fixtureStore(dir);
+    rmSync(path.join(dir, 'clusters', FIXTURE_CLUSTER, 'ca'), { recursive: true });
+    const text = await runCa(['status', '--store', dir, '--fail-within', '30d']);
+    expect([text.code, text.stderr]).toEqual([0, '']);
+    expect(text.stdout).toMatch(/^cluster fixture: no dedicated CA; 'ca rotate' does not apply\n {2}serving \S+ \(issued by a CA outside the store: CN=secure-metrics-server-ca\): expires \S+, sha256 [0-9a-f]{16}\n$/);
+    expect((await runCa(['status', '--store', dir, '--fail-within', '400d'])).code).toBe(1);
+    const rotate = await runCa(['rotate', '--store', dir]);
+    expect([rotate.code, rotate.stderr]).toEqual([1, expect.stringMatching(/^ca rotate: cluster 'fixture' has no dedicated CA: its serving certificate is issued by a CA outside the store \(fromCa\)/)]);
+  });
+
   test('usage errors exit 2; the command is in the dispatcher\'s table', async () => {
     expect((await runCa(['status', '--fail-within', 'soon'])).stderr).toBe("ca: --fail-within: 'soon' is not a duration; use a number and a unit, e.g. 30d, 12h, 10m\n");
     expect((await runCa(['rotate', '--format', 'json'])).code).toBe(2);
     expect((await runCa([])).stderr).toBe('ca: an action is needed: status or rotate\n');
-    expect((await runCa(['status', '--store', path.join(tmp(), 'empty')])).stderr).toContain('holds no cluster with a dedicated CA');
+    const empty = await runCa(['status', '--store', path.join(tmp(), 'empty')]);
+    expect([empty.code, empty.stderr]).toEqual([2, expect.stringContaining("holds nothing: no cluster's CA or serving certificate and no shared CA")]);
     let out = '';
     const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, readStdin: async () => Buffer.alloc(0), env: {}, cwd: process.cwd() };
     expect(await main(['ca', '--help'], io)).toBe(0);

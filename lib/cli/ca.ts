@@ -1,6 +1,6 @@
 import * as path from 'path';
 import {
-  CertStatus, clustersWithCa, clusterStatus, ClusterStatus, DEFAULT_MIN_WAIT_MINUTES, describeClusters, REFUSED, rotateCa, RotateOutcome, sharedStatus,
+  CertStatus, clustersInStore, clustersWithCa, ClusterStatus, DEFAULT_MIN_WAIT_MINUTES, describeClusters, describeStore, notRotatable, REFUSED, rotateCa, RotateOutcome, sharedCas, storeStatus,
 } from '../tls/ca-rotation';
 import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
@@ -8,13 +8,16 @@ import { CliIo, ExitCode, Subcommand } from './io';
 const HELP = `usage: secure-metrics-server ca status [--store DIR] [--cluster NAME] [--format text|json] [--fail-within DURATION]
        secure-metrics-server ca rotate [--store DIR] [--cluster NAME] [--abort] [--force]
 
-The dedicated CA that ServingTls.fromDedicatedCa() keeps in the certificate store.
+The CAs and serving certificates in the certificate store.
 
-  status   the rotation phase, the CAs and serving certificates and their expiry
-           (every cluster of the store unless --cluster). With --fail-within,
-           exit 1 when a CA or serving certificate expires within the window
-           (e.g. 30d, 12h): a check for a scheduled CI job.
-  rotate   runs the next phase of a staged rotation, one per call:
+  status   everything of the store that has a date: every cluster's dedicated CA,
+           rotation phase and serving certificates (also those of fromCa, whose
+           CA is outside the store), and every shared CA with the clusters it
+           signed for (every cluster of the store unless --cluster). With
+           --fail-within, exit 1 when a CA or serving certificate expires within
+           the window (e.g. 30d, 12h): a check for a scheduled CI job.
+  rotate   runs the next phase of a staged rotation of a cluster's dedicated CA
+           (ServingTls.fromDedicatedCa(); not a shared CA), one per call:
              stage   a new CA beside the old one; the caBundle holds both
              switch  the serving certificate is reissued by the new CA (next synth)
              finish  the old CA is retired (kept in ca-retired/); the caBundle holds the new CA
@@ -36,7 +39,8 @@ options:
   -h, --help               this text
 
 Exit codes: 0 done (status: nothing expires within the window); 1 refused, or
-something expires within the window; 2 bad usage or an unusable store.
+something expires within the window; 2 bad usage, an unusable store, or (status)
+a store that holds no certificate.
 Guide: docs/rotation.md.
 `;
 
@@ -140,21 +144,48 @@ function clusterOf(args: CaArgs, storeDir: string): string {
   if (names.length === 1) {
     return names[0];
   }
+  if (names.length === 0) {
+    // a store of shared CAs or fromCa certificates only: say why ca rotate does not apply
+    const refusal = clustersInStore(storeDir).map(c => notRotatable(storeDir, c)).find(e => e !== undefined);
+    if (refusal) {
+      throw refusal;
+    }
+    if (sharedCas(storeDir).length > 0) {
+      throw new Error(`--store: ${describeStore(storeDir)}, and no cluster uses a shared CA yet; 'ca rotate' rotates a cluster's dedicated CA only (docs/rotation.md#a-shared-ca)`);
+    }
+  }
   throw new Error(`--cluster: ${names.length === 0 ? '' : 'the store holds several clusters, so --cluster is needed; '}${describeClusters(storeDir)}`);
 }
 
+function issuerText(c: CertStatus): string {
+  switch (c.issuedBy) {
+    case 'shared': return `issued by the shared CA '${c.sharedCa}'`;
+    case 'outside': return `issued by a CA outside the store: ${c.issuer}`;
+    default: return `issued by the ${c.issuedBy} CA`;
+  }
+}
+
 function line(c: CertStatus): string {
-  const what = c.role === 'serving' ? `serving ${c.identity} (issued by the ${c.issuedBy} CA)` : `${c.role} CA ${c.subject}`;
+  const what = c.role === 'serving' ? `serving ${c.identity} (${issuerText(c)})`
+    : c.role === 'shared' ? `shared CA '${c.name}' ${c.subject} (signed for ${c.clusters!.length ? c.clusters!.map(n => `'${n}'`).join(', ') : 'no cluster of the store'})`
+      : `${c.role} CA ${c.subject}`;
   const flags = [c.signing ? 'signs' : '', c.inBundle ? 'in caBundle' : ''].filter(Boolean).join(', ');
   return `  ${what}: expires ${c.notAfter}${flags ? ` [${flags}]` : ''}, sha256 ${c.sha256.slice(0, 16)}`;
+}
+
+function clusterHeading(c: ClusterStatus): string {
+  if (!c.dedicatedCa) {
+    const shared = [...new Set(c.certificates.map(x => x.sharedCa).filter((n): n is string => n !== undefined))];
+    return `cluster ${c.cluster}: no dedicated CA${shared.length ? ` (uses the shared CA ${shared.map(n => `'${n}'`).join(', ')})` : ''}; 'ca rotate' does not apply`;
+  }
+  const phase = c.phase === 'none' ? 'no rotation in progress' : `rotation phase '${c.phase}'${c.phase === 'staged' ? ` since ${c.stagedAt}` : c.phase === 'switched' ? ` since ${c.switchedAt}` : ''}`;
+  return `cluster ${c.cluster}: ${phase}; next: ${c.nextStep}${c.nextStepAfter ? ` (not before ${c.nextStepAfter})` : ''}`;
 }
 
 function statusText(clusters: ClusterStatus[], shared: CertStatus[]): string {
   const out: string[] = [];
   for (const c of clusters) {
-    const phase = c.phase === 'none' ? 'no rotation in progress' : `rotation phase '${c.phase}'${c.phase === 'staged' ? ` since ${c.stagedAt}` : c.phase === 'switched' ? ` since ${c.switchedAt}` : ''}`;
-    out.push(`cluster ${c.cluster}: ${phase}; next: ${c.nextStep}${c.nextStepAfter ? ` (not before ${c.nextStepAfter})` : ''}`);
-    out.push(...c.certificates.map(line));
+    out.push(clusterHeading(c), ...c.certificates.map(line));
   }
   if (shared.length) {
     out.push('shared CAs:', ...shared.map(line));
@@ -163,12 +194,10 @@ function statusText(clusters: ClusterStatus[], shared: CertStatus[]): string {
 }
 
 function status(args: CaArgs, io: CliIo, storeDir: string, now: Date): number {
-  const names = args.cluster !== undefined ? [args.cluster] : clustersWithCa(storeDir);
-  if (names.length === 0) {
-    throw new Error(`--store: ${describeClusters(storeDir)}`);
+  const { clusters, sharedCas: shared } = storeStatus(storeDir, args.minWaitMs, args.cluster);
+  if (clusters.length === 0 && shared.length === 0) {
+    throw new Error(`--store: ${describeStore(storeDir)}`);
   }
-  const clusters = names.map(n => clusterStatus(storeDir, n, args.minWaitMs));
-  const shared = args.cluster === undefined ? sharedStatus(storeDir) : [];
   const expiring: string[] = [];
   if (args.failWithinMs !== undefined) {
     const limit = now.getTime() + args.failWithinMs;
@@ -187,7 +216,7 @@ function status(args: CaArgs, io: CliIo, storeDir: string, now: Date): number {
     }
   }
   if (expiring.length > 0) {
-    io.stderr.write(`ca status: ${expiring.length} certificate(s) expire within the window; renew: the serving certificate renews itself on synth within renewBefore; a CA is rotated with 'secure-metrics-server ca rotate' (docs/rotation.md)\n`);
+    io.stderr.write(`ca status: ${expiring.length} certificate(s) expire within the window; renew: the serving certificate renews itself on synth within renewBefore; a dedicated CA is rotated with 'secure-metrics-server ca rotate', a shared CA or a CA outside the store by hand (docs/rotation.md)\n`);
     return ExitCode.FINDINGS;
   }
   return ExitCode.OK;

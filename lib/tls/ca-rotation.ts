@@ -175,28 +175,47 @@ export interface CertStatus {
   readonly notBefore: string;
   readonly notAfter: string;
   readonly sha256: string;
-  /** serving certificates: which CA of the cluster issued it */
-  readonly issuedBy?: 'current' | 'next' | 'unknown';
+  /**
+   * serving certificates: which CA issued it, found by verifying the signature:
+   * the cluster's dedicated CA ('current', 'next', 'retired'), a shared CA of the
+   * store ('shared', see `sharedCa`), or a CA the store does not hold ('outside':
+   * `fromCa`, whose CA is `issuer`)
+   */
+  readonly issuedBy?: 'current' | 'next' | 'retired' | 'shared' | 'outside';
+  /** serving certificates issued by a shared CA: its name (`shared-ca/<name>`) */
+  readonly sharedCa?: string;
   /** serving certificates: the service identity */
   readonly identity?: string;
   /** CAs: signs the serving certificates now */
   readonly signing?: boolean;
   /** CAs: in the caBundle a synth writes now */
   readonly inBundle?: boolean;
+  /** shared CAs: the name (`shared-ca/<name>`) */
+  readonly name?: string;
+  /** shared CAs: the clusters whose stored serving certificates it signed */
+  readonly clusters?: string[];
 }
 
-/** The state of one cluster's dedicated CA. */
+/** The state of one cluster of the store. */
 export interface ClusterStatus {
   readonly cluster: string;
-  /** 'none' (no rotation), 'staged', 'switched', or 'finish-interrupted' */
+  /** the cluster has a dedicated CA of its own (`clusters/<cluster>/ca`), which `ca rotate` rotates */
+  readonly dedicatedCa: boolean;
+  /** 'none' (no rotation, or no dedicated CA), 'staged', 'switched', or 'finish-interrupted' */
   readonly phase: string;
   readonly stagedAt?: string;
   readonly switchedAt?: string;
-  /** what `ca rotate` does next: 'stage', 'switch', 'finish' or 'complete the finish' */
-  readonly nextStep: string;
+  /** with a dedicated CA: what `ca rotate` does next: 'stage', 'switch', 'finish' or 'complete the finish' */
+  readonly nextStep?: string;
   /** the earliest time `ca rotate` runs the next step without --force */
   readonly nextStepAfter?: string;
   readonly certificates: CertStatus[];
+}
+
+/** Everything of a store that has a date, for `ca status`. */
+export interface StoreStatus {
+  readonly clusters: ClusterStatus[];
+  readonly sharedCas: CertStatus[];
 }
 
 function readCert(file: string): CertInfo | undefined {
@@ -221,58 +240,147 @@ function servingIdentities(clusterDir: string): string[] {
   return listDirectories(clusterDir).filter(n => n !== 'ca' && n !== NEXT_UNIT && n !== RETIRED_DIR && exists(path.join(clusterDir, n, 'tls.crt')));
 }
 
-/** Reads a cluster's CAs, rotation and serving certificates (no lock, no write). */
-export function clusterStatus(storeDir: string, cluster: string, minWaitMs: number): ClusterStatus {
+/** The clusters of a store that hold a dedicated CA or a serving certificate (`fromCa` too). */
+export function clustersInStore(storeDir: string): string[] {
+  return listDirectories(path.join(storeDir, 'clusters')).filter(n => {
+    const dir = path.join(storeDir, 'clusters', n);
+    return exists(path.join(dir, 'ca', CA_CERT)) || servingIdentities(dir).length > 0;
+  });
+}
+
+export interface SharedCa {
+  readonly name: string;
+  readonly file: string;
+  readonly info: CertInfo;
+}
+
+function readSharedCas(storeDir: string): SharedCa[] {
+  return sharedCas(storeDir).map(name => {
+    const file = path.join(storeDir, 'shared-ca', name, CA_CERT);
+    return { name, file, info: readCert(file)! };
+  });
+}
+
+/** The shared CAs that signed a stored serving certificate of the cluster. */
+function sharedCasOfCluster(storeDir: string, cluster: string, shared: SharedCa[]): SharedCa[] {
+  const dir = clusterPaths(storeDir, cluster).dir;
+  const leaves = servingIdentities(dir).map(id => readCert(path.join(dir, id, 'tls.crt'))!);
+  return shared.filter(s => leaves.some(l => signs(s.info, l)));
+}
+
+/**
+ * Reads a cluster's CAs, rotation and serving certificates (no lock, no
+ * write). `shared`: the store's shared CAs, to name the issuer of serving
+ * certificates that no CA of the cluster signed.
+ */
+export function clusterStatus(storeDir: string, cluster: string, minWaitMs: number, shared: SharedCa[] = readSharedCas(storeDir)): ClusterStatus {
   const p = clusterPaths(storeDir, cluster);
   const current = readCert(path.join(p.ca, CA_CERT));
-  if (!current) {
-    throw new Error(`--cluster: cluster '${cluster}' has no dedicated CA in '${p.ca}'; ${describeClusters(storeDir)}`);
+  const identities = servingIdentities(p.dir);
+  if (!current && identities.length === 0) {
+    throw new Error(`--cluster: cluster '${cluster}' holds neither a dedicated CA nor a serving certificate in '${p.dir}'; ${describeStore(storeDir)}`);
   }
-  const rotation = readRotation(p.ca);
+  const rotation = current ? readRotation(p.ca) : undefined;
   const next = rotation ? parseCertificates('store', rotation.certPem, path.join(rotation.unit, CA_CERT))[0] : undefined;
-  const finishInterrupted = rotation !== undefined && next !== undefined && fingerprint(next) === fingerprint(current);
+  const finishInterrupted = current !== undefined && next !== undefined && fingerprint(next) === fingerprint(current);
   const phase = finishInterrupted ? 'finish-interrupted' : rotation?.phase ?? 'none';
   const certificates: CertStatus[] = [];
   const signingIsNext = phase === 'switched';
-  certificates.push(certStatus('current', path.join(p.ca, CA_CERT), current, { signing: !signingIsNext, inBundle: true }));
+  if (current) {
+    certificates.push(certStatus('current', path.join(p.ca, CA_CERT), current, { signing: !signingIsNext, inBundle: true }));
+  }
   if (next && !finishInterrupted) {
     certificates.push(certStatus('next', path.join(rotation!.unit, CA_CERT), next, { signing: signingIsNext, inBundle: true }));
   }
+  const retired: CertInfo[] = [];
   for (const name of listDirectories(p.retired)) {
     const info = readCert(path.join(p.retired, name, CA_CERT));
     if (info) {
+      retired.push(info);
       certificates.push(certStatus('retired', path.join(p.retired, name, CA_CERT), info, { signing: false, inBundle: false }));
     }
   }
-  for (const identity of servingIdentities(p.dir)) {
+  for (const identity of identities) {
     const file = path.join(p.dir, identity, 'tls.crt');
     const info = readCert(file)!;
-    const issuedBy = signs(current, info) ? 'current' : next && signs(next, info) ? 'next' : 'unknown';
-    certificates.push(certStatus('serving', file, info, { identity, issuedBy }));
+    const bySharedCa = shared.find(s => signs(s.info, info));
+    const issuedBy = current && signs(current, info) ? 'current' : next && signs(next, info) ? 'next' : retired.some(r => signs(r, info)) ? 'retired'
+      : bySharedCa ? 'shared' : 'outside';
+    certificates.push(certStatus('serving', file, info, { identity, issuedBy, ...(issuedBy === 'shared' ? { sharedCa: bySharedCa!.name } : {}) }));
+  }
+  if (!current) {
+    return { cluster, dedicatedCa: false, phase: 'none', certificates };
   }
   const nextStep = finishInterrupted ? 'complete the finish' : phase === 'none' ? 'stage' : phase === 'staged' ? 'switch' : 'finish';
   const since = phase === 'staged' ? rotation!.stagedAt : phase === 'switched' ? rotation!.switchedAt : undefined;
   return {
-    cluster, phase, stagedAt: rotation?.stagedAt, switchedAt: rotation?.switchedAt, nextStep,
+    cluster, dedicatedCa: true, phase, stagedAt: rotation?.stagedAt, switchedAt: rotation?.switchedAt, nextStep,
     nextStepAfter: since ? iso(new Date(Date.parse(since) + minWaitMs)) : undefined,
     certificates,
   };
 }
 
-/** The shared CAs, for `ca status`. */
-export function sharedStatus(storeDir: string): CertStatus[] {
-  return sharedCas(storeDir).map(n => {
-    const file = path.join(storeDir, 'shared-ca', n, CA_CERT);
-    return certStatus('shared', file, readCert(file)!);
-  });
+/**
+ * Everything of the store that has a date (no lock, no write): every
+ * cluster's CAs, rotation and serving certificates, and every shared CA with
+ * the clusters whose serving certificates it signed. `cluster`: that one
+ * cluster only (and no shared CA).
+ */
+export function storeStatus(storeDir: string, minWaitMs: number, cluster?: string): StoreStatus {
+  const shared = readSharedCas(storeDir);
+  const names = cluster !== undefined ? [cluster] : clustersInStore(storeDir);
+  const clusters = names.map(n => clusterStatus(storeDir, n, minWaitMs, shared));
+  if (cluster !== undefined) {
+    return { clusters, sharedCas: [] };
+  }
+  const sharedCasStatus = shared.map(s => certStatus('shared', s.file, s.info, {
+    name: s.name,
+    clusters: clusters.filter(c => c.certificates.some(x => x.sharedCa === s.name)).map(c => c.cluster),
+  }));
+  return { clusters, sharedCas: sharedCasStatus };
 }
 
-/** A sentence naming the clusters of a store, for errors. */
+/** A sentence naming what a store holds, for errors. */
+export function describeStore(storeDir: string): string {
+  const clusters = clustersInStore(storeDir);
+  const shared = sharedCas(storeDir);
+  if (clusters.length === 0 && shared.length === 0) {
+    return `the store '${storeDir}' holds nothing: no cluster's CA or serving certificate and no shared CA (synthesize once with ServingTls.fromDedicatedCa() or fromCa() first, or pass --store)`;
+  }
+  const parts = [clusters.length ? `the clusters ${clusters.map(n => `'${n}'`).join(', ')}` : '', shared.length ? `the shared CAs ${shared.map(n => `'${n}'`).join(', ')}` : ''];
+  return `the store '${storeDir}' holds ${parts.filter(Boolean).join(' and ')}`;
+}
+
+/** A sentence naming the clusters of a store that `ca rotate` can rotate, for errors. */
 export function describeClusters(storeDir: string): string {
   const names = clustersWithCa(storeDir);
   return names.length === 0
     ? `the store '${storeDir}' holds no cluster with a dedicated CA (synthesize once with ServingTls.fromDedicatedCa() first, or pass --store)`
     : `the store '${storeDir}' holds ${names.map(n => `'${n}'`).join(', ')}: pass --cluster with one of them`;
+}
+
+/**
+ * Why `ca rotate` does not rotate a cluster without a dedicated CA of its
+ * own, and what to do instead: a refusal (exit 1) when the cluster uses a
+ * shared CA or a CA outside the store; undefined when the store does not
+ * know the cluster.
+ */
+export function notRotatable(storeDir: string, cluster: string): Error | undefined {
+  const dir = clusterPaths(storeDir, cluster).dir;
+  if (servingIdentities(dir).length === 0) {
+    return undefined;
+  }
+  const shared = readSharedCas(storeDir);
+  const used = sharedCasOfCluster(storeDir, cluster, shared);
+  if (used.length > 0) {
+    const s = used[0];
+    const users = clustersInStore(storeDir).filter(c => sharedCasOfCluster(storeDir, c, [s]).length > 0);
+    return refused(`ca rotate: cluster '${cluster}' uses the shared CA '${s.name}' ('${path.dirname(s.file)}', sharedCaName), which 'ca rotate' does not rotate: `
+      + `every cluster that trusts it (${users.map(u => `'${u}'`).join(', ')}) would have to go through each phase together, and the store keeps a rotation per cluster. `
+      + 'Rotate it by hand in every cluster with ServingTls.fromCa and additionalTrustedCas, or give each cluster a CA of its own (docs/rotation.md#a-shared-ca)');
+  }
+  return refused(`ca rotate: cluster '${cluster}' has no dedicated CA: its serving certificate is issued by a CA outside the store (fromCa), which 'ca rotate' does not rotate. `
+    + 'Rotate that CA by hand with ServingTls.fromCa and additionalTrustedCas (docs/rotation.md#a-ca-you-hold-fromca-the-cluster-ca-being-replaced)');
 }
 
 /** What `ca rotate` asks for. */
@@ -347,6 +455,10 @@ function waitRefusal(step: string, previous: string, since: string, minWaitMs: n
 export function rotateCa(r: RotateRequest): RotateOutcome {
   const p = clusterPaths(r.storeDir, r.cluster);
   if (!exists(path.join(p.ca, CA_CERT))) {
+    const refusal = notRotatable(r.storeDir, r.cluster);
+    if (refusal) {
+      throw refusal;
+    }
     throw new Error(`--cluster: cluster '${r.cluster}' has no dedicated CA in '${p.ca}'; ${describeClusters(r.storeDir)}`);
   }
   const release = acquireLock(path.join(r.storeDir, '.lock'), r.storeDir);

@@ -188,7 +188,13 @@ export abstract class ServingTls {
   /**
    * Annotation on the Secret and the APIService: when the CA that signs the
    * serving certificate expires (RFC 3339, UTC), where the library knows it
-   * (`fromCa`, `fromDedicatedCa`).
+   * (`fromCa`, `fromDedicatedCa`, `fromPem`, and `fromExistingSecret` on the
+   * APIService only).
+   *
+   * With `fromPem` it is the earliest end among the certificate's
+   * intermediates and the caBundle's CAs that verify it; with
+   * `fromExistingSecret`, the earliest end among the caBundle's CAs that are
+   * valid and permit the Service's name (the Secret's certificate is not known).
    */
   public static readonly CA_NOT_AFTER_ANNOTATION = 'secure-metrics-server.io/ca-not-after';
 
@@ -295,6 +301,21 @@ function expiryAnnotations(caNotAfter: Date | undefined, servingNotAfter: Date):
     ...(caNotAfter ? { [ServingTls.CA_NOT_AFTER_ANNOTATION]: formatDate(caNotAfter) } : {}),
     [ServingTls.SERVING_NOT_AFTER_ANNOTATION]: formatDate(servingNotAfter),
   };
+}
+
+function earliest(dates: Date[]): Date | undefined {
+  return dates.length === 0 ? undefined : new Date(Math.min(...dates.map(d => d.getTime())));
+}
+
+/**
+ * `fromPem`'s CA date: the earliest end among the CAs on the chain
+ * kube-apiserver verifies, i.e. the intermediates of the certificate file and
+ * the caBundle's CAs that verify the chain (not a CA of the bundle the chain
+ * does not use, such as the other CA during a rotation).
+ */
+function pathCaNotAfter(leaf: CertInfo, intermediates: CertInfo[], roots: CertInfo[], now: Date): Date | undefined {
+  const used = roots.filter(root => verifyChain(leaf, intermediates, [root], now) === undefined);
+  return earliest([...intermediates, ...used].map(c => c.notAfter));
 }
 
 function tlsSecret(scope: Construct, context: ServingTlsContext, name: string, certPem: string, keyPem: string, annotations: { [key: string]: string }): ApiObject {
@@ -566,7 +587,7 @@ class PemServingTls extends ServingTls {
     if (leaf.notAfter.getTime() - context.now.getTime() < renewBefore.toMilliseconds()) {
       warnings.push(`${prop}.certificate: the serving certificate expires on ${formatDate(leaf.notAfter)}, within ${renewBefore.toHumanString()}; renew it`);
     }
-    const expiry = expiryAnnotations(undefined, leaf.notAfter);
+    const expiry = expiryAnnotations(pathCaNotAfter(leaf, chain.slice(1), roots, context.now), leaf.notAfter);
     return {
       insecure: false,
       secretName,
@@ -599,10 +620,14 @@ class ExistingSecretServingTls extends ServingTls {
     if (forbidden.every(p => p !== undefined)) {
       throw new Error(`${prop}.caBundle: ${forbidden[0]}, so kube-apiserver cannot verify any serving certificate for '${serverName}' under it; pass the CA that issued the Secret's certificate, with name constraints that permit the Service's names`);
     }
+    // the Secret's certificate is not known here: the earliest end among the CAs that could verify it
+    const usable = roots.filter((root, i) => forbidden[i] === undefined && root.notAfter.getTime() > context.now.getTime());
+    const caNotAfter = earliest(usable.map(r => r.notAfter));
     return {
       insecure: false,
       secretName: this.options.secretName,
       caBundlePem: roots.map(c => c.pem.trim()).join('\n') + '\n',
+      ...(caNotAfter ? { apiServiceAnnotations: { [ServingTls.CA_NOT_AFTER_ANNOTATION]: formatDate(caNotAfter) } } : {}),
       warnings,
     };
   }
