@@ -3,14 +3,14 @@ import * as path from 'path';
 import fc from 'fast-check';
 import { parseManifests } from '../lib/manifests/load';
 import { auditObjects, Rules } from '../lib/rules';
-import { FIXTURE_NOW, FIXTURES, testWithUpstream, upstreamText } from './audit-helpers';
+import { FIXTURE_NOW, RULES, testWithUpstream, upstreamText } from './audit-helpers';
 
 // Property tests: whatever shape the objects have, the rules never throw, and
 // whatever the text is, the loader never throws. A check that throws would be
 // swallowed by auditObjects; SMS_AUDIT_DEBUG makes it rethrow, so a bug fails here.
 process.env.SMS_AUDIT_DEBUG = '1';
 
-const BASE = parseManifests(readFileSync(path.join(FIXTURES, 'rules', 'sms001-clean.yaml'), 'utf8'), 'base.yaml').objects.map(o => o.object);
+const BASE = parseManifests(readFileSync(path.join(RULES, 'sms001-clean.yaml'), 'utf8'), 'base.yaml').objects.map(o => o.object);
 const UP = upstreamText();
 
 /** Every path to a value in an object tree. */

@@ -1,12 +1,21 @@
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { CliIo } from '../lib/cli/io';
+import { FIXTURE_ENV } from './global-setup';
 import { main } from '../lib/cli/main';
 import { parseManifests } from '../lib/manifests/load';
 import { auditObjects, AuditOptions, AuditResult } from '../lib/rules';
 
 export const ROOT = path.join(__dirname, '..');
+/** The committed audit fixtures: the seed article's states and the SARIF schema. */
 export const FIXTURES = path.join(__dirname, 'fixtures', 'audit');
+/**
+ * The generated ones (test/support/audit-fixtures.ts, run by the global setup: they embed
+ * private keys, which git must not keep): `RULES/<id>-{trigger,clean}.yaml` and the PKI.
+ */
+export const GENERATED_AUDIT_FIXTURES = path.join(process.env[FIXTURE_ENV] ?? '', 'audit');
+export const RULES = path.join(GENERATED_AUDIT_FIXTURES, 'rules');
+export const PKI = path.join(GENERATED_AUDIT_FIXTURES, 'pki');
 export const UPSTREAM = path.join(ROOT, '..', 'shared', 'reference', 'metrics-server-v0.8.1-components.yaml');
 /**
  * Upstream's release manifest is reference data beside the repository (`../shared/reference`, as

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'url';
 import Ajv from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { Rules } from '../lib/rules';
-import { FIXTURES, ROOT, runCli, testWithUpstream, UPSTREAM } from './audit-helpers';
+import { FIXTURES, ROOT, RULES, runCli, testWithUpstream, UPSTREAM } from './audit-helpers';
 
 const schema = JSON.parse(readFileSync(path.join(FIXTURES, 'sarif-schema-2.1.0.json'), 'utf8'));
 const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false }) // the schema's 'language' pattern is not valid with the u flag;
@@ -57,7 +57,7 @@ describe('SARIF 2.1.0', () => {
   });
 
   test('every rule fixture gives valid SARIF', async () => {
-    const dir = path.join(FIXTURES, 'rules');
+    const dir = RULES;
     const { log } = await sarif(['--now', '2026-06-01T00:00:00Z', path.relative(ROOT, dir)]);
     expectValid(log);
     expect(new Set(log.runs[0].results.map((r: any) => r.level))).toEqual(new Set(['error', 'warning', 'note']));

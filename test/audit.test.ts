@@ -4,11 +4,10 @@ import { Chart } from 'cdk8s';
 import { KubeletTls, Pem, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
 import { parseManifests } from '../lib/manifests/load';
 import { auditObjects } from '../lib/rules';
-import { describeWithUpstream, FIXTURES, ROOT, runCli, summary, UPSTREAM, upstreamText } from './audit-helpers';
+import { describeWithUpstream, FIXTURES, PKI, ROOT, runCli, summary, UPSTREAM, upstreamText } from './audit-helpers';
 import { fixtureStore, quietApp, tmp, tmpStore, warningsOf } from './helpers';
 
 const SEED = path.join(FIXTURES, 'seed');
-const PKI = path.join(FIXTURES, 'pki');
 const fixturePem = (name: string) => Pem.fromFile(path.join(PKI, name));
 const rel = (p: string) => path.relative(ROOT, p);
 

@@ -15,6 +15,8 @@ import * as path from 'path';
 import { promisify } from 'util';
 import { App, Chart } from 'cdk8s';
 import { CertificateStore, SecureMetricsServer, ServingTls } from '../lib';
+import { makeAuditFixtures } from './support/audit-fixtures';
+import { writeLegacyStore } from './support/legacy-store-0.1';
 
 export const FIXTURE_ENV = 'SMS_TEST_FIXTURES';
 export const FIXTURE_KEYS = 4;
@@ -62,6 +64,10 @@ export default async function globalSetup(): Promise<void> {
   new SecureMetricsServer(new Chart(app, 'fixture'), 'MetricsServer', {
     servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(path.join(dir, 'store'), { cluster: 'fixture' }) }),
   });
+  // the audit PKI and rule fixtures, and a store as release 0.1 wrote it (for the upgrade tests):
+  // made here because they hold private keys, which git must not keep
+  makeAuditFixtures(path.join(dir, 'audit'));
+  writeLegacyStore(path.join(dir, 'legacy-store-0.1'));
   await Promise.all([...cas, ...keys]);
   process.env[FIXTURE_ENV] = dir;
 }

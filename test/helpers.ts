@@ -41,6 +41,15 @@ export function fixtureStore(dir: string = path.join(tmp(), 'pki')): Certificate
   return CertificateStore.fromDirectory(dir, { cluster: FIXTURE_CLUSTER });
 }
 
+/** The store as release 0.1 wrote it (flat layout), made once per run by the global setup. */
+export function legacyStoreFixture(): string {
+  const fixtures = process.env[FIXTURE_ENV];
+  if (!fixtures) {
+    throw new Error('the legacy store is made by test/global-setup.ts; run the tests through jest');
+  }
+  return path.join(fixtures, 'legacy-store-0.1');
+}
+
 /** The cluster that the fixture store's material belongs to. */
 export const FIXTURE_CLUSTER = 'fixture';
 

@@ -4,7 +4,7 @@ import { auditObjects, findInstalls, Rules, Severity, severityRank } from '../li
 import { assertDnsLabel, assertPort } from '../lib/_util';
 import { restrictedViolations } from '../lib/rules/checks-pod-security';
 import { isDnsLabel, isPort } from '../lib/rules/k8s-names';
-import { auditFile, auditText, FIXTURE_NOW, FIXTURES, ROOT, summary } from './audit-helpers';
+import { auditFile, auditText, FIXTURE_NOW, FIXTURES, ROOT, RULES, summary } from './audit-helpers';
 
 const ids = Rules.all().map(r => r.id);
 
@@ -38,8 +38,8 @@ describe('registry', () => {
 
 describe('a fixture per rule', () => {
   test.each(ids)('%s: the trigger fixture fires it, the clean one does not', id => {
-    const trigger = path.join(FIXTURES, 'rules', `${id.toLowerCase()}-trigger.yaml`);
-    const clean = path.join(FIXTURES, 'rules', `${id.toLowerCase()}-clean.yaml`);
+    const trigger = path.join(RULES, `${id.toLowerCase()}-trigger.yaml`);
+    const clean = path.join(RULES, `${id.toLowerCase()}-clean.yaml`);
     expect(existsSync(trigger) && existsSync(clean)).toBe(true);
     const options = { now: FIXTURE_NOW, inputIsComplete: id === 'SMS091' };
     const fired = auditFile(trigger, options).findings.filter(f => f.ruleId === id);
@@ -49,12 +49,12 @@ describe('a fixture per rule', () => {
   });
 
   test('the base install has only the key-in-manifest finding', () => {
-    expect(summary(auditFile(path.join(FIXTURES, 'rules', 'sms001-clean.yaml'), { now: FIXTURE_NOW })))
+    expect(summary(auditFile(path.join(RULES, 'sms001-clean.yaml'), { now: FIXTURE_NOW })))
       .toEqual(['SMS015 medium Secret/metrics-server-tls']);
   });
 
   test('the fix names the SecureMetricsServer prop where there is one', () => {
-    const file = path.join(FIXTURES, 'rules', 'sms001-trigger.yaml');
+    const file = path.join(RULES, 'sms001-trigger.yaml');
     const f = auditFile(file, { now: FIXTURE_NOW }).findings.find(x => x.ruleId === 'SMS001')!;
     expect(f.fix).toContain('SecureMetricsServer: kubeletTls');
     // the line of the Deployment's first field (the one before `kind: Deployment`)
@@ -63,13 +63,13 @@ describe('a fixture per rule', () => {
   });
 
   test('expiry is measured against the clock: the same certificate is fine a year earlier', () => {
-    const file = path.join(FIXTURES, 'rules', 'sms013-trigger.yaml');
+    const file = path.join(RULES, 'sms013-trigger.yaml');
     expect(auditFile(file, { now: new Date('2025-06-01T00:00:00Z') }).findings.map(f => f.ruleId)).not.toContain('SMS013');
     expect(auditFile(file, { now: FIXTURE_NOW, expiryWarningDays: 5 }).findings.map(f => f.ruleId)).not.toContain('SMS013');
   });
 });
 
-const BASE = readFileSync(path.join(FIXTURES, 'rules', 'sms001-clean.yaml'), 'utf8');
+const BASE = readFileSync(path.join(RULES, 'sms001-clean.yaml'), 'utf8');
 
 test('SMS022 also names kube-root-ca.crt mounted as a Secret', () => {
   const text = BASE.replace(/configMap:\n(\s+)name: kube-root-ca\.crt/, 'secret:\n$1secretName: kube-root-ca.crt');
@@ -164,7 +164,7 @@ describe('suppression', () => {
 
 describe('complete input (doctor)', () => {
   test('an absent referenced object is info for manifests, high when the input is the whole cluster', () => {
-    const file = path.join(FIXTURES, 'rules', 'sms090-trigger.yaml');
+    const file = path.join(RULES, 'sms090-trigger.yaml');
     expect(summary(auditFile(file))).toEqual(['SMS090 info Deployment/metrics-server']);
     expect(summary(auditFile(file, { inputIsComplete: true }))).toEqual(['SMS091 high Deployment/metrics-server']);
   });

@@ -3,7 +3,8 @@ import { chmodSync, cpSync, mkdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { CertificateStore, ServingTls } from '../lib';
-import { listTree, storePaths, synthYaml, tmp } from './helpers';
+import { legacyStoreFixture, listTree, storePaths, synthYaml, tmp } from './helpers';
+import { LEGACY_CA_VALIDITY_DAYS, LEGACY_VALIDITY_DAYS } from './support/legacy-store-0.1';
 import { leftovers, limited, spawnSynth } from './support/proc';
 
 /**
@@ -36,7 +37,7 @@ const CASES: [Start, string][] = [
 /** A renewal: the warm store's 100-day certificate falls within a 120-day window. */
 const WARM = { validity: 100, renewBefore: 30 };
 const RENEW = { validity: 200, renewBefore: 120 };
-const LEGACY = { caValidity: Duration.days(36500), validity: Duration.days(36000) };
+const LEGACY = { caValidity: Duration.days(LEGACY_CA_VALIDITY_DAYS), validity: Duration.days(LEGACY_VALIDITY_DAYS) };
 
 function prepare(start: Start, template: string): string {
   const dir = path.join(tmp(), 'pki');
@@ -45,7 +46,7 @@ function prepare(start: Start, template: string): string {
   } else if (start === 'legacy') {
     mkdirSync(dir, { mode: 0o700 });
     for (const f of ['ca.crt', 'ca.key', 'tls.crt', 'tls.key', 'checked.json']) {
-      cpSync(path.join(__dirname, 'fixtures', 'legacy-store-0.1', f), path.join(dir, f));
+      cpSync(path.join(legacyStoreFixture(), f), path.join(dir, f));
       chmodSync(path.join(dir, f), 0o600);
     }
   }
@@ -53,7 +54,7 @@ function prepare(start: Start, template: string): string {
 }
 
 function envOf(start: Start, dir: string, point: string) {
-  const days = start === 'warm' ? RENEW : start === 'legacy' ? { validity: 36000, renewBefore: 30 } : undefined;
+  const days = start === 'warm' ? RENEW : start === 'legacy' ? { validity: LEGACY_VALIDITY_DAYS, renewBefore: 30 } : undefined;
   return {
     STORE_DIR: dir,
     SECURE_METRICS_SERVER_TEST_CRASH_AT: point,
@@ -109,8 +110,8 @@ describe('a synth killed at any point is recovered by the next synth', () => {
         expect(ca).toBe(caBefore);
       }
       if (start === 'legacy') {
-        expect(ca).toBe(readFileSync(path.join(__dirname, 'fixtures', 'legacy-store-0.1', 'ca.crt'), 'utf8'));
-        expect(next.key).toBe(readFileSync(path.join(__dirname, 'fixtures', 'legacy-store-0.1', 'tls.key'), 'utf8'));
+        expect(ca).toBe(readFileSync(path.join(legacyStoreFixture(), 'ca.crt'), 'utf8'));
+        expect(next.key).toBe(readFileSync(path.join(legacyStoreFixture(), 'tls.key'), 'utf8'));
       }
       const files = listTree(store.directory);
       expect(leftovers(files)).toEqual([]);

@@ -2,12 +2,14 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync }
 import * as path from 'path';
 import { App, Chart, Duration, Testing } from 'cdk8s';
 import { CertificateStore, SecureMetricsServer, ServingTls } from '../lib';
-import { captureStderr, decode, find, listTree, storePaths, synthYaml, tmp } from './helpers';
+import { captureStderr, decode, find, legacyStoreFixture, listTree, storePaths, synthYaml, tmp } from './helpers';
+import { LEGACY_CA_VALIDITY_DAYS, LEGACY_VALIDITY_DAYS } from './support/legacy-store-0.1';
 import { treeState } from './support/proc';
 
-const FIXTURE = path.join(__dirname, 'fixtures', 'legacy-store-0.1');
-/** The options the fixture was made with (it must not expire). */
-const LEGACY_OPTIONS = { caValidity: Duration.days(36500), validity: Duration.days(36000) };
+/** A store as release 0.1 wrote it, made by the global setup (test/support/legacy-store-0.1.ts). */
+const FIXTURE = legacyStoreFixture();
+/** The options it was made with (it must not expire). */
+const LEGACY_OPTIONS = { caValidity: Duration.days(LEGACY_CA_VALIDITY_DAYS), validity: Duration.days(LEGACY_VALIDITY_DAYS) };
 
 function legacyCopy(chmod: boolean): CertificateStore {
   const dir = path.join(tmp(), 'pki');

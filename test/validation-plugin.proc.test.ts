@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import { existsSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { installPackage } from '../bench/audit';
-import { FIXTURES, ROOT, testWithUpstream, UPSTREAM } from './audit-helpers';
+import { PKI, ROOT, testWithUpstream, UPSTREAM } from './audit-helpers';
 import { tmp } from './helpers';
 
 const CDK8S = path.join(ROOT, 'node_modules', 'cdk8s-cli', 'bin', 'cdk8s');
@@ -65,7 +65,7 @@ testWithUpstream('cdk8s synth --validate: upstream\'s manifest brought in with I
 }, 120_000);
 
 test('cdk8s synth --validate: the construct in a verified mode passes', () => {
-  const ca = path.join(FIXTURES, 'pki', 'ca.crt');
+  const ca = path.join(PKI, 'ca.crt');
   const dir = project(`new lib.SecureMetricsServer(chart, 'MetricsServer', { servingTls: lib.ServingTls.fromExistingSecret({ secretName: 'metrics-server-cert', caBundle: lib.Pem.fromFile(${JSON.stringify(ca)}) }) });`);
   const { status, output, reports } = synth(dir);
   expect([status, output]).toEqual([0, expect.stringMatching(/Validations ended succesfully/)]);

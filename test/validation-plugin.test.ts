@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { SecureMetricsServerValidation, ValidationContextLike } from '../lib/validation-plugin';
-import { FIXTURES, testWithUpstream, UPSTREAM } from './audit-helpers';
+import { RULES, testWithUpstream, UPSTREAM } from './audit-helpers';
 import { tmp, writeTmp } from './helpers';
 
 /** A stand-in for cdk8s-cli's ValidationContext that records what the plugin reports. */
@@ -44,7 +44,7 @@ testWithUpstream('failOn, reportAt and ignore are properties', async () => {
 });
 
 test('several manifests are one input: an install split across charts is still one install', async () => {
-  const base = path.join(FIXTURES, 'rules', 'sms005-trigger.yaml');
+  const base = path.join(RULES, 'sms005-trigger.yaml');
   const text = require('fs').readFileSync(base, 'utf8') as string;
   const [first, ...rest] = text.split(/^---\n/m);
   const dir = tmp();

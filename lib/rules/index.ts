@@ -35,8 +35,8 @@
  *   (`resolveFile`, `dataValue`) are the readers the checks use; doctor uses them too,
  *   so their signatures are kept stable.
  * - To add a rule: add it to `Rules` (registry.ts) with the next free id, check it in
- *   checks-*.ts, document it in docs/rules.md, add a triggering and a clean fixture
- *   under test/fixtures/audit/rules/.
+ *   checks-*.ts, document it in docs/rules.md, add its trigger (and, where the base install is not the
+ *   near miss, its clean case) to RULE_FIXTURES in test/support/audit-fixtures.ts.
  */
 export * from './types';
 export { Rules } from './registry';
