@@ -16,6 +16,7 @@ import * as path from 'path';
 import * as yaml from 'js-yaml';
 import * as forge from 'node-forge';
 import { parseManifests } from '../lib/manifests/load';
+import { median, timeMs } from './bench';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -200,17 +201,6 @@ export function generateManifest(file: string, mb: number, installs: number, min
   return { bytes, documents, installs, secrets: installs };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-function timeIt(fn: () => void): number {
-  const t = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-}
-
 export function runAuditBenchmark(options: Partial<AuditBenchOptions> = {}): AuditBenchResult {
   const o = { ...DEFAULT_AUDIT_OPTIONS, ...options };
   const log = o.log ?? (() => undefined);
@@ -228,7 +218,7 @@ export function runAuditBenchmark(options: Partial<AuditBenchOptions> = {}): Aud
     for (let r = 0; r < o.reps; r++) {
       log(`audit run ${r + 1}/${o.reps}`);
       let res: ReturnType<typeof spawnSync> | undefined;
-      const ms = timeIt(() => {
+      const ms = timeMs(() => {
         res = spawnSync(process.execPath, ['-r', preload, bin, 'audit', '--format', 'json', '--fail-on', 'none', file],
           { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024 });
       });
@@ -256,9 +246,9 @@ export function runAuditBenchmark(options: Partial<AuditBenchOptions> = {}): Aud
       const eemeli = require('yaml');
       const asJson = JSON.stringify(parseManifests(slice, 's').objects.map(x => x.object));
       const rows = [
-        { name: 'js-yaml 4 (per document, as the command does)', ms: timeIt(() => parseManifests(slice, 's')) },
-        { name: 'yaml 2 (cdk8s\'s parser) parseAllDocuments', ms: timeIt(() => eemeli.parseAllDocuments(slice).map((d: any) => d.toJS())) },
-        { name: 'JSON.parse of the same objects (floor)', ms: timeIt(() => JSON.parse(asJson)) },
+        { name: 'js-yaml 4 (per document, as the command does)', ms: timeMs(() => parseManifests(slice, 's')) },
+        { name: 'yaml 2 (cdk8s\'s parser) parseAllDocuments', ms: timeMs(() => eemeli.parseAllDocuments(slice).map((d: any) => d.toJS())) },
+        { name: 'JSON.parse of the same objects (floor)', ms: timeMs(() => JSON.parse(asJson)) },
       ];
       parsers = { sliceBytes, rows: rows.map(r => ({ ...r, mbPerS: sliceBytes / 1e6 / (r.ms / 1000) })) };
     }

@@ -136,7 +136,8 @@ function msSince(start: bigint): number {
   return Number(now() - start) / 1e6;
 }
 
-function timeMs(fn: () => void): number {
+/** Milliseconds `fn` takes. */
+export function timeMs(fn: () => void): number {
   const start = now();
   fn();
   return msSince(start);

@@ -4,7 +4,6 @@ import { isDataKey, isDns1035Label, isDnsLabel, isDnsSubdomain, isPort } from '.
 
 // The predicates live in lib/rules/k8s-names.ts, shared with the audit rules;
 // these functions turn a `false` into an error naming the prop and the fix.
-export { isDnsSubdomain };
 
 /**
  * Throws unless `value` is an RFC 1123 DNS label (namespaces, Service names).

@@ -1,11 +1,11 @@
-import { execFileSync, spawn } from 'child_process';
+import { execFileSync } from 'child_process';
 import { X509Certificate } from 'crypto';
 import { cpSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { goVerifyBinary } from './go-verify-binary';
 import { KeyAlgorithm, Pem, ServingTls } from '../lib';
 import { decode, find, fixtureCa, fixtureStore, FIXTURE_CLUSTER, listTree, synth, tmp } from './helpers';
-import { bundledChild, ChildResult, leftovers, limited, spawnMany } from './support/proc';
+import { bundledChild, ChildResult, leftovers, limited, spawnMany, spawnNode } from './support/proc';
 import { Phase, rotateThroughAllPhases, runCa, setCaParams, splitPem, synthPhase } from './support/rotation';
 
 // The CA rotation against Go's crypto/tls (kube-apiserver's verifier, one
@@ -35,17 +35,7 @@ function copyOf(template: string): string {
 
 /** Runs `ca ...` in a child process (bundled once). */
 function spawnCa(args: string[], env: { [k: string]: string }): Promise<ChildResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...bundledChild(path.join(__dirname, 'support', 'ca-child.ts')), ...args], {
-      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', d => out.push(d));
-    child.stderr.on('data', d => err.push(d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-  });
+  return spawnNode([...bundledChild(path.join(__dirname, 'support', 'ca-child.ts')), ...args], env);
 }
 
 const fp = (pem: string) => new X509Certificate(pem).fingerprint256;

@@ -1,5 +1,5 @@
 import * as net from 'net';
-import { allowsServerAuth, CertInfo, coversServerName, goInsecureAlgorithm, matchesHostname, parseCertificates, validityProblem } from '../tls/x509';
+import { allowsServerAuth, CertInfo, coversServerName, formatDate, goInsecureAlgorithm, matchesHostname, parseCertificates, validityProblem } from '../tls/x509';
 
 /**
  * A certificate as Go's crypto/x509 sees it for verification.
@@ -77,17 +77,13 @@ export function goVerify(chain: GoCert[], roots: GoCert[], host: string, now: Da
   return undefined;
 }
 
-function fmt(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 function validityError(c: GoCert, now: Date): string | undefined {
   const problem = validityProblem(c.info, now);
   if (problem === 'not-yet-valid') {
-    return `x509: certificate has expired or is not yet valid: current time ${fmt(now)} is before ${fmt(c.info.notBefore)}`;
+    return `x509: certificate has expired or is not yet valid: current time ${formatDate(now)} is before ${formatDate(c.info.notBefore)}`;
   }
   if (problem === 'expired') {
-    return `x509: certificate has expired or is not yet valid: current time ${fmt(now)} is after ${fmt(c.info.notAfter)}`;
+    return `x509: certificate has expired or is not yet valid: current time ${formatDate(now)} is after ${formatDate(c.info.notAfter)}`;
   }
   return undefined;
 }

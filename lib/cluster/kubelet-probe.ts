@@ -1,5 +1,6 @@
 import * as net from 'net';
 import * as tls from 'tls';
+import { encodePem } from '../tls/pem-decode';
 
 /** What a TLS dial of one kubelet gave. */
 export interface ProbeResult {
@@ -54,7 +55,7 @@ export function probeKubelet(target: ProbeTarget, timeoutMs: number): Promise<Pr
       const seen = new Set<string>();
       while (c && c.raw && !seen.has(c.fingerprint256)) {
         seen.add(c.fingerprint256);
-        chain.push(toPem(c.raw));
+        chain.push(encodePem('CERTIFICATE', c.raw));
         c = c.issuerCertificate;
       }
       finish(chain.length ? { chain } : { handshakeError: 'the kubelet presented no certificate' });
@@ -68,10 +69,6 @@ export function probeKubelet(target: ProbeTarget, timeoutMs: number): Promise<Pr
       }
     });
   });
-}
-
-function toPem(der: Buffer): string {
-  return `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END CERTIFICATE-----\n`;
 }
 
 /**

@@ -1,5 +1,4 @@
 import { Finding } from '../rules/types';
-import { Hop } from './known-errors';
 
 /** The hops and parts doctor reports on, in output order. */
 export enum Section {
@@ -53,10 +52,6 @@ export interface DoctorReport {
   readonly nodes: NodeReport[];
   /** 0 healthy, 1 problems found */
   readonly exitCode: number;
-}
-
-export function sectionOfHop(h: Hop): Section {
-  return h === Hop.KUBELET ? Section.KUBELET : Section.APISERVICE;
 }
 
 /** What doctor was asked to do. @internal */

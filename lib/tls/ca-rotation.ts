@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync } from 'fs';
 import * as path from 'path';
 import { KeyAlgorithm } from './key-algorithm';
 import { BACKDATE_MS, createCa } from './pki';
-import { assertPrivate, commitUnit, crashPoint, exists, readOptional, recoverUnit } from './store-files';
+import { assertPrivate, CA_CERT, CA_KEY, commitUnit, crashPoint, exists, listDirectories, PARAMS_FILE, readOptional, recoverUnit } from './store-files';
 import { acquireLock } from './store-lock';
 import { CertInfo, formatDate, parseCertificates, parsePrivateKey, signs } from './x509';
 
@@ -39,10 +39,6 @@ export const NEXT_UNIT = 'ca-next';
 export const RETIRED_DIR = 'ca-retired';
 /** The rotation state file in the next CA's unit. */
 export const STATE_FILE = 'rotation.json';
-/** The CA parameters file, beside ca.crt. */
-export const PARAMS_FILE = 'params.json';
-const CA_CERT = 'ca.crt';
-const CA_KEY = 'ca.key';
 /** Default minimum time between two phases, in minutes (see docs/rotation.md). */
 export const DEFAULT_MIN_WAIT_MINUTES = 10;
 
@@ -136,15 +132,9 @@ export function rotationDirectories(caUnit: string): string[] {
   return [path.join(path.dirname(caUnit), RETIRED_DIR)];
 }
 
-/** A time as RFC 3339 UTC, to the second. */
-function iso(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 /** SHA-256 of a certificate's DER, hex. */
 export function fingerprint(info: CertInfo): string {
-  const der = Buffer.from(info.pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
-  return createHash('sha256').update(der).digest('hex');
+  return createHash('sha256').update(info.x509.raw).digest('hex');
 }
 
 /** The clusters of a store that hold a dedicated CA (`clusters/<name>/ca`). */
@@ -157,13 +147,6 @@ export function sharedCas(storeDir: string): string[] {
   return listDirectories(path.join(storeDir, 'shared-ca')).filter(n => exists(path.join(storeDir, 'shared-ca', n, CA_CERT)));
 }
 
-function listDirectories(dir: string): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true }).filter(d => d.isDirectory() && !d.name.startsWith('.')).map(d => d.name).sort();
-  } catch {
-    return [];
-  }
-}
 
 /** One certificate as `ca status` reports it. */
 export interface CertStatus {
@@ -315,7 +298,7 @@ export function clusterStatus(storeDir: string, cluster: string, minWaitMs: numb
   const since = phase === 'staged' ? rotation!.stagedAt : phase === 'switched' ? rotation!.switchedAt : undefined;
   return {
     cluster, dedicatedCa: true, phase, stagedAt: rotation?.stagedAt, switchedAt: rotation?.switchedAt, nextStep,
-    nextStepAfter: since ? iso(new Date(Date.parse(since) + minWaitMs)) : undefined,
+    nextStepAfter: since ? formatDate(new Date(Date.parse(since) + minWaitMs)) : undefined,
     certificates,
   };
 }
@@ -444,7 +427,7 @@ function waitRefusal(step: string, previous: string, since: string, minWaitMs: n
   if (now.getTime() >= earliest) {
     return undefined;
   }
-  return refused(`ca rotate: '${step}' is refused until ${iso(new Date(earliest))} (${Math.round(minWaitMs / 60000)} minutes after '${previous}' ran at ${since}): ${what}. Run it again then, or pass --force once you have checked it`);
+  return refused(`ca rotate: '${step}' is refused until ${formatDate(new Date(earliest))} (${Math.round(minWaitMs / 60000)} minutes after '${previous}' ran at ${since}): ${what}. Run it again then, or pass --force once you have checked it`);
 }
 
 /**
@@ -488,12 +471,11 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
     }
     // --abort of an unusable rotation state (the documented way out while only staged): kept aside as it is
     mkdirSync(p.retired, { recursive: true, mode: 0o700 });
-    renameSync(p.next, path.join(p.retired, `unusable-${iso(r.now).replace(/[-:]/g, '')}`));
+    renameSync(p.next, path.join(p.retired, `unusable-${formatDate(r.now).replace(/[-:]/g, '')}`));
     const only = certStatus('current', path.join(p.ca, CA_CERT), current, { signing: true, inBundle: true });
     return { step: 'aborted', signing: only, bundle: [only] };
   }
-  const now = iso(r.now);
-  const bundleOf = (...c: CertStatus[]) => c;
+  const now = formatDate(r.now);
   const status = (role: CertStatus['role'], unit: string, info: CertInfo, signing: boolean) => certStatus(role, path.join(unit, CA_CERT), info, { signing, inBundle: true });
 
   if (!rotation) {
@@ -507,8 +489,8 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
     commitUnit(p.next, { [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem, [PARAMS_FILE]: caParamsJson(params), [STATE_FILE]: stateJson({ phase: 'staged', stagedAt: now }) }, 'rotate-stage');
     const next = parseCertificates('store', ca.certPem, path.join(p.next, CA_CERT))[0];
     return {
-      step: 'staged', signing: status('current', p.ca, current, true), bundle: bundleOf(status('current', p.ca, current, true), status('next', p.next, next, false)),
-      nextStepAfter: iso(new Date(r.now.getTime() + r.minWaitMs)),
+      step: 'staged', signing: status('current', p.ca, current, true), bundle: [status('current', p.ca, current, true), status('next', p.next, next, false)],
+      nextStepAfter: formatDate(new Date(r.now.getTime() + r.minWaitMs)),
     };
   }
 
@@ -527,7 +509,7 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
     const target = path.join(p.retired, `${fingerprint(next).slice(0, 16)}-aborted`);
     mkdirSync(p.retired, { recursive: true, mode: 0o700 });
     renameSync(p.next, target);
-    return { step: 'aborted', signing: status('current', p.ca, current, true), bundle: bundleOf(status('current', p.ca, current, true)) };
+    return { step: 'aborted', signing: status('current', p.ca, current, true), bundle: [status('current', p.ca, current, true)] };
   }
 
   if (rotation.phase === 'staged' && !finishInterrupted) {
@@ -539,8 +521,8 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
     commitUnit(p.next, { [CA_KEY]: rotation.keyPem, [CA_CERT]: rotation.certPem, [PARAMS_FILE]: readOptional(path.join(p.next, PARAMS_FILE)) ?? caParamsJson(paramsOf(p.ca, current)),
       [STATE_FILE]: stateJson({ phase: 'switched', stagedAt: rotation.stagedAt, switchedAt: now }) }, 'rotate-switch');
     return {
-      step: 'switched', signing: status('next', p.next, next, true), bundle: bundleOf(status('current', p.ca, current, false), status('next', p.next, next, true)),
-      nextStepAfter: iso(new Date(r.now.getTime() + r.minWaitMs)),
+      step: 'switched', signing: status('next', p.next, next, true), bundle: [status('current', p.ca, current, false), status('next', p.next, next, true)],
+      nextStepAfter: formatDate(new Date(r.now.getTime() + r.minWaitMs)),
     };
   }
 
@@ -577,5 +559,5 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
   renameSync(p.next, gone);
   crashPoint('rotate:next-moved');
   rmSync(gone, { recursive: true, force: true });
-  return { step: 'finished', signing: status('current', p.ca, next, true), bundle: bundleOf(status('current', p.ca, next, true)) };
+  return { step: 'finished', signing: status('current', p.ca, next, true), bundle: [status('current', p.ca, next, true)] };
 }

@@ -1,5 +1,4 @@
 import { createHash, createPublicKey, KeyObject } from 'crypto';
-import { readdirSync } from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
@@ -9,7 +8,7 @@ import { KeyAlgorithm } from './key-algorithm';
 import { BACKDATE_MS, createCa, issueServingCertificate, KeyPairPem } from './pki';
 import { warn } from '../_util';
 import {
-  assertPrivate, commitUnit, crashPoint, exists, hasLeftovers, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
+  assertPrivate, CA_CERT, CA_KEY, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
 } from './store-files';
 import { acquireLock, lockLeftBehind } from './store-lock';
 import {
@@ -17,12 +16,9 @@ import {
   parseCertificates, parsePrivateKey, readPrivateKey, signs,
 } from './x509';
 
-/** File names inside the units. */
-const CA_CERT = 'ca.crt';
-const CA_KEY = 'ca.key';
+/** File names inside the serving units. */
 const TLS_CERT = 'tls.crt';
 const TLS_KEY = 'tls.key';
-const PARAMS_FILE = 'params.json';
 /** Files of the flat layout of releases up to 0.1 (`<store>/{ca,tls}.{crt,key}`, `checked.json`), adopted on first use. */
 const LEGACY_RECORD = 'checked.json';
 /**
@@ -37,10 +33,10 @@ const RECORD_SUFFIX = '.checked.json';
 const CHECK_VERSION = 3;
 
 /**
- * A CA that is ready to sign: its PEM and what was parsed of it.
+ * A CA that is ready to sign: what was parsed and checked of it.
  * @internal
  */
-export interface SigningCa extends KeyPairPem {
+export interface SigningCa {
   readonly info: CertInfo;
   /** the parsed key */
   readonly key: KeyObject;
@@ -163,7 +159,7 @@ export function userCa(prop: string, certPem: string, certSource: string, keyPem
   return {
     certPem: canonicalCertificatePem(certPem),
     keyPem,
-    validate: () => {
+    validate: once(() => {
       const example = '/etc/kubernetes/pki/ca.crt';
       const certs = parseCertificates(`${prop}.caCertificate`, certPem, certSource);
       if (certs.length > 1) {
@@ -176,9 +172,18 @@ export function userCa(prop: string, certPem: string, certSource: string, keyPem
       const key = readPrivateKey(`${prop}.caKey`, keyPem, keySource);
       assertKeyMatches(`${prop}.caKey`, info, key.key, 'the CA certificate');
       assertCanSign(`${prop}.caKey`, key.key);
-      return { certPem: canonicalCertificatePem(certPem), keyPem: key.pem, info, key: key.key, warnings };
-    },
+      return { info, key: key.key, warnings };
+    }),
   };
+}
+
+/**
+ * The first successful result of `check`, computed on first use: a CA is
+ * checked once per synth even when the unlocked pass hands over to the locked one.
+ */
+function once<T>(check: () => T): () => T {
+  let result: { value: T } | undefined;
+  return () => (result ??= { value: check() }).value;
 }
 
 /** Where one request's material lives in the store. */
@@ -231,7 +236,8 @@ export function issueFromStore(r: StoreIssueRequest): ServingResult {
   const p = pathsOf(r);
   // leftovers of a killed synth (a unit half-replaced, a dead holder's lock) are repaired under the lock
   // (CA rotation: and in the directory of retired CAs)
-  const repair = hasLeftovers([p.clusterDir, ...(p.caUnit ? [path.dirname(p.caUnit), ...rotationDirectories(p.caUnit)] : [])]) || lockLeftBehind(r.store._lockFile());
+  const dirs = new Set([p.clusterDir, ...(p.caUnit ? [path.dirname(p.caUnit), ...rotationDirectories(p.caUnit)] : [])]);
+  const repair = hasLeftovers([...dirs]) || lockLeftBehind(r.store._lockFile());
   const first = repair ? NEEDS_LOCK : attempt(r, p, false);
   if (first !== NEEDS_LOCK) {
     return first;
@@ -419,7 +425,7 @@ function storedCa(prop: string, unit: string, certPem: string, keyPem: string, n
   return {
     certPem: canonicalCertificatePem(certPem),
     keyPem,
-    validate: () => {
+    validate: once(() => {
       let info: CertInfo;
       try {
         info = parseCertificates(prop, certPem, certFile)[0];
@@ -440,8 +446,8 @@ function storedCa(prop: string, unit: string, certPem: string, keyPem: string, n
       if (info.notBefore.getTime() > now.getTime()) {
         throw new Error(`${prop}: the dedicated CA in '${unit}' is not valid before ${formatDate(info.notBefore)}; check the clock of this machine (and of the one that created '${certFile}')`);
       }
-      return { certPem, keyPem, info, key };
-    },
+      return { info, key };
+    }),
   };
 }
 
@@ -524,13 +530,6 @@ function checkRenameLater(r: StoreIssueRequest, p: Paths): void {
   });
 }
 
-function listDirectories(dir: string): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true }).filter(d => d.isDirectory() && !d.name.startsWith('.')).map(d => d.name).sort();
-  } catch {
-    return [];
-  }
-}
 
 /**
  * Adopts a store written by releases up to 0.1 (flat `{ca,tls}.{crt,key}`

@@ -15,7 +15,7 @@ import { checkPropTypes } from '../prop-types';
 import { Pem } from './pem';
 import { clusterNameOf, isDirectoryName } from './store-files';
 import {
-  assertCaAllowsServerAuth, assertCurrentlyValid, canonicalCertificatePem, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
+  assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
   certificateBlocks, formatDate, nameConstraintProblem, validityProblem, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
 } from './x509';
 
@@ -347,15 +347,12 @@ abstract class IssuedServingTls extends ServingTls {
   protected readonly store: CertificateStore;
   protected readonly validity: Duration;
   protected readonly renewBefore: Duration;
-  /** undefined: follow the CA */
-  protected readonly keyAlgorithm?: KeyAlgorithm;
 
   constructor(private readonly options: IssuedServingTlsOptions) {
     super();
     this.store = options.store ?? CertificateStore.fromDefaultDirectory();
     this.validity = options.validity ?? Duration.days(365);
     this.renewBefore = options.renewBefore ?? Duration.days(30);
-    this.keyAlgorithm = options.keyAlgorithm;
   }
 
   private resolveKeyAlgorithm(prop: string): KeyAlgorithm | undefined {
@@ -446,7 +443,7 @@ abstract class IssuedServingTls extends ServingTls {
 function appendToBundle(bundlePem: string, extra: CertInfo[]): string {
   let bundle = bundlePem;
   for (const c of extra) {
-    const pem = canonicalCertificatePem(c.pem);
+    const pem = c.pem;
     if (!bundle.includes(pem.trim())) {
       bundle += pem;
     }
@@ -505,12 +502,6 @@ class DedicatedCaServingTls extends IssuedServingTls {
   }
 }
 
-/**
- * The CA bundle, every certificate of it checked as Go checks a root. Go's
- * CertPool skips PEM blocks with headers and certificates that do not
- * parse; the library refuses them instead (a bundle entry that is silently
- * dropped is a mistake the user wants to hear of).
- */
 /** Throws, naming the option, unless each of `fields` is a Pem. */
 function requirePem(path: string, options: any, fields: { [field: string]: string }): void {
   for (const [field, example] of Object.entries(fields)) {
@@ -522,6 +513,12 @@ function requirePem(path: string, options: any, fields: { [field: string]: strin
   }
 }
 
+/**
+ * The CA bundle, every certificate of it checked as Go checks a root. Go's
+ * CertPool skips PEM blocks with headers and certificates that do not
+ * parse; the library refuses them instead (a bundle entry that is silently
+ * dropped is a mistake the user wants to hear of).
+ */
 function loadCaBundle(prop: string, pem: Pem, now: Date, warnings: string[]): CertInfo[] {
   const blocks = certificateBlocks(prop, pem._read(prop), pem.source);
   const roots = blocks.map((block, i) => {

@@ -26,6 +26,20 @@ import * as path from 'path';
  */
 
 /** Environment variable read only by the crash tests: the named point kills the process. */
+/** File names of a CA unit: the certificate, its key, and the settings it was made with. */
+export const CA_CERT = 'ca.crt';
+export const CA_KEY = 'ca.key';
+export const PARAMS_FILE = 'params.json';
+
+/** The subdirectories of `dir` (not hidden ones, such as temporaries), sorted; none when it is missing. */
+export function listDirectories(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).filter(d => d.isDirectory() && !d.name.startsWith('.')).map(d => d.name).sort();
+  } catch {
+    return [];
+  }
+}
+
 export const CRASH_ENV = 'SECURE_METRICS_SERVER_TEST_CRASH_AT';
 
 /** Kills this process (SIGKILL, no clean-up) when the crash tests ask for this point. */

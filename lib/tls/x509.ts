@@ -344,8 +344,9 @@ export function assertKeyMatches(prop: string, cert: CertInfo, key: KeyObject, w
   }
 }
 
+/** RFC 3339 in UTC, to the second (as certificates carry their dates). */
 function fmt(d: Date): string {
-  return d.toISOString().replace('.000Z', 'Z');
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /**

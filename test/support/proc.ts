@@ -58,8 +58,13 @@ function childCommand(): string[] {
 
 /** Runs one synth in a child process, resolving when it ends. */
 export function spawnSynth(env: { [name: string]: string | undefined }, cwd = REPO): Promise<ChildResult> {
+  return spawnNode(childCommand(), env, cwd);
+}
+
+/** Runs node with `args` and the environment plus `env`, and collects what it printed. */
+export function spawnNode(args: string[], env: { [name: string]: string | undefined }, cwd = REPO): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, childCommand(), {
+    const child = spawn(process.execPath, args, {
       cwd,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
