@@ -1,4 +1,8 @@
 import { DoctorReport, HopStatus, Section } from '../cluster/report';
+import { terminalText } from './terminal-text';
+
+/** every string from the cluster, its logs or the kubeconfig, as it may reach a terminal */
+const t = (s: string | undefined) => terminalText(s ?? '');
 
 const ORDER = [Section.ACCESS, Section.PREFLIGHT, Section.APISERVICE, Section.KUBELET, Section.LOGS];
 const TITLE: { [s: string]: string } = {
@@ -15,15 +19,20 @@ const MARK: { [s: string]: string } = {
   [HopStatus.SKIPPED]: 'skipped',
 };
 
-/** Text for people: a summary line per hop, then each finding with its evidence and fix. */
+/**
+ * Text for people: a summary line per hop, then each finding with its evidence
+ * and fix. Every string that comes from the cluster, its logs or the kubeconfig
+ * goes through `terminalText`, so that no control character of theirs reaches the terminal.
+ */
 export function formatDoctorText(report: DoctorReport): string {
   const out: string[] = [];
-  out.push(`cluster: ${report.cluster.server} (context ${report.cluster.context}, from ${report.cluster.source}${report.cluster.proxy ? `, via proxy ${report.cluster.proxy}` : ''})`);
+  const c = report.cluster;
+  out.push(`cluster: ${t(c.server)} (context ${t(c.context)}, from ${t(c.source)}${c.proxy ? `, via proxy ${t(c.proxy)}` : ''})`);
   out.push('');
   for (const s of ORDER) {
     const hop = report.hops.find(h => h.section === s);
     if (hop) {
-      out.push(`${MARK[hop.status].padEnd(8)} ${TITLE[s]}: ${hop.summary}`);
+      out.push(`${MARK[hop.status].padEnd(8)} ${TITLE[s]}: ${t(hop.summary)}`);
     }
   }
   // access findings are the "could not see" list below
@@ -33,14 +42,14 @@ export function formatDoctorText(report: DoctorReport): string {
     out.push('', `${TITLE[s]}:`);
     for (const f of fs) {
       const o = f.object;
-      out.push(`  [${f.severity}] ${f.ruleId} ${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}: ${f.message}`);
-      if (f.evidence) out.push(`      evidence: ${f.evidence}`);
-      out.push(`      fix: ${f.fix}`);
+      out.push(`  [${f.severity}] ${f.ruleId} ${t(o.kind)} ${o.namespace ? `${t(o.namespace)}/` : ''}${t(o.name)}: ${t(f.message)}`);
+      if (f.evidence) out.push(`      evidence: ${t(f.evidence)}`);
+      out.push(`      fix: ${t(f.fix)}`);
     }
   }
   if (report.couldNotSee.length) {
     out.push('', 'could not see (permission denied; what depends on it was not checked):');
-    for (const c of report.couldNotSee) out.push(`  - ${c}`);
+    for (const x of report.couldNotSee) out.push(`  - ${t(x)}`);
   }
   out.push('', report.exitCode === 0 ? 'healthy: no problem found' : `${report.findings.filter(f => f.severity !== 'info' && f.severity !== 'low').length} problem(s) found`);
   return out.join('\n') + '\n';
@@ -49,4 +58,9 @@ export function formatDoctorText(report: DoctorReport): string {
 /** JSON for tools: the whole report. */
 export function formatDoctorJson(report: DoctorReport): string {
   return JSON.stringify(report, null, 2) + '\n';
+}
+
+/** The JSON document of a run that could not happen (exit 2): `--format json` always prints JSON. */
+export function formatDoctorError(kind: 'usage' | 'cannot-run', message: string): string {
+  return JSON.stringify({ error: { kind, message }, exitCode: 2 }, null, 2) + '\n';
 }

@@ -1,17 +1,18 @@
-import { CannotRun, ClusterClient } from '../cluster/client';
+import { CannotRun, ClientLimits, ClusterClient } from '../cluster/client';
 import { checkApiServiceHop } from '../cluster/apiservice-hop';
 import { exitCodeOf, Findings } from '../cluster/findings';
 import { auditInstall, readInstall } from '../cluster/install';
 import { checkKubeletHop } from '../cluster/kubelet-hop';
 import { checkLogs } from '../cluster/logs';
-import { loadKubeconfig } from '../cluster/kubeconfig';
+import { loadKubeconfig, redactUrl } from '../cluster/kubeconfig';
 import { preflight } from '../cluster/preflight';
 import { DoctorOptions, DoctorReport, HopStatus, HopSummary, NodeReport, Section } from '../cluster/report';
 import { DoctorRules } from '../rules/doctor-rules';
 import { loadManifests } from '../manifests/load';
-import { formatDoctorJson, formatDoctorText } from './doctor-format';
+import { formatDoctorError, formatDoctorJson, formatDoctorText } from './doctor-format';
 import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError, wholeNumber } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
+import { terminalText } from './terminal-text';
 
 const HELP = `usage: secure-metrics-server doctor [options]
 
@@ -35,12 +36,15 @@ options:
       --preflight DIR           before applying: check the synthesized manifests in DIR
                                 against the live cluster instead of the installed objects
       --now ISO-DATE            the clock for certificate validity (default: now)
+      --timeout SECONDS         the whole run, reads and kubelet probes (default: 300)
+      --request-timeout SECONDS one read of the API server, first byte to last (default: 30)
   -f, --format text|json        output format (default: text)
   -h, --help                    this text
 
 Proxies: the kubeconfig's proxy-url, else HTTPS_PROXY/NO_PROXY (as kubectl).
 Exit codes: 0 healthy; 1 problems found; 2 could not run (no kubeconfig, cluster
-unreachable, credentials refused, bad usage). Missing read permissions are
+unreachable, credentials refused, an answer that is not the API server's, a
+limit reached, bad usage; with --format json a JSON document with "error"). Missing read permissions are
 reported ("could not see"), not fatal. Guide and minimal ClusterRole: docs/doctor.md.
 `;
 
@@ -56,6 +60,8 @@ interface DoctorArgs {
   format: 'text' | 'json';
   help: boolean;
   now?: Date;
+  timeoutMs: number;
+  requestTimeoutMs: number;
 }
 
 const SPEC: CommandSpec = {
@@ -72,6 +78,8 @@ const SPEC: CommandSpec = {
     'preflight': { type: 'string' },
     'now': { type: 'string' },
     'format': { type: 'string', short: 'f' },
+    'timeout': { type: 'string' },
+    'request-timeout': { type: 'string' },
   },
 };
 
@@ -81,6 +89,7 @@ export function parseDoctorArgs(argv: string[]): DoctorArgs {
   const args: DoctorArgs = {
     kubeconfig: a.string('kubeconfig'), context: a.string('context'), namespace: a.string('namespace'), preflight: a.string('preflight'),
     probeKubelets: a.flag('probe-kubelets') ?? false, probeConcurrency: 64, probeTimeoutMs: 3000, logLines: 300, format: 'text', help: a.help,
+    timeoutMs: 300_000, requestTimeoutMs: 30_000,
   };
   if (args.help) {
     return args;
@@ -89,13 +98,17 @@ export function parseDoctorArgs(argv: string[]): DoctorArgs {
   if (concurrency !== undefined) {
     args.probeConcurrency = wholeNumber('--probe-concurrency', concurrency, 1);
   }
-  const timeout = a.string('probe-timeout');
+  const probeTimeout = a.string('probe-timeout');
+  if (probeTimeout !== undefined) {
+    args.probeTimeoutMs = seconds('--probe-timeout', probeTimeout, 600);
+  }
+  const timeout = a.string('timeout');
   if (timeout !== undefined) {
-    const s = Number(timeout);
-    if (!(s > 0) || s > 600) {
-      throw new UsageError(`--probe-timeout: '${timeout}' is not a number of seconds between 0 and 600`);
-    }
-    args.probeTimeoutMs = Math.round(s * 1000);
+    args.timeoutMs = seconds('--timeout', timeout, 3600);
+  }
+  const requestTimeout = a.string('request-timeout');
+  if (requestTimeout !== undefined) {
+    args.requestTimeoutMs = seconds('--request-timeout', requestTimeout, 600);
   }
   const logLines = a.string('log-lines');
   if (logLines !== undefined) {
@@ -112,15 +125,55 @@ export function parseDoctorArgs(argv: string[]): DoctorArgs {
   return args;
 }
 
+function seconds(flag: string, value: string, max: number): number {
+  const s = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(s > 0) || s > max) {
+    throw new UsageError(`${flag}: '${value}' is not a number of seconds between 0 and ${max}`);
+  }
+  return Math.round(s * 1000);
+}
+
+/**
+ * The read limits: the deadlines of the arguments, and the size limits of the
+ * environment (SECURE_METRICS_SERVER_DOCTOR_MAX_RESPONSE_BYTES, ..._MAX_LIST_ITEMS),
+ * which a cluster larger than the defaults allow (or a test) may raise or lower.
+ */
+function limitsOf(args: DoctorArgs, env: CliIo['env']): Partial<ClientLimits> {
+  const fromEnv = (name: string): number | undefined => {
+    const v = env[`SECURE_METRICS_SERVER_DOCTOR_${name}`];
+    return v === undefined || v === '' ? undefined : wholeNumber(`SECURE_METRICS_SERVER_DOCTOR_${name}`, v, 1);
+  };
+  return {
+    runMs: args.timeoutMs,
+    requestMs: args.requestTimeoutMs,
+    ...(fromEnv('MAX_RESPONSE_BYTES') !== undefined ? { maxResponseBytes: fromEnv('MAX_RESPONSE_BYTES') } : {}),
+    ...(fromEnv('MAX_LIST_ITEMS') !== undefined ? { maxListItems: fromEnv('MAX_LIST_ITEMS') } : {}),
+  };
+}
+
 /** Runs doctor and returns the report; throws CannotRun when the cluster cannot be asked. @internal */
-export async function runDoctor(args: DoctorArgs, io: CliIo): Promise<DoctorReport> {
+export async function runDoctor(args: DoctorArgs, io: CliIo, made?: (client: ClusterClient) => void): Promise<DoctorReport> {
   let config: ReturnType<typeof loadKubeconfig>;
   try {
     config = loadKubeconfig({ kubeconfig: args.kubeconfig, context: args.context, env: io.env });
   } catch (e: any) {
     throw new CannotRun(e.message);
   }
-  const client = new ClusterClient(config);
+  const client = new ClusterClient(config, limitsOf(args, io.env));
+  made?.(client);
+  // the run's deadline holds for the kubelet probes too, not only for the reads of the API server
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CannotRun(`doctor did not finish within ${args.timeoutMs / 1000} s (--timeout)`)), args.timeoutMs);
+  });
+  try {
+    return await Promise.race([diagnose(args, client, config), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function diagnose(args: DoctorArgs, client: ClusterClient, config: ReturnType<typeof loadKubeconfig>): Promise<DoctorReport> {
   const findings = new Findings();
   const hops: HopSummary[] = [];
   const options: DoctorOptions = {
@@ -158,7 +211,7 @@ export async function runDoctor(args: DoctorArgs, io: CliIo): Promise<DoctorRepo
     findings.add(Section.ACCESS, DoctorRules.NOT_VISIBLE, { kind: 'Access', name: denied }, `could not ${denied}`);
   }
   return {
-    cluster: { server: config.server, context: config.context, source: config.source, proxy: config.proxy },
+    cluster: { server: redactUrl(config.server), context: config.context, source: config.source, proxy: config.proxy },
     hops,
     findings: findings.list,
     couldNotSee: [...client.denied],
@@ -174,23 +227,39 @@ export const doctorCommand: Subcommand = {
     try {
       args = parseDoctorArgs(argv);
     } catch (e: any) {
-      io.stderr.write(`secure-metrics-server doctor: ${e.message}\n`);
+      io.stderr.write(`secure-metrics-server doctor: ${terminalText(e.message)}\n`);
+      if (wantsJson(argv)) io.stdout.write(formatDoctorError('usage', e.message));
       return ExitCode.INPUT_ERROR;
     }
     if (args.help) {
       io.stdout.write(HELP);
       return ExitCode.OK;
     }
+    let client: ClusterClient | undefined;
+    // nothing reaches the output before the credentials are taken out of it
+    const redact = (s: string) => client ? client.redact(s) : s;
     try {
-      const report = await runDoctor(args, io);
-      io.stdout.write(args.format === 'json' ? formatDoctorJson(report) : formatDoctorText(report));
+      const report = await runDoctor(args, io, c => { client = c; });
+      io.stdout.write(redact(args.format === 'json' ? formatDoctorJson(report) : formatDoctorText(report)));
       return report.exitCode;
     } catch (e: any) {
       if (e instanceof CannotRun || e instanceof UsageError) {
-        io.stderr.write(`secure-metrics-server doctor: could not run: ${e.message}\n`);
+        const message = redact(e.message);
+        io.stderr.write(`secure-metrics-server doctor: could not run: ${terminalText(message)}\n`);
+        if (args.format === 'json') io.stdout.write(formatDoctorError(e instanceof UsageError ? 'usage' : 'cannot-run', message));
         return ExitCode.INPUT_ERROR;
       }
       throw e;
     }
   },
 };
+
+/** `--format json` (or -f json, -fjson, --format=json) among arguments that did not parse. */
+function wantsJson(argv: string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') return false;
+    if (a === '--format=json' || a === '-fjson' || ((a === '--format' || a === '-f') && argv[i + 1] === 'json')) return true;
+  }
+  return false;
+}

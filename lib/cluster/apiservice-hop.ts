@@ -1,6 +1,6 @@
 /** The APIService hop (kube-apiserver -> metrics-server) as the live cluster shows it. */
 import { DoctorRules } from '../rules/doctor-rules';
-import { ClusterClient } from './client';
+import { ClusterClient, seg } from './client';
 import { Findings, ref } from './findings';
 import { APISERVICE_NAME, InstallState } from './install';
 import { matchKnownError } from './known-errors';
@@ -30,7 +30,7 @@ export async function checkApiServiceHop(client: ClusterClient, state: InstallSt
   }
   const svcRef = ref('Service', state.serviceName, state.namespace);
   if (state.service) {
-    const slices = await client.list(`/apis/discovery.k8s.io/v1/namespaces/${state.namespace}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${state.serviceName}`)}`, `endpointslices in ${state.namespace}`);
+    const slices = await client.list(`/apis/discovery.k8s.io/v1/namespaces/${seg(state.namespace)}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${state.serviceName}`)}`, `endpointslices in ${state.namespace}`);
     if (slices.value) {
       const ready = slices.value.flatMap(s => (s.endpoints ?? []).filter((e: any) => e.conditions?.ready !== false).flatMap((e: any) => e.addresses ?? []));
       const ports = slices.value.flatMap(s => (s.ports ?? []).map((p: any) => `${p.name ?? ''}:${p.port}`));
@@ -54,7 +54,7 @@ export async function checkApiServiceHop(client: ClusterClient, state: InstallSt
   const inject = state.apiService.metadata?.annotations?.[INJECT_CA_FROM];
   if (typeof inject === 'string' && inject.includes('/')) {
     const [ns, name] = inject.split('/');
-    const cert = await client.get(`/apis/cert-manager.io/v1/namespaces/${ns}/certificates/${name}`, `certificates.cert-manager.io ${ns}/${name}`);
+    const cert = await client.get(`/apis/cert-manager.io/v1/namespaces/${seg(ns)}/certificates/${seg(name)}`, `certificates.cert-manager.io ${ns}/${name}`);
     const certRef = ref('Certificate', name, ns);
     if (cert.notFound) {
       findings.add(S, DoctorRules.CERTIFICATE_NOT_READY, certRef, `the APIService injects the CA of Certificate ${inject}, which does not exist (or cert-manager is not installed)`);

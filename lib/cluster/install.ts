@@ -6,7 +6,7 @@ import { auditObjects } from '../rules/audit';
 import { KUBE_ROOT_CA_CONFIGMAP } from '../rules/kube-root-ca';
 import { KubeObject } from '../rules/types';
 import { mentionsPrivateKey } from '../tls/pem-decode';
-import { ClusterClient } from './client';
+import { ClusterClient, seg } from './client';
 import { Findings } from './findings';
 import { DoctorOptions, Section } from './report';
 
@@ -66,9 +66,9 @@ export async function readInstall(client: ClusterClient, options: DoctorOptions)
   const apiService = api.value;
   const namespace: string = apiService?.spec?.service?.namespace ?? options.namespace ?? 'kube-system';
   const serviceName: string = apiService?.spec?.service?.name ?? 'metrics-server';
-  const svc = await client.get(`/api/v1/namespaces/${namespace}/services/${serviceName}`, `services ${namespace}/${serviceName}`);
+  const svc = await client.get(`/api/v1/namespaces/${seg(namespace)}/services/${seg(serviceName)}`, `services ${namespace}/${serviceName}`);
   if (svc.forbidden) hidden.add(`Service ${namespace}/${serviceName}`);
-  const deps = await client.list(`/apis/apps/v1/namespaces/${namespace}/deployments`, `deployments in ${namespace}`);
+  const deps = await client.list(`/apis/apps/v1/namespaces/${seg(namespace)}/deployments`, `deployments in ${namespace}`);
   if (deps.forbidden) hidden.add(`Deployment ${namespace}/*`);
   const selector = svc.value?.spec?.selector;
   const deployment = (deps.value ?? []).find(d => selector && Object.keys(selector).length > 0 && matches(selector, d.spec?.template?.metadata?.labels))
@@ -79,7 +79,7 @@ export async function readInstall(client: ClusterClient, options: DoctorOptions)
   if (deployment) {
     const labels = deployment.spec?.selector?.matchLabels ?? {};
     const sel = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
-    const p = await client.list(`/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(sel)}`, `pods in ${namespace}`);
+    const p = await client.list(`/api/v1/namespaces/${seg(namespace)}/pods?labelSelector=${encodeURIComponent(sel)}`, `pods in ${namespace}`);
     if (p.forbidden) hidden.add(`Pod ${namespace}/*`);
     pods = p.value ?? [];
     const volumes: any[] = deployment.spec?.template?.spec?.volumes ?? [];
@@ -100,7 +100,7 @@ export async function readInstall(client: ClusterClient, options: DoctorOptions)
       if (seen.has(key)) continue;
       seen.add(key);
       const plural = w.kind === 'Secret' ? 'secrets' : 'configmaps';
-      const r = await client.get(`/api/v1/namespaces/${namespace}/${plural}/${w.name}`, `${plural} ${namespace}/${w.name}`);
+      const r = await client.get(`/api/v1/namespaces/${seg(namespace)}/${plural}/${seg(w.name)}`, `${plural} ${namespace}/${w.name}`);
       if (r.forbidden) hidden.add(key);
       if (r.value) {
         (w.kind === 'Secret' ? secrets : configMaps).push(w.kind === 'Secret' ? withoutKeys({ ...r.value, kind: 'Secret', apiVersion: 'v1' }, droppedKeys) : { ...r.value, kind: 'ConfigMap', apiVersion: 'v1' });

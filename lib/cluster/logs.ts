@@ -1,7 +1,7 @@
 /** metrics-server's recent log lines against the known errors. */
 import { DoctorRules } from '../rules/doctor-rules';
 import { metricsServerContainer, podTemplate } from '../rules/model';
-import { ClusterClient } from './client';
+import { ClusterClient, seg } from './client';
 import { Findings, ref } from './findings';
 import { InstallState } from './install';
 import { matchKnownError } from './known-errors';
@@ -20,7 +20,7 @@ export async function checkLogs(client: ClusterClient, state: InstallState, find
   const seen = new Set<string>();
   for (const pod of pods) {
     const name = pod.metadata?.name ?? '';
-    const r = await client.text(`/api/v1/namespaces/${state.namespace}/pods/${name}/log?container=${encodeURIComponent(container)}&tailLines=${lines}`, `pods/log ${state.namespace}/${name}`);
+    const r = await client.text(`/api/v1/namespaces/${seg(state.namespace)}/pods/${seg(name)}/log?container=${encodeURIComponent(container)}&tailLines=${lines}`, `pods/log ${state.namespace}/${name}`);
     if (r.forbidden) { denied++; continue; }
     if (!r.value) continue;
     const text = r.value.split('\n').filter(l => l.trim() !== '');

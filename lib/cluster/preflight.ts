@@ -2,7 +2,7 @@ import { findInstalls } from '../rules/audit';
 import { DoctorRules } from '../rules/doctor-rules';
 import { KUBE_ROOT_CA_CONFIGMAP } from '../rules/kube-root-ca';
 import { KubeObject, SourcedObject } from '../rules/types';
-import { ClusterClient } from './client';
+import { ClusterClient, seg } from './client';
 import { Findings, ref } from './findings';
 import { APISERVICE_NAME, InstallState, withoutKeys } from './install';
 import { HopStatus, HopSummary, Section } from './report';
@@ -33,7 +33,7 @@ export async function preflight(client: ClusterClient, objects: SourcedObject[],
   const checks: string[] = [];
 
   // the namespace
-  const nsRead = await client.get(`/api/v1/namespaces/${namespace}`, `namespaces ${namespace}`);
+  const nsRead = await client.get(`/api/v1/namespaces/${seg(namespace)}`, `namespaces ${namespace}`);
   const createsNs = all.some(o => o.kind === 'Namespace' && o.metadata?.name === namespace);
   if (nsRead.notFound && !createsNs) {
     findings.add(S, DoctorRules.NAMESPACE_MISSING, ref('Namespace', namespace), `namespace ${namespace} does not exist and the manifests do not create it`);
@@ -60,8 +60,8 @@ export async function preflight(client: ClusterClient, objects: SourcedObject[],
       const certNs = cert.metadata?.namespace ?? namespace;
       if (all.some(o => o.kind === kind && o.metadata?.name === name)) continue; // the manifests create it
       const path = kind === 'ClusterIssuer'
-        ? `/apis/cert-manager.io/v1/clusterissuers/${name}`
-        : `/apis/cert-manager.io/v1/namespaces/${certNs}/issuers/${name}`;
+        ? `/apis/cert-manager.io/v1/clusterissuers/${seg(name)}`
+        : `/apis/cert-manager.io/v1/namespaces/${seg(certNs)}/issuers/${seg(name)}`;
       if (missing.length) continue; // reported above
       const r = await client.get(path, `${kind.toLowerCase()}s ${name}`);
       if (r.notFound) {
@@ -107,7 +107,7 @@ export async function preflight(client: ClusterClient, objects: SourcedObject[],
     if (configMaps.some(c => c.metadata?.name === name)) continue;
     // kube-root-ca.crt appears in a namespace with it; before the namespace exists, read it from kube-system
     const ns = nsRead.value || name !== KUBE_ROOT_CA_CONFIGMAP ? namespace : 'kube-system';
-    const r = await client.get(`/api/v1/namespaces/${ns}/configmaps/${name}`, `configmaps ${ns}/${name}`);
+    const r = await client.get(`/api/v1/namespaces/${seg(ns)}/configmaps/${seg(name)}`, `configmaps ${ns}/${name}`);
     if (r.forbidden) hidden.add(`ConfigMap ${namespace}/${name}`);
     if (r.value) configMaps.push({ ...r.value, kind: 'ConfigMap', metadata: { ...r.value.metadata, namespace } });
   }
