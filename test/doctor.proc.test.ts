@@ -598,3 +598,151 @@ describe('the read-only RBAC of docs/doctor.md is enough', () => {
     expect(result('rbac no secrets').code).toBe(0);
   });
 });
+
+describe('hostile servers and bounds: exit 2 with a message, never an internal error', () => {
+  const healthy = () => SCENARIOS.healthy(inputs);
+  const hostile = (h: NonNullable<SimState['hostile']>, base: () => SimState = healthy): SimState => ({ ...base(), hostile: h });
+  const quick = ['doctor', '--log-lines', '0'];
+  job('hostile html', () => ({ argv: [...quick, '--format', 'json'], env: tokenEnv('token-html', hostile({ html200: true })) }));
+  job('hostile huge-list', () => ({ argv: [...quick, '--format', 'json'], env: tokenEnv('token-huge', hostile({ hugeList: { plural: 'nodes', items: 1_000_000 } })) }));
+  job('hostile response-cap', () => ({ argv: [...quick], env: { ...tokenEnv('token-cap', healthy()), SECURE_METRICS_SERVER_DOCTOR_MAX_RESPONSE_BYTES: '3000' } }));
+  job('hostile drip request', () => ({ argv: [...quick, '--request-timeout', '0.5'], env: tokenEnv('token-drip-1', hostile({ dripMs: 20 })) }));
+  job('hostile drip run', () => ({ argv: [...quick, '--timeout', '1', '--request-timeout', '30'], env: tokenEnv('token-drip-2', hostile({ dripMs: 20 })) }));
+  job('hostile relist', () => ({ argv: ['doctor', '--format', 'json', '--probe-kubelets', '--probe-timeout', '2'], env: tokenEnv('token-relist', hostile({ expireContinue: 2 }, () => SCENARIOS['csr-mixed'](inputs))) }));
+  job('hostile relist forever', () => ({ argv: ['doctor', '--format', 'json'], env: tokenEnv('token-relist-forever', hostile({ expireContinue: 1000 }, () => SCENARIOS['csr-mixed'](inputs))) }));
+  job('hostile echo text', () => ({ argv: ['doctor'], env: tokenEnv('token-echo-0123456789-text', hostile({ echoHeaders: true }, () => SCENARIOS['fresh-kubeadm'](inputs))) }));
+  job('hostile echo json', () => ({ argv: ['doctor', '--format', 'json'], env: tokenEnv('token-echo-0123456789-json', hostile({ echoHeaders: true }, () => SCENARIOS['fresh-kubeadm'](inputs))) }));
+  job('hostile echo cannot-run', () => ({ argv: ['doctor'], env: tokenEnv('token-echo-0123456789-fail', hostile({ echoHeaders: true, failList: { plural: 'nodes', code: 500 } })) }));
+
+  const noInternalError = (r: JobResult) => {
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(/internal error|SyntaxError|\n\s+at /);
+  };
+
+  test('a proxy\'s HTML login page with status 200: exit 2, says it is not JSON, and --format json still prints JSON', () => {
+    const r = result('hostile html');
+    noInternalError(r);
+    expect(r.stderr).toMatch(/could not run: get version: the answer of https:\/\/127\.0\.0\.1:\d+ is not JSON \(Content-Type text\/html; charset=utf-8, begins '<!DOCTYPE html>/);
+    expect(json(r)).toEqual({ error: { kind: 'cannot-run', message: expect.stringMatching(/is not JSON/) }, exitCode: 2 });
+  });
+
+  test('a list page of a million items (limit ignored): exit 2 at the item limit', () => {
+    const r = result('hostile huge-list');
+    noInternalError(r);
+    expect(r.stderr).toMatch(/could not run: list nodes: more than 100000 items; doctor reads at most that many \(a list page of 1000000 items arrived\)/);
+  });
+
+  test('an answer larger than the response limit: exit 2, reading stops there', () => {
+    const r = result('hostile response-cap');
+    noInternalError(r);
+    expect(r.stderr).toMatch(/is more than 3000 bytes, more than doctor reads/);
+  });
+
+  test('a server that drips bytes (never idle): the request deadline and the run deadline end it', () => {
+    const one = result('hostile drip request');
+    noInternalError(one);
+    expect(one.stderr).toMatch(/could not run: get version: no complete answer from https:\/\/127\.0\.0\.1:\d+ within 0\.5 s \(--request-timeout\)/);
+    const run = result('hostile drip run');
+    noInternalError(run);
+    expect(run.stderr).toMatch(/did not finish within 1 s \(--timeout\)/);
+  });
+
+  test('a continue token that expires (410): the list starts again from the first page, a bounded number of times', () => {
+    const r = result('hostile relist');
+    expect([r.code, r.stderr]).toEqual([result('scenario csr-mixed').code, '']);
+    expect(json(r).findings.map((f: any) => f.ruleId)).toEqual(json(result('scenario csr-mixed')).findings.map((f: any) => f.ruleId));
+    const csrLists = sim.seen.filter(q => q.token === 'token-relist' && q.path.startsWith('/apis/certificates.k8s.io/v1/certificatesigningrequests?'));
+    // first page, 410, first page, 410, first page, second page
+    expect(csrLists.map(q => q.path.includes('continue='))).toEqual([false, true, false, true, false, true]);
+    const forever = result('hostile relist forever');
+    noInternalError(forever);
+    expect(forever.stderr).toMatch(/list certificatesigningrequests: the list changed faster than it could be read \(its continue token expired 4 times\)/);
+  });
+
+  test('a server that echoes the request headers: the token is never printed, in text, JSON or an error', () => {
+    for (const [key, token] of [['text', 'token-echo-0123456789-text'], ['json', 'token-echo-0123456789-json'], ['cannot-run', 'token-echo-0123456789-fail']]) {
+      const r = result(`hostile echo ${key}`);
+      // the server did echo it, and doctor printed what it echoed, redacted
+      expect(`${r.stdout}${r.stderr}`).toMatch(/request headers: .*\[redacted\]/);
+      expect(`${r.stdout}${r.stderr}`).not.toContain(token);
+    }
+    expect(result('hostile echo cannot-run').code).toBe(2);
+  });
+});
+
+describe('credentials and paths', () => {
+  let counter = '';
+  job('exec once', () => {
+    counter = path.join(dir, 'exec-count');
+    const script = path.join(dir, 'exec-counting.sh');
+    fs.writeFileSync(script, `#!/bin/sh\necho run >> '${counter}'\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"exec-count-token"}}'\n`, { mode: 0o755 });
+    sim.stateFor('exec-count-token', SCENARIOS.healthy(inputs));
+    return { argv: ['doctor', '--format', 'json'], env: { PATH: env.PATH, HOME: dir, KUBECONFIG: writeKubeconfig(path.join(dir, 'exec-count.yaml'), [{ server: sim.url, caFile: apiserverCaFile(pki), exec: script }], 'sim') } };
+  });
+  const evilName = '../../../../../api/v1/nodes/x?watch=1#';
+  job('encoded paths', () => {
+    const st = SCENARIOS.healthy(inputs);
+    const api = st.objects.find(o => o.kind === 'APIService');
+    api.spec.service = { ...api.spec.service, name: evilName };
+    return { argv: ['doctor', '--format', 'json', '--log-lines', '0'], env: tokenEnv('token-evil-path', st) };
+  });
+
+  test('an exec credential plugin runs once per run', () => {
+    const r = result('exec once');
+    expect([r.code, r.stderr]).toEqual([0, '']);
+    expect(sim.seen.filter(q => q.token === 'exec-count-token').length).toBeGreaterThan(5);
+    expect(fs.readFileSync(counter, 'utf8').trim().split('\n')).toEqual(['run']);
+  });
+
+  test('path segments from cluster objects are encoded: a Service name cannot change what is read', () => {
+    const r = result('encoded paths');
+    expect(r.stderr).toBe('');
+    const paths = sim.seen.filter(q => q.token === 'token-evil-path').map(q => q.path);
+    expect(paths).toContain(`/api/v1/namespaces/kube-system/services/${encodeURIComponent(evilName)}`);
+    expect(paths.filter(p => p.startsWith('/api/v1/nodes/'))).toEqual([]);
+  });
+
+  test('the token goes only to a server verified as the kubeconfig says, even with NODE_TLS_REJECT_UNAUTHORIZED=0', async () => {
+    const token = 'token-wrong-ca-0123456789';
+    sim.stateFor(token, SCENARIOS.healthy(inputs));
+    const wrongCa = path.join(dir, 'wrong-ca.crt');
+    fs.writeFileSync(wrongCa, read(pki.otherCa.cert));
+    const kc = writeKubeconfig(path.join(dir, 'wrong-ca.yaml'), [{ server: sim.url, caFile: wrongCa, token }], 'sim');
+    const r = await runAsync(process.execPath, [cli, 'doctor', '--format', 'json'], { PATH: env.PATH, HOME: dir, KUBECONFIG: kc, NODE_TLS_REJECT_UNAUTHORIZED: '0' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/could not run: cannot reach the API server https:\/\/127\.0\.0\.1:\d+: (self-signed certificate in certificate chain|unable to verify the first certificate|unable to get local issuer certificate)/);
+    expect(sim.seen.filter(q => q.token === token)).toEqual([]);
+  });
+});
+
+describe('text output is safe for a terminal', () => {
+  const ESC = '\u001b';
+  job('terminal text', () => {
+    const st = SCENARIOS['csr-pending'](inputs);
+    const api = st.objects.find(o => o.kind === 'APIService');
+    api.status.conditions[0].message = `${ESC}]0;owned${ESC}\\ ${ESC}[2J failing \r\u202e`;
+    return { argv: ['doctor'], env: tokenEnv('token-terminal', { ...st, logs: { 'kube-system/metrics-server-6d4c8b5f7-x2x9q': `E1130 x509: certificate signed by unknown authority ${ESC}[31mred${ESC}[0m\n` } }) };
+  });
+
+  test('control characters from the cluster and its logs are escaped in doctor\'s text output', () => {
+    const r = result('terminal text');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('\\x1b]0;owned');
+    expect(r.stdout).toContain('\\x1b[2J failing \\r\\u202e');
+    expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+  });
+});
+
+describe('--format json when doctor cannot run', () => {
+  job('json no-config', () => ({ argv: ['doctor', '--format', 'json'], env: { PATH: env.PATH, HOME: dir } }));
+  job('json usage', () => ({ argv: ['doctor', '-fjson', '--probe-timeout', 'soon'], env }));
+
+  test('prints a JSON document with the error, besides the message on stderr', () => {
+    const none = result('json no-config');
+    expect(none.code).toBe(2);
+    expect(json(none)).toEqual({ error: { kind: 'cannot-run', message: expect.stringMatching(/^no kubeconfig/) }, exitCode: 2 });
+    const usage = result('json usage');
+    expect(usage.code).toBe(2);
+    expect(json(usage)).toEqual({ error: { kind: 'usage', message: expect.stringMatching(/--probe-timeout: 'soon'/) }, exitCode: 2 });
+  });
+});

@@ -5,8 +5,11 @@
 export interface CliIo {
   readonly stdout: { write(s: string): unknown; readonly isTTY?: boolean };
   readonly stderr: { write(s: string): unknown; readonly isTTY?: boolean };
-  /** read all of stdin (for `-`) */
-  readStdin(): Promise<Buffer>;
+  /**
+   * read stdin (for `-`), at most `limit` bytes: reading stops at `limit + 1`
+   * bytes (so that the caller sees it is over), without buffering the rest
+   */
+  readStdin(limit?: number): Promise<Buffer>;
   readonly env: { [k: string]: string | undefined };
   readonly cwd: string;
 }
@@ -16,12 +19,7 @@ export function processIo(): CliIo {
   return {
     stdout: process.stdout,
     stderr: process.stderr,
-    readStdin: () => new Promise<Buffer>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      process.stdin.on('data', (c: Buffer) => chunks.push(c));
-      process.stdin.on('end', () => resolve(Buffer.concat(chunks)));
-      process.stdin.on('error', reject);
-    }),
+    readStdin: (limit?: number) => readLimited(process.stdin, limit),
     env: process.env,
     cwd: process.cwd(),
   };
@@ -42,4 +40,30 @@ export class ExitCode {
   public static readonly FINDINGS = 1;
   /** unreadable input, parse error or bad usage */
   public static readonly INPUT_ERROR = 2;
+}
+
+/**
+ * Reads a stream to its end, or until it has given more than `limit` bytes:
+ * then it stops reading (the stream is paused and destroyed) and resolves with
+ * the first `limit + 1` bytes, so that the caller can say it is too large.
+ * @internal
+ */
+export function readLimited(stream: NodeJS.ReadableStream & { destroy?(): void }, limit = Infinity): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (c: Buffer) => {
+      chunks.push(c);
+      size += c.length;
+      if (size > limit) {
+        stream.removeListener('data', onData);
+        stream.pause();
+        stream.destroy?.();
+        resolve(Buffer.concat(chunks).subarray(0, limit + 1));
+      }
+    };
+    stream.on('data', onData);
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
 }

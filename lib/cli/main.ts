@@ -1,4 +1,5 @@
 import { CliIo, ExitCode, processIo, Subcommand } from './io';
+import { toolVersion } from './report';
 
 /**
  * Loads a command's module only when it runs. The call is indirect on purpose:
@@ -38,7 +39,8 @@ function usage(): string {
     'commands:',
     ...names.map(n => `  ${n.padEnd(width)}  ${summaryOf(n)}`),
     '',
-    'run \'secure-metrics-server <command> --help\' for its options',
+    'run \'secure-metrics-server <command> --help\' for its options;',
+    '\'secure-metrics-server --version\' prints the version',
     '',
   ].join('\n');
 }
@@ -49,6 +51,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     (name === undefined ? io.stderr : io.stdout).write(usage());
     return name === undefined ? ExitCode.INPUT_ERROR : ExitCode.OK;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout.write(`secure-metrics-server ${toolVersion()}\n`);
+    return ExitCode.OK;
   }
   const command = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name]() : undefined;
   if (!command) {

@@ -120,7 +120,7 @@ export class ClusterClient {
 
   /** GET one object. */
   public async get<T = any>(path: string, what: string): Promise<Read<T>> {
-    const r = await this.request(path, what);
+    const r = await this.request(path, `get ${what}`);
     return this.outcome<T>(r, `get ${what}`, () => this.json(r, `get ${what}`));
   }
 

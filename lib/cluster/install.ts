@@ -77,8 +77,7 @@ export async function readInstall(client: ClusterClient, options: DoctorOptions)
   const secrets: KubeObject[] = [];
   const configMaps: KubeObject[] = [];
   if (deployment) {
-    const labels = deployment.spec?.selector?.matchLabels ?? {};
-    const sel = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+    const sel = labelSelector(deployment.spec?.selector ?? {});
     const p = await client.list(`/api/v1/namespaces/${seg(namespace)}/pods?labelSelector=${encodeURIComponent(sel)}`, `pods in ${namespace}`);
     if (p.forbidden) hidden.add(`Pod ${namespace}/*`);
     pods = p.value ?? [];
@@ -119,6 +118,26 @@ export async function readInstall(client: ClusterClient, options: DoctorOptions)
     hidden,
     droppedKeys,
   };
+}
+
+/**
+ * A LabelSelector (matchLabels and matchExpressions) as the labelSelector query
+ * parameter, as apimachinery's LabelSelectorAsSelector writes it.
+ * @internal
+ */
+export function labelSelector(selector: { matchLabels?: { [k: string]: string }; matchExpressions?: { key: string; operator: string; values?: string[] }[] }): string {
+  const reqs = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of selector.matchExpressions ?? []) {
+    const values = [...(e.values ?? [])].sort().join(',');
+    switch (e.operator) {
+      case 'In': reqs.push(`${e.key} in (${values})`); break;
+      case 'NotIn': reqs.push(`${e.key} notin (${values})`); break;
+      case 'Exists': reqs.push(e.key); break;
+      case 'DoesNotExist': reqs.push(`!${e.key}`); break;
+      default: break; // kube-apiserver refuses any other operator in a Deployment
+    }
+  }
+  return reqs.join(',');
 }
 
 function matches(selector: { [k: string]: string }, labels: { [k: string]: string } | undefined): boolean {

@@ -233,7 +233,7 @@ async function listFiles(p: string, out: string[], errors: InputError[]): Promis
  * Reads files, directories (recursively: *.yaml, *.yml, *.json) and `-`
  * (stdin). Never throws: unreadable input becomes an `InputError`.
  */
-export async function loadManifests(inputs: string[], readStdin: () => Promise<Buffer>, options: LoadOptions = {}): Promise<LoadResult> {
+export async function loadManifests(inputs: string[], readStdin: (limit?: number) => Promise<Buffer>, options: LoadOptions = {}): Promise<LoadResult> {
   const objects: SourcedObject[] = [];
   const errors: InputError[] = [];
   const files: string[] = [];
@@ -241,7 +241,7 @@ export async function loadManifests(inputs: string[], readStdin: () => Promise<B
   const maxFile = options.maxFileBytes ?? DEFAULT_MAX_FILE;
   // stdin can be read once: `-` named twice reads the same text
   let stdin: Promise<Buffer> | undefined;
-  const readStdinOnce = () => (stdin ??= readStdin());
+  const readStdinOnce = () => (stdin ??= readStdin(maxFile));
   for (const input of inputs) {
     const list: string[] = [];
     if (input === '-') {
@@ -255,7 +255,7 @@ export async function loadManifests(inputs: string[], readStdin: () => Promise<B
         if (file === '-') {
           const buf = await readStdinOnce();
           if (buf.length > maxFile) {
-            throw new Error(`it is ${buf.length} bytes, more than the limit of ${maxFile}`);
+            throw new Error(`it is more than the limit of ${maxFile} bytes (reading stopped there)`);
           }
           text = buf.toString('utf8');
         } else {

@@ -47,6 +47,7 @@ function pod(ready: boolean, waiting?: { reason: string; message?: string }): an
   return {
     apiVersion: 'v1', kind: 'Pod',
     metadata: { name: 'metrics-server-6d4c8b5f7-x2x9q', namespace: NS, labels: { 'k8s-app': 'metrics-server' } },
+    spec: { containers: [{ name: 'metrics-server' }] },
     status: {
       phase: ready ? 'Running' : 'Pending',
       conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],

@@ -6,10 +6,23 @@ import { AddressInfo } from 'net';
  * read endpoints only (any other method is 405 and recorded), bearer-token
  * authentication (401 without), RBAC-like denials per resource (403 with the
  * API server's message), unknown paths 404, list paging with limit/continue
- * (continue tokens are opaque and checked), label selectors, legacy discovery,
- * and metrics.k8s.io only while the APIService is Available (as the aggregated
+ * (continue tokens are opaque and checked), legacy discovery, and
+ * metrics.k8s.io only while the APIService is Available (as the aggregated
  * discovery of a real API server drops an unavailable group, which is what makes
  * kubectl top say "Metrics API not available").
+ *
+ * As kube-apiserver does: list items carry no kind/apiVersion (the list does); a
+ * namespaced resource lists across all namespaces at /api/v1/pods; labelSelector
+ * takes the whole grammar (=, ==, !=, in, notin, exists, !key) and fieldSelector
+ * the fields the server supports (metadata.name, metadata.namespace, and per
+ * resource spec.nodeName, status.phase, ...), anything else is 400; pod logs
+ * honour `container=` (400 for a container the pod does not have, or none given
+ * for a pod with several).
+ *
+ * Hostile behaviours, per state (`hostile`), for doctor's bounds: an HTML login
+ * page with status 200, a list that ignores `limit` and streams a huge page,
+ * request headers echoed into error messages and logs, answers dripped a byte at
+ * a time, continue tokens that expire (410).
  */
 export interface SimState {
   readonly objects: any[];
@@ -23,6 +36,24 @@ export interface SimState {
    * decides (apiGroups, resources with subresources, resourceNames, verbs)
    */
   readonly rbac?: { readonly cluster: RbacRule[]; readonly namespaced: { readonly [namespace: string]: RbacRule[] } };
+  /** misbehaviours of a server (or of what answers in its place) */
+  readonly hostile?: Hostile;
+}
+
+/** What a hostile server (or a proxy in front of it) does. */
+export interface Hostile {
+  /** every request gets a proxy's HTML login page with status 200 */
+  readonly html200?: boolean;
+  /** a list of this plural ignores `limit` and streams one page of this many items */
+  readonly hugeList?: { readonly plural: string; readonly items: number };
+  /** error messages and pod logs carry the request's headers (Authorization included) */
+  readonly echoHeaders?: boolean;
+  /** every answer is sent one byte per this many milliseconds (the socket is never idle for long) */
+  readonly dripMs?: number;
+  /** the first this many continue tokens are answered 410 Expired */
+  readonly expireContinue?: number;
+  /** every list of this plural fails with this status code */
+  readonly failList?: { readonly plural: string; readonly code: number };
 }
 
 /** A PolicyRule of a Role or ClusterRole. */
@@ -84,11 +115,15 @@ export class SimCluster {
   public readonly requests: string[] = [];
   /** requests that were not GET (doctor must make none) */
   public readonly writes: string[] = [];
+  /** every authenticated request: its token and headers */
+  public readonly seen: { token: string; path: string; headers: import('http').IncomingHttpHeaders }[] = [];
   public state: SimState = { objects: [] };
   /** states seen by other bearer tokens, so that many scenarios share one server at once */
   private readonly byToken = new Map<string, SimState>();
   private readonly server: https.Server;
   private generation = 1;
+  /** continue tokens answered 410 on purpose so far */
+  private expired = 0;
 
   private constructor(private readonly options: SimOptions) {
     this.server = https.createServer({ cert: options.cert, key: options.key }, (req, res) => this.handle(req, res));
@@ -135,10 +170,35 @@ export class SimCluster {
       return status(401, 'Unauthorized', 'Unauthorized');
     }
     const state = this.byToken.get(token) ?? this.state;
-    return this.serve(state, req, res, url, send, status);
+    const h = state.hostile ?? {};
+    this.seen.push({ token, path: `${url.pathname}${url.search}`, headers: { ...req.headers } });
+    if (h.html200) {
+      return send(200, '<!DOCTYPE html><html><head><title>Sign in</title></head><body><form action="/login">Corporate proxy: sign in</form></body></html>', 'text/html; charset=utf-8');
+    }
+    const echo = h.echoHeaders ? ` (request headers: ${JSON.stringify(req.headers)})` : '';
+    const statusEcho = (code: number, reason: string, message: string) => status(code, reason, message + echo);
+    const out = h.dripMs ? (code: number, body: any, type = 'application/json') => this.drip(res, code, typeof body === 'string' ? body : JSON.stringify(body), type, h.dripMs!) : send;
+    return this.serve(state, req, res, url, out, h.echoHeaders || h.dripMs ? (c, r, m) => (h.dripMs ? out(c, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: m + echo, reason: r, code: c }) : statusEcho(c, r, m)) : status, echo);
   }
 
-  private serve(state: SimState, req: import('http').IncomingMessage, _res: import('http').ServerResponse, url: URL, send: (c: number, b: any, t?: string) => void, status: (c: number, r: string, m: string) => void): void {
+  /** Sends `body` one byte per `ms` milliseconds, until the client goes away. */
+  private drip(res: import('http').ServerResponse, code: number, body: string, type: string, ms: number): void {
+    res.writeHead(code, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+    const bytes = Buffer.from(body);
+    let i = 0;
+    const timer = setInterval(() => {
+      if (i >= bytes.length || res.destroyed) {
+        clearInterval(timer);
+        if (!res.destroyed) res.end();
+        return;
+      }
+      res.write(bytes.subarray(i, i + 1));
+      i++;
+    }, ms);
+    res.on('close', () => clearInterval(timer));
+  }
+
+  private serve(state: SimState, req: import('http').IncomingMessage, res: import('http').ServerResponse, url: URL, send: (c: number, b: any, t?: string) => void, status: (c: number, r: string, m: string) => void, echo: string): void {
     if (req.method !== 'GET') {
       this.writes.push(`${req.method} ${url.pathname}`);
       return status(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
@@ -183,7 +243,8 @@ export class SimCluster {
       rest.splice(0, 2);
     }
     const [plural, name, sub, ...extra] = rest;
-    const resource = inGroup.find(r => r.plural === plural && r.namespaced === (namespace !== undefined));
+    // a namespaced resource lists across namespaces without one (/api/v1/pods); a get needs one
+    const resource = inGroup.find(r => r.plural === plural && (r.namespaced === (namespace !== undefined) || (r.namespaced && name === undefined)));
     if (!resource || extra.length > 0 || (sub !== undefined && !(plural === 'pods' && sub === 'log'))) {
       return status(404, 'NotFound', 'the server could not find the requested resource');
     }
@@ -195,14 +256,25 @@ export class SimCluster {
       const what = name ? `${plural} "${name}"` : plural;
       return status(403, 'Forbidden', `${what} is forbidden: User "system:serviceaccount:default:doctor" cannot ${verb} resource "${denyKey}" in API group "${group}"${namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope'}`);
     }
-    const all = this.objectsOf(state, resource).filter(o => !resource.namespaced || o.metadata?.namespace === namespace);
+    const all = this.objectsOf(state, resource).filter(o => !resource.namespaced || namespace === undefined || o.metadata?.namespace === namespace);
     if (name !== undefined) {
       const obj = all.find(o => o.metadata?.name === name);
       if (!obj) {
         return status(404, 'NotFound', `${plural}${group ? `.${group}` : ''} "${name}" not found`);
       }
       if (sub === 'log') {
-        let text = state.logs?.[`${namespace}/${name}`] ?? '';
+        const containers: string[] = (obj.spec?.containers ?? []).map((c: any) => c.name);
+        const container = url.searchParams.get('container') ?? undefined;
+        if (container === undefined && containers.length > 1) {
+          return status(400, 'BadRequest', `a container name must be specified for pod ${name}, choose one of: [${containers.join(' ')}]`);
+        }
+        if (container !== undefined && containers.length > 0 && !containers.includes(container)) {
+          return status(400, 'BadRequest', `container ${container} is not valid for pod ${name}`);
+        }
+        const chosen = container ?? containers[0];
+        let text = (chosen !== undefined ? state.logs?.[`${namespace}/${name}/${chosen}`] : undefined)
+          ?? (chosen === undefined || chosen === containers[0] ? state.logs?.[`${namespace}/${name}`] : undefined) ?? '';
+        if (echo) text = text.split('\n').map(l => l && `${l}${echo}`).join('\n');
         const tail = Number(url.searchParams.get('tailLines') ?? '0');
         if (tail > 0) {
           text = text.split('\n').filter(l => l).slice(-tail).join('\n') + '\n';
@@ -211,22 +283,62 @@ export class SimCluster {
       }
       return send(200, obj);
     }
-    return this.list(resource, all, url, send, status);
+    const fail = state.hostile?.failList;
+    if (fail && fail.plural === plural) {
+      return status(fail.code, 'InternalError', 'an error on the server ("etcdserver: request timed out") has prevented the request from succeeding');
+    }
+    const huge = state.hostile?.hugeList;
+    if (huge && huge.plural === plural) {
+      return this.streamHugeList(res, resource, huge.items);
+    }
+    return this.list(state, resource, all, url, send, status);
   }
 
-  private list(resource: Resource, all: any[], url: URL, send: (c: number, b: any) => void, status: (c: number, r: string, m: string) => void): void {
+  /** One list page of `n` items, ignoring `limit`, streamed as it is made. */
+  private streamHugeList(res: import('http').ServerResponse, resource: Resource, n: number): void {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.write(`{"kind":"${resource.kind}List","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[`);
+    let i = 0;
+    const more = (): void => {
+      while (i < n) {
+        const chunk: string[] = [];
+        for (let j = 0; j < 5000 && i < n; j++, i++) chunk.push(`${i ? ',' : ''}{"metadata":{"name":"n-${i}"}}`);
+        if (!res.write(chunk.join(''))) {
+          res.once('drain', more);
+          return;
+        }
+      }
+      res.end(']}');
+    };
+    res.on('error', () => undefined);
+    more();
+  }
+
+  private list(state: SimState, resource: Resource, all: any[], url: URL, send: (c: number, b: any) => void, status: (c: number, r: string, m: string) => void): void {
     let items = all;
     const selector = url.searchParams.get('labelSelector');
     if (selector) {
-      const reqs = selector.split(',').map(s => s.split('='));
-      if (reqs.some(r => r.length !== 2 || !r[0])) {
-        return status(400, 'BadRequest', `unable to parse requirement: ${selector}`);
+      const reqs = parseLabelSelector(selector);
+      if (typeof reqs === 'string') {
+        return status(400, 'BadRequest', reqs);
       }
-      items = items.filter(o => reqs.every(([k, v]) => o.metadata?.labels?.[k] === v));
+      items = items.filter(o => reqs.every(r => r(o.metadata?.labels ?? {})));
+    }
+    const fields = url.searchParams.get('fieldSelector');
+    if (fields) {
+      const reqs = parseFieldSelector(fields, resource);
+      if (typeof reqs === 'string') {
+        return status(400, 'BadRequest', reqs);
+      }
+      items = items.filter(o => reqs.every(r => r(o)));
     }
     let offset = 0;
     const cont = url.searchParams.get('continue');
     if (cont) {
+      if ((state.hostile?.expireContinue ?? 0) > this.expired) {
+        this.expired++;
+        return status(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+      }
       let token: any;
       try {
         token = JSON.parse(Buffer.from(cont, 'base64').toString('utf8'));
@@ -247,7 +359,8 @@ export class SimCluster {
       metadata.remainingItemCount = items.length - next;
     }
     const gv = resource.group ? `${resource.group}/${resource.version}` : resource.version;
-    send(200, { kind: `${resource.kind}List`, apiVersion: gv, metadata, items: page });
+    // as kube-apiserver: the list has kind and apiVersion, its items do not
+    send(200, { kind: `${resource.kind}List`, apiVersion: gv, metadata, items: page.map(({ kind: _k, apiVersion: _a, ...item }) => item) });
   }
 
   /** The resources served now: cert-manager's only with its CRDs, metrics.k8s.io only while the APIService is Available. */
@@ -280,4 +393,86 @@ export class SimCluster {
     }
     return state.objects.filter(o => o.kind === resource.kind);
   }
+}
+
+type LabelReq = (labels: { [k: string]: string }) => boolean;
+
+/**
+ * A label selector as apimachinery's labels.Parse reads it: requirements
+ * separated by commas (outside parentheses): `k`, `!k`, `k=v`, `k==v`, `k!=v`,
+ * `k in (a,b)`, `k notin (a,b)`. A message (as the API server's 400) when it is not one.
+ */
+export function parseLabelSelector(selector: string): LabelReq[] | string {
+  const parts: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of selector) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      parts.push(cur);
+      cur = '';
+    } else {
+      cur += ch;
+    }
+  }
+  parts.push(cur);
+  const key = /^(?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+  const value = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;
+  const reqs: LabelReq[] = [];
+  for (const raw of parts) {
+    const p = raw.trim();
+    let m: RegExpExecArray | null;
+    if ((m = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(p))) {
+      const [, k, op, list] = m;
+      const vals = list.split(',').map(v => v.trim());
+      if (!key.test(k) || vals.some(v => !value.test(v))) return `unable to parse requirement: ${p}`;
+      reqs.push(op === 'in' ? l => k in l && vals.includes(l[k]) : l => !(k in l) || !vals.includes(l[k]));
+    } else if ((m = /^([^=!\s]+)\s*(==|=|!=)\s*([^=!\s]*)$/.exec(p))) {
+      const [, k, op, v] = m;
+      if (!key.test(k) || !value.test(v)) return `unable to parse requirement: ${p}`;
+      reqs.push(op === '!=' ? l => l[k] !== v : l => k in l && l[k] === v);
+    } else if ((m = /^!\s*(\S+)$/.exec(p))) {
+      const k = m[1];
+      if (!key.test(k)) return `unable to parse requirement: ${p}`;
+      reqs.push(l => !(k in l));
+    } else if (key.test(p)) {
+      reqs.push(l => p in l);
+    } else {
+      return `unable to parse requirement: found '${p}', expected: identifier`;
+    }
+  }
+  return reqs;
+}
+
+/** The fields each resource's fieldSelector supports (besides metadata.name and metadata.namespace), as kube-apiserver has them. */
+const FIELDS: { [kind: string]: { [field: string]: (o: any) => string } } = {
+  Pod: {
+    'spec.nodeName': o => o.spec?.nodeName ?? '',
+    'spec.serviceAccountName': o => o.spec?.serviceAccountName ?? '',
+    'status.phase': o => o.status?.phase ?? '',
+    'status.podIP': o => o.status?.podIP ?? '',
+  },
+  Node: { 'spec.unschedulable': o => String(!!o.spec?.unschedulable) },
+  Secret: { type: o => o.type ?? '' },
+  CertificateSigningRequest: { 'spec.signerName': o => o.spec?.signerName ?? '' },
+};
+
+/** A field selector: `f=v`, `f==v`, `f!=v`, comma-separated, on the fields the resource supports; else the API server's 400 message. */
+export function parseFieldSelector(selector: string, resource: { kind: string; namespaced: boolean }): ((o: any) => boolean)[] | string {
+  const fields: { [f: string]: (o: any) => string } = {
+    'metadata.name': o => o.metadata?.name ?? '',
+    ...(resource.namespaced ? { 'metadata.namespace': (o: any) => o.metadata?.namespace ?? '' } : {}),
+    ...(FIELDS[resource.kind] ?? {}),
+  };
+  const reqs: ((o: any) => boolean)[] = [];
+  for (const p of selector.split(',').map(x => x.trim())) {
+    const m = /^([^=!]+)(==|=|!=)(.*)$/.exec(p);
+    if (!m) return `invalid selector: '${selector}'; can't understand '${p}'`;
+    const [, f, op, v] = m;
+    const get = fields[f];
+    if (!get) return `field label not supported: ${f}`;
+    reqs.push(op === '!=' ? o => get(o) !== v : o => get(o) === v);
+  }
+  return reqs;
 }
