@@ -558,6 +558,32 @@ describe('the simulated API server is strict', () => {
     sim.setState(SCENARIOS.healthy(inputs));
     expect((await call('GET', `/api/v1/nodes?limit=2&continue=${encodeURIComponent(page.body.metadata.continue)}`)).status).toBe(410);
   });
+
+  test('as kube-apiserver: list items without kind, lists across namespaces, the whole selector grammar, fieldSelector, container= on logs', async () => {
+    const st = SCENARIOS.healthy(inputs);
+    const two = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'two', namespace: 'default', labels: { app: 'x', tier: 'web' } }, spec: { nodeName: 'node-2', containers: [{ name: 'a' }, { name: 'b' }] }, status: { phase: 'Running' } };
+    sim.setState({ ...st, objects: [...st.objects, two], logs: { 'default/two/b': 'from b\n', 'default/two/a': 'from a\n' } });
+    const nodes = await call('GET', '/api/v1/nodes');
+    expect([nodes.body.kind, nodes.body.apiVersion, nodes.body.items.map((n: any) => [n.kind, n.apiVersion])]).toEqual(['NodeList', 'v1', [[undefined, undefined], [undefined, undefined], [undefined, undefined]]]);
+    const pods = await call('GET', '/api/v1/pods');
+    expect([pods.status, pods.body.items.map((p: any) => `${p.metadata.namespace}/${p.metadata.name}`)]).toEqual([200, ['kube-system/metrics-server-6d4c8b5f7-x2x9q', 'default/two']]);
+    expect((await call('GET', '/api/v1/pods/two')).status).toBe(404);
+    const names = async (q: string) => { const r = await call('GET', `/api/v1/pods?${q}`); return r.status === 200 ? r.body.items.map((p: any) => p.metadata.name) : r.status; };
+    expect(await names(`labelSelector=${encodeURIComponent('app in (x,y),tier!=db')}`)).toEqual(['two']);
+    expect(await names(`labelSelector=${encodeURIComponent('app notin (x)')}`)).toEqual(['metrics-server-6d4c8b5f7-x2x9q']);
+    expect(await names(`labelSelector=${encodeURIComponent('!app')}`)).toEqual(['metrics-server-6d4c8b5f7-x2x9q']);
+    expect(await names(`labelSelector=${encodeURIComponent('tier,app==x')}`)).toEqual(['two']);
+    expect(await names(`labelSelector=${encodeURIComponent('app in x')}`)).toBe(400);
+    expect(await names(`fieldSelector=${encodeURIComponent('spec.nodeName=node-2,metadata.namespace!=kube-system')}`)).toEqual(['two']);
+    expect(await names(`fieldSelector=${encodeURIComponent('status.phase==Running')}`)).toEqual(['metrics-server-6d4c8b5f7-x2x9q', 'two']);
+    const unsupported = await call('GET', `/api/v1/pods?fieldSelector=${encodeURIComponent('spec.hostname=x')}`);
+    expect([unsupported.status, unsupported.body.message]).toEqual([400, 'field label not supported: spec.hostname']);
+    expect((await call('GET', '/api/v1/namespaces/default/pods/two/log?container=b')).body).toBe('from b\n');
+    const none = await call('GET', '/api/v1/namespaces/default/pods/two/log');
+    expect([none.status, none.body.message]).toEqual([400, 'a container name must be specified for pod two, choose one of: [a b]']);
+    const wrong = await call('GET', '/api/v1/namespaces/default/pods/two/log?container=c');
+    expect([wrong.status, wrong.body.message]).toEqual([400, 'container c is not valid for pod two']);
+  });
 });
 
 describe('the read-only RBAC of docs/doctor.md is enough', () => {
