@@ -123,3 +123,73 @@ describe('the three commands on the shared parser', () => {
     expect(parseCaArgs(['--help']).help).toBe(true);
   });
 });
+
+describe('the package and the command agree on the version and the Node versions', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pkg = require('../package.json');
+  const text = (f: string) => require('fs').readFileSync(require('path').join(__dirname, '..', f), 'utf8') as string;
+
+  test('--version prints the package version', async () => {
+    const out: string[] = [];
+    const io = { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => out.push(s) }, env: {}, cwd: '.', readStdin: async () => Buffer.alloc(0) };
+    const { main } = await import('../lib/cli/main');
+    expect(await main(['--version'], io)).toBe(0);
+    expect(out.join('')).toBe(`secure-metrics-server ${pkg.version}\n`);
+  });
+
+  test('one source: the bundles take SMS_VERSION from package.json, and CHANGELOG names that version', () => {
+    const build: string = pkg.scripts['build:cli'];
+    const defines = build.match(/--define:SMS_VERSION=\S+/g) ?? [];
+    expect(defines.length).toBe(2);
+    for (const d of defines) expect(d).toBe('--define:SMS_VERSION=\\"$npm_package_version\\"');
+    // the Unreleased section holds breaking changes since 0.1.0: under 0.x semver that is 0.2.0
+    const unreleased = text('CHANGELOG.md').split(/^## /m).find(s => s.startsWith('Unreleased'))!;
+    expect(unreleased).toMatch(/breaking/i);
+    expect(pkg.version).toBe('0.2.0');
+    expect(unreleased).toContain(`The next version is **${pkg.version}**`);
+  });
+
+  test('engines states the Node versions the code is built for, and README says the same', () => {
+    expect(pkg.engines.node).toBe('>=20');
+    // every bundle targets the lowest supported Node
+    const targets = [...new Set((pkg.scripts['build:cli'] as string).match(/--target=\S+/g))];
+    expect(targets).toEqual(['--target=node20']);
+    expect(text('README.md')).toContain('Node.js 20 or later: `engines.node` is `>=20`');
+  });
+});
+
+describe('stdin is read up to the limit, not to its end', () => {
+  test('readLimited stops an endless stream after limit + 1 bytes', async () => {
+    const { Readable } = await import('stream');
+    const { readLimited } = await import('../lib/cli/io');
+    let produced = 0;
+    const endless = new Readable({ read() { produced += 1024; this.push(Buffer.alloc(1024, 0x61)); } });
+    const buf = await readLimited(endless, 10_000);
+    expect(buf.length).toBe(10_001);
+    expect(produced).toBeLessThan(200_000);
+    expect(endless.destroyed).toBe(true);
+  });
+
+  test('audit - passes its size limit to the stdin reader and reports the input as too large', async () => {
+    const { loadManifests } = await import('../lib/manifests/load');
+    const asked: (number | undefined)[] = [];
+    const r = await loadManifests(['-'], async (limit?: number) => { asked.push(limit); return Buffer.alloc((limit ?? 100) + 1, 0x61); }, { maxFileBytes: 100 });
+    expect(asked).toEqual([100]);
+    expect(r.errors.map(e => e.message)).toEqual(['cannot read stdin: it is more than the limit of 100 bytes (reading stopped there)']);
+  });
+});
+
+describe('doctor building blocks', () => {
+  test('a Deployment selector with matchExpressions becomes the whole labelSelector', async () => {
+    const { labelSelector } = await import('../lib/cluster/install');
+    expect(labelSelector({ matchLabels: { app: 'ms' }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['b', 'a'] }, { key: 'x', operator: 'Exists' }, { key: 'y', operator: 'DoesNotExist' }, { key: 'z', operator: 'NotIn', values: ['q'] }] }))
+      .toBe('app=ms,tier in (a,b),x,!y,z notin (q)');
+  });
+
+  test('doctor --timeout and --request-timeout take seconds within bounds', () => {
+    expect([parseDoctorArgs([]).timeoutMs, parseDoctorArgs([]).requestTimeoutMs]).toEqual([300_000, 30_000]);
+    expect(parseDoctorArgs(['--timeout', '1.5', '--request-timeout=0.2'])).toMatchObject({ timeoutMs: 1500, requestTimeoutMs: 200 });
+    expect(() => parseDoctorArgs(['--timeout', '0'])).toThrow(/--timeout: '0' is not a number of seconds between 0 and 3600/);
+    expect(() => parseDoctorArgs(['--request-timeout', '1e3'])).toThrow(/--request-timeout: '1e3'/);
+  });
+});
