@@ -116,3 +116,42 @@ test('docs/doctor.md lists every doctor rule as the registry has it, with unique
   expect(rows).toEqual(DoctorRules.ALL.map(r => `| ${r.id} | ${r.severity} | ${r.title} | ${r.fix} |`));
   expect(new Set(DoctorRules.ALL.map(r => r.id)).size).toBe(DoctorRules.ALL.length);
 });
+
+describe('the client never lets a credential reach the output', () => {
+  test('a token, a basic-auth password and a URL password are redacted, in text and JSON forms, after a server echoed them', async () => {
+    const http = await import('http');
+    const { ClusterClient } = await import('../lib/cluster/client');
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ echoed: req.headers }));
+    });
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as import('net').AddressInfo).port;
+    const token = 'tok"en\\with-quotes-0123';
+    let applied = 0;
+    const kc: any = {
+      getCurrentCluster: () => ({ server: `http://admin:url-pass-4567@127.0.0.1:${port}`, proxyUrl: 'http://p:proxy-pass-89@127.0.0.1:1' }),
+      getCurrentUser: () => ({ name: 'u', token }),
+      applyToHTTPSOptions: async (opts: any) => {
+        applied++;
+        expect(opts.rejectUnauthorized).toBe(true);
+        opts.headers.Authorization = `Bearer ${token}`;
+      },
+    };
+    try {
+      const client = new ClusterClient({ kc, context: 'c', server: `http://admin:url-pass-4567@127.0.0.1:${port}`, source: 'test' });
+      const one = await client.get('/version', 'version');
+      await client.get('/version', 'version');
+      expect(applied).toBe(1);
+      const asJson = JSON.stringify(one.value);
+      expect(asJson).toContain(JSON.stringify(`Bearer ${token}`).slice(1, -1));
+      const shown = client.redact(`${asJson} ${token} ${client.server} proxy-pass-89`);
+      for (const secret of [token, JSON.stringify(token).slice(1, -1), 'url-pass-4567', 'proxy-pass-89', Buffer.from('admin:url-pass-4567').toString('base64')]) {
+        expect(shown).not.toContain(secret);
+      }
+      expect(shown).toContain('[redacted]');
+    } finally {
+      server.close();
+    }
+  });
+});

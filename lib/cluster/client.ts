@@ -254,7 +254,7 @@ export class ClusterClient {
       const url = new URL(u);
       if (url.password) {
         this.rememberSecret(url.password);
-        this.rememberSecret(decodeURIComponent(url.password));
+        this.rememberBasic(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`);
       }
     } catch {
       // not a URL: nothing to remember
