@@ -10,7 +10,7 @@ import { checkPropTypes } from './prop-types';
 import { createApiService, createService } from './api-service';
 import { assertImageReference } from './image';
 import { KubeletServingCertApprover, KubeletServingCertApproverOptions } from './kubelet-serving-cert-approver';
-import { addObjectMetadata } from './metadata';
+import { addObjectMetadata, assertWrittenObjects } from './metadata';
 import { createNetworkPolicy } from './network-policy';
 import { ProductionProps, resolveProduction } from './production';
 import { createRbac } from './rbac';
@@ -401,6 +401,7 @@ export class SecureMetricsServer extends Construct {
       volumeProps: { ...(kubelet.volume ? { [kubelet.volume.name]: 'kubeletTls' } : {}), 'serving-cert': 'servingTls' },
       flagProps: { 'kubelet-certificate-authority': 'kubeletTls', 'tls-cert-file': 'servingTls', 'tls-private-key-file': 'servingTls' },
     });
+    assertWrittenObjects(written);
     if (unresolved.length > 0) {
       throw new Error(unresolved[0].prop === '(internal)'
         ? `${unresolved[0].message} (a reference the construct makes itself: please report this as a bug)`
