@@ -62,7 +62,7 @@ function cases(): string[] {
 
   test('the total annotation size: 262144 bytes pass, 262145 do not, counted in UTF-8 bytes', () => {
     const key = 'example.com/big';
-    const maps = [
+    const maps: { [key: string]: string }[] = [
       { [key]: 'x'.repeat(TOTAL_ANNOTATION_SIZE_LIMIT - key.length) },
       { [key]: 'x'.repeat(TOTAL_ANNOTATION_SIZE_LIMIT - key.length + 1) },
       { [key]: 'é'.repeat((TOTAL_ANNOTATION_SIZE_LIMIT - key.length - 1) / 2) },
