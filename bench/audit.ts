@@ -201,6 +201,28 @@ export function generateManifest(file: string, mb: number, installs: number, min
   return { bytes, documents, installs, secrets: installs };
 }
 
+/**
+ * What an audit benchmark run rests on besides its timings: the command
+ * checked every Secret it was given and every run was measured. Returns what
+ * is broken, empty when all hold; `npm run bench` exits 1 otherwise.
+ */
+export function brokenAuditInvariants(r: AuditBenchResult): string[] {
+  const broken: string[] = [];
+  if (r.reported.installs !== r.input.installs) {
+    broken.push(`audit reported ${r.reported.installs} installs of the ${r.input.installs} generated`);
+  }
+  if (r.reported.keyInManifest !== r.input.secrets) {
+    broken.push(`audit found the serving key in ${r.reported.keyInManifest} of the ${r.input.secrets} Secrets (SMS015)`);
+  }
+  if (r.reported.secretAbsent !== 0) {
+    broken.push(`audit reported ${r.reported.secretAbsent} Secrets as absent (SMS090)`);
+  }
+  if (r.runs.length === 0 || r.runs.some(run => !(run.ms > 0) || !(run.maxRssMb > 0))) {
+    broken.push('an audit run was not measured');
+  }
+  return broken;
+}
+
 export function runAuditBenchmark(options: Partial<AuditBenchOptions> = {}): AuditBenchResult {
   const o = { ...DEFAULT_AUDIT_OPTIONS, ...options };
   const log = o.log ?? (() => undefined);

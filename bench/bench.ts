@@ -128,6 +128,43 @@ export interface BenchResult {
   readonly targets: TargetResult[];
 }
 
+/**
+ * The correctness claims a benchmark run rests on, as opposed to its timings:
+ * both sides of the comparison synthesize the same objects, a cold synth
+ * generates exactly the CA and the serving key, a warm one generates nothing,
+ * takes no lock and writes nothing, and every figure is a real measurement.
+ * `npm run bench` exits 1 when one is broken (the figures would then compare
+ * different work). Returns what is broken, empty when all hold.
+ */
+export function brokenInvariants(r: BenchResult): string[] {
+  const broken: string[] = [];
+  const check = (ok: boolean, what: string) => {
+    if (!ok) {
+      broken.push(what);
+    }
+  };
+  check(r.synth.sameObjects, 'the construct and the hand-written floor synthesize different objects');
+  check(r.synth.identicalYaml, 'the construct and the hand-written floor write different YAML');
+  check(r.coldWarm.coldKeys.every(k => k === 2), `a cold synth generated ${JSON.stringify(r.coldWarm.coldKeys)} keys, not 2 (the CA and the serving key)`);
+  check(r.coldWarm.warmSynths > 0, 'no warm synth ran');
+  check(r.coldWarm.warmKeys === 0, `warm synths generated ${r.coldWarm.warmKeys} keys`);
+  check(r.coldWarm.warmLocks === 0, `warm synths took ${r.coldWarm.warmLocks} store locks`);
+  check(r.coldWarm.warmStoreUnchanged, 'a warm synth wrote to the store');
+  check(r.coldWarm.warmOutputStable, 'warm synths wrote different YAML');
+  check(r.process?.storeUnchanged ?? true, 'npm run synth changed the warm store');
+  const figures: [string, Figure][] = [
+    ['synth.construct', r.synth.construct], ['synth.handWritten', r.synth.handWritten],
+    ['coldWarm.cold', r.coldWarm.cold], ['coldWarm.warm', r.coldWarm.warm],
+    ...r.scale.points.map((p, i): [string, Figure] => [`scale.points[${i}]`, p.total]),
+    ['keygen.library', r.keygen.library], ['keygen.pureJs', r.keygen.pureJs], ['keygen.node', r.keygen.node],
+    ...(r.process ? [['process.synth', r.process.synth], ['process.empty', r.process.empty]] as [string, Figure][] : []),
+  ];
+  for (const [name, f] of figures) {
+    check(f.runs > 0 && Number.isFinite(f.medianMs) && f.medianMs > 0, `${name} was not measured (${f.runs} runs, median ${f.medianMs} ms)`);
+  }
+  return broken;
+}
+
 function now(): bigint {
   return process.hrtime.bigint();
 }

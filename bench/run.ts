@@ -15,8 +15,8 @@
  *   --no-audit         skip the audit benchmark (bench/audit.ts; also BENCH_AUDIT=0)
  *   --no-doctor        skip the doctor benchmark (bench/doctor.ts; also BENCH_DOCTOR=0)
  */
-import { formatAuditReport, runAuditBenchmark } from './audit';
-import { BenchOptions, formatReport, runBenchmark } from './bench';
+import { brokenAuditInvariants, formatAuditReport, runAuditBenchmark } from './audit';
+import { BenchOptions, brokenInvariants, formatReport, runBenchmark } from './bench';
 import { formatDoctorReport, runDoctorBenchmark } from './doctor';
 
 const QUICK: Partial<BenchOptions> = {
@@ -98,6 +98,12 @@ async function main(): Promise<void> {
   process.stdout.write(json
     ? `${JSON.stringify({ ...result, ...(auditResult ? { audit: auditResult } : {}), ...(doctorResult ? { doctor: doctorResult } : {}) }, undefined, 2)}\n`
     : `${formatReport(result)}\n${auditResult ? `\n${formatAuditReport(auditResult)}\n` : ''}${doctorResult ? `\n${formatDoctorReport(doctorResult)}\n` : ''}`);
+  // the figures compare like with like only if these hold: a broken one fails the run
+  const broken = [...brokenInvariants(result), ...(auditResult ? brokenAuditInvariants(auditResult) : [])];
+  if (broken.length > 0) {
+    process.stderr.write(`error: the benchmark's invariants do not hold:\n${broken.map(b => `  - ${b}\n`).join('')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((e: any) => {

@@ -6,6 +6,7 @@ import { assertDnsLabel, assertPort, clusterScoped, warn } from './_util';
 import { schemaOf } from './prop-schemas';
 import { checkPropTypes } from './prop-types';
 import { renderGivenResources } from './resources';
+import { INT32_MAX, isInt32 } from './rules/k8s-names';
 
 /** The largest `MAX_EXPIRATION_SEC` the approver starts with: 367 days. */
 const MAX_EXPIRATION_LIMIT_SECONDS = 367 * 24 * 3600;
@@ -237,8 +238,8 @@ export class KubeletServingCertApprover extends Construct {
     this.image = `${repository}:${version}`;
 
     this.replicas = p.replicas ?? 2;
-    if (!Number.isInteger(this.replicas) || this.replicas < 1) {
-      throw new Error(`replicas: ${this.replicas} must be a whole number of at least 1; use 2 (one approves, one stands by)`);
+    if (!isInt32(this.replicas, 1)) {
+      throw new Error(`replicas: ${this.replicas} must be a whole number from 1 to ${INT32_MAX} (int32); use 2 (one approves, one stands by)`);
     }
     this.leaderElection = p.leaderElection ?? true;
     if (this.replicas > 1 && !this.leaderElection) {

@@ -6,6 +6,7 @@ import {
   PodAntiAffinity, renderAntiAffinity, renderNodeSelector, renderTolerations, renderTopologySpread,
   Toleration, TopologySpreadConstraint,
 } from './scheduling';
+import { INT32_MAX, isInt32, isPriorityClassName, SYSTEM_PRIORITY_CLASS_PREFIX, SYSTEM_PRIORITY_CLASSES } from './rules/k8s-names';
 import { PodSettings } from './workload';
 
 /** The lowest port a process without CAP_NET_BIND_SERVICE may bind on a node (net.ipv4.ip_unprivileged_port_start). */
@@ -179,6 +180,9 @@ export function resolveProduction(props: ProductionProps, context: ProductionCon
   if (replicas < 1) {
     throw new Error(`replicas: ${replicas} must be at least 1; use e.g. 2 for high availability`);
   }
+  if (!isInt32(replicas, 1)) {
+    throw new Error(`replicas: ${replicas} is over ${INT32_MAX}, the largest int32 kube-apiserver accepts; use e.g. 2 for high availability`);
+  }
   let minAvailable: number | undefined;
   if (props.minAvailable !== undefined || replicas > 1) {
     minAvailable = props.minAvailable ?? 1;
@@ -194,6 +198,9 @@ export function resolveProduction(props: ProductionProps, context: ProductionCon
 
   const priorityClassName = props.priorityClassName ?? 'system-cluster-critical';
   assertDnsSubdomain('priorityClassName', priorityClassName);
+  if (!isPriorityClassName(priorityClassName)) {
+    throw new Error(`priorityClassName: '${priorityClassName}' can never exist: Kubernetes reserves the prefix '${SYSTEM_PRIORITY_CLASS_PREFIX}' for ${SYSTEM_PRIORITY_CLASSES.join(' and ')}; use one of those or a class of your own without the prefix`);
+  }
   const pullPolicies = Object.values(ImagePullPolicy) as string[];
   const imagePullPolicy = props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT;
   if (!pullPolicies.includes(imagePullPolicy)) {

@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { assertLabelValue, assertQualifiedName, SELECTOR_LABEL } from './metadata';
+import { INT32_MAX, isInt32, isSafeInt64 } from './rules/k8s-names';
 
 /** The node label upstream's high-availability manifest spreads replicas over. */
 export const HOSTNAME_TOPOLOGY_KEY = 'kubernetes.io/hostname';
@@ -157,6 +158,9 @@ export function renderTolerations(prop: string, tolerations: Toleration[]): k8s.
         throw new Error(`${p}.tolerationSeconds: ${t.tolerationSeconds.toHumanString()} must be whole seconds, not negative; use e.g. Duration.seconds(300)`);
       }
       seconds = ms / 1000;
+      if (!isSafeInt64(seconds, 0)) {
+        throw new Error(`${p}.tolerationSeconds: ${seconds} seconds is past ${Number.MAX_SAFE_INTEGER}, the largest count that reaches kube-apiserver's int64 exactly through JSON; use e.g. Duration.seconds(300)`);
+      }
     }
     return {
       key: t.key === '' ? undefined : t.key,
@@ -192,8 +196,8 @@ export function renderTopologySpread(prop: string, constraints: TopologySpreadCo
     const p = `${prop}[${i}]`;
     assertQualifiedName(`${p}.topologyKey`, c.topologyKey);
     const maxSkew = c.maxSkew ?? 1;
-    if (!Number.isInteger(maxSkew) || maxSkew < 1) {
-      throw new Error(`${p}.maxSkew: ${maxSkew} must be a whole number of at least 1; use e.g. 1`);
+    if (!isInt32(maxSkew, 1)) {
+      throw new Error(`${p}.maxSkew: ${maxSkew} must be a whole number from 1 to ${INT32_MAX} (int32); use e.g. 1`);
     }
     const when = c.whenUnsatisfiable ?? WhenUnsatisfiable.SCHEDULE_ANYWAY;
     if (!whens.includes(when)) {
@@ -203,8 +207,8 @@ export function renderTopologySpread(prop: string, constraints: TopologySpreadCo
       if (when !== WhenUnsatisfiable.DO_NOT_SCHEDULE) {
         throw new Error(`${p}.minDomains: only applies with WhenUnsatisfiable.DO_NOT_SCHEDULE; set that or remove minDomains`);
       }
-      if (!Number.isInteger(c.minDomains) || c.minDomains < 1) {
-        throw new Error(`${p}.minDomains: ${c.minDomains} must be a whole number of at least 1; use e.g. 2`);
+      if (!isInt32(c.minDomains, 1)) {
+        throw new Error(`${p}.minDomains: ${c.minDomains} must be a whole number from 1 to ${INT32_MAX} (int32); use e.g. 2`);
       }
     }
     const id = `${c.topologyKey}/${when}`;

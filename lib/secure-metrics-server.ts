@@ -10,10 +10,11 @@ import { checkPropTypes } from './prop-types';
 import { createApiService, createService } from './api-service';
 import { assertImageReference } from './image';
 import { KubeletServingCertApprover, KubeletServingCertApproverOptions } from './kubelet-serving-cert-approver';
-import { addObjectMetadata } from './metadata';
+import { addObjectMetadata, assertWrittenObjects } from './metadata';
 import { createNetworkPolicy } from './network-policy';
 import { ProductionProps, resolveProduction } from './production';
 import { createRbac } from './rbac';
+import { unresolvedReferences } from './references';
 import { renderResources } from './resources';
 import { HOSTNAME_TOPOLOGY_KEY } from './scheduling';
 import { KubeletTls } from './tls/kubelet-tls';
@@ -393,6 +394,19 @@ export class SecureMetricsServer extends Construct {
     });
 
     addObjectMetadata(this, production.labels, production.annotations);
+
+    // every reference between the objects written here resolves (lib/references.ts)
+    const written = this.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject).map(o => o.toJson());
+    const unresolved = unresolvedReferences(written, this.namespace, {
+      volumeProps: { ...(kubelet.volume ? { [kubelet.volume.name]: 'kubeletTls' } : {}), 'serving-cert': 'servingTls' },
+      flagProps: { 'kubelet-certificate-authority': 'kubeletTls', 'tls-cert-file': 'servingTls', 'tls-private-key-file': 'servingTls' },
+    });
+    assertWrittenObjects(written);
+    if (unresolved.length > 0) {
+      throw new Error(unresolved[0].prop === '(internal)'
+        ? `${unresolved[0].message} (a reference the construct makes itself: please report this as a bug)`
+        : unresolved[0].message);
+    }
     instances.set(chart, this.node.path);
   }
 }

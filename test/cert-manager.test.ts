@@ -285,6 +285,17 @@ describe('names, namespaces and options', () => {
   });
 
   test.each([
+    [CertManagerKeyAlgorithm.RSA, ['server auth', 'digital signature', 'key encipherment']],
+    [CertManagerKeyAlgorithm.ECDSA, ['server auth', 'digital signature']],
+    [CertManagerKeyAlgorithm.ED25519, ['server auth', 'digital signature']],
+  ])('the serving Certificate lists key encipherment only for RSA keys (%s)', (keyAlgorithm, usages) => {
+    const { objects } = withCertManager({ keyAlgorithm });
+    const serving = objects.filter(o => o.kind === 'Certificate' && !o.spec.isCA);
+    expect(serving).toHaveLength(1);
+    expect(serving[0].spec.usages).toEqual(usages);
+  });
+
+  test.each([
     [CertManagerKeyAlgorithm.RSA, 3072, { algorithm: 'RSA', size: 3072 }],
     [CertManagerKeyAlgorithm.RSA, 4096, { algorithm: 'RSA', size: 4096 }],
     [CertManagerKeyAlgorithm.ECDSA, undefined, { algorithm: 'ECDSA', size: 256 }],

@@ -12,7 +12,7 @@ import { storePaths, synth, synthYaml, tmp, writeTmp } from './helpers';
 // Go (test/go-verify) and `openssl verify -x509_strict`.
 
 const SVC = 'metrics-server.kube-system.svc';
-const haveGo = spawnSync('go', ['version']).status === 0;
+const haveGo = spawnSync('go', ['version']).status === 0 || process.env.CI === 'true'; // never skipped in CI
 let goVerify = '';
 
 beforeAll(() => {

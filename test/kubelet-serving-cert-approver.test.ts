@@ -438,7 +438,7 @@ describe('other bad input', () => {
 
   test.each([[0], [-1], [1.5], [NaN]])('replicas %s', replicas => {
     expect(() => synth({ ...STRICT, replicas })).toThrow(
-      `replicas: ${replicas} must be a whole number of at least 1; use 2 (one approves, one stands by)`);
+      `replicas: ${replicas} must be a whole number from 1 to 2147483647 (int32); use 2 (one approves, one stands by)`);
   });
 
   test('several replicas without leader election', () => {
@@ -543,7 +543,7 @@ describe('SecureMetricsServer integration', () => {
     expect(() => synthServer({
       servingTls: ServingTls.fromDedicatedCa({ store: store() }),
       kubeletServingCertApprover: { ...STRICT, replicas: 0 },
-    })).toThrow(new Error('kubeletServingCertApprover.replicas: 0 must be a whole number of at least 1; use 2 (one approves, one stands by)'));
+    })).toThrow(new Error('kubeletServingCertApprover.replicas: 0 must be a whole number from 1 to 2147483647 (int32); use 2 (one approves, one stands by)'));
   });
 });
 

@@ -151,9 +151,9 @@ describe('high availability', () => {
     [{ replicas: 2, minAvailable: 0 }, 'minAvailable: 0 must be a whole number of at least 1; use e.g. 1'],
     [{ podAntiAffinity: 'sometimes' as PodAntiAffinity }, "podAntiAffinity: 'sometimes' is not a choice; use PodAntiAffinity.REQUIRED, PodAntiAffinity.PREFERRED or PodAntiAffinity.NONE"],
     [{ topologySpreadConstraints: [{ topologyKey: 'zone!' }] }, "topologySpreadConstraints[0].topologyKey: 'zone!' is not a valid key; use an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit (e.g. 'example.com/tier' or 'tier')"],
-    [{ topologySpreadConstraints: [{ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 0 }] }, 'topologySpreadConstraints[0].maxSkew: 0 must be a whole number of at least 1; use e.g. 1'],
+    [{ topologySpreadConstraints: [{ topologyKey: 'topology.kubernetes.io/zone', maxSkew: 0 }] }, 'topologySpreadConstraints[0].maxSkew: 0 must be a whole number from 1 to 2147483647 (int32); use e.g. 1'],
     [{ topologySpreadConstraints: [{ topologyKey: 'topology.kubernetes.io/zone', minDomains: 2 }] }, 'topologySpreadConstraints[0].minDomains: only applies with WhenUnsatisfiable.DO_NOT_SCHEDULE; set that or remove minDomains'],
-    [{ topologySpreadConstraints: [{ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: WhenUnsatisfiable.DO_NOT_SCHEDULE, minDomains: 0 }] }, 'topologySpreadConstraints[0].minDomains: 0 must be a whole number of at least 1; use e.g. 2'],
+    [{ topologySpreadConstraints: [{ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: WhenUnsatisfiable.DO_NOT_SCHEDULE, minDomains: 0 }] }, 'topologySpreadConstraints[0].minDomains: 0 must be a whole number from 1 to 2147483647 (int32); use e.g. 2'],
     [{ topologySpreadConstraints: [{ topologyKey: 'topology.kubernetes.io/zone' }, { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 2 }] }, "topologySpreadConstraints[1]: a second constraint on 'topology.kubernetes.io/zone' with ScheduleAnyway; Kubernetes refuses duplicates, merge them into one"],
   ] as Array<[SecureMetricsServerProps, string]>)('refuses %j', (props, message) => {
     refuses(props, message);
@@ -276,7 +276,7 @@ describe('scheduling and resources', () => {
     [{ labels: { '-team': 'x' } }, "labels: '-team' is not a valid key; use an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit (e.g. 'example.com/tier' or 'tier')"],
     [{ labels: { team: 'platform team' } }, "labels['team']: 'platform team' is not a valid label value; use at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit (e.g. 'monitoring')"],
     [{ annotations: { 'secure-metrics-server.io/insecure-tls': '' } }, "annotations: 'secure-metrics-server.io/insecure-tls' uses the prefix 'secure-metrics-server.io/', which the construct sets itself; use another key"],
-    [{ podAnnotations: { 'bad key': 'x' } }, "podAnnotations: 'bad key' is not a valid key; use an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit (e.g. 'example.com/tier' or 'tier')"],
+    [{ podAnnotations: { 'bad key': 'x' } }, "podAnnotations: 'bad key' is not a valid annotation key; use an optional DNS subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit (e.g. 'example.com/owner' or 'owner')"],
   ] as Array<[SecureMetricsServerProps, string]>)('refuses %j', (props, message) => {
     refuses(props, message);
   });

@@ -206,3 +206,80 @@ describe('bad input is refused at construction, naming the prop, the value and t
     expect(() => synth({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(files.cert), caKey: Pem.fromFile(files.key), store: CertificateStore.fromDirectory(path.join(tmp(), 'p')) }) })).not.toThrow();
   });
 });
+
+// kube-apiserver's own limits on the fields the construct writes, at their
+// boundaries (lib/rules/k8s-names.ts names the Go source of each; the
+// string rules are also checked against apimachinery itself in
+// test/k8s-validation.proc.test.ts).
+describe('Kubernetes validation at synth: boundaries kube-apiserver draws', () => {
+  const INT32_MAX = 2147483647;
+
+  test.each<[string, any, string | undefined]>([
+    ['replicas at int32 max', { replicas: INT32_MAX }, undefined],
+    ['replicas past int32', { replicas: INT32_MAX + 1 }, 'replicas: 2147483648 is over 2147483647, the largest int32 kube-apiserver accepts; use e.g. 2 for high availability'],
+    ['maxSkew at int32 max', { topologySpreadConstraints: [{ topologyKey: 'zone', maxSkew: INT32_MAX }] }, undefined],
+    ['maxSkew past int32', { topologySpreadConstraints: [{ topologyKey: 'zone', maxSkew: INT32_MAX + 1 }] },
+      'topologySpreadConstraints[0].maxSkew: 2147483648 must be a whole number from 1 to 2147483647 (int32); use e.g. 1'],
+    ['minDomains past int32', { topologySpreadConstraints: [{ topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', minDomains: INT32_MAX + 1 }] },
+      'topologySpreadConstraints[0].minDomains: 2147483648 must be a whole number from 1 to 2147483647 (int32); use e.g. 2'],
+    ['tolerationSeconds past what JSON carries exactly', { tolerations: [{ key: 'k', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: Duration.seconds(1e16) }] },
+      "tolerations[0].tolerationSeconds: 10000000000000000 seconds is past 9007199254740991, the largest count that reaches kube-apiserver's int64 exactly through JSON; use e.g. Duration.seconds(300)"],
+    ['a system- priority class Kubernetes creates', { priorityClassName: 'system-node-critical' }, undefined],
+    ['a priority class that merely starts with "system"', { priorityClassName: 'systemic' }, undefined],
+    ['a reserved system- priority class name', { priorityClassName: 'system-metrics' },
+      "priorityClassName: 'system-metrics' can never exist: Kubernetes reserves the prefix 'system-' for system-cluster-critical and system-node-critical; use one of those or a class of your own without the prefix"],
+    ['an annotation key with an upper-case prefix (kube-apiserver lowercases it)', { annotations: { 'Example.com/owner': 'x' } }, undefined],
+    ['a label key with an upper-case prefix', { labels: { 'Example.com/owner': 'x' } }, "labels: 'Example.com/owner' is not a valid key"],
+  ])('%s', (_name, props, message) => {
+    if (message === undefined) {
+      expect(() => synth(props)).not.toThrow();
+    } else {
+      expect(() => synth(props)).toThrow(message);
+    }
+  });
+
+  // ValidateAnnotationsSize: refused when the sum of len(key) + len(value), in
+  // UTF-8 bytes, is over 256 * 1024
+  const LIMIT = 256 * 1024;
+  test.each([
+    ['annotations', 'metadata', (o: any) => o.metadata.annotations],
+    ['podAnnotations', 'spec.template.metadata', (o: any) => o.spec?.template?.metadata?.annotations],
+  ])('%s: the total annotation size of one object is at most 256 KiB', (prop, field, of) => {
+    // what the construct writes there itself (the store's Secret carries annotations)
+    const size = (a: any) => Object.entries(a ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
+    const own = Math.max(...synth({}).objects.map(o => size(of(o))));
+    const key = 'example.com/big';
+    expect(() => synth({ [prop]: { [key]: 'x'.repeat(LIMIT - own - key.length) } })).not.toThrow();
+    expect(() => synth({ [prop]: { [key]: 'x'.repeat(LIMIT - own - key.length + 1) } }))
+      .toThrow(new RegExp(`^${prop}: \\S+ \\S+ ${field.replace(/\./g, '\\.')}\\.annotations: the annotations take 262145 bytes \\(keys and values\\), over kube-apiserver's limit of 262144 \\(256 KiB\\) for one object; shorten or remove some$`));
+    // bytes, not characters: 'é' is two
+    expect(() => synth({ [prop]: { [key]: 'é'.repeat(Math.ceil((LIMIT - own - key.length) / 2) + 1) } })).toThrow('over kube-apiserver\'s limit of 262144');
+  });
+
+  test('the construct\'s own annotations count toward the total', () => {
+    // cert-manager's inject-ca-from annotation sits on the APIService
+    const key = 'example.com/big';
+    const props = { servingTls: ServingTls.fromCertManager(), annotations: { [key]: 'x'.repeat(LIMIT - key.length) } };
+    expect(() => synth(props)).toThrow(/^annotations: APIService v1beta1\.metrics\.k8s\.io metadata\.annotations: the annotations take 262\d{3} bytes/);
+  });
+});
+
+describe('Kubernetes validation of the written objects, field by field', () => {
+  const { assertWrittenObjects } = require('../lib/metadata');
+  const deployment = () => JSON.parse(JSON.stringify(synth({}).objects.find((o: any) => o.kind === 'Deployment')));
+  test('the construct\'s own output passes', () => {
+    expect(() => assertWrittenObjects(synth({ replicas: 2 }).objects)).not.toThrow();
+  });
+  test.each<[string, (d: any) => void, string]>([
+    ['replicas below 0', d => { d.spec.replicas = -1; }, 'replicas: Deployment kube-system/metrics-server spec.replicas: -1 is not a whole number from 0 to 2147483647 (int32)'],
+    ['a container port of 0', d => { d.spec.template.spec.containers[0].ports[0].containerPort = 0; }, 'securePort: Deployment kube-system/metrics-server spec.template.spec.containers[0].ports.containerPort: 0 is not a port from 1 to 65535'],
+    ['a negative probe period', d => { d.spec.template.spec.containers[0].readinessProbe.periodSeconds = -1; }, 'readinessProbe.periodSeconds: -1 is not a whole number from 0 to 2147483647'],
+    ['a liveness successThreshold other than 1', d => { d.spec.template.spec.containers[0].livenessProbe.successThreshold = 2; }, 'livenessProbe.successThreshold: 2 must be 1 for a livenessProbe'],
+    ['a negative terminationGracePeriodSeconds', d => { d.spec.template.spec.terminationGracePeriodSeconds = -1; }, 'spec.template.spec.terminationGracePeriodSeconds: -1 is not a whole number of seconds from 0'],
+    ['a bad label value on the pod template', d => { d.spec.template.metadata.labels['example.com/x'] = '-bad'; }, "labels/podLabels: Deployment kube-system/metrics-server spec.template.metadata.labels: 'example.com/x: -bad' is not a valid label"],
+  ])('%s is refused', (_name, breakIt, message) => {
+    const d = deployment();
+    breakIt(d);
+    expect(() => assertWrittenObjects([d])).toThrow(message);
+  });
+});

@@ -4,6 +4,11 @@
  * naming the prop) and the audit rules (which turn it into a finding, e.g.
  * SMS023 for a volume name). Pure; no cdk8s, so the command bundles it.
  * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/names/
+ *
+ * Every fact below is taken from kube-apiserver's own validation, read in
+ * k8s.io/apimachinery v0.34.1 and k8s.io/kubernetes v1.34.1 (from the Go
+ * module proxy); the file and identifier are named at each one, and
+ * test/validation.test.ts checks the boundary values.
  * @internal
  */
 
@@ -63,4 +68,125 @@ export function isPort(value: unknown): boolean {
  */
 export function serviceServerName(service: string, namespace: string): string {
   return `${service}.${namespace}.svc`;
+}
+
+// apimachinery pkg/util/validation/validation.go: qualifiedNameFmt,
+// qualifiedNameMaxLength (63), IsQualifiedName (an optional DNS-1123
+// subdomain prefix and '/'), labelValueFmt, LabelValueMaxLength (63).
+const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/**
+ * Whether `key` is a Kubernetes qualified name (IsQualifiedName): an optional
+ * DNS subdomain prefix (at most 253 characters) and '/', then a name of at
+ * most 63 letters, digits, '-', '_' and '.', starting and ending with a
+ * letter or digit. Label keys, taint and toleration keys, topology keys.
+ * @internal
+ */
+export function isQualifiedName(key: unknown): boolean {
+  if (typeof key !== 'string') {
+    return false;
+  }
+  const parts = key.split('/');
+  if (parts.length > 2) {
+    return false;
+  }
+  const name = parts[parts.length - 1];
+  if (name.length > 63 || !QUALIFIED_NAME_PART.test(name)) {
+    return false;
+  }
+  return parts.length === 1 || (parts[0].length > 0 && isDnsSubdomain(parts[0]));
+}
+
+/**
+ * Whether `key` is an annotation key: apimachinery pkg/api/validation/objectmeta.go
+ * ValidateAnnotations checks `IsQualifiedName(strings.ToLower(k))`, so the
+ * prefix may have upper-case letters where a label key's may not.
+ * @internal
+ */
+export function isAnnotationKey(key: unknown): boolean {
+  return typeof key === 'string' && isQualifiedName(key.toLowerCase());
+}
+
+/**
+ * Whether `value` is a label value (IsValidLabelValue): empty, or at most 63
+ * letters, digits, '-', '_' and '.', starting and ending with a letter or digit.
+ * @internal
+ */
+export function isLabelValue(value: unknown): boolean {
+  return typeof value === 'string' && value.length <= 63 && LABEL_VALUE.test(value);
+}
+
+/**
+ * The most bytes all annotations of one object may take, keys and values
+ * together: apimachinery pkg/api/validation/objectmeta.go
+ * TotalAnnotationSizeLimitB (256 KiB), which ValidateAnnotationsSize compares
+ * with the sum of len(key) + len(value) (Go's len: UTF-8 bytes). It applies
+ * to an object's metadata and, separately, to a pod template's.
+ * @internal
+ */
+export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * (1 << 10);
+
+/**
+ * The bytes `annotations` take by kube-apiserver's count (UTF-8 bytes of
+ * every key and value).
+ * @internal
+ */
+export function annotationsSize(annotations: { readonly [key: string]: unknown }): number {
+  let total = 0;
+  for (const [k, v] of Object.entries(annotations)) {
+    total += Buffer.byteLength(k, 'utf8') + Buffer.byteLength(String(v), 'utf8');
+  }
+  return total;
+}
+
+/**
+ * The largest int32: `replicas` (apps types.go DeploymentSpec.Replicas int32),
+ * `maxSkew` and `minDomains` (core types.go TopologySpreadConstraint, int32),
+ * a PDB's integer `minAvailable` (intstr.IntOrString IntVal int32). A larger
+ * number does not decode into the API type, so kube-apiserver refuses the object.
+ * @internal
+ */
+export const INT32_MAX = 2147483647;
+
+/**
+ * Whether `value` is a whole number from `min` to the largest int32.
+ * @internal
+ */
+export function isInt32(value: unknown, min: number): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= INT32_MAX;
+}
+
+/**
+ * Whether `value` is a whole number from `min` that survives the trip to an
+ * int64 field exactly (`tolerationSeconds`, `terminationGracePeriodSeconds`,
+ * both int64 in core types.go): JSON numbers past 2^53 lose digits in
+ * JavaScript, so the bound is Number.MAX_SAFE_INTEGER, below int64's.
+ * @internal
+ */
+export function isSafeInt64(value: unknown, min: number): boolean {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
+}
+
+/**
+ * The prefix of the PriorityClass names Kubernetes reserves: kubernetes
+ * pkg/apis/scheduling/types.go SystemPriorityClassPrefix; the PriorityClass
+ * validation (pkg/apis/scheduling/validation/validation.go
+ * ValidatePriorityClass) refuses any other name with it, so a pod can only
+ * name the two that kube-apiserver creates itself.
+ * @internal
+ */
+export const SYSTEM_PRIORITY_CLASS_PREFIX = 'system-';
+
+/** kubernetes pkg/apis/scheduling/types.go SystemClusterCritical, SystemNodeCritical. @internal */
+export const SYSTEM_PRIORITY_CLASSES: readonly string[] = ['system-cluster-critical', 'system-node-critical'];
+
+/**
+ * Whether a pod's `priorityClassName` can ever exist: a DNS subdomain
+ * (core validation.go ValidatePriorityClassName = NameIsDNSSubdomain) that,
+ * with the reserved `system-` prefix, is one of the two system classes.
+ * @internal
+ */
+export function isPriorityClassName(value: unknown): boolean {
+  return isDnsSubdomain(value) && (!value.startsWith(SYSTEM_PRIORITY_CLASS_PREFIX) || SYSTEM_PRIORITY_CLASSES.includes(value));
 }

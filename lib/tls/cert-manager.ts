@@ -302,7 +302,10 @@ export class CertManagerServingTls extends ServingTls {
         secretName,
         commonName: serviceServerName(svc, ns),
         dnsNames: servingDnsNames(svc, ns, context.clusterDomain),
-        usages: [CertificateSpecUsages.SERVER_AUTH, CertificateSpecUsages.DIGITAL_SIGNATURE, CertificateSpecUsages.KEY_ENCIPHERMENT],
+        // keyEncipherment is for RSA key transport (RFC 5280 4.2.1.3); an
+        // ECDSA or Ed25519 key cannot encipher, so it gets digitalSignature only
+        usages: [CertificateSpecUsages.SERVER_AUTH, CertificateSpecUsages.DIGITAL_SIGNATURE,
+          ...(algorithm === CertManagerKeyAlgorithm.RSA ? [CertificateSpecUsages.KEY_ENCIPHERMENT] : [])],
         duration: durationText,
         renewBefore: renewBeforeText,
         privateKey: privateKey(CertificateSpecPrivateKeyRotationPolicy.ALWAYS),
