@@ -1,6 +1,6 @@
 module secure-metrics-server/k8s-validation
 
-go 1.24.0
+go 1.26
 
 require k8s.io/apimachinery v0.34.1
 

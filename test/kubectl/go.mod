@@ -1,6 +1,6 @@
 module secure-metrics-server/kubectl
 
-go 1.23.0
+go 1.26
 
 require (
 	k8s.io/component-base v0.32.4
