@@ -632,22 +632,24 @@ function matchUriConstraint(uri: string, constraint: string): Match {
   if ('error' in parsed) {
     return parsed.error;
   }
-  const host = parsed.host;
+  return uriHostProblem(uri, parsed.host) ?? matchDomainConstraint(parsed.host, constraint);
+}
+
+/** Go's parseURIs: a URI SAN whose host is empty or an IP address cannot be matched against any constraint. */
+function uriHostProblem(uri: string, host: string): string | undefined {
   if (host === '') {
     return `URI with empty host ('${uri}') cannot be matched against constraints`;
   }
   if ((host.startsWith('[') && host.endsWith(']')) || isIP(host) !== 0) {
     return `URI with IP ('${uri}') cannot be matched against constraints`;
   }
-  return matchDomainConstraint(host, constraint);
+  return undefined;
 }
 
 function matchIpConstraint(ip: Buffer, [net, mask]: Buffer[]): Match {
   return ip.length === net.length && [...ip].every((b, i) => (b & mask[i]) === (net[i] & mask[i]));
 }
 
-/** Go's default VerifyOptions.MaxConstraintComparisions. */
-const MAX_CONSTRAINT_COMPARISONS = 250000;
 
 /** The names of a certificate that name constraints apply to. */
 interface ConstrainedNames {
@@ -661,21 +663,19 @@ interface ConstrainedNames {
  * Why the CA's name constraints forbid one of the names (DNS, IP, email and
  * URI SANs, as Go checks them on every CA of the chain: excluded first, then
  * permitted; a name Go cannot parse or match refuses the chain too), or
- * undefined. `count` carries Go's comparison count across the names one CA
- * checks (at most 250000).
+ * undefined. As Go 1.26 (crypto/x509/constraints.go): every URI SAN must
+ * have a host that is a domain name once the CA has name constraints of any
+ * type, and there is no limit on the number of comparisons (Go 1.26 checks
+ * constraints in log-linear time and no longer uses MaxConstraintComparisions).
  * @internal
  */
-export function nameConstraintProblem(ca: CertInfo, names: ConstrainedNames, count = { n: 0 }): string | undefined {
+export function nameConstraintProblem(ca: CertInfo, names: ConstrainedNames): string | undefined {
   const nc = ca.nameConstraints;
   if (!nc || [nc.permittedDns, nc.excludedDns, nc.permittedIp, nc.excludedIp, nc.permittedEmail, nc.excludedEmail, nc.permittedUri, nc.excludedUri].every(l => l.length === 0)) {
     return undefined;
   }
   const who = `the CA '${ca.subject}'`;
   const check = <T, C>(type: string, name: string, parsed: T, match: (p: T, c: C) => Match, permitted: C[], excluded: C[], show: (c: C) => string): string | undefined => {
-    count.n += excluded.length;
-    if (count.n > MAX_CONSTRAINT_COMPARISONS) {
-      return `${who} has too many name constraints to check (Go stops after ${MAX_CONSTRAINT_COMPARISONS} comparisons)`;
-    }
     for (const c of excluded) {
       const m = match(parsed, c);
       if (typeof m === 'string') {
@@ -684,10 +684,6 @@ export function nameConstraintProblem(ca: CertInfo, names: ConstrainedNames, cou
       if (m) {
         return `${who} excludes the ${type} '${name}' (nameConstraints excluded ${show(c)})`;
       }
-    }
-    count.n += permitted.length;
-    if (count.n > MAX_CONSTRAINT_COMPARISONS) {
-      return `${who} has too many name constraints to check (Go stops after ${MAX_CONSTRAINT_COMPARISONS} comparisons)`;
     }
     let ok = true;
     for (const c of permitted) {
@@ -702,6 +698,17 @@ export function nameConstraintProblem(ca: CertInfo, names: ConstrainedNames, cou
     }
     return ok ? undefined : `${who} does not permit the ${type} '${name}' (nameConstraints permitted ${permitted.map(show).join(', ')})`;
   };
+  // Go's parseURIs: before any check, whatever the constraints' types
+  for (const name of names.uris ?? []) {
+    const parsed = uriHost(name);
+    if ('error' in parsed) {
+      return `${who} has nameConstraints, and Go cannot parse the URI SAN '${name}' (${parsed.error})`;
+    }
+    const hostProblem = uriHostProblem(name, parsed.host);
+    if (hostProblem) {
+      return `${who} cannot check the URI '${name}' against its nameConstraints (${hostProblem})`;
+    }
+  }
   for (const name of names.emailAddresses ?? []) {
     const mailbox = parseMailbox(name);
     const problem = mailbox
@@ -916,10 +923,9 @@ function caProblem(ca: CertInfo, now: Date, intermediatesBelow: number, leaf: Ce
   if (ca.unhandledCritical.length > 0) {
     return `'${ca.subject}' has a critical extension Go does not handle (${ca.unhandledCritical.join(', ')})`;
   }
-  // Go checks the leaf's names and the CA's own SANs, one comparison count for both
-  const count = { n: 0 };
-  const constraint = (leaf.sanValue !== undefined ? nameConstraintProblem(ca, leaf, count) : undefined)
-    ?? (ca.sanValue !== undefined ? nameConstraintProblem(ca, ca, count) : undefined);
+  // Go checks the leaf's names and the CA's own SANs
+  const constraint = (leaf.sanValue !== undefined ? nameConstraintProblem(ca, leaf) : undefined)
+    ?? (ca.sanValue !== undefined ? nameConstraintProblem(ca, ca) : undefined);
   if (constraint) {
     return constraint;
   }
