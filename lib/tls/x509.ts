@@ -660,91 +660,173 @@ interface ConstrainedNames {
 }
 
 /**
- * Why the CA's name constraints forbid one of the names (DNS, IP, email and
- * URI SANs, as Go checks them on every CA of the chain: excluded first, then
- * permitted; a name Go cannot parse or match refuses the chain too), or
- * undefined. As Go 1.26 (crypto/x509/constraints.go): every URI SAN must
- * have a host that is a domain name once the CA has name constraints of any
- * type, and there is no limit on the number of comparisons (Go 1.26 checks
- * constraints in log-linear time and no longer uses MaxConstraintComparisions).
+ * Why a CA's name constraints forbid a name: the library's sentence, and the
+ * detail Go 1.26 puts after "x509: a root or intermediate certificate is not
+ * authorized to sign for this name: ".
  * @internal
  */
-export function nameConstraintProblem(ca: CertInfo, names: ConstrainedNames): string | undefined {
+export interface NameConstraintViolation {
+  readonly message: string;
+  readonly goDetail: string;
+}
+
+/** Go's %q of a string (a JSON string is the same for the names that reach here). */
+function goQuote(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** An IP address as Go's net.IP.String() prints it: dotted IPv4 (IPv4-mapped too), IPv6 in its shortest form. */
+export function goIpString(ip: Buffer): string {
+  const mapped = ip.length === 16 && ip.subarray(0, 10).every(b => b === 0) && ip[10] === 0xff && ip[11] === 0xff;
+  if (ip.length === 4 || mapped) {
+    return [...ip.subarray(ip.length - 4)].join('.');
+  }
+  if (ip.length !== 16) {
+    return `?${ip.toString('hex')}`;
+  }
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) {
+    groups.push(ip.readUInt16BE(i));
+  }
+  // the longest run of at least two zero groups becomes '::' (the first of equal runs)
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (g: number[]) => g.map(x => x.toString(16)).join(':');
+  return best < 0 ? hex(groups) : `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
+}
+
+/** Go's IPNet.String(): the network and the prefix length, or the mask in hex when it is not canonical. */
+function goIpNetString([net, mask]: Buffer[]): string {
+  const bits = [...mask].map(b => b.toString(2).padStart(8, '0')).join('');
+  const ones = /^(1*)0*$/.exec(bits);
+  const masked = Buffer.from([...net].map((b, i) => b & mask[i]));
+  return ones ? `${goIpString(masked)}/${ones[1].length}` : `${goIpString(masked)}/${mask.toString('hex')}`;
+}
+
+/**
+ * Why the CA's name constraints forbid one of the names, as Go 1.26 checks
+ * them on every CA of the chain (crypto/x509/constraints.go): URI SANs must
+ * have a host that is a domain name and email SANs must be RFC 2821
+ * mailboxes once the CA has name constraints of any type; then IP, DNS, URI
+ * and email SANs in that order, each permitted first, then excluded. There is
+ * no limit on the number of comparisons (Go 1.26 no longer uses
+ * MaxConstraintComparisions). Undefined when the names pass.
+ * @internal
+ */
+export function nameConstraintViolation(ca: CertInfo, names: ConstrainedNames): NameConstraintViolation | undefined {
   const nc = ca.nameConstraints;
   if (!nc || [nc.permittedDns, nc.excludedDns, nc.permittedIp, nc.excludedIp, nc.permittedEmail, nc.excludedEmail, nc.permittedUri, nc.excludedUri].every(l => l.length === 0)) {
     return undefined;
   }
   const who = `the CA '${ca.subject}'`;
-  const check = <T, C>(type: string, name: string, parsed: T, match: (p: T, c: C) => Match, permitted: C[], excluded: C[], show: (c: C) => string): string | undefined => {
+  const check = <T, C>(type: string, name: string, parsed: T, match: (p: T, c: C) => Match, permitted: C[], excluded: C[], show: (c: C) => string,
+    goConstraint: (c: C) => string): NameConstraintViolation | undefined => {
+    const cannot = (m: string) => ({ message: `${who} cannot check the ${type} '${name}' against its nameConstraints (${m})`, goDetail: m });
+    if (permitted.length > 0) {
+      let ok = false;
+      for (const c of permitted) {
+        const m = match(parsed, c);
+        if (typeof m === 'string') {
+          return cannot(m);
+        }
+        if (m) {
+          ok = true;
+          break;
+        }
+      }
+      if (!ok) {
+        return {
+          message: `${who} does not permit the ${type} '${name}' (nameConstraints permitted ${permitted.slice(0, 5).map(show).join(', ')}${permitted.length > 5 ? ` and ${permitted.length - 5} more` : ''})`,
+          goDetail: `${type} ${goQuote(name)} is not permitted by any constraint`,
+        };
+      }
+    }
     for (const c of excluded) {
       const m = match(parsed, c);
       if (typeof m === 'string') {
-        return `${who} cannot check the ${type} '${name}' against its nameConstraints (${m})`;
+        return cannot(m);
       }
       if (m) {
-        return `${who} excludes the ${type} '${name}' (nameConstraints excluded ${show(c)})`;
+        return {
+          message: `${who} excludes the ${type} '${name}' (nameConstraints excluded ${show(c)})`,
+          goDetail: `${type} ${goQuote(name)} is excluded by constraint ${goQuote(goConstraint(c))}`,
+        };
       }
     }
-    let ok = true;
-    for (const c of permitted) {
-      const m = match(parsed, c);
-      if (typeof m === 'string') {
-        return `${who} cannot check the ${type} '${name}' against its nameConstraints (${m})`;
-      }
-      ok = m;
-      if (ok) {
-        break;
-      }
-    }
-    return ok ? undefined : `${who} does not permit the ${type} '${name}' (nameConstraints permitted ${permitted.map(show).join(', ')})`;
+    return undefined;
   };
-  // Go's parseURIs: before any check, whatever the constraints' types
+  const unparsable = (what: string, name: string, goDetail: string) => ({ message: `${who} has nameConstraints, and Go cannot parse the ${what} SAN '${name}'`, goDetail });
+  // Go's parseURIs and parseMailboxes: before any check, whatever the constraints' types
   for (const name of names.uris ?? []) {
     const parsed = uriHost(name);
     if ('error' in parsed) {
-      return `${who} has nameConstraints, and Go cannot parse the URI SAN '${name}' (${parsed.error})`;
+      return { message: `${who} has nameConstraints, and Go cannot parse the URI SAN '${name}' (${parsed.error})`, goDetail: parsed.error };
     }
     const hostProblem = uriHostProblem(name, parsed.host);
     if (hostProblem) {
-      return `${who} cannot check the URI '${name}' against its nameConstraints (${hostProblem})`;
+      return { message: `${who} cannot check the URI '${name}' against its nameConstraints (${hostProblem})`, goDetail: hostProblem };
     }
   }
+  const mailboxes: { name: string; mailbox: { local: string; domain: string } }[] = [];
   for (const name of names.emailAddresses ?? []) {
     const mailbox = parseMailbox(name);
-    const problem = mailbox
-      ? check('email address', name, mailbox, matchEmailConstraint, nc.permittedEmail, nc.excludedEmail, c => `email:${c}`)
-      : `${who} has nameConstraints, and Go cannot parse the email address SAN '${name}'`;
-    if (problem) {
-      return problem;
+    if (!mailbox) {
+      return unparsable('email address', name, `cannot parse rfc822Name ${goQuote(name)}`);
+    }
+    mailboxes.push({ name, mailbox });
+  }
+  for (const ip of names.ipAddresses) {
+    if (ip.length !== 4 && ip.length !== 16) {
+      return { message: `${who} has nameConstraints, and Go cannot parse an IP address SAN of ${ip.length} bytes`, goDetail: `IP address of ${ip.length} bytes` };
+    }
+    const v = check('IP address', goIpString(ip), ip, matchIpConstraint, nc.permittedIp, nc.excludedIp, ([n, m]) => `IP:${[...n].join('.')}/${[...m].join('.')}`, goIpNetString);
+    if (v) {
+      return v;
     }
   }
   for (const name of names.dnsNames) {
-    const problem = domainToReverseLabels(name)
-      ? check('DNS name', name, name, matchDomainConstraint, nc.permittedDns, nc.excludedDns, c => `DNS:${c}`)
-      : `${who} has nameConstraints, and Go cannot parse the DNS SAN '${name}'`;
-    if (problem) {
-      return problem;
+    const v = domainToReverseLabels(name)
+      ? check('DNS name', name, name, matchDomainConstraint, nc.permittedDns, nc.excludedDns, c => `DNS:${c}`, c => c)
+      : unparsable('DNS', name, `x509: cannot parse dnsName ${goQuote(name)}`);
+    if (v) {
+      return v;
     }
   }
   for (const name of names.uris ?? []) {
-    const parsed = uriHost(name);
-    const problem = 'error' in parsed
-      ? `${who} has nameConstraints, and Go cannot parse the URI SAN '${name}' (${parsed.error})`
-      : check('URI', name, name, matchUriConstraint, nc.permittedUri, nc.excludedUri, c => `URI:${c}`);
-    if (problem) {
-      return problem;
+    const v = check('URI', name, name, matchUriConstraint, nc.permittedUri, nc.excludedUri, c => `URI:${c}`, c => c);
+    if (v) {
+      return v;
     }
   }
-  for (const ip of names.ipAddresses) {
-    const text = ip.length === 4 ? [...ip].join('.') : ip.toString('hex').replace(/(.{4})(?!$)/g, '$1:');
-    const problem = ip.length === 4 || ip.length === 16
-      ? check('IP address', text, ip, matchIpConstraint, nc.permittedIp, nc.excludedIp, ([n, m]) => `IP:${[...n].join('.')}/${[...m].join('.')}`)
-      : `${who} has nameConstraints, and Go cannot parse an IP address SAN of ${ip.length} bytes`;
-    if (problem) {
-      return problem;
+  for (const { name, mailbox } of mailboxes) {
+    const v = check('email address', name, mailbox, matchEmailConstraint, nc.permittedEmail, nc.excludedEmail, c => `email:${c}`, c => c);
+    if (v) {
+      return v;
     }
   }
   return undefined;
+}
+
+/**
+ * Why the CA's name constraints forbid one of the names (the library's
+ * sentence of nameConstraintViolation), or undefined.
+ * @internal
+ */
+export function nameConstraintProblem(ca: CertInfo, names: ConstrainedNames): string | undefined {
+  return nameConstraintViolation(ca, names)?.message;
 }
 
 /**
@@ -852,17 +934,29 @@ function alreadyInChain(candidate: CertInfo, chain: CertInfo[]): boolean {
  * @internal
  */
 export function verifyChain(leaf: CertInfo, intermediates: CertInfo[], roots: CertInfo[], now: Date): string | undefined {
+  return chainProblem(leaf, intermediates, roots, now)?.message;
+}
+
+/**
+ * verifyChain's structured result: undefined when a chain exists, else the
+ * first failure met (what Go reports as the hint of "signed by unknown
+ * authority", or the error of a CA rule).
+ * @internal
+ */
+export function chainProblem(leaf: CertInfo, intermediates: CertInfo[], roots: CertInfo[], now: Date): ChainProblem | undefined {
   let checks = 0;
-  let firstProblem: string | undefined;
-  const note = (p: string) => {
+  let firstProblem: ChainProblem | undefined;
+  const note = (p: ChainProblem) => {
     firstProblem = firstProblem ?? p;
   };
+  const noIssuer = (cert: CertInfo, candidate?: CertInfo): ChainProblem => ({ code: 'no-issuer', message: `no certificate in the CA bundle signed '${cert.subject}'`, cert, candidate });
   const build = (chain: CertInfo[]): boolean => {
     const current = chain[chain.length - 1];
     // Go refuses a weak signature for every candidate issuer alike
     const weak = weakSignatureName(current.signatureOid);
     if (weak) {
-      note(`'${current.subject}' is signed with ${weak}`);
+      const candidate = potentialParents(current, roots)[0] ?? potentialParents(current, intermediates)[0];
+      note({ code: 'weak-signature', message: `'${current.subject}' is signed with ${weak}`, cert: current, candidate });
       return false;
     }
     const candidates = [
@@ -870,7 +964,7 @@ export function verifyChain(leaf: CertInfo, intermediates: CertInfo[], roots: Ce
       ...potentialParents(current, intermediates).map(c => ({ c, root: false })),
     ];
     if (candidates.length === 0) {
-      note(`no certificate in the CA bundle signed '${current.subject}'`);
+      note(noIssuer(current));
     }
     for (const { c, root } of candidates) {
       if (alreadyInChain(c, chain)) {
@@ -878,18 +972,18 @@ export function verifyChain(leaf: CertInfo, intermediates: CertInfo[], roots: Ce
       }
       if (++checks > MAX_SIGNATURE_CHECKS) {
         // Go reports this error rather than the first failure
-        firstProblem = `more than ${MAX_SIGNATURE_CHECKS} signature checks to build the chain (Go's limit)`;
+        firstProblem = { code: 'signature-limit', message: `more than ${MAX_SIGNATURE_CHECKS} signature checks to build the chain (Go's limit)`, cert: current };
         return false;
       }
       if (!signs(c, current)) {
         // a certificate with the issuer's name but another key (an old CA, an impostor)
-        note(`no certificate in the CA bundle signed '${current.subject}'`);
+        note({ ...noIssuer(current, c), code: 'bad-signature' });
         continue;
       }
       // Go checks the CA rules on every signing certificate (roots too) and extendedKeyUsage down the whole chain
       const problem = caProblem(c, now, chain.length - 1, leaf);
       if (problem) {
-        note(problem);
+        note({ ...problem, cert: current, candidate: c });
         continue;
       }
       if (root || build([...chain, c])) {
@@ -898,7 +992,7 @@ export function verifyChain(leaf: CertInfo, intermediates: CertInfo[], roots: Ce
     }
     return false;
   };
-  return build([leaf]) ? undefined : firstProblem ?? `no certificate in the CA bundle signed '${leaf.subject}'`;
+  return build([leaf]) ? undefined : firstProblem ?? noIssuer(leaf);
 }
 
 /**
@@ -918,31 +1012,55 @@ export function signs(issuer: CertInfo, cert: CertInfo): boolean {
   }
 }
 
+/**
+ * What kept a candidate issuer out of the chain, or why a certificate found
+ * none: the structured result of the one chain verifier (chainProblem), which
+ * lib/tls/go-text.ts words as Go does.
+ * @internal
+ */
+export type ChainProblemCode =
+  | 'no-issuer' | 'bad-signature' | 'weak-signature' | 'signature-limit'
+  | 'unhandled-critical' | 'name-constraints' | 'not-ca' | 'no-cert-sign' | 'eku' | 'path-len' | 'expired' | 'not-yet-valid';
+
+/** @internal */
+export interface ChainProblem {
+  readonly code: ChainProblemCode;
+  /** the library's sentence */
+  readonly message: string;
+  /** the certificate an issuer was looked for */
+  readonly cert: CertInfo;
+  /** the candidate issuer that was refused (absent for 'no-issuer' without candidates, 'weak-signature', 'signature-limit') */
+  readonly candidate?: CertInfo;
+  /** for 'name-constraints' */
+  readonly violation?: NameConstraintViolation;
+}
+
 /** `intermediatesBelow`: how many intermediates lie between `ca` and the leaf. */
-function caProblem(ca: CertInfo, now: Date, intermediatesBelow: number, leaf: CertInfo): string | undefined {
+function caProblem(ca: CertInfo, now: Date, intermediatesBelow: number, leaf: CertInfo): Omit<ChainProblem, 'cert' | 'candidate'> | undefined {
   if (ca.unhandledCritical.length > 0) {
-    return `'${ca.subject}' has a critical extension Go does not handle (${ca.unhandledCritical.join(', ')})`;
+    return { code: 'unhandled-critical', message: `'${ca.subject}' has a critical extension Go does not handle (${ca.unhandledCritical.join(', ')})` };
   }
   // Go checks the leaf's names and the CA's own SANs
-  const constraint = (leaf.sanValue !== undefined ? nameConstraintProblem(ca, leaf) : undefined)
-    ?? (ca.sanValue !== undefined ? nameConstraintProblem(ca, ca) : undefined);
-  if (constraint) {
-    return constraint;
+  const violation = (leaf.sanValue !== undefined ? nameConstraintViolation(ca, leaf) : undefined)
+    ?? (ca.sanValue !== undefined ? nameConstraintViolation(ca, ca) : undefined);
+  if (violation) {
+    return { code: 'name-constraints', message: violation.message, violation };
   }
   if (ca.version !== 3 || !ca.isCa) {
-    return `'${ca.subject}' is not a CA (basicConstraints CA:FALSE)`;
+    return { code: 'not-ca', message: `'${ca.subject}' is not a CA (basicConstraints CA:FALSE)` };
   }
   if (ca.keyUsage && !ca.keyUsage.keyCertSign) {
-    return `'${ca.subject}' lacks keyUsage keyCertSign`;
+    return { code: 'no-cert-sign', message: `'${ca.subject}' lacks keyUsage keyCertSign` };
   }
   if (!allowsServerAuth(ca)) {
-    return `'${ca.subject}' has extendedKeyUsage ${ca.extKeyUsage!.join(', ')} without serverAuth, so no certificate it issues may serve TLS`;
+    return { code: 'eku', message: `'${ca.subject}' has extendedKeyUsage ${ca.extKeyUsage!.join(', ')} without serverAuth, so no certificate it issues may serve TLS` };
   }
   if (ca.maxPathLen !== undefined && intermediatesBelow > ca.maxPathLen) {
-    return `'${ca.subject}' allows ${ca.maxPathLen} intermediate(s) below it (pathLenConstraint), the chain has ${intermediatesBelow}`;
+    return { code: 'path-len', message: `'${ca.subject}' allows ${ca.maxPathLen} intermediate(s) below it (pathLenConstraint), the chain has ${intermediatesBelow}` };
   }
-  if (validityProblem(ca, now)) {
-    return `'${ca.subject}' is not valid now (${fmt(ca.notBefore)} to ${fmt(ca.notAfter)})`;
+  const time = validityProblem(ca, now);
+  if (time) {
+    return { code: time, message: `'${ca.subject}' is not valid now (${fmt(ca.notBefore)} to ${fmt(ca.notAfter)})` };
   }
   return undefined;
 }
