@@ -156,6 +156,12 @@ export interface CertificateSpec {
    * RDNs), so the CA's bytes are copied, never rebuilt.
    */
   readonly rawIssuer?: string;
+  /**
+   * DER of the subject name to write (binary string), copied byte for byte;
+   * absent: CN=commonName. A CA certified again for the same key keeps its
+   * exact name this way.
+   */
+  readonly rawSubject?: string;
   /** the CA's subjectKeyIdentifier (binary string), for authorityKeyIdentifier; absent: none */
   readonly authorityKeyId?: string;
   /** node-forge extension objects (basicConstraints, keyUsage, extKeyUsage, subjectAltName) */
@@ -250,6 +256,9 @@ export function buildCertificate(spec: CertificateSpec): Buffer {
   fields[2] = algorithmIdentifier(alg);
   if (spec.rawIssuer !== undefined) {
     fields[3] = asn1.fromDer(forge.util.createBuffer(spec.rawIssuer));
+  }
+  if (spec.rawSubject !== undefined) {
+    fields[5] = asn1.fromDer(forge.util.createBuffer(spec.rawSubject));
   }
   const spki = createPublicKey(spec.publicKey).export({ type: 'spki', format: 'der' });
   fields[6] = asn1.fromDer(forge.util.createBuffer(spki.toString('binary')));
