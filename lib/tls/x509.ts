@@ -18,6 +18,23 @@ const WEAK_SIGNATURES: { [oid: string]: { readonly name: string; readonly go?: s
 };
 
 /**
+ * A refusal of the X.509 checks, structured: the prop, why (the reason) and
+ * the fix. Its message is `prop: reason; fix`, as every refusal of the
+ * library reads; callers that word it otherwise (audit) use the fields.
+ * @internal
+ */
+export class X509Refusal extends Error {
+  constructor(readonly prop: string, readonly reason: string, readonly fix?: string) {
+    super(fix === undefined ? `${prop}: ${reason}` : `${prop}: ${reason}; ${fix}`);
+    this.name = 'X509Refusal';
+  }
+}
+
+function refusal(prop: string, reason: string, fix?: string): X509Refusal {
+  return new X509Refusal(prop, reason, fix);
+}
+
+/**
  * The name of a signature algorithm (by OID) that kube-apiserver refuses, or
  * undefined for one it accepts.
  * @internal
@@ -143,7 +160,7 @@ export function certificateBlocks(prop: string, pem: string, source: string): Pe
       : /-----BEGIN CERTIFICATE-----/.test(pem)
         ? 'its \'-----BEGIN CERTIFICATE-----\' block is malformed the way Go\'s PEM decoder reads it (END line, base64 body)'
         : 'it holds no PEM block \'-----BEGIN CERTIFICATE-----\'';
-    throw new Error(`${prop}: ${source} is not a PEM certificate (${what}); pass a PEM certificate file such as /etc/kubernetes/pki/ca.crt`);
+    throw refusal(prop, `${source} is not a PEM certificate (${what})`, `pass a PEM certificate file such as /etc/kubernetes/pki/ca.crt`);
   }
   return blocks;
 }
@@ -162,7 +179,7 @@ export function parseCertificateBlock(prop: string, block: PemBlock, source: str
       throw new Error('trailing data after the certificate');
     }
   } catch (e: any) {
-    throw new Error(`${prop}: certificate #${index + 1} in ${source} does not parse (${e.message}); pass a valid PEM certificate`);
+    throw refusal(prop, `certificate #${index + 1} in ${source} does not parse (${e.message})`, `pass a valid PEM certificate`);
   }
   const find = (oid: string) => tbs.extensions.find(e => e.oid === oid);
   const bc = find('2.5.29.19')?.parsed;
@@ -182,11 +199,11 @@ export function parseCertificateBlock(prop: string, block: PemBlock, source: str
     try {
       nameConstraints = parseNameConstraints(nc.value);
     } catch (e: any) {
-      throw new Error(`${prop}: certificate #${index + 1} in ${source} has a nameConstraints extension that does not parse (${e.message}); reissue it`);
+      throw refusal(prop, `certificate #${index + 1} in ${source} has a nameConstraints extension that does not parse (${e.message})`, `reissue it`);
     }
     const invalid = nameConstraintsParseProblem(nameConstraints);
     if (invalid) {
-      throw new Error(`${prop}: certificate #${index + 1} in ${source} has a nameConstraints extension Go cannot parse (${invalid}), so Go skips the certificate; reissue it with valid constraints`);
+      throw refusal(prop, `certificate #${index + 1} in ${source} has a nameConstraints extension Go cannot parse (${invalid}), so Go skips the certificate`, `reissue it with valid constraints`);
     }
     if (nameConstraints.unhandledForms && nc.critical) {
       // Go marks nameConstraints with other forms than DNS, IP, email and URI as unhandled
@@ -253,10 +270,10 @@ function akiValue(value: string): string | undefined {
  */
 export function assertGoAcceptsCertificate(prop: string, cert: CertInfo, what: string): string[] {
   if (cert.unhandledCritical.length > 0) {
-    throw new Error(`${prop}: ${what} (${cert.subject}) has a critical extension Go does not handle (${cert.unhandledCritical.join(', ')}), so kube-apiserver refuses it (x509: unhandled critical extension); reissue it without that extension, or mark it non-critical`);
+    throw refusal(prop, `${what} (${cert.subject}) has a critical extension Go does not handle (${cert.unhandledCritical.join(', ')}), so kube-apiserver refuses it (x509: unhandled critical extension)`, `reissue it without that extension, or mark it non-critical`);
   }
   if (cert.serialNegative) {
-    throw new Error(`${prop}: ${what} (${cert.subject}) has a negative serial number, which Go 1.23+ and Kubernetes 1.32+ reject; reissue it`);
+    throw refusal(prop, `${what} (${cert.subject}) has a negative serial number, which Go 1.23+ and Kubernetes 1.32+ reject`, `reissue it`);
   }
   return assertGoAcceptsKey(prop, cert.x509.publicKey, what, cert.subject);
 }
@@ -273,7 +290,7 @@ export function assertGoAcceptsKey(prop: string, key: KeyObject, what: string, s
   if (type === 'rsa') {
     const bits = pub.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < MIN_RSA_BITS) {
-      throw new Error(`${prop}: ${what} (${subject}) has an RSA key of ${bits} bits; Go 1.24+ (and so current kube-apiserver) refuses RSA keys under ${MIN_RSA_BITS} bits: reissue it with at least 2048 bits`);
+      throw refusal(prop, `${what} (${subject}) has an RSA key of ${bits} bits`, `Go 1.24+ (and so current kube-apiserver) refuses RSA keys under ${MIN_RSA_BITS} bits: reissue it with at least 2048 bits`);
     }
     if (bits < WEAK_RSA_BITS) {
       return [`${prop}: ${what} (${subject}) has an RSA key of ${bits} bits, which is weak; reissue it with at least 2048 bits`];
@@ -283,14 +300,14 @@ export function assertGoAcceptsKey(prop: string, key: KeyObject, what: string, s
   if (type === 'ec') {
     const curve = pub.asymmetricKeyDetails?.namedCurve ?? 'unknown';
     if (!(tls ? TLS_CURVES : X509_CURVES).includes(curve)) {
-      throw new Error(`${prop}: ${what} (${subject}) has an ECDSA key on curve ${curve}, which Go ${tls ? 'cannot serve TLS with' : 'does not support'}; use P-256, P-384 or P-521`);
+      throw refusal(prop, `${what} (${subject}) has an ECDSA key on curve ${curve}, which Go ${tls ? 'cannot serve TLS with' : 'does not support'}`, `use P-256, P-384 or P-521`);
     }
     return [];
   }
   if (type === 'ed25519') {
     return [];
   }
-  throw new Error(`${prop}: ${what} (${subject}) has a ${type} key, which Go's crypto/x509 and crypto/tls do not accept; use RSA (2048+ bits), ECDSA (P-256, P-384, P-521) or Ed25519`);
+  throw refusal(prop, `${what} (${subject}) has a ${type} key, which Go's crypto/x509 and crypto/tls do not accept`, `use RSA (2048+ bits), ECDSA (P-256, P-384, P-521) or Ed25519`);
 }
 
 /**
@@ -306,10 +323,10 @@ export function readPrivateKey(prop: string, pem: string, source: string): { key
   const block = blocks.find(b => b.type === 'PRIVATE KEY' || b.type.endsWith(' PRIVATE KEY'));
   if (!block) {
     const what = blocks.some(b => b.type === 'CERTIFICATE') ? 'it holds a certificate, not a private key' : 'it holds no PEM block \'-----BEGIN ... PRIVATE KEY-----\' that Go\'s PEM decoder reads';
-    throw new Error(`${prop}: ${source} is not a PEM private key (${what}); pass the key file, e.g. /etc/kubernetes/pki/ca.key`);
+    throw refusal(prop, `${source} is not a PEM private key (${what})`, `pass the key file, e.g. /etc/kubernetes/pki/ca.key`);
   }
   if (block.type === 'ENCRYPTED PRIVATE KEY' || block.headers['Proc-Type'] !== undefined || block.headers['DEK-Info'] !== undefined) {
-    throw new Error(`${prop}: the private key in ${source} is encrypted; decrypt it first (e.g. 'openssl pkey -in key.pem -out key.decrypted.pem')`);
+    throw refusal(prop, `the private key in ${source} is encrypted`, `decrypt it first (e.g. 'openssl pkey -in key.pem -out key.decrypted.pem')`);
   }
   for (const type of ['pkcs1', 'pkcs8', 'sec1'] as const) {
     let key: KeyObject;
@@ -319,11 +336,11 @@ export function readPrivateKey(prop: string, pem: string, source: string): { key
       continue;
     }
     if (type === 'pkcs8' && !['rsa', 'ec', 'ed25519'].includes(key.asymmetricKeyType ?? '')) {
-      throw new Error(`${prop}: the private key in ${source} is a ${key.asymmetricKeyType} key, which Go's crypto/tls does not accept; use RSA (2048+ bits), ECDSA (P-256, P-384, P-521) or Ed25519`);
+      throw refusal(prop, `the private key in ${source} is a ${key.asymmetricKeyType} key, which Go's crypto/tls does not accept`, `use RSA (2048+ bits), ECDSA (P-256, P-384, P-521) or Ed25519`);
     }
     return { key, pem: encodePem(block.type, block.bytes) };
   }
-  throw new Error(`${prop}: the private key in ${source} does not parse (not PKCS#1, PKCS#8 or SEC1 DER); pass an unencrypted PKCS#1, PKCS#8 or SEC1 PEM key`);
+  throw refusal(prop, `the private key in ${source} does not parse (not PKCS#1, PKCS#8 or SEC1 DER)`, `pass an unencrypted PKCS#1, PKCS#8 or SEC1 PEM key`);
 }
 
 /**
@@ -340,7 +357,7 @@ export function parsePrivateKey(prop: string, pem: string, source: string): KeyO
  */
 export function assertKeyMatches(prop: string, cert: CertInfo, key: KeyObject, what: string): void {
   if (!cert.x509.checkPrivateKey(key)) {
-    throw new Error(`${prop}: the private key does not match ${what} (${cert.subject}); pass the key that belongs to this certificate`);
+    throw refusal(prop, `the private key does not match ${what} (${cert.subject})`, `pass the key that belongs to this certificate`);
   }
 }
 
@@ -372,10 +389,10 @@ export function validityProblem(cert: { readonly notBefore: Date; readonly notAf
 export function assertCurrentlyValid(prop: string, cert: CertInfo, now: Date, what: string): void {
   const problem = validityProblem(cert, now);
   if (problem === 'expired') {
-    throw new Error(`${prop}: ${what} (${cert.subject}) expired on ${fmt(cert.notAfter)}; renew it or pass a current one`);
+    throw refusal(prop, `${what} (${cert.subject}) expired on ${fmt(cert.notAfter)}`, `renew it or pass a current one`);
   }
   if (problem === 'not-yet-valid') {
-    throw new Error(`${prop}: ${what} (${cert.subject}) is not valid before ${fmt(cert.notBefore)}; check the clock of the machine that issued it, or wait`);
+    throw refusal(prop, `${what} (${cert.subject}) is not valid before ${fmt(cert.notBefore)}`, `check the clock of the machine that issued it, or wait`);
   }
 }
 
@@ -386,13 +403,13 @@ export function assertCurrentlyValid(prop: string, cert: CertInfo, now: Date, wh
  */
 export function assertIsCa(prop: string, cert: CertInfo, example: string): void {
   if (cert.version !== 3) {
-    throw new Error(`${prop}: the certificate is not a CA (X.509 v${cert.version}, without basicConstraints) (${cert.subject}); pass an X.509 v3 CA certificate with basicConstraints CA:TRUE, e.g. ${example}`);
+    throw refusal(prop, `the certificate is not a CA (X.509 v${cert.version}, without basicConstraints) (${cert.subject})`, `pass an X.509 v3 CA certificate with basicConstraints CA:TRUE, e.g. ${example}`);
   }
   if (!cert.isCa) {
-    throw new Error(`${prop}: the certificate is not a CA (basicConstraints CA:FALSE or absent) (${cert.subject}); pass the CA certificate, e.g. ${example}`);
+    throw refusal(prop, `the certificate is not a CA (basicConstraints CA:FALSE or absent) (${cert.subject})`, `pass the CA certificate, e.g. ${example}`);
   }
   if (cert.keyUsage && !cert.keyUsage.keyCertSign) {
-    throw new Error(`${prop}: the CA certificate may not sign certificates (keyUsage without keyCertSign) (${cert.subject}); pass a CA whose keyUsage includes keyCertSign, e.g. ${example}`);
+    throw refusal(prop, `the CA certificate may not sign certificates (keyUsage without keyCertSign) (${cert.subject})`, `pass a CA whose keyUsage includes keyCertSign, e.g. ${example}`);
   }
 }
 
@@ -409,7 +426,7 @@ export function assertCanIssueServing(prop: string, ca: CertInfo, dnsNames: stri
   const warnings = assertGoAcceptsCertificate(prop, ca, 'the CA certificate');
   const problem = nameConstraintProblem(ca, { dnsNames, ipAddresses: [] });
   if (problem) {
-    throw new Error(`${prop}: ${problem}, so Go refuses the serving certificate it would issue; use a CA whose nameConstraints permit the Service's names, or ServingTls.fromDedicatedCa()`);
+    throw refusal(prop, `${problem}, so Go refuses the serving certificate it would issue`, `use a CA whose nameConstraints permit the Service's names, or ServingTls.fromDedicatedCa()`);
   }
   return [...warnings, ...sha1RootWarning(prop, ca)];
 }
@@ -422,7 +439,7 @@ export function assertCanIssueServing(prop: string, ca: CertInfo, dnsNames: stri
  */
 export function assertCaAllowsServerAuth(prop: string, ca: CertInfo): void {
   if (!allowsServerAuth(ca)) {
-    throw new Error(`${prop}: the CA's extendedKeyUsage (${ca.extKeyUsage!.join(', ')}) lacks serverAuth, so Go refuses every serving certificate under it (${ca.subject}); use a CA without extendedKeyUsage or with serverAuth`);
+    throw refusal(prop, `the CA's extendedKeyUsage (${ca.extKeyUsage!.join(', ')}) lacks serverAuth, so Go refuses every serving certificate under it (${ca.subject})`, `use a CA without extendedKeyUsage or with serverAuth`);
   }
 }
 
@@ -836,7 +853,7 @@ export function nameConstraintProblem(ca: CertInfo, names: ConstrainedNames): st
 export function assertStrongSignature(prop: string, cert: CertInfo): void {
   const weak = weakSignatureName(cert.signatureOid);
   if (weak) {
-    throw new Error(`${prop}: the certificate (${cert.subject}) is signed with ${weak}, which kube-apiserver rejects; reissue it with SHA-256 (e.g. 'openssl x509 -req -sha256 ...')`);
+    throw refusal(prop, `the certificate (${cert.subject}) is signed with ${weak}, which kube-apiserver rejects`, `reissue it with SHA-256 (e.g. 'openssl x509 -req -sha256 ...')`);
   }
 }
 
@@ -849,20 +866,20 @@ export function assertServingCertificate(prop: string, cert: CertInfo, serverNam
   if (!coversServerName(cert, serverName)) {
     const cnOnly = cert.x509.subject.split('\n').includes(`CN=${serverName}`);
     const has = cert.dnsNames.length ? `its DNS SANs are ${cert.dnsNames.join(', ')}` : 'it has no DNS SAN';
-    throw new Error(`${prop}: the serving certificate is not valid for '${serverName}' (${has}${cnOnly ? '; the Common Name is ignored by kube-apiserver' : ''}); reissue it with subjectAltName DNS:${serverName}`);
+    throw refusal(prop, `the serving certificate is not valid for '${serverName}' (${has}${cnOnly ? '; the Common Name is ignored by kube-apiserver' : ''})`, `reissue it with subjectAltName DNS:${serverName}`);
   }
   if (!allowsServerAuth(cert)) {
-    throw new Error(`${prop}: the serving certificate's extendedKeyUsage (${cert.extKeyUsage!.join(', ')}) does not allow serverAuth; reissue it with extendedKeyUsage = serverAuth`);
+    throw refusal(prop, `the serving certificate's extendedKeyUsage (${cert.extKeyUsage!.join(', ')}) does not allow serverAuth`, `reissue it with extendedKeyUsage = serverAuth`);
   }
   if (cert.isCa) {
-    throw new Error(`${prop}: the serving certificate (${cert.subject}) is a CA certificate; pass the leaf certificate issued for '${serverName}' first in the file`);
+    throw refusal(prop, `the serving certificate (${cert.subject}) is a CA certificate`, `pass the leaf certificate issued for '${serverName}' first in the file`);
   }
   if (cert.serialNegative) {
-    throw new Error(`${prop}: the serving certificate (${cert.subject}) has a negative serial number, which Kubernetes 1.32+ rejects; reissue it`);
+    throw refusal(prop, `the serving certificate (${cert.subject}) has a negative serial number, which Kubernetes 1.32+ rejects`, `reissue it`);
   }
   assertStrongSignature(prop, cert);
   if (cert.unhandledCritical.length > 0) {
-    throw new Error(`${prop}: the serving certificate (${cert.subject}) has a critical extension Go does not handle (${cert.unhandledCritical.join(', ')}), so kube-apiserver refuses it (x509: unhandled critical extension); reissue it without that extension`);
+    throw refusal(prop, `the serving certificate (${cert.subject}) has a critical extension Go does not handle (${cert.unhandledCritical.join(', ')}), so kube-apiserver refuses it (x509: unhandled critical extension)`, `reissue it without that extension`);
   }
 }
 
