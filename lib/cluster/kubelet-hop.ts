@@ -1,4 +1,5 @@
 /** The kubelet hop (metrics-server -> every kubelet): addresses, CSRs, the kubelet CA, probes. */
+import { isIP } from 'net';
 import { DoctorRules } from '../rules/doctor-rules';
 import { metricsServerContainer, podTemplate } from '../rules/model';
 import { dataValue, resolveFile } from '../rules/mounts';
@@ -206,7 +207,7 @@ function knownErrorOf(v: ServerVerdict): string | undefined {
     case 'not-yet-valid':
       return 'kubelet-expired';
     case 'hostname':
-      return v.cert.ipAddresses.length === 0 && /^[\d.]+$|:/.test(v.host) ? 'kubelet-no-ip-sans' : 'kubelet-name-mismatch';
+      return v.cert.ipAddresses.length === 0 && isIP(v.host) !== 0 ? 'kubelet-no-ip-sans' : 'kubelet-name-mismatch';
     case 'chain':
       if (v.problem.code === 'name-constraints') return 'kubelet-name-constraints';
       if (v.problem.code === 'expired' || v.problem.code === 'not-yet-valid') return 'kubelet-expired';
