@@ -10,7 +10,8 @@ import { SimKubelets } from './sim-cluster/kubelets';
 import { apiserverCaFile, makeSimPki, read, SimPki } from './sim-cluster/pki';
 import { certManagerCrds, ScenarioInputs, SCENARIOS } from './sim-cluster/scenarios';
 import { SimCluster, SimState } from './sim-cluster/server';
-import { goVerify as tsGoVerify, parseGoCerts } from '../lib/cluster/go-x509';
+import { goErrorText, verifyServer } from '../lib/tls/go-text';
+import { parseCertificates } from '../lib/tls/x509';
 
 // `secure-metrics-server doctor` against a strict simulated API server on
 // loopback HTTPS, with loopback TLS listeners as kubelets (certificates made by
@@ -55,9 +56,9 @@ function finding(report: any, id: string): any {
   return f;
 }
 
-/** Go's crypto/tls message for a kubelet certificate, by test/go-verify (without Go 1.20+'s "tls: failed to verify certificate: " prefix). */
+/** Go's crypto/tls message for a kubelet certificate, by test/go-verify (with Go 1.20+'s "tls: failed to verify certificate: " prefix, as metrics-server logs it). */
 function goSays(pair: { cert: string; key: string }, ca: string, host: string): string {
-  return execFileSync(goVerify, [pair.cert, pair.key, ca, host], { encoding: 'utf8' }).trim().replace(/^tls: failed to verify certificate: /, '');
+  return execFileSync(goVerify, [pair.cert, pair.key, ca, host], { encoding: 'utf8' }).trim();
 }
 
 /**
@@ -182,7 +183,7 @@ describe('scenarios', () => {
     const r = report('fresh-kubeadm');
     expect(code('fresh-kubeadm')).toBe(1);
     expect(ids(r)).toEqual(expect.arrayContaining(['SMD002', 'SMD004', 'SMD011', 'SMD015', 'SMD020']));
-    const expected = "x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs";
+    const expected = "tls: failed to verify certificate: x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs";
     expect(r.nodes[0].probe).toBe(expected);
     expect(r.nodes[0].selfSigned).toBe(true);
     if (haveGo) {
@@ -252,7 +253,7 @@ describe('scenarios', () => {
   test('nodes reachable only by host name, kubelet certificates without DNS SANs', () => {
     const r = report('hostname-only');
     expect(code('hostname-only')).toBe(1);
-    const expected = 'x509: certificate is not valid for any names, but wanted to match localhost';
+    const expected = 'tls: failed to verify certificate: x509: certificate is not valid for any names, but wanted to match localhost';
     expect(r.nodes[0]).toMatchObject({ node: 'localhost', addressType: 'Hostname', address: 'localhost', issuedCertificate: expected, probe: expected });
     if (haveGo) {
       expect(expected).toBe(goSays(pki.kubeletIpOnly, pki.clusterCa.cert, 'localhost'));
@@ -447,7 +448,7 @@ describe('preflight', () => {
     const r = rep.helm;
     expect(r.code).toBe(1);
     expect(finding(r, 'SMD033').message).toBe("APIService v1beta1.metrics.k8s.io already exists, owned by Helm (app.kubernetes.io/managed-by), Helm release 'metrics-server'; applying would take it over");
-    expect(r.nodes.map((n: any) => n.probe)).toEqual(Array(2).fill("x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs"));
+    expect(r.nodes.map((n: any) => n.probe)).toEqual(Array(2).fill("tls: failed to verify certificate: x509: cannot validate certificate for 127.0.0.1 because it doesn't contain any IP SANs"));
     expect(ids(r)).toEqual(expect.arrayContaining(['SMD011', 'SMD015']));
   });
 
@@ -494,9 +495,10 @@ describe('preflight', () => {
   });
 });
 
-(haveGo ? describe : describe.skip)('Go\'s verification text, reproduced (lib/cluster/go-x509) and checked against test/go-verify', () => {
-  // goSays strips crypto/tls's "tls: failed to verify certificate: " (Go 1.20+); the time in an expiry message is the clock's, so seconds may differ
-  const ours = (pair: { cert: string }, ca: string, host: string) => tsGoVerify(parseGoCerts(read(pair.cert), 'chain'), parseGoCerts(read(ca), 'ca'), host, new Date()) ?? 'ok';
+(haveGo ? describe : describe.skip)('Go\'s verification text, worded from the one verifier (lib/tls/go-text) and checked against test/go-verify', () => {
+  // the time in an expiry message is the clock's, so seconds may differ
+  const ours = (pair: { cert: string }, ca: string, host: string) =>
+    goErrorText(verifyServer(parseCertificates('chain', read(pair.cert), 'chain'), parseCertificates('ca', read(ca), 'ca'), host, new Date()), { tls: true }) ?? 'ok';
   const cases: [string, () => { cert: string; key: string }, () => string, string][] = [
     ['issued, by IP', () => pki.kubeletIssued, () => pki.clusterCa.cert, '127.0.0.1'],
     ['issued, by DNS name', () => pki.kubeletIssued, () => pki.clusterCa.cert, 'node-1'],
@@ -518,7 +520,7 @@ describe('preflight', () => {
     const pair = { cert: path.join(pki.dir, 'expired.crt'), key: path.join(pki.dir, 'expired.key') };
     const norm = (s: string) => s.replace(/current time \S+ is/, 'current time NOW is');
     const go = goSays(pair, pki.clusterCa.cert, 'metrics-server.kube-system.svc');
-    expect(go).toMatch(/^x509: certificate has expired or is not yet valid: current time \S+ is after 2026-11-29T00:00:00Z$/);
+    expect(go).toMatch(/^tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time \S+ is after 2026-11-29T00:00:00Z$/);
     expect(norm(ours(pair, pki.clusterCa.cert, 'metrics-server.kube-system.svc'))).toBe(norm(go));
   });
 });

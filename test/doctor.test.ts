@@ -2,7 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { withoutKeys } from '../lib/cluster/install';
 import { DoctorRules } from '../lib/rules/doctor-rules';
-import { hostnameError } from '../lib/cluster/go-x509';
+import { generateKeyPairSync } from 'crypto';
+import { buildCertificate } from '../lib/tls/forge-adapter';
+import { goErrorText, verifyServer } from '../lib/tls/go-text';
+import { encodePem } from '../lib/tls/pem-decode';
+import { parseCertificates } from '../lib/tls/x509';
 import { KNOWN_ERRORS, matchKnownError } from '../lib/cluster/known-errors';
 import { csrState, CsrState, kubeletFlags, kubeletServingCsrs, kubeletTarget } from '../lib/cluster/nodes';
 import { proxyFor } from '../lib/cluster/proxy';
@@ -99,15 +103,26 @@ test('private keys are dropped from a Secret on receipt, and remembered as dropp
   expect([...dropped]).toEqual(['ns/s tls.key', 'ns/s other.pem']);
 });
 
-test('Go\'s host name messages', () => {
-  const cert = (dns: string[], ips: string[], cn?: string, hasSan = true) => ({ info: { dnsNames: dns } as any, ips, hasSan, commonName: cn });
-  expect(hostnameError(cert(['a.svc'], []), 'a.svc')).toBeUndefined();
-  expect(hostnameError(cert(['A.SVC'], []), 'a.svc.')).toBeUndefined();
-  expect(hostnameError(cert([], [], 'a.svc', false), 'a.svc')).toBe('x509: certificate relies on legacy Common Name field, use SANs instead');
-  expect(hostnameError(cert(['localhost'], ['127.0.0.1']), 'metrics-server.kube-system.svc')).toBe('x509: certificate is valid for localhost, not metrics-server.kube-system.svc');
-  expect(hostnameError(cert(['n1'], []), '10.0.0.1')).toBe("x509: cannot validate certificate for 10.0.0.1 because it doesn't contain any IP SANs");
-  expect(hostnameError(cert([], ['10.0.0.2', '0000:0000:0000:0000:0000:0000:0000:0001']), '10.0.0.1')).toBe('x509: certificate is valid for 10.0.0.2, ::1, not 10.0.0.1');
-  expect(hostnameError(cert([], ['10.0.0.1']), '::ffff:10.0.0.1')).toBeUndefined();
+test('Go\'s host name messages (Go 1.26 HostnameError), from the one verifier\'s verdict', () => {
+  const key = generateKeyPairSync('ed25519').privateKey;
+  const cert = (dns: string[], ips: string[], cn = 'x', san = true) => {
+    const altNames = [...dns.map(value => ({ type: 2, value })), ...ips.map(ip => ({ type: 7, ip }))];
+    const der = buildCertificate({
+      serialHex: '01', notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3600_000), commonName: cn, publicKey: key, signerKey: key,
+      extensions: san ? [{ name: 'subjectAltName', altNames }] : [],
+    });
+    return parseCertificates('t', encodePem('CERTIFICATE', der), 't')[0];
+  };
+  // the host name is checked before the chain, so the certificate's own roots do not matter here
+  const say = (c: ReturnType<typeof cert>, host: string) => goErrorText(verifyServer([c], [c], host, new Date()));
+  expect(say(cert(['a.svc'], []), 'a.svc')).toBeUndefined();
+  expect(say(cert(['A.SVC'], []), 'a.svc.')).toBeUndefined();
+  expect(say(cert([], [], 'a.svc', false), 'a.svc')).toBe('x509: certificate relies on legacy Common Name field, use SANs instead');
+  expect(say(cert(['localhost'], ['127.0.0.1']), 'metrics-server.kube-system.svc')).toBe('x509: certificate is valid for localhost, not metrics-server.kube-system.svc');
+  expect(say(cert(['n1'], []), '10.0.0.1')).toBe("x509: cannot validate certificate for 10.0.0.1 because it doesn't contain any IP SANs");
+  expect(say(cert([], ['10.0.0.2', '0:0:0:0:0:0:0:1']), '10.0.0.1')).toBe('x509: certificate is valid for 10.0.0.2, ::1, not 10.0.0.1');
+  expect(say(cert([], ['10.0.0.1']), '::ffff:10.0.0.1')).toBeUndefined();
+  expect(say(cert([], ['fd00::1']), '[fd00:0::1]')).toBeUndefined();
 });
 
 test('docs/doctor.md lists every doctor rule as the registry has it, with unique ids', () => {

@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync, X509Certificate } from 'crypto';
+import { createHash, createPublicKey, generateKeyPairSync, X509Certificate } from 'crypto';
 import * as forge from 'node-forge';
 import { buildCertificate, keyIdentifier, parseCertificateDer, parseNameConstraints } from '../lib/tls/forge-adapter';
 
@@ -50,25 +50,52 @@ describe('buildCertificate', () => {
     expect(x.publicKey.export({ type: 'spki', format: 'der' })).toEqual(createPublicKey(keys[name]).export({ type: 'spki', format: 'der' }));
   });
 
-  test('subject and authority key identifiers come from the real keys, not the placeholder', () => {
-    const caDer = selfSigned(keys.p256);
+  /**
+   * RFC 5280 4.2.1.2 method 1, computed here without the adapter: the
+   * subjectPublicKey BIT STRING is the last TLV of the SubjectPublicKeyInfo
+   * SEQUENCE, read with a tiny DER length reader (so an RSA key, whose BIT
+   * STRING contents are themselves DER, is hashed whole).
+   */
+  function independentKeyId(key: typeof keys.rsa): string {
+    const der = createPublicKey(key).export({ type: 'spki', format: 'der' });
+    const tlv = (at: number): { start: number; end: number } => {
+      let len = der[at + 1];
+      let start = at + 2;
+      if (len & 0x80) {
+        const n = len & 0x7f;
+        len = 0;
+        for (let i = 0; i < n; i++) len = len * 256 + der[at + 2 + i];
+        start += n;
+      }
+      return { start, end: start + len };
+    };
+    const outer = tlv(0);
+    const alg = tlv(outer.start);
+    const bits = tlv(alg.end);
+    expect(der[alg.end]).toBe(0x03);
+    expect(der[bits.start]).toBe(0);
+    return createHash('sha1').update(der.subarray(bits.start + 1, bits.end)).digest('hex');
+  }
+
+  test.each(['rsa', 'p256', 'p384', 'ed25519'] as const)('%s: subject and authority key identifiers are the SHA-1 of the real subjectPublicKey bits', name => {
+    const caKey = keys[name];
+    const caDer = selfSigned(caKey);
     const ca = parseCertificateDer(caDer);
-    const caSki = ca.extensions.find(e => e.oid === '2.5.29.14')!;
-    expect(caSki.parsed.subjectKeyIdentifier).toBe(Buffer.from(keyIdentifier(keys.p256), 'binary').toString('hex'));
+    const expected = independentKeyId(caKey);
+    expect(expected).not.toBe('da39a3ee5e6b4b0d3255bfef95601890afd80709');
+    expect(ca.extensions.find(e => e.oid === '2.5.29.14')!.parsed.subjectKeyIdentifier).toBe(expected);
+    expect(Buffer.from(keyIdentifier(caKey), 'binary').toString('hex')).toBe(expected);
     const leafDer = buildCertificate({
       serialHex: '4a02', notBefore: new Date(), notAfter: new Date(Date.now() + 86400_000), commonName: 'leaf',
-      publicKey: keys.ed25519, signerKey: keys.p256, rawIssuer: ca.rawSubject, authorityKeyId: keyIdentifier(keys.p256),
+      publicKey: keys.ed25519, signerKey: caKey, rawIssuer: ca.rawSubject, authorityKeyId: keyIdentifier(caKey),
       extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'a.b' }] }],
     });
     const leaf = parseCertificateDer(leafDer);
-    expect(leaf.extensions.find(e => e.oid === '2.5.29.14')!.parsed.subjectKeyIdentifier)
-      .toBe(Buffer.from(keyIdentifier(keys.ed25519), 'binary').toString('hex'));
+    expect(leaf.extensions.find(e => e.oid === '2.5.29.14')!.parsed.subjectKeyIdentifier).toBe(independentKeyId(keys.ed25519));
     // AuthorityKeyIdentifier ::= SEQUENCE { [0] keyIdentifier }
-    const aki = keyIdentifier(keys.p256);
-    expect(leaf.extensions.find(e => e.oid === '2.5.29.35')!.value).toBe(`\x30${String.fromCharCode(aki.length + 2)}\x80${String.fromCharCode(aki.length)}${aki}`);
-    expect(keyIdentifier(keys.p256)).not.toBe(keyIdentifier(keys.ed25519));
+    expect(Buffer.from(leaf.extensions.find(e => e.oid === '2.5.29.35')!.value, 'binary').toString('hex')).toBe(`30168014${expected}`);
     expect(leaf.rawIssuer).toBe(ca.rawSubject);
-    expect(new X509Certificate(leafDer).verify(createPublicKey(keys.p256))).toBe(true);
+    expect(new X509Certificate(leafDer).verify(createPublicKey(caKey))).toBe(true);
   });
 
   test('an unsupported signing key is refused', () => {

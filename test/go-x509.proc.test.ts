@@ -1,6 +1,8 @@
 import { execFileSync, spawnSync } from 'child_process';
 import * as path from 'path';
 import { CertificateStore, Pem, ServingTls } from '../lib';
+import { goErrorText, verifyServer } from '../lib/tls/go-text';
+import { parseCertificates } from '../lib/tls/x509';
 import { decode, DEFAULT_DNS_NAMES, find, openssl, opensslCa, pem, synth, testCert, testKey, tmp, writeTmp } from './helpers';
 
 // kube-apiserver verifies metrics-server with Go's crypto/tls and crypto/x509.
@@ -94,5 +96,60 @@ test('Go is available where the CI runs', () => {
     const key = pem.key(testKey(1));
     expect(() => synth({ servingTls: ServingTls.fromPem({ certificate: Pem.fromString(cert), privateKey: Pem.fromString(key), caBundle: Pem.fromString(bundle) }) })).toThrow(/^servingTls\./);
     expect(goDial(cert, key, bundle)).toMatch(goError);
+  });
+});
+
+// The doctor's kubelet check: the one verifier (lib/tls/x509) and Go's text
+// worded from its structured verdict (lib/tls/go-text), compared with what the
+// real Go program says for the same kubelet certificate, CA and node address.
+(haveGo ? describe : describe.skip)('kubelet certificates as metrics-server\'s Go client judges them: the one verifier, worded as Go 1.26', () => {
+  const dir = tmp('sms-kubelet-');
+  let n = 0;
+  /** a CA made by openssl, with extra extension lines */
+  const ca = (cn: string, ext: string[] = []) => {
+    const cert = path.join(dir, `ca${n}.crt`);
+    const key = path.join(dir, `ca${n++}.key`);
+    openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '30', '-subj', `/CN=${cn}`,
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign', ...ext.flatMap(e => ['-addext', e])]);
+    return { cert, key };
+  };
+  /** a kubelet serving certificate from `issuer`, as the kubelet-serving CSR flow makes it (IP and DNS SANs) */
+  const kubelet = (issuer: { cert: string; key: string }, san: string) => {
+    const key = path.join(dir, `k${n}.key`);
+    const csr = path.join(dir, `k${n}.csr`);
+    const cert = path.join(dir, `k${n++}.crt`);
+    openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', '/O=system:nodes/CN=system:node:node-1']);
+    const ext = writeTmp(dir, `k${n}.ext`, `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n`);
+    openssl(['x509', '-req', '-in', csr, '-CA', issuer.cert, '-CAkey', issuer.key, '-CAcreateserial', '-out', cert, '-days', '10', '-extfile', ext]);
+    return { cert, key };
+  };
+  const read = (f: string) => require('fs').readFileSync(f, 'utf8') as string;
+  const ours = (pair: { cert: string }, caFile: string, host: string) =>
+    goErrorText(verifyServer(parseCertificates('chain', read(pair.cert), 'chain'), parseCertificates('ca', read(caFile), 'ca'), host, new Date()), { tls: true }) ?? 'ok';
+  const go = (pair: { cert: string; key: string }, caFile: string, host: string) => execFileSync(binary, [pair.cert, pair.key, caFile, host], { encoding: 'utf8' }).trim();
+
+  const cluster = ca('kubernetes');
+  const excludesNodes = ca('kubelet-ca', ['nameConstraints=critical,excluded;IP:10.0.0.0/255.0.0.0']);
+  const permitsOthers = ca('kubelet-ca-2', ['nameConstraints=critical,permitted;IP:192.168.0.0/255.255.0.0,permitted;DNS:example.com']);
+  const excludesName = ca('kubelet-ca-3', ['nameConstraints=critical,excluded;DNS:nodes.internal']);
+  const sameNameOtherKey = ca('kubernetes');
+  const cases: [string, () => { cert: string; key: string }, string, string][] = [
+    ['issued by the cluster CA, dialled by its IP', () => kubelet(cluster, 'IP:10.0.0.5,DNS:node-1'), cluster.cert, '10.0.0.5'],
+    ['a kubelet CA whose name constraints exclude the node\'s IP', () => kubelet(excludesNodes, 'IP:10.0.0.5,DNS:node-1'), excludesNodes.cert, '10.0.0.5'],
+    ['a kubelet CA that permits only other IPs and names', () => kubelet(permitsOthers, 'IP:10.0.0.5,DNS:node-1'), permitsOthers.cert, '10.0.0.5'],
+    ['a kubelet CA whose name constraints exclude the node\'s DNS name', () => kubelet(excludesName, 'IP:10.0.0.5,DNS:node-1.nodes.internal'), excludesName.cert, '10.0.0.5'],
+    ['another IP', () => kubelet(cluster, 'IP:10.0.0.6,IP:fd00::6'), cluster.cert, '10.0.0.5'],
+    ['no IP SAN', () => kubelet(cluster, 'DNS:node-1'), cluster.cert, '10.0.0.5'],
+    ['a CA with the issuer\'s name and another key (Go\'s hint)', () => kubelet(cluster, 'IP:10.0.0.5'), sameNameOtherKey.cert, '10.0.0.5'],
+    ['an unrelated CA', () => kubelet(cluster, 'IP:10.0.0.5'), excludesName.cert, '10.0.0.5'],
+  ];
+  test.each(cases)('%s', (_name, pair, caFile, host) => {
+    const p = pair();
+    // go-verify serves on 127.0.0.1 and dials with ServerName = the node address: only the certificate is judged
+    const said = go(p, caFile, host);
+    expect(ours(p, caFile, host)).toBe(said);
+    if (_name.includes('name constraints') || _name.includes('permits only')) {
+      expect(said).toMatch(/^tls: failed to verify certificate: x509: a root or intermediate certificate is not authorized to sign for this name: /);
+    }
   });
 });

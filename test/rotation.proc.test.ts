@@ -1,10 +1,10 @@
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { X509Certificate } from 'crypto';
 import { cpSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { goVerifyBinary } from './go-verify-binary';
 import { KeyAlgorithm, Pem, ServingTls } from '../lib';
-import { decode, find, fixtureCa, fixtureStore, FIXTURE_CLUSTER, listTree, synth, tmp } from './helpers';
+import { decode, find, fixtureCa, fixtureStore, FIXTURE_CLUSTER, listTree, synth, tmp, writeTmp } from './helpers';
 import { bundledChild, ChildResult, leftovers, limited, spawnMany, spawnNode } from './support/proc';
 import { Phase, rotateThroughAllPhases, runCa, setCaParams, splitPem, synthPhase } from './support/rotation';
 
@@ -16,14 +16,20 @@ import { Phase, rotateThroughAllPhases, runCa, setCaParams, splitPem, synthPhase
 const CLUSTER = 'metrics-server';
 const SERVER_NAME = 'metrics-server.kube-system.svc';
 const P256 = { commonName: 'rotated-ca', validityDays: 400, keyAlgorithm: 'ECDSA_P256' };
+/**
+ * As `ca rotate` makes the next CA of a default dedicated CA: RSA and the same
+ * name as the current one, so that the switched bundle holds two CAs of one
+ * name, told apart by OpenSSL by their key identifiers only.
+ */
+const RSA = { commonName: 'secure-metrics-server-ca', validityDays: 400, keyAlgorithm: 'RSA_2048' };
 
 /** A store with the fixture's CA and serving certificate under cluster 'metrics-server' (the synth child's chart). */
-function startStore(): string {
+function startStore(params: typeof P256 = P256): string {
   const dir = path.join(tmp(), 'pki');
   fixtureStore(dir);
   cpSync(path.join(dir, 'clusters', FIXTURE_CLUSTER), path.join(dir, 'clusters', CLUSTER), { recursive: true });
   rmSync(path.join(dir, 'clusters', FIXTURE_CLUSTER), { recursive: true });
-  setCaParams(dir, CLUSTER, P256);
+  setCaParams(dir, CLUSTER, params);
   return dir;
 }
 
@@ -64,9 +70,10 @@ describe('every step of the rotation verifies both ways, with Go', () => {
   let phases: Phase[];
   let results: any[];
   let handPhases: { cert: string; key: string; bundle: string }[];
+  let opensslResults: string[][];
   beforeAll(async () => {
     const bin = goVerifyBinary();
-    phases = (await rotateThroughAllPhases(startStore(), CLUSTER, Date.now())).phases;
+    phases = (await rotateThroughAllPhases(startStore(RSA), CLUSTER, Date.now())).phases;
     const cases = [];
     for (let i = 0; i + 1 < phases.length; i++) {
       cases.push({ id: `old cert ${i} / new bundle ${i + 1}`, cert: phases[i].cert, key: phases[i].key, bundle: phases[i + 1].bundlePem, serverName: SERVER_NAME });
@@ -78,15 +85,32 @@ describe('every step of the rotation verifies both ways, with Go', () => {
       cases.push({ id: `fromCa: old cert ${i} / new bundle ${i + 1}`, cert: handPhases[i].cert, key: handPhases[i].key, bundle: handPhases[i + 1].bundle, serverName: SERVER_NAME });
       cases.push({ id: `fromCa: new cert ${i + 1} / old bundle ${i}`, cert: handPhases[i + 1].cert, key: handPhases[i + 1].key, bundle: handPhases[i].bundle, serverName: SERVER_NAME });
     }
+    // each phase's own manifest: tls.crt against its own caBundle (the switched phase holds two CAs of one name)
+    phases.forEach((ph, i) => cases.push({ id: `own ${i}`, cert: ph.cert, key: ph.key, bundle: ph.bundlePem, serverName: SERVER_NAME }));
     // the control: the switched certificate against the bundle before the rotation must fail
     cases.push({ id: 'control', cert: phases[2].cert, key: phases[2].key, bundle: phases[0].bundlePem, serverName: SERVER_NAME });
     const manifest = path.join(tmp(), 'cases.json');
     writeFileSync(manifest, JSON.stringify(cases));
     results = JSON.parse(execFileSync(bin, ['-batch', manifest], { encoding: 'utf8' }));
+    // OpenSSL next to Go: it picks the issuer by key identifier and never backtracks
+    const dir = tmp();
+    opensslResults = cases.map((c, i) => {
+      const r = spawnSync('openssl', ['verify', '-x509_strict', '-purpose', 'sslserver', '-verify_hostname', SERVER_NAME,
+        '-CAfile', writeTmp(dir, `b${i}.pem`, c.bundle), writeTmp(dir, `c${i}.pem`, c.cert)], { encoding: 'utf8' });
+      return [c.id, r.status === 0 ? 'ok' : `${r.stdout}${r.stderr}`.trim()];
+    });
+  });
+
+  test('OpenSSL (-x509_strict) verifies every pair and each phase\'s own manifest, the switched one included; the control fails', () => {
+    const [control, rest] = [opensslResults.filter(([id]) => id === 'control'), opensslResults.filter(([id]) => id !== 'control')];
+    expect(rest.map(([id]) => id)).toContain('own 2');
+    expect(rest).toEqual(rest.map(([id]) => [id, 'ok']));
+    expect(control[0][1]).not.toBe('ok');
   });
 
   test('each consecutive pair: the previous certificate against the next bundle and the next certificate against the previous bundle', () => {
-    expect(results.filter(r => r.id !== 'control' && !r.id.startsWith('fromCa:')).map(r => [r.id, r.handshake, r.bundle])).toEqual([
+    expect(results.filter(r => r.id.startsWith('own ')).map(r => [r.id, r.handshake])).toEqual([0, 1, 2, 3].map(i => [`own ${i}`, 'ok']));
+    expect(results.filter(r => r.id !== 'control' && !r.id.startsWith('fromCa:') && !r.id.startsWith('own ')).map(r => [r.id, r.handshake, r.bundle])).toEqual([
       ['old cert 0 / new bundle 1', 'ok', 'ok'], ['new cert 1 / old bundle 0', 'ok', 'ok'],
       ['old cert 1 / new bundle 2', 'ok', 'ok'], ['new cert 2 / old bundle 1', 'ok', 'ok'],
       ['old cert 2 / new bundle 3', 'ok', 'ok'], ['new cert 3 / old bundle 2', 'ok', 'ok'],

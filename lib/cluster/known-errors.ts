@@ -45,6 +45,13 @@ export const KNOWN_ERRORS: KnownError[] = [
     fix: 'set kubeletPreferredAddressTypes to an address type the kubelet certificates carry (InternalIP for kubelet-serving CSR certificates), or reissue the kubelet certificates with that address',
   },
   {
+    id: 'kubelet-name-constraints',
+    hop: Hop.KUBELET,
+    pattern: /https:\/\/[^/"]*:\d+\/metrics\/resource[^\n]*x509: a root or intermediate certificate is not authorized to sign for this name/,
+    cause: 'the CA metrics-server trusts for kubelets (or an intermediate) has name constraints that exclude, or do not permit, a name of the kubelet serving certificate (the node address metrics-server dials)',
+    fix: 'issue kubelet serving certificates from a CA whose nameConstraints permit the node addresses (or without nameConstraints), or change the constraints to cover the node IP ranges and names',
+  },
+  {
     id: 'kubelet-expired',
     hop: Hop.KUBELET,
     pattern: /https:\/\/[^/"]*:\d+\/metrics\/resource[^\n]*x509: certificate has expired or is not yet valid/,
@@ -130,7 +137,15 @@ export const KNOWN_ERRORS: KnownError[] = [
   },
 ];
 
-/** The first known error whose pattern a line or message matches. */
+/**
+ * The known error with this id (for a structured verdict that names it), or undefined.
+ * @internal
+ */
+export function knownError(id: string | undefined): KnownError | undefined {
+  return KNOWN_ERRORS.find(e => e.id === id);
+}
+
+/** The first known error whose pattern a line or message matches (logs and conditions: text from outside). */
 export function matchKnownError(text: string): { error: KnownError; match: RegExpExecArray } | undefined {
   for (const error of KNOWN_ERRORS) {
     const match = error.pattern.exec(text);

@@ -1,17 +1,19 @@
 /** The kubelet hop (metrics-server -> every kubelet): addresses, CSRs, the kubelet CA, probes. */
+import { isIP } from 'net';
 import { DoctorRules } from '../rules/doctor-rules';
 import { metricsServerContainer, podTemplate } from '../rules/model';
 import { dataValue, resolveFile } from '../rules/mounts';
 import { Rule } from '../rules/types';
 import { ClusterClient } from './client';
 import { Findings, ref } from './findings';
-import { goVerify, GoCert, parseGoCerts } from './go-x509';
 import { InstallState } from './install';
 import { mapBounded, probeKubelet } from './kubelet-probe';
-import { matchKnownError } from './known-errors';
+import { knownError } from './known-errors';
 import { CsrState, KubeletFlags, kubeletFlags, kubeletServingCsrs, kubeletTarget, NodeCsr } from './nodes';
 import { DoctorOptions, HopStatus, HopSummary, NodeReport, Section } from './report';
 import { KUBE_ROOT_CA_CONFIGMAP, KUBE_ROOT_CA_KEY } from '../rules/kube-root-ca';
+import { goErrorText, ServerVerdict, verifyServer } from '../tls/go-text';
+import { CertInfo, parseCertificates } from '../tls/x509';
 
 /** The kubelet hop: node addresses, kubelet-serving CSRs, the kubelet CA, optionally a handshake with every kubelet. */
 export async function checkKubeletHop(client: ClusterClient, state: InstallState, findings: Findings, options: DoctorOptions): Promise<{ summary: HopSummary; nodes: NodeReport[] }> {
@@ -27,10 +29,10 @@ export async function checkKubeletHop(client: ClusterClient, state: InstallState
 
   // the CA metrics-server verifies kubelets with
   const ca = kubeletCa(state, podSpec, container, flags);
-  let roots: GoCert[] = [];
+  let roots: CertInfo[] = [];
   if (ca.pem) {
     try {
-      roots = parseGoCerts(ca.pem, ca.where);
+      roots = parseCertificates(ca.where, ca.pem, ca.where);
     } catch (e: any) {
       findings.add(S, DoctorRules.KUBELET_CA_UNREADABLE, depRef, `the kubelet CA (${ca.where}) holds no usable certificate`, { evidence: e.message });
     }
@@ -40,6 +42,18 @@ export async function checkKubeletHop(client: ClusterClient, state: InstallState
     findings.add(S, DoctorRules.KUBELET_CA_UNREADABLE, depRef, `the kubelet CA (${ca.where}) does not exist`, { evidence: ca.where });
   }
 
+  // the one verifier (lib/tls/x509), worded as metrics-server's Go client logs it; the known error of each
+  // text comes from the structured verdict, never from parsing the text
+  const knownByKey = new Map<string, string>();
+  const judge = (chain: CertInfo[], address: string): { text?: string } => {
+    if (!roots.length) return {};
+    const verdict = verifyServer(chain, roots, address, now);
+    const text = goErrorText(verdict, { tls: true }) ?? 'ok';
+    const known = knownErrorOf(verdict);
+    // keyed as the findings group them (the address replaced)
+    if (known) knownByKey.set(text.split(address).join('<address>'), known);
+    return { text };
+  };
   const nodesRead = await client.list('/api/v1/nodes', 'nodes');
   if (!nodesRead.value) {
     return { summary: { section: S, status: HopStatus.UNKNOWN, summary: nodesRead.forbidden ? 'could not list nodes' : 'no nodes' }, nodes: [] };
@@ -70,14 +84,15 @@ export async function checkKubeletHop(client: ClusterClient, state: InstallState
       }
       if (r.unreachable) return { text: `unreachable from here: ${r.unreachable}`, self: false };
       if (r.handshakeError) return { text: `handshake failed: ${r.handshakeError}`, self: false };
-      let chain: GoCert[];
+      let chain: CertInfo[];
       try {
-        chain = parseGoCerts(r.chain!.join(''), `the certificate of kubelet ${t.node}`);
+        const what = `the certificate of kubelet ${t.node}`;
+        chain = parseCertificates(what, r.chain!.join(''), what);
       } catch (e: any) {
         return { text: `x509: ${e.message}`, self: false };
       }
-      const self = chain.length > 0 && (chain[0].info.selfSigned || (chain.length > 1 && chain[1].info.selfSigned && /-ca@\d+$/.test(chain[1].commonName ?? '')));
-      return { text: roots.length ? goVerify(chain, roots, t.address, now) ?? 'ok' : undefined, self };
+      const self = chain.length > 0 && (chain[0].selfSigned || (chain.length > 1 && chain[1].selfSigned && /(?:^|\n)CN=[^\n]*-ca@\d+(?:\n|$)/.test(chain[1].x509.subject)));
+      return { text: judge(chain, t.address).text, self };
     });
     probes = results.map(r => r.text);
     selfSigned = results.map(r => r.self);
@@ -90,7 +105,7 @@ export async function checkKubeletHop(client: ClusterClient, state: InstallState
     let issuedText: string | undefined;
     if (issued?.certificate && t.address && roots.length) {
       try {
-        issuedText = goVerify(parseGoCerts(issued.certificate, `CSR ${issued.name}`), roots, t.address, now) ?? 'ok';
+        issuedText = judge(parseCertificates(`CSR ${issued.name}`, issued.certificate, `CSR ${issued.name}`), t.address).text;
       } catch (e: any) {
         issuedText = e.message;
       }
@@ -137,7 +152,7 @@ export async function checkKubeletHop(client: ClusterClient, state: InstallState
     const v = verdict(r);
     return v && v !== 'ok' ? v : undefined;
   }, (n, key) => `${of(n)}: ${reports.some(r => r.probe) ? 'the kubelet certificate' : 'the issued kubelet certificate'} does not verify for the address metrics-server dials: ${key}`,
-  key => matchKnownError(`https://x:1/metrics/resource: ${key}`)?.error.fix);
+  key => knownError(knownByKey.get(key))?.fix);
   group(DoctorRules.KUBELET_UNREACHABLE, r => r.probe?.startsWith('unreachable from here') ? 'unreachable' : undefined,
     n => `${of(n)}: kubelet unreachable from here, certificate not checked`);
   group(DoctorRules.KUBELET_HANDSHAKE_FAILED, r => r.probe?.startsWith('handshake failed') ? r.probe : undefined, (n, k) => `${of(n)}: ${k}`);
@@ -182,4 +197,20 @@ function kubeletCa(state: InstallState, podSpec: any, container: any, flags: Kub
     return { where, hidden: state.hidden.has(`${kind} ${state.namespace}/${name}`) };
   }
   return { pem: dataValue(obj, key), where };
+}
+
+/** The known error (lib/cluster/known-errors) of a kubelet certificate verdict, by its code. */
+function knownErrorOf(v: ServerVerdict): string | undefined {
+  if (v.ok) return undefined;
+  switch (v.code) {
+    case 'expired':
+    case 'not-yet-valid':
+      return 'kubelet-expired';
+    case 'hostname':
+      return v.cert.ipAddresses.length === 0 && isIP(v.host) !== 0 ? 'kubelet-no-ip-sans' : 'kubelet-name-mismatch';
+    case 'chain':
+      if (v.problem.code === 'name-constraints') return 'kubelet-name-constraints';
+      if (v.problem.code === 'expired' || v.problem.code === 'not-yet-valid') return 'kubelet-expired';
+      return ['no-issuer', 'bad-signature', 'weak-signature', 'not-ca', 'no-cert-sign'].includes(v.problem.code) ? 'kubelet-unknown-authority' : undefined;
+  }
 }

@@ -1,6 +1,6 @@
 import { KeyObject } from 'crypto';
 import { mentionsPrivateKey } from '../tls/pem-decode';
-import { assertCurrentlyValid, assertKeyMatches, assertServingCertificate, CertInfo, coversServerName, formatDate, parseCertificates, parsePrivateKey, verifyChain } from '../tls/x509';
+import { assertCurrentlyValid, assertKeyMatches, assertServingCertificate, CertInfo, coversServerName, formatDate, parseCertificates, parsePrivateKey, verifyChain, X509Refusal } from '../tls/x509';
 import { decodeCaBundle } from './ca-bundle';
 import { serviceServerName } from './k8s-names';
 import { sniCoveredNames } from './metrics-server-flags';
@@ -11,10 +11,9 @@ import { SourcedObject } from './types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Strips the `prop: ` prefix and `; fix` suffix x509.ts puts on its messages. */
+/** Why x509.ts refused (its structured reason, without the prop and the fix). */
 function reasonOf(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.replace(/^[^:]*: /, '').replace(/;[^;]*$/, '');
+  return e instanceof X509Refusal ? e.reason : e instanceof Error ? e.message : String(e);
 }
 
 /** The name kube-apiserver dials: `<service>.<namespace>.svc`. */

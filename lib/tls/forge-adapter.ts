@@ -156,6 +156,12 @@ export interface CertificateSpec {
    * RDNs), so the CA's bytes are copied, never rebuilt.
    */
   readonly rawIssuer?: string;
+  /**
+   * DER of the subject name to write (binary string), copied byte for byte;
+   * absent: CN=commonName. A CA certified again for the same key keeps its
+   * exact name this way.
+   */
+  readonly rawSubject?: string;
   /** the CA's subjectKeyIdentifier (binary string), for authorityKeyIdentifier; absent: none */
   readonly authorityKeyId?: string;
   /** node-forge extension objects (basicConstraints, keyUsage, extKeyUsage, subjectAltName) */
@@ -196,10 +202,25 @@ function algorithmIdentifier(alg: { oid: string; nullParams: boolean }): Asn1 {
  * BIT STRING's bytes (RFC 5280 4.2.1.2 method 1, as Go and OpenSSL compute it).
  */
 export function keyIdentifier(key: KeyObject): string {
+  return createHash('sha1').update(subjectPublicKeyBits(key)).digest().toString('binary');
+}
+
+/**
+ * The bytes of the subjectPublicKey BIT STRING of a key's SubjectPublicKeyInfo
+ * (without the unused-bits octet). node-forge decodes a BIT STRING whose
+ * contents happen to be DER (an RSA key's are: RSAPublicKey is a SEQUENCE)
+ * into child nodes and leaves `value` an array, so it is told not to
+ * (`decodeBitStrings: false`); the contents are checked to be whole bytes.
+ */
+export function subjectPublicKeyBits(key: KeyObject): Buffer {
   const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
-  const fields = asn1.fromDer(forge.util.createBuffer(spki.toString('binary'))).value as Asn1[];
-  const bits = (fields[1].value as string).slice(1);
-  return createHash('sha1').update(Buffer.from(bits, 'binary')).digest().toString('binary');
+  const top = asn1.fromDer(forge.util.createBuffer(spki.toString('binary')), { decodeBitStrings: false } as any);
+  const bitString = (top.value as Asn1[])[1];
+  const contents = bitString.value;
+  if (bitString.type !== asn1.Type.BITSTRING || typeof contents !== 'string' || contents.charCodeAt(0) !== 0) {
+    throw new Error('SubjectPublicKeyInfo without a whole-byte subjectPublicKey BIT STRING');
+  }
+  return Buffer.from(contents.slice(1), 'binary');
 }
 
 function extension(oid: string, value: Asn1): Asn1 {
@@ -235,6 +256,9 @@ export function buildCertificate(spec: CertificateSpec): Buffer {
   fields[2] = algorithmIdentifier(alg);
   if (spec.rawIssuer !== undefined) {
     fields[3] = asn1.fromDer(forge.util.createBuffer(spec.rawIssuer));
+  }
+  if (spec.rawSubject !== undefined) {
+    fields[5] = asn1.fromDer(forge.util.createBuffer(spec.rawSubject));
   }
   const spki = createPublicKey(spec.publicKey).export({ type: 'spki', format: 'der' });
   fields[6] = asn1.fromDer(forge.util.createBuffer(spki.toString('binary')));

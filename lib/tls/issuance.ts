@@ -1,11 +1,12 @@
 import { createHash, createPublicKey, KeyObject } from 'crypto';
+import { readdirSync } from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { caParamsJson, readRotation, recoverRotation, rotationDirectories } from './ca-rotation';
 import { CertificateStore } from './certificate-store';
 import { KeyAlgorithm } from './key-algorithm';
-import { BACKDATE_MS, createCa, issueServingCertificate, KeyPairPem } from './pki';
+import { BACKDATE_MS, createCa, hasEmptyKeyId, issueServingCertificate, KeyPairPem, recertifyCa } from './pki';
 import { warn } from '../_util';
 import {
   assertPrivate, CA_CERT, CA_KEY, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
@@ -414,6 +415,9 @@ function dedicatedCa(r: StoreIssueRequest, p: Paths, locked: boolean): CaSource 
     throw corrupt(missing, `it is missing while ${certPem === undefined ? keyFile : certFile} exists`, moveAside);
   }
   const current = storedCa(prop, unit, certPem, keyPem, r.serving.now);
+  if (!spec.sharedName && mendStagedKeyId(prop, unit, locked) === NEEDS_LOCK) {
+    return NEEDS_LOCK;
+  }
   return spec.sharedName ? current : withRotation(prop, unit, current, r.serving.now);
 }
 
@@ -495,6 +499,45 @@ function bundleOf(source: CaSource): string {
 
 function expiryOf(d: Dates): { notAfter: Date; caNotAfter: Date } {
   return { notAfter: new Date(d.notAfter), caNotAfter: new Date(d.caNotAfter) };
+}
+
+/**
+ * Key identifiers of stores written before the fix (docs/rotation.md): a
+ * staged next CA whose subjectKeyIdentifier is the SHA-1 of nothing, as the
+ * library wrote every RSA CA, is certified again with the same key, name and
+ * validity and its real key identifier, under the lock. In the staged phase
+ * the next CA signs nothing yet, so only the caBundle's second certificate
+ * changes and the serving certificate stays: in either order of arrival
+ * every client keeps verifying, and after the switch the leaf's
+ * authorityKeyIdentifier picks the next CA out of the bundle for OpenSSL.
+ * Any other key identifier, and any CA that already signs, is left as it is.
+ */
+function mendStagedKeyId(prop: string, caUnit: string, locked: boolean): typeof NEEDS_LOCK | undefined {
+  const rotation = readRotation(caUnit);
+  if (!rotation || rotation.phase !== 'staged') {
+    return undefined;
+  }
+  let info: CertInfo;
+  let key: KeyObject;
+  try {
+    info = parseCertificates(prop, rotation.certPem, path.join(rotation.unit, CA_CERT))[0];
+    key = parsePrivateKey(prop, rotation.keyPem, path.join(rotation.unit, CA_KEY));
+  } catch {
+    // an unusable next CA is reported by its own check (withRotation)
+    return undefined;
+  }
+  if (!hasEmptyKeyId(info, key) || !info.x509.checkPrivateKey(key)) {
+    return undefined;
+  }
+  if (!locked) {
+    return NEEDS_LOCK;
+  }
+  const files: { [name: string]: string } = {};
+  for (const name of readdirSync(rotation.unit)) {
+    files[name] = name === CA_CERT ? recertifyCa(info, key) : readOptional(path.join(rotation.unit, name))!;
+  }
+  commitUnit(rotation.unit, files, 'mend-key-id');
+  return undefined;
 }
 
 // ---- end of CA rotation ----

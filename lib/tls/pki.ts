@@ -1,5 +1,5 @@
 import { KeyObject, randomBytes } from 'crypto';
-import { buildCertificate } from './forge-adapter';
+import { buildCertificate, keyIdentifier } from './forge-adapter';
 import { KeyAlgorithm } from './key-algorithm';
 import { encodePem } from './pem-decode';
 import { CertInfo } from './x509';
@@ -102,6 +102,49 @@ export function createCa(options: CaOptions): KeyPairPem {
     ],
   });
   return { certPem: encodePem('CERTIFICATE', der), keyPem: privateKeyPem(key) };
+}
+
+/**
+ * The subjectKeyIdentifier every RSA certificate carried that the library
+ * issued between its own certificate builder (forge-adapter) and the fix: the
+ * SHA-1 of nothing (node-forge handed the key's BIT STRING over as child
+ * nodes, and nothing was hashed). Binary string.
+ * @internal
+ */
+export const EMPTY_SHA1_KEY_ID = Buffer.from('da39a3ee5e6b4b0d3255bfef95601890afd80709', 'hex').toString('binary');
+
+/**
+ * Whether a CA certificate the library made carries the key identifier of
+ * the old bug (the SHA-1 of nothing) instead of its key's.
+ * @internal
+ */
+export function hasEmptyKeyId(cert: CertInfo, key: KeyObject): boolean {
+  return cert.subjectKeyId === EMPTY_SHA1_KEY_ID && keyIdentifier(key) !== EMPTY_SHA1_KEY_ID;
+}
+
+/**
+ * The same CA certified again: the same key, the same subject and issuer name
+ * (byte for byte), the same validity and the extensions the library gives a
+ * CA, a new serial, and the key identifier of its key (RFC 5280 method 1).
+ * Anything it signed verifies under it as under the original.
+ * @internal
+ */
+export function recertifyCa(cert: CertInfo, key: KeyObject): string {
+  const der = buildCertificate({
+    serialHex: randomSerial(),
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    commonName: 'unused',
+    rawSubject: cert.rawSubject,
+    rawIssuer: cert.rawSubject,
+    publicKey: key,
+    signerKey: key,
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+  });
+  return encodePem('CERTIFICATE', der);
 }
 
 /**

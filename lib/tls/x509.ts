@@ -18,6 +18,23 @@ const WEAK_SIGNATURES: { [oid: string]: { readonly name: string; readonly go?: s
 };
 
 /**
+ * A refusal of the X.509 checks, structured: the prop, why (the reason) and
+ * the fix. Its message is `prop: reason; fix`, as every refusal of the
+ * library reads; callers that word it otherwise (audit) use the fields.
+ * @internal
+ */
+export class X509Refusal extends Error {
+  constructor(readonly prop: string, readonly reason: string, readonly fix?: string) {
+    super(fix === undefined ? `${prop}: ${reason}` : `${prop}: ${reason}; ${fix}`);
+    this.name = 'X509Refusal';
+  }
+}
+
+function refusal(prop: string, reason: string, fix?: string): X509Refusal {
+  return new X509Refusal(prop, reason, fix);
+}
+
+/**
  * The name of a signature algorithm (by OID) that kube-apiserver refuses, or
  * undefined for one it accepts.
  * @internal
@@ -143,7 +160,7 @@ export function certificateBlocks(prop: string, pem: string, source: string): Pe
       : /-----BEGIN CERTIFICATE-----/.test(pem)
         ? 'its \'-----BEGIN CERTIFICATE-----\' block is malformed the way Go\'s PEM decoder reads it (END line, base64 body)'
         : 'it holds no PEM block \'-----BEGIN CERTIFICATE-----\'';
-    throw new Error(`${prop}: ${source} is not a PEM certificate (${what}); pass a PEM certificate file such as /etc/kubernetes/pki/ca.crt`);
+    throw refusal(prop, `${source} is not a PEM certificate (${what})`, `pass a PEM certificate file such as /etc/kubernetes/pki/ca.crt`);
   }
   return blocks;
 }
@@ -162,7 +179,7 @@ export function parseCertificateBlock(prop: string, block: PemBlock, source: str
       throw new Error('trailing data after the certificate');
     }
   } catch (e: any) {
-    throw new Error(`${prop}: certificate #${index + 1} in ${source} does not parse (${e.message}); pass a valid PEM certificate`);
+    throw refusal(prop, `certificate #${index + 1} in ${source} does not parse (${e.message})`, `pass a valid PEM certificate`);
   }
   const find = (oid: string) => tbs.extensions.find(e => e.oid === oid);
   const bc = find('2.5.29.19')?.parsed;
@@ -182,11 +199,11 @@ export function parseCertificateBlock(prop: string, block: PemBlock, source: str
     try {
       nameConstraints = parseNameConstraints(nc.value);
     } catch (e: any) {
-      throw new Error(`${prop}: certificate #${index + 1} in ${source} has a nameConstraints extension that does not parse (${e.message}); reissue it`);
+      throw refusal(prop, `certificate #${index + 1} in ${source} has a nameConstraints extension that does not parse (${e.message})`, `reissue it`);
     }
     const invalid = nameConstraintsParseProblem(nameConstraints);
     if (invalid) {
-      throw new Error(`${prop}: certificate #${index + 1} in ${source} has a nameConstraints extension Go cannot parse (${invalid}), so Go skips the certificate; reissue it with valid constraints`);
+      throw refusal(prop, `certificate #${index + 1} in ${source} has a nameConstraints extension Go cannot parse (${invalid}), so Go skips the certificate`, `reissue it with valid constraints`);
     }
     if (nameConstraints.unhandledForms && nc.critical) {
       // Go marks nameConstraints with other forms than DNS, IP, email and URI as unhandled
@@ -253,10 +270,10 @@ function akiValue(value: string): string | undefined {
  */
 export function assertGoAcceptsCertificate(prop: string, cert: CertInfo, what: string): string[] {
   if (cert.unhandledCritical.length > 0) {
-    throw new Error(`${prop}: ${what} (${cert.subject}) has a critical extension Go does not handle (${cert.unhandledCritical.join(', ')}), so kube-apiserver refuses it (x509: unhandled critical extension); reissue it without that extension, or mark it non-critical`);
+    throw refusal(prop, `${what} (${cert.subject}) has a critical extension Go does not handle (${cert.unhandledCritical.join(', ')}), so kube-apiserver refuses it (x509: unhandled critical extension)`, `reissue it without that extension, or mark it non-critical`);
   }
   if (cert.serialNegative) {
-    throw new Error(`${prop}: ${what} (${cert.subject}) has a negative serial number, which Go 1.23+ and Kubernetes 1.32+ reject; reissue it`);
+    throw refusal(prop, `${what} (${cert.subject}) has a negative serial number, which Go 1.23+ and Kubernetes 1.32+ reject`, `reissue it`);
   }
   return assertGoAcceptsKey(prop, cert.x509.publicKey, what, cert.subject);
 }
@@ -273,7 +290,7 @@ export function assertGoAcceptsKey(prop: string, key: KeyObject, what: string, s
   if (type === 'rsa') {
     const bits = pub.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < MIN_RSA_BITS) {
-      throw new Error(`${prop}: ${what} (${subject}) has an RSA key of ${bits} bits; Go 1.24+ (and so current kube-apiserver) refuses RSA keys under ${MIN_RSA_BITS} bits: reissue it with at least 2048 bits`);
+      throw refusal(prop, `${what} (${subject}) has an RSA key of ${bits} bits`, `Go 1.24+ (and so current kube-apiserver) refuses RSA keys under ${MIN_RSA_BITS} bits: reissue it with at least 2048 bits`);
     }
     if (bits < WEAK_RSA_BITS) {
       return [`${prop}: ${what} (${subject}) has an RSA key of ${bits} bits, which is weak; reissue it with at least 2048 bits`];
@@ -283,14 +300,14 @@ export function assertGoAcceptsKey(prop: string, key: KeyObject, what: string, s
   if (type === 'ec') {
     const curve = pub.asymmetricKeyDetails?.namedCurve ?? 'unknown';
     if (!(tls ? TLS_CURVES : X509_CURVES).includes(curve)) {
-      throw new Error(`${prop}: ${what} (${subject}) has an ECDSA key on curve ${curve}, which Go ${tls ? 'cannot serve TLS with' : 'does not support'}; use P-256, P-384 or P-521`);
+      throw refusal(prop, `${what} (${subject}) has an ECDSA key on curve ${curve}, which Go ${tls ? 'cannot serve TLS with' : 'does not support'}`, `use P-256, P-384 or P-521`);
     }
     return [];
   }
   if (type === 'ed25519') {
     return [];
   }
-  throw new Error(`${prop}: ${what} (${subject}) has a ${type} key, which Go's crypto/x509 and crypto/tls do not accept; use RSA (2048+ bits), ECDSA (P-256, P-384, P-521) or Ed25519`);
+  throw refusal(prop, `${what} (${subject}) has a ${type} key, which Go's crypto/x509 and crypto/tls do not accept`, `use RSA (2048+ bits), ECDSA (P-256, P-384, P-521) or Ed25519`);
 }
 
 /**
@@ -306,10 +323,10 @@ export function readPrivateKey(prop: string, pem: string, source: string): { key
   const block = blocks.find(b => b.type === 'PRIVATE KEY' || b.type.endsWith(' PRIVATE KEY'));
   if (!block) {
     const what = blocks.some(b => b.type === 'CERTIFICATE') ? 'it holds a certificate, not a private key' : 'it holds no PEM block \'-----BEGIN ... PRIVATE KEY-----\' that Go\'s PEM decoder reads';
-    throw new Error(`${prop}: ${source} is not a PEM private key (${what}); pass the key file, e.g. /etc/kubernetes/pki/ca.key`);
+    throw refusal(prop, `${source} is not a PEM private key (${what})`, `pass the key file, e.g. /etc/kubernetes/pki/ca.key`);
   }
   if (block.type === 'ENCRYPTED PRIVATE KEY' || block.headers['Proc-Type'] !== undefined || block.headers['DEK-Info'] !== undefined) {
-    throw new Error(`${prop}: the private key in ${source} is encrypted; decrypt it first (e.g. 'openssl pkey -in key.pem -out key.decrypted.pem')`);
+    throw refusal(prop, `the private key in ${source} is encrypted`, `decrypt it first (e.g. 'openssl pkey -in key.pem -out key.decrypted.pem')`);
   }
   for (const type of ['pkcs1', 'pkcs8', 'sec1'] as const) {
     let key: KeyObject;
@@ -319,11 +336,11 @@ export function readPrivateKey(prop: string, pem: string, source: string): { key
       continue;
     }
     if (type === 'pkcs8' && !['rsa', 'ec', 'ed25519'].includes(key.asymmetricKeyType ?? '')) {
-      throw new Error(`${prop}: the private key in ${source} is a ${key.asymmetricKeyType} key, which Go's crypto/tls does not accept; use RSA (2048+ bits), ECDSA (P-256, P-384, P-521) or Ed25519`);
+      throw refusal(prop, `the private key in ${source} is a ${key.asymmetricKeyType} key, which Go's crypto/tls does not accept`, `use RSA (2048+ bits), ECDSA (P-256, P-384, P-521) or Ed25519`);
     }
     return { key, pem: encodePem(block.type, block.bytes) };
   }
-  throw new Error(`${prop}: the private key in ${source} does not parse (not PKCS#1, PKCS#8 or SEC1 DER); pass an unencrypted PKCS#1, PKCS#8 or SEC1 PEM key`);
+  throw refusal(prop, `the private key in ${source} does not parse (not PKCS#1, PKCS#8 or SEC1 DER)`, `pass an unencrypted PKCS#1, PKCS#8 or SEC1 PEM key`);
 }
 
 /**
@@ -340,7 +357,7 @@ export function parsePrivateKey(prop: string, pem: string, source: string): KeyO
  */
 export function assertKeyMatches(prop: string, cert: CertInfo, key: KeyObject, what: string): void {
   if (!cert.x509.checkPrivateKey(key)) {
-    throw new Error(`${prop}: the private key does not match ${what} (${cert.subject}); pass the key that belongs to this certificate`);
+    throw refusal(prop, `the private key does not match ${what} (${cert.subject})`, `pass the key that belongs to this certificate`);
   }
 }
 
@@ -372,10 +389,10 @@ export function validityProblem(cert: { readonly notBefore: Date; readonly notAf
 export function assertCurrentlyValid(prop: string, cert: CertInfo, now: Date, what: string): void {
   const problem = validityProblem(cert, now);
   if (problem === 'expired') {
-    throw new Error(`${prop}: ${what} (${cert.subject}) expired on ${fmt(cert.notAfter)}; renew it or pass a current one`);
+    throw refusal(prop, `${what} (${cert.subject}) expired on ${fmt(cert.notAfter)}`, `renew it or pass a current one`);
   }
   if (problem === 'not-yet-valid') {
-    throw new Error(`${prop}: ${what} (${cert.subject}) is not valid before ${fmt(cert.notBefore)}; check the clock of the machine that issued it, or wait`);
+    throw refusal(prop, `${what} (${cert.subject}) is not valid before ${fmt(cert.notBefore)}`, `check the clock of the machine that issued it, or wait`);
   }
 }
 
@@ -386,13 +403,13 @@ export function assertCurrentlyValid(prop: string, cert: CertInfo, now: Date, wh
  */
 export function assertIsCa(prop: string, cert: CertInfo, example: string): void {
   if (cert.version !== 3) {
-    throw new Error(`${prop}: the certificate is not a CA (X.509 v${cert.version}, without basicConstraints) (${cert.subject}); pass an X.509 v3 CA certificate with basicConstraints CA:TRUE, e.g. ${example}`);
+    throw refusal(prop, `the certificate is not a CA (X.509 v${cert.version}, without basicConstraints) (${cert.subject})`, `pass an X.509 v3 CA certificate with basicConstraints CA:TRUE, e.g. ${example}`);
   }
   if (!cert.isCa) {
-    throw new Error(`${prop}: the certificate is not a CA (basicConstraints CA:FALSE or absent) (${cert.subject}); pass the CA certificate, e.g. ${example}`);
+    throw refusal(prop, `the certificate is not a CA (basicConstraints CA:FALSE or absent) (${cert.subject})`, `pass the CA certificate, e.g. ${example}`);
   }
   if (cert.keyUsage && !cert.keyUsage.keyCertSign) {
-    throw new Error(`${prop}: the CA certificate may not sign certificates (keyUsage without keyCertSign) (${cert.subject}); pass a CA whose keyUsage includes keyCertSign, e.g. ${example}`);
+    throw refusal(prop, `the CA certificate may not sign certificates (keyUsage without keyCertSign) (${cert.subject})`, `pass a CA whose keyUsage includes keyCertSign, e.g. ${example}`);
   }
 }
 
@@ -409,7 +426,7 @@ export function assertCanIssueServing(prop: string, ca: CertInfo, dnsNames: stri
   const warnings = assertGoAcceptsCertificate(prop, ca, 'the CA certificate');
   const problem = nameConstraintProblem(ca, { dnsNames, ipAddresses: [] });
   if (problem) {
-    throw new Error(`${prop}: ${problem}, so Go refuses the serving certificate it would issue; use a CA whose nameConstraints permit the Service's names, or ServingTls.fromDedicatedCa()`);
+    throw refusal(prop, `${problem}, so Go refuses the serving certificate it would issue`, `use a CA whose nameConstraints permit the Service's names, or ServingTls.fromDedicatedCa()`);
   }
   return [...warnings, ...sha1RootWarning(prop, ca)];
 }
@@ -422,7 +439,7 @@ export function assertCanIssueServing(prop: string, ca: CertInfo, dnsNames: stri
  */
 export function assertCaAllowsServerAuth(prop: string, ca: CertInfo): void {
   if (!allowsServerAuth(ca)) {
-    throw new Error(`${prop}: the CA's extendedKeyUsage (${ca.extKeyUsage!.join(', ')}) lacks serverAuth, so Go refuses every serving certificate under it (${ca.subject}); use a CA without extendedKeyUsage or with serverAuth`);
+    throw refusal(prop, `the CA's extendedKeyUsage (${ca.extKeyUsage!.join(', ')}) lacks serverAuth, so Go refuses every serving certificate under it (${ca.subject})`, `use a CA without extendedKeyUsage or with serverAuth`);
   }
 }
 
@@ -632,22 +649,24 @@ function matchUriConstraint(uri: string, constraint: string): Match {
   if ('error' in parsed) {
     return parsed.error;
   }
-  const host = parsed.host;
+  return uriHostProblem(uri, parsed.host) ?? matchDomainConstraint(parsed.host, constraint);
+}
+
+/** Go's parseURIs: a URI SAN whose host is empty or an IP address cannot be matched against any constraint. */
+function uriHostProblem(uri: string, host: string): string | undefined {
   if (host === '') {
     return `URI with empty host ('${uri}') cannot be matched against constraints`;
   }
   if ((host.startsWith('[') && host.endsWith(']')) || isIP(host) !== 0) {
     return `URI with IP ('${uri}') cannot be matched against constraints`;
   }
-  return matchDomainConstraint(host, constraint);
+  return undefined;
 }
 
 function matchIpConstraint(ip: Buffer, [net, mask]: Buffer[]): Match {
   return ip.length === net.length && [...ip].every((b, i) => (b & mask[i]) === (net[i] & mask[i]));
 }
 
-/** Go's default VerifyOptions.MaxConstraintComparisions. */
-const MAX_CONSTRAINT_COMPARISONS = 250000;
 
 /** The names of a certificate that name constraints apply to. */
 interface ConstrainedNames {
@@ -658,86 +677,173 @@ interface ConstrainedNames {
 }
 
 /**
- * Why the CA's name constraints forbid one of the names (DNS, IP, email and
- * URI SANs, as Go checks them on every CA of the chain: excluded first, then
- * permitted; a name Go cannot parse or match refuses the chain too), or
- * undefined. `count` carries Go's comparison count across the names one CA
- * checks (at most 250000).
+ * Why a CA's name constraints forbid a name: the library's sentence, and the
+ * detail Go 1.26 puts after "x509: a root or intermediate certificate is not
+ * authorized to sign for this name: ".
  * @internal
  */
-export function nameConstraintProblem(ca: CertInfo, names: ConstrainedNames, count = { n: 0 }): string | undefined {
+export interface NameConstraintViolation {
+  readonly message: string;
+  readonly goDetail: string;
+}
+
+/** Go's %q of a string (a JSON string is the same for the names that reach here). */
+function goQuote(s: string): string {
+  return JSON.stringify(s);
+}
+
+/** An IP address as Go's net.IP.String() prints it: dotted IPv4 (IPv4-mapped too), IPv6 in its shortest form. */
+export function goIpString(ip: Buffer): string {
+  const mapped = ip.length === 16 && ip.subarray(0, 10).every(b => b === 0) && ip[10] === 0xff && ip[11] === 0xff;
+  if (ip.length === 4 || mapped) {
+    return [...ip.subarray(ip.length - 4)].join('.');
+  }
+  if (ip.length !== 16) {
+    return `?${ip.toString('hex')}`;
+  }
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) {
+    groups.push(ip.readUInt16BE(i));
+  }
+  // the longest run of at least two zero groups becomes '::' (the first of equal runs)
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (g: number[]) => g.map(x => x.toString(16)).join(':');
+  return best < 0 ? hex(groups) : `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
+}
+
+/** Go's IPNet.String(): the network and the prefix length, or the mask in hex when it is not canonical. */
+function goIpNetString([net, mask]: Buffer[]): string {
+  const bits = [...mask].map(b => b.toString(2).padStart(8, '0')).join('');
+  const ones = /^(1*)0*$/.exec(bits);
+  const masked = Buffer.from([...net].map((b, i) => b & mask[i]));
+  return ones ? `${goIpString(masked)}/${ones[1].length}` : `${goIpString(masked)}/${mask.toString('hex')}`;
+}
+
+/**
+ * Why the CA's name constraints forbid one of the names, as Go 1.26 checks
+ * them on every CA of the chain (crypto/x509/constraints.go): URI SANs must
+ * have a host that is a domain name and email SANs must be RFC 2821
+ * mailboxes once the CA has name constraints of any type; then IP, DNS, URI
+ * and email SANs in that order, each permitted first, then excluded. There is
+ * no limit on the number of comparisons (Go 1.26 no longer uses
+ * MaxConstraintComparisions). Undefined when the names pass.
+ * @internal
+ */
+export function nameConstraintViolation(ca: CertInfo, names: ConstrainedNames): NameConstraintViolation | undefined {
   const nc = ca.nameConstraints;
   if (!nc || [nc.permittedDns, nc.excludedDns, nc.permittedIp, nc.excludedIp, nc.permittedEmail, nc.excludedEmail, nc.permittedUri, nc.excludedUri].every(l => l.length === 0)) {
     return undefined;
   }
   const who = `the CA '${ca.subject}'`;
-  const check = <T, C>(type: string, name: string, parsed: T, match: (p: T, c: C) => Match, permitted: C[], excluded: C[], show: (c: C) => string): string | undefined => {
-    count.n += excluded.length;
-    if (count.n > MAX_CONSTRAINT_COMPARISONS) {
-      return `${who} has too many name constraints to check (Go stops after ${MAX_CONSTRAINT_COMPARISONS} comparisons)`;
+  const check = <T, C>(type: string, name: string, parsed: T, match: (p: T, c: C) => Match, permitted: C[], excluded: C[], show: (c: C) => string,
+    goConstraint: (c: C) => string): NameConstraintViolation | undefined => {
+    const cannot = (m: string) => ({ message: `${who} cannot check the ${type} '${name}' against its nameConstraints (${m})`, goDetail: m });
+    if (permitted.length > 0) {
+      let ok = false;
+      for (const c of permitted) {
+        const m = match(parsed, c);
+        if (typeof m === 'string') {
+          return cannot(m);
+        }
+        if (m) {
+          ok = true;
+          break;
+        }
+      }
+      if (!ok) {
+        return {
+          message: `${who} does not permit the ${type} '${name}' (nameConstraints permitted ${permitted.slice(0, 5).map(show).join(', ')}${permitted.length > 5 ? ` and ${permitted.length - 5} more` : ''})`,
+          goDetail: `${type} ${goQuote(name)} is not permitted by any constraint`,
+        };
+      }
     }
     for (const c of excluded) {
       const m = match(parsed, c);
       if (typeof m === 'string') {
-        return `${who} cannot check the ${type} '${name}' against its nameConstraints (${m})`;
+        return cannot(m);
       }
       if (m) {
-        return `${who} excludes the ${type} '${name}' (nameConstraints excluded ${show(c)})`;
+        return {
+          message: `${who} excludes the ${type} '${name}' (nameConstraints excluded ${show(c)})`,
+          goDetail: `${type} ${goQuote(name)} is excluded by constraint ${goQuote(goConstraint(c))}`,
+        };
       }
     }
-    count.n += permitted.length;
-    if (count.n > MAX_CONSTRAINT_COMPARISONS) {
-      return `${who} has too many name constraints to check (Go stops after ${MAX_CONSTRAINT_COMPARISONS} comparisons)`;
-    }
-    let ok = true;
-    for (const c of permitted) {
-      const m = match(parsed, c);
-      if (typeof m === 'string') {
-        return `${who} cannot check the ${type} '${name}' against its nameConstraints (${m})`;
-      }
-      ok = m;
-      if (ok) {
-        break;
-      }
-    }
-    return ok ? undefined : `${who} does not permit the ${type} '${name}' (nameConstraints permitted ${permitted.map(show).join(', ')})`;
+    return undefined;
   };
+  const unparsable = (what: string, name: string, goDetail: string) => ({ message: `${who} has nameConstraints, and Go cannot parse the ${what} SAN '${name}'`, goDetail });
+  // Go's parseURIs and parseMailboxes: before any check, whatever the constraints' types
+  for (const name of names.uris ?? []) {
+    const parsed = uriHost(name);
+    if ('error' in parsed) {
+      return { message: `${who} has nameConstraints, and Go cannot parse the URI SAN '${name}' (${parsed.error})`, goDetail: parsed.error };
+    }
+    const hostProblem = uriHostProblem(name, parsed.host);
+    if (hostProblem) {
+      return { message: `${who} cannot check the URI '${name}' against its nameConstraints (${hostProblem})`, goDetail: hostProblem };
+    }
+  }
+  const mailboxes: { name: string; mailbox: { local: string; domain: string } }[] = [];
   for (const name of names.emailAddresses ?? []) {
     const mailbox = parseMailbox(name);
-    const problem = mailbox
-      ? check('email address', name, mailbox, matchEmailConstraint, nc.permittedEmail, nc.excludedEmail, c => `email:${c}`)
-      : `${who} has nameConstraints, and Go cannot parse the email address SAN '${name}'`;
-    if (problem) {
-      return problem;
+    if (!mailbox) {
+      return unparsable('email address', name, `cannot parse rfc822Name ${goQuote(name)}`);
+    }
+    mailboxes.push({ name, mailbox });
+  }
+  for (const ip of names.ipAddresses) {
+    if (ip.length !== 4 && ip.length !== 16) {
+      return { message: `${who} has nameConstraints, and Go cannot parse an IP address SAN of ${ip.length} bytes`, goDetail: `IP address of ${ip.length} bytes` };
+    }
+    const v = check('IP address', goIpString(ip), ip, matchIpConstraint, nc.permittedIp, nc.excludedIp, ([n, m]) => `IP:${[...n].join('.')}/${[...m].join('.')}`, goIpNetString);
+    if (v) {
+      return v;
     }
   }
   for (const name of names.dnsNames) {
-    const problem = domainToReverseLabels(name)
-      ? check('DNS name', name, name, matchDomainConstraint, nc.permittedDns, nc.excludedDns, c => `DNS:${c}`)
-      : `${who} has nameConstraints, and Go cannot parse the DNS SAN '${name}'`;
-    if (problem) {
-      return problem;
+    const v = domainToReverseLabels(name)
+      ? check('DNS name', name, name, matchDomainConstraint, nc.permittedDns, nc.excludedDns, c => `DNS:${c}`, c => c)
+      : unparsable('DNS', name, `x509: cannot parse dnsName ${goQuote(name)}`);
+    if (v) {
+      return v;
     }
   }
   for (const name of names.uris ?? []) {
-    const parsed = uriHost(name);
-    const problem = 'error' in parsed
-      ? `${who} has nameConstraints, and Go cannot parse the URI SAN '${name}' (${parsed.error})`
-      : check('URI', name, name, matchUriConstraint, nc.permittedUri, nc.excludedUri, c => `URI:${c}`);
-    if (problem) {
-      return problem;
+    const v = check('URI', name, name, matchUriConstraint, nc.permittedUri, nc.excludedUri, c => `URI:${c}`, c => c);
+    if (v) {
+      return v;
     }
   }
-  for (const ip of names.ipAddresses) {
-    const text = ip.length === 4 ? [...ip].join('.') : ip.toString('hex').replace(/(.{4})(?!$)/g, '$1:');
-    const problem = ip.length === 4 || ip.length === 16
-      ? check('IP address', text, ip, matchIpConstraint, nc.permittedIp, nc.excludedIp, ([n, m]) => `IP:${[...n].join('.')}/${[...m].join('.')}`)
-      : `${who} has nameConstraints, and Go cannot parse an IP address SAN of ${ip.length} bytes`;
-    if (problem) {
-      return problem;
+  for (const { name, mailbox } of mailboxes) {
+    const v = check('email address', name, mailbox, matchEmailConstraint, nc.permittedEmail, nc.excludedEmail, c => `email:${c}`, c => c);
+    if (v) {
+      return v;
     }
   }
   return undefined;
+}
+
+/**
+ * Why the CA's name constraints forbid one of the names (the library's
+ * sentence of nameConstraintViolation), or undefined.
+ * @internal
+ */
+export function nameConstraintProblem(ca: CertInfo, names: ConstrainedNames): string | undefined {
+  return nameConstraintViolation(ca, names)?.message;
 }
 
 /**
@@ -747,7 +853,7 @@ export function nameConstraintProblem(ca: CertInfo, names: ConstrainedNames, cou
 export function assertStrongSignature(prop: string, cert: CertInfo): void {
   const weak = weakSignatureName(cert.signatureOid);
   if (weak) {
-    throw new Error(`${prop}: the certificate (${cert.subject}) is signed with ${weak}, which kube-apiserver rejects; reissue it with SHA-256 (e.g. 'openssl x509 -req -sha256 ...')`);
+    throw refusal(prop, `the certificate (${cert.subject}) is signed with ${weak}, which kube-apiserver rejects`, `reissue it with SHA-256 (e.g. 'openssl x509 -req -sha256 ...')`);
   }
 }
 
@@ -760,20 +866,20 @@ export function assertServingCertificate(prop: string, cert: CertInfo, serverNam
   if (!coversServerName(cert, serverName)) {
     const cnOnly = cert.x509.subject.split('\n').includes(`CN=${serverName}`);
     const has = cert.dnsNames.length ? `its DNS SANs are ${cert.dnsNames.join(', ')}` : 'it has no DNS SAN';
-    throw new Error(`${prop}: the serving certificate is not valid for '${serverName}' (${has}${cnOnly ? '; the Common Name is ignored by kube-apiserver' : ''}); reissue it with subjectAltName DNS:${serverName}`);
+    throw refusal(prop, `the serving certificate is not valid for '${serverName}' (${has}${cnOnly ? '; the Common Name is ignored by kube-apiserver' : ''})`, `reissue it with subjectAltName DNS:${serverName}`);
   }
   if (!allowsServerAuth(cert)) {
-    throw new Error(`${prop}: the serving certificate's extendedKeyUsage (${cert.extKeyUsage!.join(', ')}) does not allow serverAuth; reissue it with extendedKeyUsage = serverAuth`);
+    throw refusal(prop, `the serving certificate's extendedKeyUsage (${cert.extKeyUsage!.join(', ')}) does not allow serverAuth`, `reissue it with extendedKeyUsage = serverAuth`);
   }
   if (cert.isCa) {
-    throw new Error(`${prop}: the serving certificate (${cert.subject}) is a CA certificate; pass the leaf certificate issued for '${serverName}' first in the file`);
+    throw refusal(prop, `the serving certificate (${cert.subject}) is a CA certificate`, `pass the leaf certificate issued for '${serverName}' first in the file`);
   }
   if (cert.serialNegative) {
-    throw new Error(`${prop}: the serving certificate (${cert.subject}) has a negative serial number, which Kubernetes 1.32+ rejects; reissue it`);
+    throw refusal(prop, `the serving certificate (${cert.subject}) has a negative serial number, which Kubernetes 1.32+ rejects`, `reissue it`);
   }
   assertStrongSignature(prop, cert);
   if (cert.unhandledCritical.length > 0) {
-    throw new Error(`${prop}: the serving certificate (${cert.subject}) has a critical extension Go does not handle (${cert.unhandledCritical.join(', ')}), so kube-apiserver refuses it (x509: unhandled critical extension); reissue it without that extension`);
+    throw refusal(prop, `the serving certificate (${cert.subject}) has a critical extension Go does not handle (${cert.unhandledCritical.join(', ')}), so kube-apiserver refuses it (x509: unhandled critical extension)`, `reissue it without that extension`);
   }
 }
 
@@ -845,17 +951,29 @@ function alreadyInChain(candidate: CertInfo, chain: CertInfo[]): boolean {
  * @internal
  */
 export function verifyChain(leaf: CertInfo, intermediates: CertInfo[], roots: CertInfo[], now: Date): string | undefined {
+  return chainProblem(leaf, intermediates, roots, now)?.message;
+}
+
+/**
+ * verifyChain's structured result: undefined when a chain exists, else the
+ * first failure met (what Go reports as the hint of "signed by unknown
+ * authority", or the error of a CA rule).
+ * @internal
+ */
+export function chainProblem(leaf: CertInfo, intermediates: CertInfo[], roots: CertInfo[], now: Date): ChainProblem | undefined {
   let checks = 0;
-  let firstProblem: string | undefined;
-  const note = (p: string) => {
+  let firstProblem: ChainProblem | undefined;
+  const note = (p: ChainProblem) => {
     firstProblem = firstProblem ?? p;
   };
+  const noIssuer = (cert: CertInfo, candidate?: CertInfo): ChainProblem => ({ code: 'no-issuer', message: `no certificate in the CA bundle signed '${cert.subject}'`, cert, candidate });
   const build = (chain: CertInfo[]): boolean => {
     const current = chain[chain.length - 1];
     // Go refuses a weak signature for every candidate issuer alike
     const weak = weakSignatureName(current.signatureOid);
     if (weak) {
-      note(`'${current.subject}' is signed with ${weak}`);
+      const candidate = potentialParents(current, roots)[0] ?? potentialParents(current, intermediates)[0];
+      note({ code: 'weak-signature', message: `'${current.subject}' is signed with ${weak}`, cert: current, candidate });
       return false;
     }
     const candidates = [
@@ -863,7 +981,7 @@ export function verifyChain(leaf: CertInfo, intermediates: CertInfo[], roots: Ce
       ...potentialParents(current, intermediates).map(c => ({ c, root: false })),
     ];
     if (candidates.length === 0) {
-      note(`no certificate in the CA bundle signed '${current.subject}'`);
+      note(noIssuer(current));
     }
     for (const { c, root } of candidates) {
       if (alreadyInChain(c, chain)) {
@@ -871,18 +989,18 @@ export function verifyChain(leaf: CertInfo, intermediates: CertInfo[], roots: Ce
       }
       if (++checks > MAX_SIGNATURE_CHECKS) {
         // Go reports this error rather than the first failure
-        firstProblem = `more than ${MAX_SIGNATURE_CHECKS} signature checks to build the chain (Go's limit)`;
+        firstProblem = { code: 'signature-limit', message: `more than ${MAX_SIGNATURE_CHECKS} signature checks to build the chain (Go's limit)`, cert: current };
         return false;
       }
       if (!signs(c, current)) {
         // a certificate with the issuer's name but another key (an old CA, an impostor)
-        note(`no certificate in the CA bundle signed '${current.subject}'`);
+        note({ ...noIssuer(current, c), code: 'bad-signature' });
         continue;
       }
       // Go checks the CA rules on every signing certificate (roots too) and extendedKeyUsage down the whole chain
       const problem = caProblem(c, now, chain.length - 1, leaf);
       if (problem) {
-        note(problem);
+        note({ ...problem, cert: current, candidate: c });
         continue;
       }
       if (root || build([...chain, c])) {
@@ -891,7 +1009,7 @@ export function verifyChain(leaf: CertInfo, intermediates: CertInfo[], roots: Ce
     }
     return false;
   };
-  return build([leaf]) ? undefined : firstProblem ?? `no certificate in the CA bundle signed '${leaf.subject}'`;
+  return build([leaf]) ? undefined : firstProblem ?? noIssuer(leaf);
 }
 
 /**
@@ -911,32 +1029,55 @@ export function signs(issuer: CertInfo, cert: CertInfo): boolean {
   }
 }
 
+/**
+ * What kept a candidate issuer out of the chain, or why a certificate found
+ * none: the structured result of the one chain verifier (chainProblem), which
+ * lib/tls/go-text.ts words as Go does.
+ * @internal
+ */
+export type ChainProblemCode =
+  | 'no-issuer' | 'bad-signature' | 'weak-signature' | 'signature-limit'
+  | 'unhandled-critical' | 'name-constraints' | 'not-ca' | 'no-cert-sign' | 'eku' | 'path-len' | 'expired' | 'not-yet-valid';
+
+/** @internal */
+export interface ChainProblem {
+  readonly code: ChainProblemCode;
+  /** the library's sentence */
+  readonly message: string;
+  /** the certificate an issuer was looked for */
+  readonly cert: CertInfo;
+  /** the candidate issuer that was refused (absent for 'no-issuer' without candidates, 'weak-signature', 'signature-limit') */
+  readonly candidate?: CertInfo;
+  /** for 'name-constraints' */
+  readonly violation?: NameConstraintViolation;
+}
+
 /** `intermediatesBelow`: how many intermediates lie between `ca` and the leaf. */
-function caProblem(ca: CertInfo, now: Date, intermediatesBelow: number, leaf: CertInfo): string | undefined {
+function caProblem(ca: CertInfo, now: Date, intermediatesBelow: number, leaf: CertInfo): Omit<ChainProblem, 'cert' | 'candidate'> | undefined {
   if (ca.unhandledCritical.length > 0) {
-    return `'${ca.subject}' has a critical extension Go does not handle (${ca.unhandledCritical.join(', ')})`;
+    return { code: 'unhandled-critical', message: `'${ca.subject}' has a critical extension Go does not handle (${ca.unhandledCritical.join(', ')})` };
   }
-  // Go checks the leaf's names and the CA's own SANs, one comparison count for both
-  const count = { n: 0 };
-  const constraint = (leaf.sanValue !== undefined ? nameConstraintProblem(ca, leaf, count) : undefined)
-    ?? (ca.sanValue !== undefined ? nameConstraintProblem(ca, ca, count) : undefined);
-  if (constraint) {
-    return constraint;
+  // Go checks the leaf's names and the CA's own SANs
+  const violation = (leaf.sanValue !== undefined ? nameConstraintViolation(ca, leaf) : undefined)
+    ?? (ca.sanValue !== undefined ? nameConstraintViolation(ca, ca) : undefined);
+  if (violation) {
+    return { code: 'name-constraints', message: violation.message, violation };
   }
   if (ca.version !== 3 || !ca.isCa) {
-    return `'${ca.subject}' is not a CA (basicConstraints CA:FALSE)`;
+    return { code: 'not-ca', message: `'${ca.subject}' is not a CA (basicConstraints CA:FALSE)` };
   }
   if (ca.keyUsage && !ca.keyUsage.keyCertSign) {
-    return `'${ca.subject}' lacks keyUsage keyCertSign`;
+    return { code: 'no-cert-sign', message: `'${ca.subject}' lacks keyUsage keyCertSign` };
   }
   if (!allowsServerAuth(ca)) {
-    return `'${ca.subject}' has extendedKeyUsage ${ca.extKeyUsage!.join(', ')} without serverAuth, so no certificate it issues may serve TLS`;
+    return { code: 'eku', message: `'${ca.subject}' has extendedKeyUsage ${ca.extKeyUsage!.join(', ')} without serverAuth, so no certificate it issues may serve TLS` };
   }
   if (ca.maxPathLen !== undefined && intermediatesBelow > ca.maxPathLen) {
-    return `'${ca.subject}' allows ${ca.maxPathLen} intermediate(s) below it (pathLenConstraint), the chain has ${intermediatesBelow}`;
+    return { code: 'path-len', message: `'${ca.subject}' allows ${ca.maxPathLen} intermediate(s) below it (pathLenConstraint), the chain has ${intermediatesBelow}` };
   }
-  if (validityProblem(ca, now)) {
-    return `'${ca.subject}' is not valid now (${fmt(ca.notBefore)} to ${fmt(ca.notAfter)})`;
+  const time = validityProblem(ca, now);
+  if (time) {
+    return { code: time, message: `'${ca.subject}' is not valid now (${fmt(ca.notBefore)} to ${fmt(ca.notAfter)})` };
   }
   return undefined;
 }

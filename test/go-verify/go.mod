@@ -1,3 +1,3 @@
 module secure-metrics-server/go-verify
 
-go 1.19
+go 1.26

@@ -13,10 +13,16 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"time"
 )
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "-version" {
+		version()
+		return
+	}
 	if len(os.Args) == 3 && os.Args[1] == "-batch" {
 		batch(os.Args[2])
 		return
@@ -211,4 +217,23 @@ func rootProblem(c *x509.Certificate, now time.Time) error {
 		return errors.New("extKeyUsage lacks serverAuth")
 	}
 	return nil
+}
+
+// version prints the Go this binary was built with and the GODEBUG defaults
+// its go.mod's `go` line gives it (empty with a current go line): an older
+// line would bring back old behaviour (negative serials, RSA under 1024 bits).
+func version() {
+	godebug := ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "DefaultGODEBUG" {
+				godebug = s.Value
+			}
+		}
+		out, _ := json.Marshal(map[string]string{"go": runtime.Version(), "goLine": info.GoVersion, "defaultGodebug": godebug})
+		fmt.Println(string(out))
+		return
+	}
+	out, _ := json.Marshal(map[string]string{"go": runtime.Version(), "defaultGodebug": godebug})
+	fmt.Println(string(out))
 }
