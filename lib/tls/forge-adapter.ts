@@ -234,6 +234,17 @@ function extension(oid: string, value: Asn1): Asn1 {
 const PLACEHOLDER_KEY = forge.pki.setRsaPublicKey(new forge.jsbn.BigInteger('3'), new forge.jsbn.BigInteger('3'));
 
 /**
+ * The ASN.1 string type of a name attribute, chosen as Go's crypto/x509 chooses
+ * it when it writes one: PrintableString where every character is allowed in
+ * it, UTF8String otherwise. node-forge writes PrintableString whatever the
+ * value holds, and Go refuses a certificate whose PrintableString carries `_`,
+ * `*`, `@` or a non-ASCII letter ("x509: invalid PrintableString").
+ */
+function directoryStringTag(value: string): number {
+  return /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(value) ? asn1.Type.PRINTABLESTRING : asn1.Type.UTF8;
+}
+
+/**
  * Builds a certificate with node-forge's ASN.1 tools and signs it with
  * Node's crypto. The SubjectPublicKeyInfo, the key identifiers and the
  * signature algorithm come from the real keys (node-forge's builder only
@@ -246,8 +257,9 @@ export function buildCertificate(spec: CertificateSpec): Buffer {
   cert.serialNumber = spec.serialHex;
   cert.validity.notBefore = spec.notBefore;
   cert.validity.notAfter = spec.notAfter;
-  cert.setSubject([{ name: 'commonName', value: spec.commonName }]);
-  cert.setIssuer([{ name: 'commonName', value: spec.commonName }]);
+  const cn = { name: 'commonName', value: spec.commonName, valueTagClass: directoryStringTag(spec.commonName) };
+  cert.setSubject([cn]);
+  cert.setIssuer([cn]);
   cert.setExtensions(spec.extensions);
   cert.siginfo.algorithmOid = alg.oid;
   const tbs = (forge.pki as any).getTBSCertificate(cert) as Asn1;

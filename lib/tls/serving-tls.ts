@@ -494,6 +494,9 @@ class DedicatedCaServingTls extends IssuedServingTls {
     if (typeof this.caCommonName !== 'string' || this.caCommonName.trim() === '' || this.caCommonName.length > 64) {
       throw new Error(`${context.prop}.caCommonName: '${this.caCommonName}' must be 1 to 64 characters; use e.g. 'secure-metrics-server-ca'`);
     }
+    if (/[\u0000-\u001f\u007f-\u009f]/.test(this.caCommonName) || /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(this.caCommonName)) {
+      throw new Error(`${context.prop}.caCommonName: ${JSON.stringify(this.caCommonName)} holds a control character or a lone surrogate, which a certificate name cannot carry; use printable text, e.g. 'secure-metrics-server-ca'`);
+    }
     const shared = this.sharedCaName;
     if (shared !== undefined && !isDirectoryName(shared)) {
       throw new Error(`${context.prop}.sharedCaName: '${shared}' is not a usable directory name; use 1 to 100 letters, digits, '-', '_' and '.', e.g. 'fleet'`);
