@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync } from 'fs';
 import * as path from 'path';
 import { KeyAlgorithm } from './key-algorithm';
 import { BACKDATE_MS, createCa } from './pki';
-import { assertPrivate, CA_CERT, CA_KEY, commitUnit, crashPoint, exists, listDirectories, PARAMS_FILE, readOptional, recoverUnit } from './store-files';
+import { CA_CERT, CA_KEY, commitUnit, crashPoint, exists, listDirectories, PARAMS_FILE, readKeyFile, readOptional, recoverUnit } from './store-files';
 import { acquireLock } from './store-lock';
 import { CertInfo, formatDate, parseCertificates, parsePrivateKey, signs } from './x509';
 
@@ -96,7 +96,7 @@ export function readRotation(caUnit: string): RotationView | undefined {
   }
   const keyFile = path.join(unit, CA_KEY);
   const certPem = readOptional(path.join(unit, CA_CERT));
-  const keyPem = readOptional(keyFile);
+  const keyPem = readKeyFile(keyFile);
   if (certPem === undefined || keyPem === undefined) {
     if (!exists(stateFile)) {
       // the unit was moved away while this unlocked read ran (--abort, finish): no rotation any more
@@ -104,7 +104,6 @@ export function readRotation(caUnit: string): RotationView | undefined {
     }
     throw corrupt(unit, `${certPem === undefined ? CA_CERT : CA_KEY} is missing`);
   }
-  assertPrivate(keyFile);
   return { phase: state.phase, unit, certPem, keyPem, stagedAt: state.stagedAt, switchedAt: typeof state.switchedAt === 'string' ? state.switchedAt : undefined };
 }
 
@@ -457,7 +456,7 @@ export function rotateCa(r: RotateRequest): RotateOutcome {
 
 function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): RotateOutcome {
   const currentCert = readOptional(path.join(p.ca, CA_CERT))!;
-  const currentKey = readOptional(path.join(p.ca, CA_KEY));
+  const currentKey = readKeyFile(path.join(p.ca, CA_KEY));
   if (currentKey === undefined) {
     throw new Error(`store: '${path.join(p.ca, CA_KEY)}' is missing while '${path.join(p.ca, CA_CERT)}' exists; restore it from your backup before rotating`);
   }

@@ -8,7 +8,7 @@ import { KeyAlgorithm } from './key-algorithm';
 import { BACKDATE_MS, createCa, issueServingCertificate, KeyPairPem } from './pki';
 import { warn } from '../_util';
 import {
-  assertPrivate, CA_CERT, CA_KEY, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
+  CA_CERT, CA_KEY, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readKeyFile, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
 } from './store-files';
 import { acquireLock, lockLeftBehind } from './store-lock';
 import {
@@ -207,11 +207,8 @@ function pathsOf(r: StoreIssueRequest): Paths {
 
 /** Reads a certificate and its key; the key file must be private. */
 function readPair(dir: string, certName: string, keyName: string): { cert?: string; key?: string } {
-  const keyFile = path.join(dir, keyName);
-  const key = readOptional(keyFile);
-  if (key !== undefined) {
-    assertPrivate(keyFile);
-  }
+  // O_NOFOLLOW, and the mode checked on the open file
+  const key = readKeyFile(path.join(dir, keyName));
   return { cert: readOptional(path.join(dir, certName)), key };
 }
 

@@ -467,7 +467,7 @@ class CaIssuedServingTls extends IssuedServingTls {
     const { caCertificate, caKey } = this.caOptions;
     return {
       userCa: userCa(context.prop, caCertificate._read(`${context.prop}.caCertificate`), caCertificate.source,
-        caKey._read(`${context.prop}.caKey`), caKey.source, context.now,
+        caKey._read(`${context.prop}.caKey`, true), caKey.source, context.now,
         servingDnsNames(context.serviceName, context.namespace, context.clusterDomain)),
     };
   }
@@ -571,7 +571,7 @@ class PemServingTls extends ServingTls {
     assertServingCertificate(`${prop}.certificate`, leaf, serverName);
     assertCurrentlyValid(`${prop}.certificate`, leaf, context.now, 'the serving certificate');
     chain.forEach((c, i) => warnings.push(...assertGoAcceptsCertificate(`${prop}.certificate`, c, i === 0 ? 'the serving certificate' : 'the intermediate certificate')));
-    const read = readPrivateKey(`${prop}.privateKey`, privateKey._read(`${prop}.privateKey`), privateKey.source);
+    const read = readPrivateKey(`${prop}.privateKey`, privateKey._read(`${prop}.privateKey`, true), privateKey.source);
     // only this key, re-encoded, is written: never anything else of the file
     const keyPem = read.pem;
     assertKeyMatches(`${prop}.privateKey`, leaf, read.key, 'the serving certificate');

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'crypto';
 import {
-  closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
+  closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
 } from 'fs';
 import * as path from 'path';
 
@@ -61,22 +61,91 @@ export function readOptional(file: string): string | undefined {
   }
 }
 
+/** The fix for a key file with a wide mode, as ssh words it. */
+function modeRefusal(file: string, mode: number, what: string): Error {
+  return new Error(`${what}: '${file}' holds a private key but its mode is 0${mode.toString(8)} (group or others may access it); run: chmod 600 '${file}' (and chmod 700 on its directory)`);
+}
+
+function symlinkRefusal(file: string, what: string): Error {
+  return new Error(`${what}: '${file}' holds a private key but is a symbolic link; a key file is read only as a regular file of its own (a link could point anywhere, and its mode says nothing of the target): replace the link with the file itself (cp --remove-destination "$(readlink -f '${file}')" '${file}'), then chmod 600 '${file}'`);
+}
+
 /**
  * Key files readable or writable by group or others are refused, as ssh
- * refuses an unprotected private key; the message gives the chmod that fixes it.
+ * refuses an unprotected private key; the message gives the chmod that fixes
+ * it. A symbolic link is refused too (lstat: never followed, never chmod-ed
+ * through). A missing file is left to the reader.
  */
-export function assertPrivate(file: string): void {
+export function assertPrivate(file: string, what = 'store'): void {
   if (process.platform === 'win32') {
     return;
   }
-  let mode: number;
+  let st;
   try {
-    mode = statSync(file).mode & 0o777;
+    st = lstatSync(file);
   } catch {
     return;
   }
+  if (st.isSymbolicLink()) {
+    throw symlinkRefusal(file, what);
+  }
+  const mode = st.mode & 0o777;
   if (mode & 0o077) {
-    throw new Error(`store: '${file}' holds a private key but its mode is 0${mode.toString(8)} (group or others may access it); run: chmod 600 '${file}' (and chmod 700 on its directory)`);
+    throw modeRefusal(file, mode, what);
+  }
+}
+
+/** Largest key file read (an RSA 16384 key in PEM is about 13 KiB). */
+const MAX_KEY_FILE_BYTES = 1 << 20;
+
+/**
+ * Reads a private key file, or undefined when it does not exist: opened
+ * with O_NOFOLLOW (a symbolic link is refused, not followed), checked on the
+ * open descriptor (a regular file, mode 0600 or narrower: `assertPrivate`'s
+ * rule) so that no rename between the check and the read can swap it, and
+ * read up to 1 MiB. `what` starts the messages ('store', or the prop of an
+ * input key such as 'servingTls.caKey').
+ */
+export function readKeyFile(file: string, what = 'store'): string | undefined {
+  if (process.platform === 'win32') {
+    return readOptional(file);
+  }
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (e: any) {
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') {
+      return undefined;
+    }
+    if (e.code === 'ELOOP' || e.code === 'EMLINK') {
+      throw symlinkRefusal(file, what);
+    }
+    throw new Error(`${what}: cannot read '${file}' (${e.code ?? e.message}); fix its permissions, or restore it from your backup`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      throw new Error(`${what}: '${file}' should hold a private key but is not a regular file; put the key file there`);
+    }
+    const mode = st.mode & 0o777;
+    if (mode & 0o077) {
+      throw modeRefusal(file, mode, what);
+    }
+    if (st.size > MAX_KEY_FILE_BYTES) {
+      throw new Error(`${what}: '${file}' is ${st.size} bytes, more than a private key file can be (at most ${MAX_KEY_FILE_BYTES}); pass the key file itself`);
+    }
+    const buf = Buffer.alloc(st.size);
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, n);
+      if (got === 0) {
+        break;
+      }
+      n += got;
+    }
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 
