@@ -45,6 +45,7 @@ describe('upgrading from the flat layout of release 0.1', () => {
       '.gitignore',
       'clusters/metrics-server/ca/ca.crt',
       'clusters/metrics-server/ca/ca.key',
+      'clusters/metrics-server/chart.json',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local.checked.json',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.crt',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.key',

@@ -36,6 +36,7 @@ describe('certificate store', () => {
     expect(second.yaml).toBe(first.yaml);
     expect(listTree(store.directory)).toEqual([
       '.gitignore',
+      'clusters/metrics-server/chart.json',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local.checked.json',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.crt',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.key',
@@ -52,6 +53,7 @@ describe('certificate store', () => {
       'clusters/metrics-server/ca/ca.crt',
       'clusters/metrics-server/ca/ca.key',
       'clusters/metrics-server/ca/params.json',
+      'clusters/metrics-server/chart.json',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local.checked.json',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.crt',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.key',

@@ -4,6 +4,7 @@ import {
 } from '../tls/ca-rotation';
 import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
+import { isDirectoryName } from '../tls/store-files';
 
 const HELP = `usage: secure-metrics-server ca status [--store DIR] [--cluster NAME] [--format text|json] [--fail-within DURATION]
        secure-metrics-server ca rotate [--store DIR] [--cluster NAME] [--abort] [--force]
@@ -119,6 +120,10 @@ export function parseCaArgs(argv: string[]): CaArgs {
   }
   if (args.action === undefined) {
     throw new UsageError('an action is needed: status or rotate');
+  }
+  if (args.cluster !== undefined && !isDirectoryName(args.cluster)) {
+    // the name becomes clusters/NAME: nothing may lead out of the store
+    throw new UsageError(`--cluster: ${JSON.stringify(args.cluster)} is not a cluster directory name of the store (clusters/NAME); use 1 to 100 letters, digits, '-', '_' and '.', not starting with '.' (no '/', '..' or NUL), e.g. --cluster cluster-a; 'ca status' lists the clusters`);
   }
   if (args.action === 'status' && (args.abort || args.force)) {
     throw new UsageError(`${args.abort ? '--abort' : '--force'} is an option of 'ca rotate', not of 'ca status'`);

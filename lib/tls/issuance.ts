@@ -8,7 +8,7 @@ import { KeyAlgorithm } from './key-algorithm';
 import { BACKDATE_MS, createCa, issueServingCertificate, KeyPairPem } from './pki';
 import { warn } from '../_util';
 import {
-  CA_CERT, CA_KEY, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readKeyFile, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
+  assertInsideStore, CA_CERT, CA_KEY, clusterNameOf, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readKeyFile, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
 } from './store-files';
 import { acquireLock, lockLeftBehind } from './store-lock';
 import {
@@ -196,6 +196,11 @@ interface Paths {
 }
 
 function pathsOf(r: StoreIssueRequest): Paths {
+  assertInsideStore(r.store.directory, [
+    { what: r.cluster.derived ? `${r.prop}.store (the cluster directory derived from chart '${r.cluster.chartPath}')` : `${r.prop}.store.cluster`, value: r.cluster.name },
+    { what: `${r.prop} (the service identity)`, value: r.identity },
+    ...(r.dedicatedCa?.sharedName !== undefined ? [{ what: `${r.prop}.sharedCaName`, value: r.dedicatedCa.sharedName }] : []),
+  ]);
   const clusterDir = r.store._clusterDirectory(r.cluster.name);
   return {
     clusterDir,
@@ -210,6 +215,53 @@ function readPair(dir: string, certName: string, keyName: string): { cert?: stri
   // O_NOFOLLOW, and the mode checked on the open file
   const key = readKeyFile(path.join(dir, keyName));
   return { cert: readOptional(path.join(dir, certName)), key };
+}
+
+/**
+ * The chart whose derived name a cluster directory holds (`chart.json`, no
+ * secret): two different charts never share one directory, even when their
+ * derived names are equal (a chart named like another's derived name, names
+ * that differ only in case on a case-insensitive file system).
+ */
+const OWNER_FILE = 'chart.json';
+
+function ownerJson(chartPath: string): string {
+  return JSON.stringify({ version: 1, chart: chartPath }, undefined, 2) + '\n';
+}
+
+/**
+ * For a derived cluster name: refuses a directory that belongs to another
+ * chart mapping to the same name; records the chart in a directory that has
+ * no record yet (best effort, like the check record) or was moved by hand
+ * from another chart's name (the rename recipe).
+ */
+function checkOwner(r: StoreIssueRequest, p: Paths, record: boolean): void {
+  if (!r.cluster.derived || !exists(p.clusterDir)) {
+    return;
+  }
+  const file = path.join(p.clusterDir, OWNER_FILE);
+  let recorded: string | undefined;
+  const text = readRecordText(file);
+  try {
+    const o = text === undefined ? undefined : JSON.parse(text);
+    recorded = typeof o?.chart === 'string' ? o.chart : undefined;
+  } catch {
+    recorded = undefined;
+  }
+  if (recorded === r.cluster.chartPath) {
+    return;
+  }
+  if (recorded !== undefined && clusterNameOf(recorded).toLowerCase() === r.cluster.name.toLowerCase()) {
+    throw new Error(`${r.prop}.store: chart '${r.cluster.chartPath}' and chart '${recorded}' both map to the cluster directory '${p.clusterDir}' (${clusterNameOf(recorded) === r.cluster.name ? 'the same derived name' : 'names that differ only in case, one directory on this file system'}), which holds the CA and keys of '${recorded}' ('${file}'); two charts never share one: name this chart's cluster with CertificateStore.fromDirectory(dir, { cluster: 'another-name' }), or rename the chart. If chart '${recorded}' is gone and '${r.cluster.chartPath}' should keep its CA, delete '${file}'`);
+  }
+  if (!record) {
+    return;
+  }
+  try {
+    writeAtomic(file, ownerJson(r.cluster.chartPath));
+  } catch {
+    // a read-only store: checked again next time
+  }
 }
 
 /** Thrown inside an unlocked attempt that needs the lock to go on. */
@@ -231,6 +283,14 @@ const NEEDS_LOCK = Symbol('needs the lock');
 export function issueFromStore(r: StoreIssueRequest): ServingResult {
   r.store._assertNotFile();
   const p = pathsOf(r);
+  checkOwner(r, p, false);
+  const result = issueChecked(r, p);
+  // recorded once the synth succeeded (a directory it created, or one without a record yet)
+  checkOwner(r, p, true);
+  return result;
+}
+
+function issueChecked(r: StoreIssueRequest, p: Paths): ServingResult {
   // leftovers of a killed synth (a unit half-replaced, a dead holder's lock) are repaired under the lock
   // (CA rotation: and in the directory of retired CAs)
   const dirs = new Set([p.clusterDir, ...(p.caUnit ? [path.dirname(p.caUnit), ...rotationDirectories(p.caUnit)] : [])]);

@@ -13,7 +13,7 @@ export { KeyAlgorithm } from './key-algorithm';
 import { schemaOf } from '../prop-schemas';
 import { checkPropTypes } from '../prop-types';
 import { Pem } from './pem';
-import { clusterNameOf, isDirectoryName } from './store-files';
+import { clusterNameOf, isDirectoryName, isInside } from './store-files';
 import {
   assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
   certificateBlocks, formatDate, nameConstraintProblem, validityProblem, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
@@ -394,8 +394,8 @@ abstract class IssuedServingTls extends ServingTls {
       throw new Error(`${prop}.renewBefore: ${this.renewBefore.toHumanString()} must be positive and shorter than validity (${this.validity.toHumanString()}); use e.g. Duration.days(30)`);
     }
     const outdir = path.resolve(App.of(scope).outdir);
-    const inside = path.relative(outdir, this.store.directory);
-    if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside))) {
+    // real paths: a symbolic link must not hide a store inside the output directory
+    if (isInside(this.store.directory, outdir)) {
       throw new Error(`${prop}.store: '${this.store.directory}' is inside the app's output directory '${outdir}', which 'cdk8s synth' empties on every run (the CA and keys would be made anew each time); choose a directory outside it, e.g. '${CertificateStore.DEFAULT_DIRECTORY}'`);
     }
     const ca = this.signingCa(context, keyAlgorithm);
