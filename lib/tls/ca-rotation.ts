@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'fs';
 import * as path from 'path';
 import { KeyAlgorithm } from './key-algorithm';
-import { BACKDATE_MS, createCa } from './pki';
+import { BACKDATE_MS, createCa, validityDaysProblem } from './pki';
 import { CA_CERT, CA_KEY, commitUnit, crashPoint, exists, listDirectories, PARAMS_FILE, readKeyFile, readOptional, recoverUnit } from './store-files';
 import { acquireLock } from './store-lock';
 import { CertInfo, formatDate, parseCertificates, parsePrivateKey, signs } from './x509';
@@ -532,9 +532,17 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
     // stage: a new CA beside the current one, made with the current one's settings
     const params = paramsOf(p.ca, current);
     const algorithm = KeyAlgorithm._all().find(a => a.name === params.keyAlgorithm)!;
+    // bounds before any key is generated, and every outcome built before the commit
+    const problem = validityDaysProblem(params.validityDays, r.now);
+    if (problem) {
+      throw refused(`ca rotate: 'stage' is refused: the new CA's validity (validityDays in '${path.join(p.ca, PARAMS_FILE)}') cannot be issued: ${problem}; set validityDays to e.g. 3650 in that file, then run 'ca rotate' again. Nothing in the store was changed`);
+    }
     const ca = createCa({ commonName: params.commonName, validityDays: params.validityDays, keyAlgorithm: algorithm, now: r.now });
-    commitUnit(p.next, { [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem, [PARAMS_FILE]: caParamsJson(params), [STATE_FILE]: stateJson({ phase: 'staged', stagedAt: now }) }, 'rotate-stage');
     const next = parseCertificates('store', ca.certPem, path.join(p.next, CA_CERT))[0];
+    if (!next.x509.checkPrivateKey(parsePrivateKey('store', ca.keyPem, path.join(p.next, CA_KEY)))) {
+      throw new Error('store: internal error: the new CA\'s key does not match it; nothing was stored');
+    }
+    commitUnit(p.next, { [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem, [PARAMS_FILE]: caParamsJson(params), [STATE_FILE]: stateJson({ phase: 'staged', stagedAt: now }) }, 'rotate-stage');
     return {
       step: 'staged', signing: status('current', p.ca, current, true), bundle: [status('current', p.ca, current, true), status('next', p.next, next, false)],
       nextStepAfter: formatDate(new Date(r.now.getTime() + r.minWaitMs)),

@@ -5,7 +5,7 @@ import { IConstruct } from 'constructs';
 import { caParamsJson, readRotation, recoverRotation, rotationDirectories } from './ca-rotation';
 import { CertificateStore } from './certificate-store';
 import { KeyAlgorithm } from './key-algorithm';
-import { BACKDATE_MS, createCa, issueServingCertificate, KeyPairPem } from './pki';
+import { BACKDATE_MS, createCa, issueServingCertificate, KeyPairPem, validityDaysProblem } from './pki';
 import { warn } from '../_util';
 import {
   assertInsideStore, CA_CERT, CA_KEY, clusterNameOf, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readKeyFile, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
@@ -58,6 +58,12 @@ export interface CaSource {
   readonly rotationWarning?: string;
   /** parses and checks the CA, throwing the strategy's errors */
   validate(): SigningCa;
+  /**
+   * a CA made in this synth: commits it to the store. Called only once the
+   * serving certificate it signs is issued and checked, so that no error
+   * follows a commit of one without the other
+   */
+  commit?(): void;
 }
 
 /**
@@ -264,6 +270,14 @@ function checkOwner(r: StoreIssueRequest, p: Paths, record: boolean): void {
   }
 }
 
+function assertValidity(prop: string, validity: Duration, now: Date, example: string): void {
+  const ms = validity.toMilliseconds();
+  const problem = validityDaysProblem(ms / 86400000, now);
+  if (problem) {
+    throw new Error(`${prop}: ${validity.toHumanString()} cannot be issued: ${problem}; use e.g. ${example}`);
+  }
+}
+
 /** Thrown inside an unlocked attempt that needs the lock to go on. */
 const NEEDS_LOCK = Symbol('needs the lock');
 
@@ -282,6 +296,11 @@ const NEEDS_LOCK = Symbol('needs the lock');
  */
 export function issueFromStore(r: StoreIssueRequest): ServingResult {
   r.store._assertNotFile();
+  // bounds first: nothing is generated or committed for a validity no certificate can carry
+  assertValidity(`${r.prop}.validity`, r.serving.validity, r.serving.now, 'Duration.days(365)');
+  if (r.dedicatedCa) {
+    assertValidity(`${r.prop}.caValidity`, r.dedicatedCa.validity, r.serving.now, 'Duration.days(3650)');
+  }
   const p = pathsOf(r);
   checkOwner(r, p, false);
   const result = issueChecked(r, p);
@@ -424,6 +443,8 @@ function attempt(r: StoreIssueRequest, p: Paths, locked: boolean): ServingResult
   if (!signs(ca.info, info)) {
     throw new Error(`${prop}: the serving certificate just issued does not verify against its CA (${ca.info.subject}); nothing was stored. Report this with the CA certificate (never its key)`);
   }
+  // the CA made in this synth first (a crash between the two leaves a CA without a serving certificate, which the next synth issues)
+  source.commit?.();
   commitUnit(p.servingUnit, { [TLS_KEY]: issued.keyPem, [TLS_CERT]: issued.certPem }, 'tls');
   const dates = datesOf(ca.info, info);
   const result = {
@@ -459,12 +480,25 @@ function dedicatedCa(r: StoreIssueRequest, p: Paths, locked: boolean): CaSource 
     const newCluster = !exists(p.clusterDir);
     // params.json: the settings, so that `ca rotate` makes the next CA alike (lib/tls/ca-rotation.ts)
     const params = caParamsJson({ commonName: spec.commonName, validityDays: spec.validity.toDays(), keyAlgorithm: spec.keyAlgorithm.name });
-    commitUnit(unit, { [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem, [PARAMS_FILE]: params }, 'ca');
-    if (newCluster && !spec.sharedName) {
-      checkRenameLater(r, p);
-    }
+    // checked as a stored CA is, before anything is committed
     const info = parseCertificates(prop, ca.certPem, certFile)[0];
-    return { certPem: canonicalCertificatePem(ca.certPem), keyPem: ca.keyPem, validate: () => ({ ...ca, info, key: parsePrivateKey(prop, ca.keyPem, keyFile) }) };
+    assertIsCa(prop, info, certFile);
+    const key = parsePrivateKey(prop, ca.keyPem, keyFile);
+    assertKeyMatches(prop, info, key, 'the CA just created');
+    let committed = false;
+    return {
+      certPem: canonicalCertificatePem(ca.certPem), keyPem: ca.keyPem, validate: () => ({ info, key }),
+      commit: () => {
+        if (committed) {
+          return;
+        }
+        commitUnit(unit, { [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem, [PARAMS_FILE]: params }, 'ca');
+        committed = true;
+        if (newCluster && !spec.sharedName) {
+          checkRenameLater(r, p);
+        }
+      },
+    };
   }
   if (certPem === undefined || keyPem === undefined) {
     const missing = certPem === undefined ? certFile : keyFile;
