@@ -165,6 +165,27 @@ describe('keyed by cluster and service identity', () => {
   });
 });
 
+describe('the renamed-chart warning only when a rename is likely', () => {
+  test('a new chart in a store that another app shares (two directories no chart of this app uses): no warning', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    synthCharts(store, [{ id: 'team-a-1' }, { id: 'team-a-2' }]);
+    const other = captureStderr(() => synthCharts(store, [{ id: 'team-b' }]));
+    expect(other.stderr).toBe('');
+  });
+
+  test('two new charts and one unused directory: no single rename to name, no warning', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    synthCharts(store, [{ id: 'old' }]);
+    expect(captureStderr(() => synthCharts(store, [{ id: 'new-1' }, { id: 'new-2' }])).stderr).toBe('');
+  });
+
+  test('a unit test\'s chart in the app\'s store (one unused directory, one new chart) still warns: the case the fix names', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    synthCharts(store, [{ id: 'prod' }]);
+    expect(captureStderr(() => synthCharts(store, [{ id: 'test' }])).stderr).toContain("If chart 'prod' was renamed to 'test'");
+  });
+});
+
 describe('consumer unit tests', () => {
   test('SECURE_METRICS_SERVER_STORE keeps keys out of the working directory with default props', () => {
     const cwd = tmp();
