@@ -106,8 +106,10 @@ export class CertificateStore {
 
   /**
    * Returns a copy of synthesized manifests (e.g. `Testing.synth(chart)`)
-   * that is safe to snapshot, so that it holds no private key and passes on
-   * a fresh checkout (new CA). What it replaces by placeholders:
+   * that is safe to snapshot: it holds no private key, in any form, and
+   * passes on a fresh checkout (new CA).
+   *
+   * What it replaces by placeholders:
    *
    * - `<private key redacted>`: every string value anywhere in the given
    *   objects (any kind, any field: Secret `data` and `stringData`,
