@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'crypto';
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { CertificateStore, SecureMetricsServer, ServingTls } from '../lib';
@@ -8,7 +8,8 @@ import { fixtureStore, tmp } from './helpers';
 // Secret hygiene (issue 18, item 13).
 
 describe('a manifest that carries a private key is written 0600', () => {
-  test('app.synth(): the chart file is created 0600, and one left 0644 by an earlier synth is narrowed', () => {
+  test('app.synth(): the chart file is created 0600, and one left 0644 by an earlier synth is narrowed', async () => {
+    const original = process.umask();
     const outdir = tmp();
     const make = () => {
       const app = new App({ outdir });
@@ -22,6 +23,17 @@ describe('a manifest that carries a private key is written 0600', () => {
     chmodSync(file, 0o644);
     make().synth();
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    // one app synthesized twice: synthYaml, then synth on a later turn of the event loop
+    rmSync(file);
+    const app = make();
+    app.synthYaml();
+    await new Promise(r => setImmediate(r));
+    // the process umask is back to what it was, after synths in one turn as after one
+    expect(process.umask()).toBe(original);
+    app.synth();
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    await new Promise(r => setImmediate(r));
+    expect(process.umask()).toBe(original);
   });
 
   test('without a private key (insecure) nothing changes the mode', async () => {

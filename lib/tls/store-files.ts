@@ -432,7 +432,8 @@ export function clusterNameOf(chartPath: string): string {
   return `${readable || 'chart'}-${hash}`;
 }
 
-const protectedApps = new WeakSet<object>();
+/** The umask before the first synth of this turn of the event loop narrowed it, while narrowed. */
+let savedUmask: number | undefined;
 
 /** How a manifest file that carries a private key is made 0600 (for tests and messages). */
 export interface ManifestProtection {
@@ -455,21 +456,22 @@ export interface ManifestProtection {
  * @internal
  */
 export function protectManifestFiles(app: { outdir: string; outputFileExtension?: string }, chartId: string): { warning?: string; done?: ManifestProtection } {
-  if (protectedApps.has(app)) {
-    return {};
-  }
-  protectedApps.add(app);
   const outdir = path.resolve(app.outdir);
   if (process.platform === 'win32') {
     return { warning: `the manifests in '${outdir}' carry a private key, and on Windows their mode cannot be set: restrict who may read that directory` };
   }
-  let old: number;
-  try {
-    old = process.umask(0o077);
-  } catch (e: any) {
-    return { warning: `the manifests in '${outdir}' carry a private key, but they cannot be made 0600 here (${e.code ?? e.message}, e.g. in a worker thread): run: chmod 600 '${outdir}'/*` };
+  if (savedUmask === undefined) {
+    try {
+      savedUmask = process.umask(0o077);
+    } catch (e: any) {
+      return { warning: `the manifests in '${outdir}' carry a private key, but they cannot be made 0600 here (${e.code ?? e.message}, e.g. in a worker thread): run: chmod 600 '${outdir}'/*` };
+    }
+    // every synth of this turn of the event loop (several apps, synthYaml then synth) keeps 077; the first one's umask comes back after
+    setImmediate(() => {
+      process.umask(savedUmask!);
+      savedUmask = undefined;
+    });
   }
-  setImmediate(() => process.umask(old));
   const ext = app.outputFileExtension ?? '.k8s.yaml';
   const narrowed: string[] = [];
   for (const name of [`${chartId}${ext}`, `app${ext}`]) {
