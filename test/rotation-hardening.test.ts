@@ -154,6 +154,16 @@ describe('every instruction the command prints is true', () => {
     expect((await runCa(['prune', '--store', dir])).stdout).toContain("cluster fixture: no retired CA to prune.");
   });
 
+  test('the synth\'s rotation warning names a command that runs as printed', async () => {
+    const dir = rotationStore();
+    expect((await runCa(['rotate', '--store', dir, '--now', at(0)])).code).toBe(0);
+    const warning = synthPhase(dir, FIXTURE_CLUSTER).warnings.find(w => w.includes('being rotated'))!;
+    const command = /run '(secure-metrics-server ca rotate [^']+)' for 'switch'/.exec(warning)![1];
+    const words = [...command.matchAll(/"([^"]*)"|(\S+)/g)].map(m => m[1] ?? m[2]);
+    const r = await runCa([...words.slice(2), '--now', at(11)]);
+    expect([r.code, r.stdout]).toEqual([0, expect.stringContaining("phase 'switch' done")]);
+  });
+
   test('--abort: the caBundle changes back, the Secret does not', async () => {
     const dir = rotationStore();
     expect((await runCa(['rotate', '--store', dir, '--now', at(0)])).code).toBe(0);

@@ -84,7 +84,7 @@ describe('staged rotation of the dedicated CA', () => {
   test('a synth during a rotation warns, naming the phase and the next step; before and after it does not', () => {
     const [before, staged, switched, finished] = result.phases.map(p => p.warnings.filter(w => w.includes('being rotated')));
     expect(before).toEqual([]);
-    expect(staged).toEqual([expect.stringMatching(/^servingTls: the dedicated CA in '.*' is being rotated: phase 'staged' since \S+Z; once this synth is applied and has taken effect, run 'secure-metrics-server ca rotate' for 'switch'/)]);
+    expect(staged).toEqual([expect.stringMatching(/^servingTls: the dedicated CA in '.*' is being rotated: phase 'staged' since \S+Z; once this synth is applied and has taken effect, run 'secure-metrics-server ca rotate --store "[^"]+" --cluster fixture' for 'switch'/)]);
     expect(switched).toEqual([expect.stringContaining("phase 'switched' since")]);
     expect(finished).toEqual([]);
   });

@@ -560,13 +560,15 @@ function withRotation(prop: string, unit: string, current: CaSource, now: Date):
   const bundle = next.certPem === current.certPem ? current.certPem : current.certPem + next.certPem;
   const finishing = next.certPem === current.certPem;
   const since = rotation.phase === 'staged' ? rotation.stagedAt : rotation.switchedAt ?? rotation.stagedAt;
+  // the command as it runs on this store and cluster (unit: <store>/clusters/<cluster>/ca)
+  const rotateCommand = `secure-metrics-server ca rotate --store ${JSON.stringify(path.dirname(path.dirname(path.dirname(unit))))} --cluster ${path.basename(path.dirname(unit))}`;
   return {
     certPem: signing.certPem,
     keyPem: signing.keyPem,
     bundlePem: bundle === signing.certPem ? undefined : bundle,
     rotationWarning: `${prop}: the dedicated CA in '${unit}' is being rotated: ${finishing
-      ? "the finish was interrupted (this synth already gives the finished caBundle); run 'secure-metrics-server ca rotate' to complete it"
-      : `phase '${rotation.phase}' since ${since}; once this synth is applied and has taken effect, run 'secure-metrics-server ca rotate' for '${rotation.phase === 'staged' ? 'switch' : 'finish'}' (docs/rotation.md)`}`,
+      ? `the finish was interrupted (this synth already gives the finished caBundle); run '${rotateCommand}' to complete it`
+      : `phase '${rotation.phase}' since ${since}; once this synth is applied and has taken effect, run '${rotateCommand}' for '${rotation.phase === 'staged' ? 'switch' : 'finish'}' (docs/rotation.md)`}`,
     validate: () => {
       // the next CA is checked in either phase; the current one only while it signs
       const checkedNext = next.validate();
