@@ -113,11 +113,11 @@ describe('the three commands on the shared parser', () => {
   });
 
   test('ca', () => {
-    expect(parseCaArgs(['rotate', '--min-wait', '5m', '--force'])).toMatchObject({ action: 'rotate', minWaitMs: 300000, force: true });
+    expect(parseCaArgs(['rotate', '--min-wait', '30m', '--force'])).toMatchObject({ action: 'rotate', minWaitMs: 1800000, force: true });
     expect(() => parseCaArgs(['status', '--fail-within', 'soon'])).toThrow("--fail-within: 'soon' is not a duration; use a number and a unit, e.g. 30d, 12h, 10m");
-    expect(() => parseCaArgs(['status', 'rotate'])).toThrow("unexpected argument 'rotate'; one action: status or rotate");
-    expect(() => parseCaArgs(['renew'])).toThrow("unknown action 'renew'; use status or rotate");
-    expect(() => parseCaArgs([])).toThrow('an action is needed: status or rotate');
+    expect(() => parseCaArgs(['status', 'rotate'])).toThrow("unexpected argument 'rotate'; one action: status, rotate or prune");
+    expect(() => parseCaArgs(['renew'])).toThrow("unknown action 'renew'; use status, rotate or prune");
+    expect(() => parseCaArgs([])).toThrow('an action is needed: status, rotate or prune');
     expect(() => parseCaArgs(['status', '--force'])).toThrow("--force is an option of 'ca rotate', not of 'ca status'");
     expect(() => parseCaArgs(['rotate', '--store'])).toThrow('--store needs a value');
     expect(parseCaArgs(['--help']).help).toBe(true);

@@ -272,7 +272,7 @@ test('fleet: one manifest per cluster, three distinct CAs from the store, SANs i
     const sans = leaf.subjectAltName!.split(', ').sort();
     expect(sans).toEqual([`DNS:metrics-server`, `DNS:metrics-server.${namespace}`, `DNS:metrics-server.${namespace}.svc`,
       `DNS:metrics-server.${namespace}.svc.cluster.local`].sort());
-    expect(readdirSync(store).sort()).toEqual(['ca', `metrics-server.${namespace}.svc.cluster.local`, `metrics-server.${namespace}.svc.cluster.local.checked.json`]);
+    expect(readdirSync(store).sort()).toEqual(['ca', 'chart.json', `metrics-server.${namespace}.svc.cluster.local`, `metrics-server.${namespace}.svc.cluster.local.checked.json`]);
   }
   expect(bundles.size).toBe(3);
 });

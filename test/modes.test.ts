@@ -314,6 +314,7 @@ describe('props', () => {
         'clusters/c/ca/ca.crt',
         'clusters/c/ca/ca.key',
         'clusters/c/ca/params.json',
+        'clusters/c/chart.json',
         'clusters/c/metrics-server.kube-system.svc.cluster.local.checked.json',
         'clusters/c/metrics-server.kube-system.svc.cluster.local/tls.crt',
         'clusters/c/metrics-server.kube-system.svc.cluster.local/tls.key',

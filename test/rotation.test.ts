@@ -84,7 +84,7 @@ describe('staged rotation of the dedicated CA', () => {
   test('a synth during a rotation warns, naming the phase and the next step; before and after it does not', () => {
     const [before, staged, switched, finished] = result.phases.map(p => p.warnings.filter(w => w.includes('being rotated')));
     expect(before).toEqual([]);
-    expect(staged).toEqual([expect.stringMatching(/^servingTls: the dedicated CA in '.*' is being rotated: phase 'staged' since \S+Z; once this synth is applied and has taken effect, run 'secure-metrics-server ca rotate' for 'switch'/)]);
+    expect(staged).toEqual([expect.stringMatching(/^servingTls: the dedicated CA in '.*' is being rotated: phase 'staged' since \S+Z; once this synth is applied and has taken effect, run 'secure-metrics-server ca rotate --store "[^"]+" --cluster fixture' for 'switch'/)]);
     expect(switched).toEqual([expect.stringContaining("phase 'switched' since")]);
     expect(finished).toEqual([]);
   });
@@ -156,7 +156,7 @@ describe('the order and the waits are enforced', () => {
     const next = path.join(dir, 'clusters', FIXTURE_CLUSTER, 'ca-next');
     mkdirSync(next, { mode: 0o700 });
     writeFileSync(path.join(next, 'rotation.json'), '{"version":1,"phase":"later"}');
-    expect(() => synthPhase(dir, FIXTURE_CLUSTER)).toThrow(`store: '${path.join(next, 'rotation.json')}' is unusable (not a rotation state of this version); restore it from your backup, or run 'secure-metrics-server ca rotate --abort' while the rotation is only staged. Nothing in the store was changed`);
+    expect(() => synthPhase(dir, FIXTURE_CLUSTER)).toThrow(`store: '${path.join(next, 'rotation.json')}' is unusable (not a rotation state of this version); restore it from your backup, or run 'secure-metrics-server ca rotate --abort' (every stored serving certificate is still issued by the old CA, so going back to it is safe). Nothing in the store was changed`);
     // and that way out works
     expect((await runCa(['rotate', '--store', dir, '--abort'])).code).toBe(0);
     expect(synthPhase(dir, FIXTURE_CLUSTER).bundle).toHaveLength(1);
@@ -238,7 +238,7 @@ describe('ca status', () => {
   test('usage errors exit 2; the command is in the dispatcher\'s table', async () => {
     expect((await runCa(['status', '--fail-within', 'soon'])).stderr).toBe("ca: --fail-within: 'soon' is not a duration; use a number and a unit, e.g. 30d, 12h, 10m\n");
     expect((await runCa(['rotate', '--format', 'json'])).code).toBe(2);
-    expect((await runCa([])).stderr).toBe('ca: an action is needed: status or rotate\n');
+    expect((await runCa([])).stderr).toBe('ca: an action is needed: status, rotate or prune\n');
     const empty = await runCa(['status', '--store', path.join(tmp(), 'empty')]);
     expect([empty.code, empty.stderr]).toEqual([2, expect.stringContaining("holds nothing: no cluster's CA or serving certificate and no shared CA")]);
     let out = '';

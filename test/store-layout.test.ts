@@ -1,7 +1,7 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { App, Chart, Duration, Testing } from 'cdk8s';
-import { CertificateStore, SecureMetricsServer, ServingTls } from '../lib';
+import { CertificateStore, KeyAlgorithm, SecureMetricsServer, ServingTls } from '../lib';
 import { captureStderr, decode, find, legacyStoreFixture, listTree, storePaths, synthYaml, tmp } from './helpers';
 import { LEGACY_CA_VALIDITY_DAYS, LEGACY_VALIDITY_DAYS } from './support/legacy-store-0.1';
 import { treeState } from './support/proc';
@@ -45,6 +45,7 @@ describe('upgrading from the flat layout of release 0.1', () => {
       '.gitignore',
       'clusters/metrics-server/ca/ca.crt',
       'clusters/metrics-server/ca/ca.key',
+      'clusters/metrics-server/chart.json',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local.checked.json',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.crt',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.key',
@@ -161,6 +162,29 @@ describe('keyed by cluster and service identity', () => {
     const more = captureStderr(() => synthCharts(store, [{ id: 'cluster-a' }, { id: 'cluster-new' }, { id: 'cluster-b2' }]));
     expect(more.stderr).toBe('');
     expect(new Set(more.result.map(m => m.construct.caBundle)).size).toBe(3);
+  });
+});
+
+describe('the renamed-chart warning only when a rename is likely', () => {
+  const p256 = (s: CertificateStore) => ServingTls.fromDedicatedCa({ store: s, keyAlgorithm: KeyAlgorithm.ECDSA_P256 });
+
+  test('a new chart in a store that another app shares (two directories no chart of this app uses): no warning', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    synthCharts(store, [{ id: 'team-a-1' }, { id: 'team-a-2' }], p256);
+    const other = captureStderr(() => synthCharts(store, [{ id: 'team-b' }], p256));
+    expect(other.stderr).toBe('');
+  });
+
+  test('two new charts and one unused directory: no single rename to name, no warning', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    synthCharts(store, [{ id: 'old' }], p256);
+    expect(captureStderr(() => synthCharts(store, [{ id: 'new-1' }, { id: 'new-2' }], p256)).stderr).toBe('');
+  });
+
+  test('a unit test\'s chart in the app\'s store (one unused directory, one new chart) still warns: the case the fix names', () => {
+    const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
+    synthCharts(store, [{ id: 'prod' }], p256);
+    expect(captureStderr(() => synthCharts(store, [{ id: 'test' }], p256)).stderr).toContain("If chart 'prod' was renamed to 'test'");
   });
 });
 

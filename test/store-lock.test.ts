@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'fs';
+import * as fs from 'fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CertificateStore, ServingTls } from '../lib';
@@ -85,10 +86,71 @@ describe('the store lock', () => {
       .toThrow(`store: '${store.directory}' is locked by pid ${process.ppid}`);
   });
 
-  test('a lock that cannot be taken (here: its path is a directory) says that this synth must write the store', () => {
+  test('a lock path that is a directory or a symbolic link (dangling or not) is refused at once, naming it and the fix', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
-    require('fs').mkdirSync(store._lockFile(), { recursive: true });
-    expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }))
-      .toThrow(`store: cannot take the lock in '${store.directory}' (EISDIR); this synth must write the store (material is missing, expiring, changed or left half-written by a killed synth): make the directory writable, or synthesize once where it is`);
+    mkdirSync(store._lockFile(), { recursive: true });
+    expect(() => withTimeout('30', () => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) })))
+      .toThrow(`store: the lock path '${store._lockFile()}' of '${store.directory}' is a directory, not a lock file; the store's lock is a regular file it creates itself. Remove it (rm -r '${store._lockFile()}') once no synth or 'ca rotate' runs on this store, then synthesize again`);
+    const dir = tmp();
+    const dangling = path.join(dir, '.lock');
+    symlinkSync(path.join(dir, 'nowhere'), dangling);
+    // on the old code this spun for ever without sleeping and without looking at the timeout
+    expect(() => withTimeout('30', () => acquireLock(dangling, 'store'))).toThrow(`the lock path '${dangling}' of 'store' is a symbolic link, not a lock file`);
+    const target = path.join(dir, 'target');
+    placeLock(target, { pid: deadPid() });
+    const linked = path.join(dir, 'linked.lock');
+    symlinkSync(target, linked);
+    expect(() => withTimeout('30', () => acquireLock(linked, 'store'))).toThrow('is a symbolic link, not a lock file');
+    expect(existsSync(target)).toBe(true);
+  });
+
+  /** Runs acquireLock and counts its tries (hard links) and sleeps (Atomics.wait). */
+  function countTries(file: string, seconds: string): { error: unknown; tries: number; sleeps: number } {
+    const link = jest.spyOn(fs, 'linkSync');
+    const wait = jest.spyOn(Atomics, 'wait');
+    try {
+      let error: unknown;
+      try {
+        withTimeout(seconds, () => acquireLock(file, 'store'))();
+      } catch (e) {
+        error = e;
+      }
+      return { error, tries: link.mock.calls.filter(c => c[1] === file).length, sleeps: wait.mock.calls.length };
+    } finally {
+      link.mockRestore();
+      wait.mockRestore();
+    }
+  }
+
+  test('garbage in a fresh lock file is waited on with sleeps between tries, up to the timeout', () => {
+    const file = path.join(tmp(), '.lock');
+    writeFileSync(file, 'garbage, not a holder');
+    const r = countTries(file, '0.3');
+    expect(String(r.error)).toContain('is locked by a holder that wrote no readable details');
+    // every try but a few immediate retries is followed by a sleep (no count of sleeps: that depends on the machine's speed)
+    expect(r.tries).toBeLessThanOrEqual(r.sleeps + 6);
+    expect(readFileSync(file, 'utf8')).toBe('garbage, not a holder');
+  });
+
+  test.each([[0], [-1], [1.5], [-4194305]])('a holder pid of %p names no process: judged by the lock\'s age like garbage, never as a live holder', pid => {
+    const file = path.join(tmp(), '.lock');
+    placeLock(file, { pid });
+    // fresh: waited on (a holder writes its lock whole at once)
+    expect(String(countTries(file, '0.2').error)).toContain('a holder that wrote no readable details');
+    // old: removed, the lock is taken (kill(0) and kill(-1) succeed, so the old code waited on "pid 0" for ever)
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(file, old, old);
+    const r = countTries(file, '0.2');
+    expect(r.error).toBeUndefined();
+  });
+
+  test('a dead holder whose lock cannot be removed now (another waiter holds the breaker) is waited on with sleeps, up to the timeout', () => {
+    const file = path.join(tmp(), '.lock');
+    placeLock(file, { pid: deadPid() });
+    placeLock(`${file}.break`, { pid: process.ppid, start: processStartTime(process.ppid) });
+    // the old code retried at once without a pause and never looked at the timeout here
+    const r = countTries(file, '0.3');
+    expect(String(r.error)).toContain('gave up after waiting 0.3 s');
+    expect(r.tries).toBeLessThanOrEqual(r.sleeps + 6);
   });
 });

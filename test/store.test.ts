@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'fs';
+import { chmodSync, readFileSync, rmSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { Chart } from 'cdk8s';
 import * as forge from 'node-forge';
@@ -36,6 +36,7 @@ describe('certificate store', () => {
     expect(second.yaml).toBe(first.yaml);
     expect(listTree(store.directory)).toEqual([
       '.gitignore',
+      'clusters/metrics-server/chart.json',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local.checked.json',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.crt',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.key',
@@ -52,6 +53,7 @@ describe('certificate store', () => {
       'clusters/metrics-server/ca/ca.crt',
       'clusters/metrics-server/ca/ca.key',
       'clusters/metrics-server/ca/params.json',
+      'clusters/metrics-server/chart.json',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local.checked.json',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.crt',
       'clusters/metrics-server/metrics-server.kube-system.svc.cluster.local/tls.key',
@@ -236,20 +238,67 @@ describe('check record', () => {
     expect(JSON.parse(record).keyAlgorithm).toBe('RSA_2048');
   });
 
-  test('a warm synth whose store matches the record parses no certificate and no key', () => {
+  /**
+   * Counts the real work of `fn` at the crypto primitives themselves (not at
+   * the library's own functions, which another code path could go around):
+   * certificates and keys parsed, signatures checked or made, keys made,
+   * DER decoded by forge, store locks taken and files written.
+   */
+  function countWork(fn: () => void): { [what: string]: number } {
+    const crypto = require('crypto');
+    const fs = require('fs');
+    const forge = require('node-forge');
+    const { lockCount } = require('../lib/tls/store-lock');
+    const proto = crypto.X509Certificate.prototype;
+    const spies = {
+      verify: jest.spyOn(proto, 'verify'),
+      checkPrivateKey: jest.spyOn(proto, 'checkPrivateKey'),
+      createPrivateKey: jest.spyOn(crypto, 'createPrivateKey'),
+      createPublicKey: jest.spyOn(crypto, 'createPublicKey'),
+      sign: jest.spyOn(crypto, 'sign'),
+      generateKeyPairSync: jest.spyOn(crypto, 'generateKeyPairSync'),
+      forgeFromDer: jest.spyOn(forge.asn1, 'fromDer'),
+      writeSync: jest.spyOn(fs, 'writeSync'),
+      renameSync: jest.spyOn(fs, 'renameSync'),
+    };
+    // a class cannot be spied on as a function: a subclass counts its constructions
+    const Original = crypto.X509Certificate;
+    let certificates = 0;
+    crypto.X509Certificate = class extends Original {
+      constructor(...args: any[]) {
+        super(...args);
+        certificates++;
+      }
+    };
+    const locks = lockCount();
+    try {
+      fn();
+      const counts: { [what: string]: number } = { locks: lockCount() - locks, X509Certificate: certificates };
+      for (const [what, spy] of Object.entries(spies)) {
+        counts[what] = spy.mock.calls.length;
+      }
+      return counts;
+    } finally {
+      crypto.X509Certificate = Original;
+      Object.values(spies).forEach(spy => spy.mockRestore());
+    }
+  }
+
+  test('a warm synth whose store matches the record does no crypto work, takes no lock and writes nothing', () => {
     const store = fixtureStore();
     const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
-    const parseCerts = jest.spyOn(x509, 'parseCertificates');
-    const parseKey = jest.spyOn(x509, 'parsePrivateKey');
-    try {
-      const second = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
-      expect(second.yaml).toBe(first.yaml);
-      expect(parseCerts).not.toHaveBeenCalled();
-      expect(parseKey).not.toHaveBeenCalled();
-    } finally {
-      parseCerts.mockRestore();
-      parseKey.mockRestore();
-    }
+    let second: ReturnType<typeof synthYaml> | undefined;
+    const warm = countWork(() => {
+      second = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
+    });
+    expect(second!.yaml).toBe(first.yaml);
+    expect(Object.entries(warm).filter(([, n]) => n > 0)).toEqual([]);
+    // the counters see the work: without the record the same synth parses and checks everything again
+    rmSync(storePaths(store).record);
+    const cold = countWork(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }));
+    expect(cold.X509Certificate).toBeGreaterThan(0);
+    expect(cold.createPrivateKey).toBeGreaterThan(0);
+    expect(cold.writeSync).toBeGreaterThan(0);
   });
 
   test('any change to the store, the request or the record means a full check again', () => {

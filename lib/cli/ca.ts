@@ -1,12 +1,15 @@
 import * as path from 'path';
 import {
-  CertStatus, clustersInStore, clustersWithCa, ClusterStatus, DEFAULT_MIN_WAIT_MINUTES, describeClusters, describeStore, notRotatable, REFUSED, rotateCa, RotateOutcome, sharedCas, storeStatus,
+  CertStatus, clustersInStore, clustersWithCa, ClusterStatus, DEFAULT_MIN_WAIT_MINUTES, describeClusters, describeStore, notRotatable, PruneOutcome, pruneRetired, REFUSED, rotateCa,
+  RotateOutcome, sharedCas, storeStatus,
 } from '../tls/ca-rotation';
 import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
+import { isDirectoryName } from '../tls/store-files';
 
 const HELP = `usage: secure-metrics-server ca status [--store DIR] [--cluster NAME] [--format text|json] [--fail-within DURATION]
-       secure-metrics-server ca rotate [--store DIR] [--cluster NAME] [--abort] [--force]
+       secure-metrics-server ca rotate [--store DIR] [--cluster NAME] [--abort] [--force] [--min-wait DUR] [--skip-reissue-check]
+       secure-metrics-server ca prune [--store DIR] [--cluster NAME]
 
 The CAs and serving certificates in the certificate store.
 
@@ -23,7 +26,9 @@ The CAs and serving certificates in the certificate store.
              finish  the old CA is retired (kept in ca-retired/); the caBundle holds the new CA
            After each phase: synthesize, apply, and wait. A phase runs at the
            earliest ${DEFAULT_MIN_WAIT_MINUTES} minutes after the previous one; --abort returns to
-           the old CA after 'stage'.
+           the old CA after 'stage', while no serving certificate is the new CA's.
+  prune    deletes the retired CAs of a cluster (ca-retired/, with their private
+           keys): no synth uses them and no caBundle holds them. Nothing to apply.
 
 options:
       --store DIR          the certificate store (default: $SECURE_METRICS_SERVER_STORE,
@@ -32,9 +37,12 @@ options:
   -f, --format text|json   status output (default: text)
       --fail-within DUR    status: exit 1 when something expires within DUR (Nd, Nh, Nm)
       --abort              rotate: undo 'stage' (the new CA is kept aside, unused)
-      --force              rotate: skip the minimum wait and the check that a synth
-                           reissued the serving certificate since 'switch' (never the order)
-      --min-wait DUR       rotate: the minimum wait between phases (default: ${DEFAULT_MIN_WAIT_MINUTES}m)
+      --force              rotate: skip the minimum wait, once you have checked the cluster
+                           (never the order, never the reissue check below)
+      --skip-reissue-check rotate: 'finish' without checking that a synth reissued every
+                           stored serving certificate (an identity no longer deployed)
+      --min-wait DUR       rotate: the minimum wait between phases (default and floor: ${DEFAULT_MIN_WAIT_MINUTES}m;
+                           a longer one for slow pipelines)
       --now ISO-DATE       the clock (default: now)
   -h, --help               this text
 
@@ -45,13 +53,14 @@ Guide: docs/rotation.md.
 `;
 
 interface CaArgs {
-  action?: 'status' | 'rotate';
+  action?: 'status' | 'rotate' | 'prune';
   store?: string;
   cluster?: string;
   format: 'text' | 'json';
   failWithinMs?: number;
   abort: boolean;
   force: boolean;
+  skipReissueCheck: boolean;
   minWaitMs: number;
   now?: Date;
   help: boolean;
@@ -77,6 +86,7 @@ const SPEC: CommandSpec = {
     'min-wait': { type: 'string' },
     'abort': { type: 'boolean' },
     'force': { type: 'boolean' },
+    'skip-reissue-check': { type: 'boolean' },
     'now': { type: 'string' },
   },
 };
@@ -86,20 +96,21 @@ export function parseCaArgs(argv: string[]): CaArgs {
   const a = parseCommandArgs(SPEC, argv);
   const args: CaArgs = {
     store: a.string('store'), cluster: a.string('cluster'), format: 'text',
-    abort: a.flag('abort') ?? false, force: a.flag('force') ?? false, minWaitMs: DEFAULT_MIN_WAIT_MINUTES * 60000, help: a.help,
+    abort: a.flag('abort') ?? false, force: a.flag('force') ?? false,
+    skipReissueCheck: a.flag('skip-reissue-check') ?? false, minWaitMs: DEFAULT_MIN_WAIT_MINUTES * 60000, help: a.help,
   };
   if (args.help) {
     return args;
   }
   const [action, extra] = a.positionals;
   if (action !== undefined) {
-    if (action !== 'status' && action !== 'rotate') {
-      throw new UsageError(`unknown action '${action}'; use status or rotate`);
+    if (action !== 'status' && action !== 'rotate' && action !== 'prune') {
+      throw new UsageError(`unknown action '${action}'; use status, rotate or prune`);
     }
     args.action = action;
   }
   if (extra !== undefined) {
-    throw new UsageError(`unexpected argument '${extra}'; one action: status or rotate`);
+    throw new UsageError(`unexpected argument '${extra}'; one action: status, rotate or prune`);
   }
   const format = a.string('format');
   if (format !== undefined) {
@@ -112,19 +123,28 @@ export function parseCaArgs(argv: string[]): CaArgs {
   const minWait = a.string('min-wait');
   if (minWait !== undefined) {
     args.minWaitMs = parseDuration('--min-wait', minWait);
+    if (args.minWaitMs < DEFAULT_MIN_WAIT_MINUTES * 60000) {
+      // the documented floor (docs/rotation.md): it covers a deploy; --force is the checked way past it
+      throw new UsageError(`--min-wait: '${minWait}' is below the floor of ${DEFAULT_MIN_WAIT_MINUTES} minutes between phases (docs/rotation.md#the-dedicated-ca-ca-rotate); pass ${DEFAULT_MIN_WAIT_MINUTES}m or more (e.g. --min-wait 30m for a slow pipeline), or --force to skip the wait once you have checked the cluster`);
+    }
   }
   const now = a.string('now');
   if (now !== undefined) {
     args.now = isoDate('--now', now);
   }
   if (args.action === undefined) {
-    throw new UsageError('an action is needed: status or rotate');
+    throw new UsageError('an action is needed: status, rotate or prune');
   }
-  if (args.action === 'status' && (args.abort || args.force)) {
-    throw new UsageError(`${args.abort ? '--abort' : '--force'} is an option of 'ca rotate', not of 'ca status'`);
+  if (args.cluster !== undefined && !isDirectoryName(args.cluster)) {
+    // the name becomes clusters/NAME: nothing may lead out of the store
+    throw new UsageError(`--cluster: ${JSON.stringify(args.cluster)} is not a cluster directory name of the store (clusters/NAME); use 1 to 100 letters, digits, '-', '_' and '.', not starting with '.' (no '/', '..' or NUL), e.g. --cluster cluster-a; 'ca status' lists the clusters`);
   }
-  if (args.action === 'rotate' && (args.failWithinMs !== undefined || args.format !== 'text')) {
-    throw new UsageError(`${args.failWithinMs !== undefined ? '--fail-within' : '--format'} is an option of 'ca status', not of 'ca rotate'`);
+  const rotateOnly = args.abort ? '--abort' : args.force ? '--force' : args.skipReissueCheck ? '--skip-reissue-check' : minWait !== undefined ? '--min-wait' : undefined;
+  if (args.action !== 'rotate' && rotateOnly !== undefined) {
+    throw new UsageError(`${rotateOnly} is an option of 'ca rotate', not of 'ca ${args.action}'`);
+  }
+  if (args.action !== 'status' && (args.failWithinMs !== undefined || args.format !== 'text')) {
+    throw new UsageError(`${args.failWithinMs !== undefined ? '--fail-within' : '--format'} is an option of 'ca status', not of 'ca ${args.action}'`);
   }
   return args;
 }
@@ -222,7 +242,17 @@ function status(args: CaArgs, io: CliIo, storeDir: string, now: Date): number {
   return ExitCode.OK;
 }
 
-function rotateText(o: RotateOutcome, cluster: string): string {
+/** A word for a shell, quoted when it needs it. */
+function shellWord(w: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`;
+}
+
+/** The command line of a `ca` action on this store and cluster, as it can be pasted. */
+function caCommandLine(action: string, storeDir: string, cluster: string): string {
+  return ['secure-metrics-server', 'ca', action, '--store', storeDir, '--cluster', cluster].map(shellWord).join(' ');
+}
+
+function rotateText(o: RotateOutcome, cluster: string, storeDir: string): string {
   const cas = o.bundle.map(c => `${c.subject} (sha256 ${c.sha256.slice(0, 16)}, expires ${c.notAfter})`).join(' and ');
   const lines: string[] = [];
   switch (o.step) {
@@ -237,16 +267,26 @@ function rotateText(o: RotateOutcome, cluster: string): string {
         'Wait: until every metrics-server pod serves the new certificate: the kubelet refreshes the mounted Secret within about a minute or two and metrics-server reloads it; kubectl top nodes keeps working throughout.');
       break;
     case 'finished':
-      lines.push(`cluster ${cluster}: phase 'finish' done: the old CA is retired (kept in ca-retired/); the caBundle now holds the new CA only (${cas}).`,
-        'Now: synthesize and apply (the caBundle changes; the Secret does not). The rotation is complete.');
+      lines.push(`cluster ${cluster}: phase 'finish' done: the old CA is retired (kept in ca-retired/, with its private key); the caBundle now holds the new CA only (${cas}).`,
+        'Now: synthesize and apply (the caBundle changes; the Secret does not). The rotation is complete.',
+        `Later: delete the retired CA's key once you no longer want it (no synth uses it): ${caCommandLine('prune', storeDir, cluster)}`);
       break;
     default:
       lines.push(`cluster ${cluster}: rotation aborted: the new CA is kept aside (ca-retired/, unused); the caBundle holds the old CA only (${cas}).`,
-        'Now: synthesize and apply (the caBundle changes back).');
+        'Now: synthesize and apply (the caBundle changes back; the Secret does not).');
   }
   if (o.nextStepAfter) {
-    lines.push(`Then: run 'secure-metrics-server ca rotate' again, not before ${o.nextStepAfter}.`);
+    lines.push(`Then: run ${caCommandLine('rotate', storeDir, cluster)} again, not before ${o.nextStepAfter}.`);
   }
+  return lines.join('\n') + '\n';
+}
+
+function pruneText(o: PruneOutcome, cluster: string): string {
+  const lines = o.removed.map(r => `removed ${r.subject ? `the retired CA ${r.subject} (sha256 ${r.sha256!.slice(0, 16)}, expires ${r.notAfter})` : 'an unreadable retired CA'} and its key: '${r.directory}'`);
+  lines.push(...o.kept.map(k => `kept '${k.directory}': ${k.reason}`));
+  lines.push(o.removed.length === 0 && o.kept.length === 0
+    ? `cluster ${cluster}: no retired CA to prune.`
+    : `cluster ${cluster}: ${o.removed.length} retired CA(s) removed. Nothing to apply: the caBundle and the Secret do not change.`);
   return lines.join('\n') + '\n';
 }
 
@@ -269,8 +309,12 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       return status(args, io, storeDir, now);
     }
     const cluster = clusterOf(args, storeDir);
-    const outcome = rotateCa({ storeDir, cluster, now, abort: args.abort, force: args.force, minWaitMs: args.minWaitMs });
-    io.stdout.write(rotateText(outcome, cluster));
+    if (args.action === 'prune') {
+      io.stdout.write(pruneText(pruneRetired(storeDir, cluster), cluster));
+      return ExitCode.OK;
+    }
+    const outcome = rotateCa({ storeDir, cluster, now, abort: args.abort, force: args.force, skipReissueCheck: args.skipReissueCheck, minWaitMs: args.minWaitMs });
+    io.stdout.write(rotateText(outcome, cluster, storeDir));
     return ExitCode.OK;
   } catch (e: any) {
     if (e?.code === REFUSED) {
@@ -284,6 +328,6 @@ async function run(argv: string[], io: CliIo): Promise<number> {
 
 /** `secure-metrics-server ca`: the dedicated CA's status and staged rotation. */
 export const caCommand: Subcommand = {
-  summary: 'the dedicated CA: status and expiry (--fail-within for CI), staged rotation without downtime',
+  summary: 'the dedicated CA: status and expiry (--fail-within for CI), staged rotation without downtime, pruning retired CAs',
   run,
 };

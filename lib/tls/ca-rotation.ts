@@ -2,8 +2,8 @@ import { createHash } from 'crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'fs';
 import * as path from 'path';
 import { KeyAlgorithm } from './key-algorithm';
-import { BACKDATE_MS, createCa } from './pki';
-import { assertPrivate, CA_CERT, CA_KEY, commitUnit, crashPoint, exists, listDirectories, PARAMS_FILE, readOptional, recoverUnit } from './store-files';
+import { BACKDATE_MS, createCa, validityDaysProblem } from './pki';
+import { CA_CERT, CA_KEY, commitUnit, crashPoint, exists, listDirectories, PARAMS_FILE, readKeyFile, readOptional, recoverUnit } from './store-files';
 import { acquireLock } from './store-lock';
 import { CertInfo, formatDate, parseCertificates, parsePrivateKey, signs } from './x509';
 
@@ -67,8 +67,49 @@ export interface RotationView {
   readonly switchedAt?: string;
 }
 
-function corrupt(file: string, reason: string): Error {
-  return new Error(`store: '${file}' is unusable (${reason}); restore it from your backup, or run 'secure-metrics-server ca rotate --abort' while the rotation is only staged. Nothing in the store was changed`);
+/**
+ * The stored serving certificates of the cluster whose dedicated CA is in
+ * `caUnit` that the CA in `caUnit` did not sign (the new CA's, after
+ * 'switch'): going back to the old CA alone would break them. Undefined when
+ * the CA itself cannot be read (then nothing is known to be safe).
+ */
+export function servingNotByCurrent(caUnit: string): string[] | undefined {
+  let current: CertInfo | undefined;
+  try {
+    current = readCert(path.join(caUnit, CA_CERT));
+  } catch {
+    return undefined;
+  }
+  if (!current) {
+    return undefined;
+  }
+  const dir = path.dirname(caUnit);
+  return servingIdentities(dir).filter(id => {
+    try {
+      const cert = readCert(path.join(dir, id, 'tls.crt'));
+      return !cert || !signs(current!, cert);
+    } catch {
+      return true;
+    }
+  });
+}
+
+/** A rotation state that the command can write back by hand, for the message (its phase as found from the serving certificates). */
+function switchedStateText(now: string): string {
+  return JSON.stringify({ version: 1, phase: 'switched', stagedAt: now, switchedAt: now });
+}
+
+function corrupt(file: string, reason: string, caUnit: string): Error {
+  const notByOld = servingNotByCurrent(caUnit);
+  const unit = path.join(path.dirname(caUnit), NEXT_UNIT);
+  let fix: string;
+  if (notByOld !== undefined && notByOld.length === 0) {
+    fix = "restore it from your backup, or run 'secure-metrics-server ca rotate --abort' (every stored serving certificate is still issued by the old CA, so going back to it is safe)";
+  } else {
+    const which = notByOld === undefined ? `the CA in '${caUnit}' cannot be read` : `the serving certificate of ${notByOld.map(n => `'${n}'`).join(', ')} is not issued by the old CA (it is the new CA's: 'switch' ran), so the old CA alone would not verify it`;
+    fix = `restore it from your backup. 'ca rotate --abort' is not possible: ${which}. Without a backup, if '${path.join(unit, CA_CERT)}' and '${path.join(unit, CA_KEY)}' are intact, write the state back (the phase after 'switch'): echo '${switchedStateText(formatDate(new Date()))}' > '${path.join(unit, STATE_FILE)}', then go on with 'secure-metrics-server ca rotate'`;
+  }
+  return new Error(`store: '${file}' is unusable (${reason}); ${fix}. Nothing in the store was changed`);
 }
 
 /**
@@ -81,7 +122,7 @@ export function readRotation(caUnit: string): RotationView | undefined {
   const stateText = readOptional(stateFile);
   if (stateText === undefined) {
     if (exists(unit)) {
-      throw corrupt(stateFile, 'it is missing while the directory exists');
+      throw corrupt(stateFile, 'it is missing while the directory exists', caUnit);
     }
     return undefined;
   }
@@ -89,22 +130,21 @@ export function readRotation(caUnit: string): RotationView | undefined {
   try {
     state = JSON.parse(stateText);
   } catch (e: any) {
-    throw corrupt(stateFile, `not JSON: ${e.message}`);
+    throw corrupt(stateFile, `not JSON: ${e.message}`, caUnit);
   }
   if (state?.version !== 1 || (state.phase !== 'staged' && state.phase !== 'switched') || typeof state.stagedAt !== 'string') {
-    throw corrupt(stateFile, 'not a rotation state of this version');
+    throw corrupt(stateFile, 'not a rotation state of this version', caUnit);
   }
   const keyFile = path.join(unit, CA_KEY);
   const certPem = readOptional(path.join(unit, CA_CERT));
-  const keyPem = readOptional(keyFile);
+  const keyPem = readKeyFile(keyFile);
   if (certPem === undefined || keyPem === undefined) {
     if (!exists(stateFile)) {
       // the unit was moved away while this unlocked read ran (--abort, finish): no rotation any more
       return undefined;
     }
-    throw corrupt(unit, `${certPem === undefined ? CA_CERT : CA_KEY} is missing`);
+    throw corrupt(unit, `${certPem === undefined ? CA_CERT : CA_KEY} is missing`, caUnit);
   }
-  assertPrivate(keyFile);
   return { phase: state.phase, unit, certPem, keyPem, stagedAt: state.stagedAt, switchedAt: typeof state.switchedAt === 'string' ? state.switchedAt : undefined };
 }
 
@@ -372,8 +412,10 @@ export interface RotateRequest {
   readonly cluster: string;
   readonly now: Date;
   readonly abort: boolean;
-  /** skip the minimum wait and the "serving certificate reissued" check (never the order) */
+  /** skip the minimum wait between phases (never the order, never the reissue check) */
   readonly force: boolean;
+  /** skip the check that a synth reissued every stored serving certificate before 'finish' (an identity no longer deployed) */
+  readonly skipReissueCheck?: boolean;
   readonly minWaitMs: number;
 }
 
@@ -457,7 +499,7 @@ export function rotateCa(r: RotateRequest): RotateOutcome {
 
 function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): RotateOutcome {
   const currentCert = readOptional(path.join(p.ca, CA_CERT))!;
-  const currentKey = readOptional(path.join(p.ca, CA_KEY));
+  const currentKey = readKeyFile(path.join(p.ca, CA_KEY));
   if (currentKey === undefined) {
     throw new Error(`store: '${path.join(p.ca, CA_KEY)}' is missing while '${path.join(p.ca, CA_CERT)}' exists; restore it from your backup before rotating`);
   }
@@ -469,7 +511,12 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
     if (!r.abort) {
       throw e;
     }
-    // --abort of an unusable rotation state (the documented way out while only staged): kept aside as it is
+    // --abort of an unusable rotation state: only while every stored serving certificate is still the old CA's
+    const notByOld = servingNotByCurrent(p.ca);
+    if (notByOld === undefined || notByOld.length > 0) {
+      throw e;
+    }
+    // kept aside as it is
     mkdirSync(p.retired, { recursive: true, mode: 0o700 });
     renameSync(p.next, path.join(p.retired, `unusable-${formatDate(r.now).replace(/[-:]/g, '')}`));
     const only = certStatus('current', path.join(p.ca, CA_CERT), current, { signing: true, inBundle: true });
@@ -485,9 +532,17 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
     // stage: a new CA beside the current one, made with the current one's settings
     const params = paramsOf(p.ca, current);
     const algorithm = KeyAlgorithm._all().find(a => a.name === params.keyAlgorithm)!;
+    // bounds before any key is generated, and every outcome built before the commit
+    const problem = validityDaysProblem(params.validityDays, r.now);
+    if (problem) {
+      throw refused(`ca rotate: 'stage' is refused: the new CA's validity (validityDays in '${path.join(p.ca, PARAMS_FILE)}') cannot be issued: ${problem}; set validityDays to e.g. 3650 in that file, then run 'ca rotate' again. Nothing in the store was changed`);
+    }
     const ca = createCa({ commonName: params.commonName, validityDays: params.validityDays, keyAlgorithm: algorithm, now: r.now });
-    commitUnit(p.next, { [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem, [PARAMS_FILE]: caParamsJson(params), [STATE_FILE]: stateJson({ phase: 'staged', stagedAt: now }) }, 'rotate-stage');
     const next = parseCertificates('store', ca.certPem, path.join(p.next, CA_CERT))[0];
+    if (!next.x509.checkPrivateKey(parsePrivateKey('store', ca.keyPem, path.join(p.next, CA_KEY)))) {
+      throw new Error('store: internal error: the new CA\'s key does not match it; nothing was stored');
+    }
+    commitUnit(p.next, { [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem, [PARAMS_FILE]: caParamsJson(params), [STATE_FILE]: stateJson({ phase: 'staged', stagedAt: now }) }, 'rotate-stage');
     return {
       step: 'staged', signing: status('current', p.ca, current, true), bundle: [status('current', p.ca, current, true), status('next', p.next, next, false)],
       nextStepAfter: formatDate(new Date(r.now.getTime() + r.minWaitMs)),
@@ -502,6 +557,10 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
   const finishInterrupted = fingerprint(next) === fingerprint(current);
 
   if (r.abort) {
+    const notByOld = servingNotByCurrent(p.ca) ?? [];
+    if (notByOld.length > 0 && rotation.phase === 'staged' && !finishInterrupted) {
+      throw refused(`ca rotate --abort: the serving certificate of ${notByOld.map(n => `'${n}'`).join(', ')} in cluster '${r.cluster}' is not issued by the old CA, so the old CA alone would not verify it; going back is refused. Go on with 'ca rotate' (the old CA stays trusted until 'finish')`);
+    }
     if (rotation.phase !== 'staged' || finishInterrupted) {
       throw refused(`ca rotate --abort: the rotation of cluster '${r.cluster}' is past 'stage' (phase '${finishInterrupted ? 'finish' : rotation.phase}'): the serving certificate is already issued by the new CA, so the old CA alone would no longer verify it. Go on with 'ca rotate' (the old CA stays trusted until 'finish')`);
     }
@@ -533,13 +592,14 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
     if (refusal) {
       throw refusal;
     }
-    if (!r.force) {
+    // --force skips the wait only; this check has its own flag
+    if (!r.skipReissueCheck) {
       const stale = servingIdentities(p.dir).filter(id => {
         const file = path.join(p.dir, id, 'tls.crt');
         return !signs(next, readCert(file)!);
       });
       if (stale.length > 0) {
-        throw refused(`ca rotate: 'finish' is refused: the serving certificate of ${stale.map(s => `'${s}'`).join(', ')} is not yet issued by the new CA, so no synth has run since 'switch'. Synthesize, apply the new Secret, wait for the pods to mount it, then run 'ca rotate' again (--force if that identity is no longer used)`);
+        throw refused(`ca rotate: 'finish' is refused: the serving certificate of ${stale.map(s => `'${s}'`).join(', ')} is not yet issued by the new CA, so no synth has run since 'switch'. Synthesize, apply the new Secret, wait for the pods to mount it, then run 'ca rotate' again. If an identity is no longer deployed, delete its directory (${stale.map(s => `'${path.join(p.dir, s)}'`).join(', ')}) or pass --skip-reissue-check (--force does not skip this check)`);
       }
     }
     const retired = path.join(p.retired, fingerprint(current).slice(0, 16));
@@ -560,4 +620,68 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
   crashPoint('rotate:next-moved');
   rmSync(gone, { recursive: true, force: true });
   return { step: 'finished', signing: status('current', p.ca, next, true), bundle: [status('current', p.ca, next, true)] };
+}
+
+/** What `ca prune` did. */
+export interface PruneOutcome {
+  /** the retired CAs deleted, with their keys */
+  readonly removed: { readonly directory: string; readonly subject?: string; readonly sha256?: string; readonly notAfter?: string }[];
+  /** retired CAs kept, and why */
+  readonly kept: { readonly directory: string; readonly reason: string }[];
+}
+
+/**
+ * Deletes the retired CAs of a cluster (`ca-retired/*`, with their private
+ * keys), under the store lock. No synth reads them and no caBundle holds
+ * them; a retired CA that still signed a stored serving certificate is kept.
+ */
+export function pruneRetired(storeDir: string, cluster: string): PruneOutcome {
+  const p = clusterPaths(storeDir, cluster);
+  if (!exists(p.dir)) {
+    throw new Error(`--cluster: cluster '${cluster}' is not in the store ('${p.dir}'); ${describeStore(storeDir)}`);
+  }
+  const release = acquireLock(path.join(storeDir, '.lock'), storeDir);
+  try {
+    recoverRotation(p.ca);
+    const removed: PruneOutcome['removed'][number][] = [];
+    const kept: PruneOutcome['kept'][number][] = [];
+    let names: string[] = [];
+    try {
+      names = readdirSync(p.retired);
+    } catch {
+      // none
+    }
+    for (const n of names.filter(x => x.startsWith('.') && x.endsWith('.pruning'))) {
+      rmSync(path.join(p.retired, n), { recursive: true, force: true });
+    }
+    const serving = servingIdentities(p.dir).map(id => {
+      try {
+        return { id, cert: readCert(path.join(p.dir, id, 'tls.crt')) };
+      } catch {
+        return { id, cert: undefined };
+      }
+    });
+    for (const name of listDirectories(p.retired)) {
+      const directory = path.join(p.retired, name);
+      let info: CertInfo | undefined;
+      try {
+        info = readCert(path.join(directory, CA_CERT));
+      } catch {
+        info = undefined;
+      }
+      const signed = info ? serving.filter(s => s.cert && signs(info!, s.cert)).map(s => s.id) : [];
+      if (signed.length > 0) {
+        kept.push({ directory, reason: `it signed the stored serving certificate of ${signed.map(x => `'${x}'`).join(', ')}` });
+        continue;
+      }
+      // renamed first, so that no half-deleted unit is ever read as a retired CA
+      const gone = path.join(p.retired, `.${name}.pruning`);
+      renameSync(directory, gone);
+      rmSync(gone, { recursive: true, force: true });
+      removed.push({ directory, ...(info ? { subject: info.subject, sha256: fingerprint(info), notAfter: formatDate(info.notAfter) } : {}) });
+    }
+    return { removed, kept };
+  } finally {
+    release();
+  }
 }

@@ -1,10 +1,25 @@
-import { mkdtempSync, statSync } from 'fs';
+import { createPrivateKey } from 'crypto';
+import { mkdtempSync, rmSync, statSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { schemaOf } from '../prop-schemas';
 import { checkPropTypes } from '../prop-types';
 import { mentionsPrivateKey } from './pem-decode';
 import { exists, isDirectoryName, makeDirectory, writeAtomic } from './store-files';
+
+/** The directories of `CertificateStore.temporary()`, deleted when the process exits. */
+const temporaries = new Set<string>();
+
+function removeTemporaries(): void {
+  for (const dir of temporaries) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // the OS cleans its temporary directory
+    }
+  }
+  temporaries.clear();
+}
 
 /** Environment variable that moves the default store (e.g. out of the working directory in unit tests). */
 const STORE_ENV = 'SECURE_METRICS_SERVER_STORE';
@@ -77,19 +92,40 @@ export class CertificateStore {
    * A store in a new temporary directory: for unit tests that must not write
    * keys into the working directory. Every call makes a new, empty store,
    * so the CA and keys differ on every run: snapshot with
-   * `CertificateStore.redactForSnapshot()`.
+   * `CertificateStore.redactForSnapshot()`. The directories (with their
+   * keys) are deleted when the process exits.
    */
   public static temporary(): CertificateStore {
-    return new CertificateStore(mkdtempSync(path.join(os.tmpdir(), 'secure-metrics-server-')));
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'secure-metrics-server-'));
+    temporaries.add(dir);
+    if (temporaries.size === 1) {
+      process.once('exit', removeTemporaries);
+    }
+    return new CertificateStore(dir);
   }
 
   /**
    * Returns a copy of synthesized manifests (e.g. `Testing.synth(chart)`)
-   * that is safe to snapshot: the private keys and certificates in Secrets
-   * and the APIService's `caBundle` are replaced by placeholders, so the
-   * snapshot holds no private key and passes on a fresh checkout (new CA).
- * The expiry annotations (`ServingTls.CA_NOT_AFTER_ANNOTATION`...) become
- * placeholders too.
+   * that is safe to snapshot: it holds no private key, in any form, and
+   * passes on a fresh checkout (new CA).
+   *
+   * What it replaces by placeholders:
+   *
+   * - `<private key redacted>`: every string value anywhere in the given
+   *   objects (any kind, any field: Secret `data` and `stringData`,
+   *   annotations, ConfigMaps, the `items` of a `List`, nested objects) that
+   *   holds a private key: PEM armor of any kind (`PRIVATE KEY`,
+   *   `RSA`/`EC`/`ENCRYPTED`/`OPENSSH PRIVATE KEY`, PGP private key blocks)
+   *   anywhere in the string, the base64 of such PEM, or a DER private key
+   *   (PKCS#8, PKCS#1, SEC1) raw or in base64;
+   * - `<certificate redacted>`: certificate PEM (or its base64) in a
+   *   Secret's `data` and `stringData`;
+   * - `<caBundle redacted>`: the APIService's `spec.caBundle`;
+   * - `<date redacted>`: the expiry annotations
+   *   (`ServingTls.CA_NOT_AFTER_ANNOTATION`, `SERVING_NOT_AFTER_ANNOTATION`).
+   *
+   * It does not look inside object keys, YAML or JSON text nested in a
+   * string other than as above, or compressed or encrypted blobs.
    *
    * @param manifests plain Kubernetes objects
    */
@@ -167,28 +203,90 @@ export class CertificateStore {
   }
 }
 
+/** PEM armor of any private key: PKCS#1/#8/SEC1, encrypted PKCS#8, OpenSSH, PGP. */
+const PRIVATE_PEM = /-----(BEGIN|END) [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----/;
+
+/** Whether bytes are a DER private key (PKCS#8, PKCS#1 RSA, SEC1 EC) that Node can parse. */
+function isDerPrivateKey(der: Buffer): boolean {
+  if (der.length < 32 || der[0] !== 0x30) {
+    return false;
+  }
+  for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
+    try {
+      createPrivateKey({ key: der, format: 'der', type });
+      return true;
+    } catch {
+      // not this encoding
+    }
+  }
+  return false;
+}
+
+/** The bytes of a base64 string (whitespace allowed), or undefined when it is not base64. */
+function base64Bytes(text: string): Buffer | undefined {
+  const compact = text.replace(/\s+/g, '');
+  if (compact.length < 16 || compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
+    return undefined;
+  }
+  return Buffer.from(compact, 'base64');
+}
+
+/** Whether a string holds a private key: PEM anywhere in it, or base64 of PEM or DER, or DER read as latin1. */
+function holdsPrivateKey(text: string): boolean {
+  if (PRIVATE_PEM.test(text) || mentionsPrivateKey(text)) {
+    return true;
+  }
+  const bytes = base64Bytes(text);
+  if (bytes && (PRIVATE_PEM.test(bytes.toString('latin1')) || isDerPrivateKey(bytes))) {
+    return true;
+  }
+  return text.length >= 32 && text.charCodeAt(0) === 0x30 && isDerPrivateKey(Buffer.from(text, 'latin1'));
+}
+
+function holdsCertificate(text: string): boolean {
+  const bytes = base64Bytes(text);
+  return text.includes('-----BEGIN CERTIFICATE-----') || (bytes !== undefined && bytes.toString('latin1').includes('-----BEGIN CERTIFICATE-----'));
+}
+
 function redact(o: any): any {
-  const copy = JSON.parse(JSON.stringify(o));
-  if (copy?.kind === 'Secret') {
+  return redactValue(JSON.parse(JSON.stringify(o)));
+}
+
+/**
+ * Walks every value (objects, arrays such as a List's items, nested
+ * manifests): any string that holds a private key becomes a placeholder,
+ * whatever its field; then the rules of the object's kind.
+ */
+function redactValue(v: any): any {
+  if (typeof v === 'string') {
+    return holdsPrivateKey(v) ? '<private key redacted>' : v;
+  }
+  if (Array.isArray(v)) {
+    return v.map(redactValue);
+  }
+  if (v === null || typeof v !== 'object') {
+    return v;
+  }
+  for (const k of Object.keys(v)) {
+    v[k] = redactValue(v[k]);
+  }
+  if (v.kind === 'Secret') {
     for (const field of ['data', 'stringData']) {
-      const values = copy[field];
+      const values = v[field];
       if (values && typeof values === 'object') {
         for (const k of Object.keys(values)) {
-          const text = field === 'data' ? Buffer.from(String(values[k]), 'base64').toString('utf8') : String(values[k]);
-          if (mentionsPrivateKey(text)) {
-            values[k] = '<private key redacted>';
-          } else if (text.includes('-----BEGIN CERTIFICATE-----')) {
+          if (typeof values[k] === 'string' && values[k] !== '<private key redacted>' && holdsCertificate(values[k])) {
             values[k] = '<certificate redacted>';
           }
         }
       }
     }
   }
-  if (copy?.kind === 'APIService' && copy.spec?.caBundle !== undefined) {
-    copy.spec.caBundle = '<caBundle redacted>';
+  if (v.kind === 'APIService' && v.spec?.caBundle !== undefined) {
+    v.spec.caBundle = '<caBundle redacted>';
   }
   // the expiry annotations: dates of the generated material (CA rotation, issue 14)
-  const annotations = copy?.metadata?.annotations;
+  const annotations = v.metadata?.annotations;
   if (annotations && typeof annotations === 'object') {
     for (const k of Object.keys(annotations)) {
       if (/^secure-metrics-server\.io\/(ca|serving)-not-after$/.test(k)) {
@@ -196,5 +294,5 @@ function redact(o: any): any {
       }
     }
   }
-  return copy;
+  return v;
 }

@@ -6,10 +6,10 @@ import { IConstruct } from 'constructs';
 import { caParamsJson, readRotation, recoverRotation, rotationDirectories } from './ca-rotation';
 import { CertificateStore } from './certificate-store';
 import { KeyAlgorithm } from './key-algorithm';
-import { BACKDATE_MS, createCa, hasEmptyKeyId, issueServingCertificate, KeyPairPem, recertifyCa } from './pki';
+import { BACKDATE_MS, createCa, hasEmptyKeyId, issueServingCertificate, KeyPairPem, recertifyCa, validityDaysProblem } from './pki';
 import { warn } from '../_util';
 import {
-  assertPrivate, CA_CERT, CA_KEY, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
+  assertInsideStore, CA_CERT, CA_KEY, clusterNameOf, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readKeyFile, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
 } from './store-files';
 import { acquireLock, lockLeftBehind } from './store-lock';
 import {
@@ -59,6 +59,12 @@ export interface CaSource {
   readonly rotationWarning?: string;
   /** parses and checks the CA, throwing the strategy's errors */
   validate(): SigningCa;
+  /**
+   * a CA made in this synth: commits it to the store. Called only once the
+   * serving certificate it signs is issued and checked, so that no error
+   * follows a commit of one without the other
+   */
+  commit?(): void;
 }
 
 /**
@@ -197,6 +203,11 @@ interface Paths {
 }
 
 function pathsOf(r: StoreIssueRequest): Paths {
+  assertInsideStore(r.store.directory, [
+    { what: r.cluster.derived ? `${r.prop}.store (the cluster directory derived from chart '${r.cluster.chartPath}')` : `${r.prop}.store.cluster`, value: r.cluster.name },
+    { what: `${r.prop} (the service identity)`, value: r.identity },
+    ...(r.dedicatedCa?.sharedName !== undefined ? [{ what: `${r.prop}.sharedCaName`, value: r.dedicatedCa.sharedName }] : []),
+  ]);
   const clusterDir = r.store._clusterDirectory(r.cluster.name);
   return {
     clusterDir,
@@ -208,12 +219,64 @@ function pathsOf(r: StoreIssueRequest): Paths {
 
 /** Reads a certificate and its key; the key file must be private. */
 function readPair(dir: string, certName: string, keyName: string): { cert?: string; key?: string } {
-  const keyFile = path.join(dir, keyName);
-  const key = readOptional(keyFile);
-  if (key !== undefined) {
-    assertPrivate(keyFile);
-  }
+  // O_NOFOLLOW, and the mode checked on the open file
+  const key = readKeyFile(path.join(dir, keyName));
   return { cert: readOptional(path.join(dir, certName)), key };
+}
+
+/**
+ * The chart whose derived name a cluster directory holds (`chart.json`, no
+ * secret): two different charts never share one directory, even when their
+ * derived names are equal (a chart named like another's derived name, names
+ * that differ only in case on a case-insensitive file system).
+ */
+const OWNER_FILE = 'chart.json';
+
+function ownerJson(chartPath: string): string {
+  return JSON.stringify({ version: 1, chart: chartPath }, undefined, 2) + '\n';
+}
+
+/**
+ * For a derived cluster name: refuses a directory that belongs to another
+ * chart mapping to the same name; records the chart in a directory that has
+ * no record yet (best effort, like the check record) or was moved by hand
+ * from another chart's name (the rename recipe).
+ */
+function checkOwner(r: StoreIssueRequest, p: Paths, record: boolean): void {
+  if (!r.cluster.derived || !exists(p.clusterDir)) {
+    return;
+  }
+  const file = path.join(p.clusterDir, OWNER_FILE);
+  let recorded: string | undefined;
+  const text = readRecordText(file);
+  try {
+    const o = text === undefined ? undefined : JSON.parse(text);
+    recorded = typeof o?.chart === 'string' ? o.chart : undefined;
+  } catch {
+    recorded = undefined;
+  }
+  if (recorded === r.cluster.chartPath) {
+    return;
+  }
+  if (recorded !== undefined && clusterNameOf(recorded).toLowerCase() === r.cluster.name.toLowerCase()) {
+    throw new Error(`${r.prop}.store: chart '${r.cluster.chartPath}' and chart '${recorded}' both map to the cluster directory '${p.clusterDir}' (${clusterNameOf(recorded) === r.cluster.name ? 'the same derived name' : 'names that differ only in case, one directory on this file system'}), which holds the CA and keys of '${recorded}' ('${file}'); two charts never share one: name this chart's cluster with CertificateStore.fromDirectory(dir, { cluster: 'another-name' }), or rename the chart. If chart '${recorded}' is gone and '${r.cluster.chartPath}' should keep its CA, delete '${file}'`);
+  }
+  if (!record) {
+    return;
+  }
+  try {
+    writeAtomic(file, ownerJson(r.cluster.chartPath));
+  } catch {
+    // a read-only store: checked again next time
+  }
+}
+
+function assertValidity(prop: string, validity: Duration, now: Date, example: string): void {
+  const ms = validity.toMilliseconds();
+  const problem = validityDaysProblem(ms / 86400000, now);
+  if (problem) {
+    throw new Error(`${prop}: ${validity.toHumanString()} cannot be issued: ${problem}; use e.g. ${example}`);
+  }
 }
 
 /** Thrown inside an unlocked attempt that needs the lock to go on. */
@@ -234,7 +297,20 @@ const NEEDS_LOCK = Symbol('needs the lock');
  */
 export function issueFromStore(r: StoreIssueRequest): ServingResult {
   r.store._assertNotFile();
+  // bounds first: nothing is generated or committed for a validity no certificate can carry
+  assertValidity(`${r.prop}.validity`, r.serving.validity, r.serving.now, 'Duration.days(365)');
+  if (r.dedicatedCa) {
+    assertValidity(`${r.prop}.caValidity`, r.dedicatedCa.validity, r.serving.now, 'Duration.days(3650)');
+  }
   const p = pathsOf(r);
+  checkOwner(r, p, false);
+  const result = issueChecked(r, p);
+  // recorded once the synth succeeded (a directory it created, or one without a record yet)
+  checkOwner(r, p, true);
+  return result;
+}
+
+function issueChecked(r: StoreIssueRequest, p: Paths): ServingResult {
   // leftovers of a killed synth (a unit half-replaced, a dead holder's lock) are repaired under the lock
   // (CA rotation: and in the directory of retired CAs)
   const dirs = new Set([p.clusterDir, ...(p.caUnit ? [path.dirname(p.caUnit), ...rotationDirectories(p.caUnit)] : [])]);
@@ -368,6 +444,8 @@ function attempt(r: StoreIssueRequest, p: Paths, locked: boolean): ServingResult
   if (!signs(ca.info, info)) {
     throw new Error(`${prop}: the serving certificate just issued does not verify against its CA (${ca.info.subject}); nothing was stored. Report this with the CA certificate (never its key)`);
   }
+  // the CA made in this synth first (a crash between the two leaves a CA without a serving certificate, which the next synth issues)
+  source.commit?.();
   commitUnit(p.servingUnit, { [TLS_KEY]: issued.keyPem, [TLS_CERT]: issued.certPem }, 'tls');
   const dates = datesOf(ca.info, info);
   const result = {
@@ -403,12 +481,25 @@ function dedicatedCa(r: StoreIssueRequest, p: Paths, locked: boolean): CaSource 
     const newCluster = !exists(p.clusterDir);
     // params.json: the settings, so that `ca rotate` makes the next CA alike (lib/tls/ca-rotation.ts)
     const params = caParamsJson({ commonName: spec.commonName, validityDays: spec.validity.toDays(), keyAlgorithm: spec.keyAlgorithm.name });
-    commitUnit(unit, { [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem, [PARAMS_FILE]: params }, 'ca');
-    if (newCluster && !spec.sharedName) {
-      checkRenameLater(r, p);
-    }
+    // checked as a stored CA is, before anything is committed
     const info = parseCertificates(prop, ca.certPem, certFile)[0];
-    return { certPem: canonicalCertificatePem(ca.certPem), keyPem: ca.keyPem, validate: () => ({ ...ca, info, key: parsePrivateKey(prop, ca.keyPem, keyFile) }) };
+    assertIsCa(prop, info, certFile);
+    const key = parsePrivateKey(prop, ca.keyPem, keyFile);
+    assertKeyMatches(prop, info, key, 'the CA just created');
+    let committed = false;
+    return {
+      certPem: canonicalCertificatePem(ca.certPem), keyPem: ca.keyPem, validate: () => ({ info, key }),
+      commit: () => {
+        if (committed) {
+          return;
+        }
+        commitUnit(unit, { [CA_KEY]: ca.keyPem, [CA_CERT]: ca.certPem, [PARAMS_FILE]: params }, 'ca');
+        committed = true;
+        if (newCluster && !spec.sharedName) {
+          checkRenameLater(r, p);
+        }
+      },
+    };
   }
   if (certPem === undefined || keyPem === undefined) {
     const missing = certPem === undefined ? certFile : keyFile;
@@ -473,13 +564,15 @@ function withRotation(prop: string, unit: string, current: CaSource, now: Date):
   const bundle = next.certPem === current.certPem ? current.certPem : current.certPem + next.certPem;
   const finishing = next.certPem === current.certPem;
   const since = rotation.phase === 'staged' ? rotation.stagedAt : rotation.switchedAt ?? rotation.stagedAt;
+  // the command as it runs on this store and cluster (unit: <store>/clusters/<cluster>/ca)
+  const rotateCommand = `secure-metrics-server ca rotate --store ${JSON.stringify(path.dirname(path.dirname(path.dirname(unit))))} --cluster ${path.basename(path.dirname(unit))}`;
   return {
     certPem: signing.certPem,
     keyPem: signing.keyPem,
     bundlePem: bundle === signing.certPem ? undefined : bundle,
     rotationWarning: `${prop}: the dedicated CA in '${unit}' is being rotated: ${finishing
-      ? "the finish was interrupted (this synth already gives the finished caBundle); run 'secure-metrics-server ca rotate' to complete it"
-      : `phase '${rotation.phase}' since ${since}; once this synth is applied and has taken effect, run 'secure-metrics-server ca rotate' for '${rotation.phase === 'staged' ? 'switch' : 'finish'}' (docs/rotation.md)`}`,
+      ? `the finish was interrupted (this synth already gives the finished caBundle); run '${rotateCommand}' to complete it`
+      : `phase '${rotation.phase}' since ${since}; once this synth is applied and has taken effect, run '${rotateCommand}' for '${rotation.phase === 'staged' ? 'switch' : 'finish'}' (docs/rotation.md)`}`,
     validate: () => {
       // the next CA is checked in either phase; the current one only while it signs
       const checkedNext = next.validate();
@@ -542,33 +635,43 @@ function mendStagedKeyId(prop: string, caUnit: string, locked: boolean): typeof 
 
 // ---- end of CA rotation ----
 
+/** Per app (its root construct): the derived cluster names that got a new CA in this synth. */
+const newClusters = new WeakMap<object, Set<string>>();
+
 /**
- * A chart that got a new cluster directory while the store holds cluster
- * directories that no chart of the app uses may be a renamed chart. Once the
- * whole app is built, that is a warning naming the directory found and the
- * one expected, and how to keep the old CA. It is not an error: a store that
- * two apps share (a unit test's chart 'test' and the app's chart) looks the same.
+ * A chart that got a new cluster directory may be a renamed chart when a
+ * rename is likely: this app made exactly one new cluster directory, and the
+ * store holds exactly one cluster directory with a CA that no chart of the
+ * app uses (the old name). Once the whole app is built, that is a warning
+ * naming both directories and how to keep the old CA. A new chart in a
+ * store that several apps share (several unclaimed directories), or several
+ * new charts at once, is no sign of a rename: no warning.
  */
 function checkRenameLater(r: StoreIssueRequest, p: Paths): void {
   if (!r.cluster.derived) {
     return;
   }
+  const root = r.cluster.scope.node.root;
+  const made = newClusters.get(root) ?? new Set<string>();
+  newClusters.set(root, made);
+  made.add(r.cluster.name);
   const unclaimed = () => {
     const app = r.cluster.appClusters();
-    return listDirectories(r.store._path('clusters')).filter(n => n !== r.cluster.name && !app.has(n));
+    return listDirectories(r.store._path('clusters'))
+      .filter(n => n !== r.cluster.name && !app.has(n) && exists(path.join(r.store._clusterDirectory(n), 'ca', CA_CERT)));
   };
-  if (unclaimed().length === 0) {
-    return;
-  }
   let warned = false;
   r.cluster.addValidation(() => {
-    const found = unclaimed();
-    if (found.length > 0 && !warned) {
-      warned = true;
-      const dirs = found.map(n => `'${r.store._clusterDirectory(n)}'`).join(', ');
-      const old = r.store._clusterDirectory(found[0]);
-      warn(r.cluster.scope, `${r.prop}.store: chart '${r.cluster.chartPath}' got a new CA in '${p.clusterDir}', while the store holds ${dirs}, which no chart of this app uses. If chart '${found[0]}' was renamed to '${r.cluster.chartPath}', its cluster now has a new caBundle: to keep the old CA, run rm -r '${p.clusterDir}' && mv '${old}' '${p.clusterDir}' and synthesize again. If '${r.cluster.chartPath}' is a new cluster, or another app shares this store, nothing is wrong: name the cluster with CertificateStore.fromDirectory(dir, { cluster: '${r.cluster.name}' }) to silence this`);
+    if (warned) {
+      return [];
     }
+    warned = true;
+    const found = unclaimed();
+    if (found.length !== 1 || made.size !== 1) {
+      return [];
+    }
+    const old = r.store._clusterDirectory(found[0]);
+    warn(r.cluster.scope, `${r.prop}.store: chart '${r.cluster.chartPath}' got a new CA in '${p.clusterDir}', while the store holds '${old}', which no chart of this app uses. If chart '${found[0]}' was renamed to '${r.cluster.chartPath}', its cluster now has a new caBundle: to keep the old CA, run rm -r '${p.clusterDir}' && mv '${old}' '${p.clusterDir}' and synthesize again. If '${r.cluster.chartPath}' is a new cluster, or another app shares this store, nothing is wrong: name the cluster with CertificateStore.fromDirectory(dir, { cluster: '${r.cluster.name}' }) to silence this`);
     return [];
   });
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
+import { readKeyFile } from './store-files';
 
 /**
  * PEM-encoded material (certificates or a private key), read from a file or
@@ -50,15 +51,29 @@ export class Pem {
    * The PEM text.
    *
    * @param prop the prop this PEM was given as, named in errors
+   * @param privateKey the file holds a private key: it gets the store's
+   *   treatment of key files (a symbolic link or a mode wider than 0600 is
+   *   refused with the fix; see readKeyFile in store-files.ts)
    * @internal
    */
-  public _read(prop: string): string {
+  public _read(prop: string, privateKey = false): string {
     if (this.text !== undefined) {
       return this.text;
     }
     try {
+      if (privateKey) {
+        const text = readKeyFile(this.filePath!, prop);
+        if (text === undefined) {
+          throw Object.assign(new Error('missing'), { code: 'ENOENT' });
+        }
+        return text;
+      }
       return readFileSync(this.filePath!, 'utf8');
     } catch (e: any) {
+      if (e.code === undefined) {
+        // a refusal of readKeyFile, which names the prop and the fix
+        throw e;
+      }
       const fix: { [code: string]: string } = {
         ENOENT: 'it does not exist; check the path (relative paths start at the working directory)',
         EISDIR: 'it is a directory; pass the PEM file inside it, e.g. /etc/kubernetes/pki/ca.crt',

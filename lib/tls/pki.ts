@@ -41,7 +41,83 @@ function lf(pem: string): string {
  */
 export function generateKey(algorithm: KeyAlgorithm): KeyObject {
   keysGenerated++;
-  return algorithm._generate();
+  const started = Date.now();
+  progress.before(started);
+  const key = algorithm._generate();
+  progress.after(started, Date.now(), algorithm.name);
+  return key;
+}
+
+/** Environment variable: '1' prints key-generation progress even when stderr is not a terminal, '0' never. */
+export const PROGRESS_ENV = 'SECURE_METRICS_SERVER_PROGRESS';
+/** Key generation that takes longer than this (one key, or keys in a row) is reported on stderr. */
+const PROGRESS_AFTER_MS = 2000;
+/** Keys generated less than this apart belong to one run (one synth of a fleet). */
+const RUN_GAP_MS = 1000;
+
+/**
+ * Progress of key generation on stderr: once the keys of one run (a synth
+ * of a fleet of RSA-4096 CAs) have taken more than about two seconds, a line
+ * says so, and then one line before each further key. Generation is
+ * synchronous, so the first line comes after the key that crossed the mark.
+ */
+const progress = {
+  runStart: 0,
+  lastEnd: -Infinity,
+  busyMs: 0,
+  keys: 0,
+  told: false,
+  enabled(): boolean {
+    const env = process.env[PROGRESS_ENV];
+    return env === '1' || (env !== '0' && process.stderr.isTTY === true);
+  },
+  before(now: number): void {
+    if (now - this.lastEnd > RUN_GAP_MS || now < this.lastEnd) {
+      this.runStart = now;
+      this.busyMs = 0;
+      this.keys = 0;
+      this.told = false;
+    }
+    if (this.told && this.enabled()) {
+      process.stderr.write(`secure-metrics-server: generating key ${this.keys + 1} (${this.keys} so far in ${((now - this.runStart) / 1000).toFixed(1)} s)...\n`);
+    }
+  },
+  after(started: number, ended: number, algorithm: string): void {
+    this.lastEnd = ended;
+    this.busyMs += ended - started;
+    this.keys++;
+    if (!this.told && this.busyMs > PROGRESS_AFTER_MS) {
+      this.told = true;
+      if (this.enabled()) {
+        process.stderr.write(`secure-metrics-server: key generation is slow: ${this.keys} key(s) in ${(this.busyMs / 1000).toFixed(1)} s (the last ${algorithm}); the keys are kept in the certificate store, so the next synth makes none\n`);
+      }
+    }
+  },
+};
+
+/** The latest X.509 time (RFC 5280: GeneralizedTime 99991231235959Z). */
+export const MAX_NOT_AFTER = Date.UTC(9999, 11, 31, 23, 59, 59);
+/** Validity periods above this many days (100 years) are refused: no key of the library is meant to live that long. */
+export const MAX_VALIDITY_DAYS = 36525;
+
+/**
+ * Why a validity of `days` from `now` cannot be issued, or undefined: not a
+ * positive whole number of days, over 100 years, or ending after 9999-12-31
+ * (no X.509 time encodes it). Checked before any key is generated.
+ * @internal
+ */
+export function validityDaysProblem(days: number, now: Date): string | undefined {
+  if (!Number.isSafeInteger(days) || days < 1) {
+    return `${days} is not a positive whole number of days`;
+  }
+  if (days > MAX_VALIDITY_DAYS) {
+    return `${days} days is more than ${MAX_VALIDITY_DAYS} days (100 years)`;
+  }
+  const end = Math.floor(now.getTime() / 1000) * 1000 + days * DAY_MS;
+  if (!Number.isFinite(now.getTime()) || end > MAX_NOT_AFTER) {
+    return `${days} days from ${Number.isFinite(now.getTime()) ? now.toISOString() : 'an invalid date'} end after 9999-12-31T23:59:59Z, the last time an X.509 certificate can carry`;
+  }
+  return undefined;
 }
 
 /**

@@ -2,7 +2,7 @@ import * as path from 'path';
 import { ApiObject, App, Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { assertDnsSubdomain } from '../_util';
+import { assertDnsSubdomain, warn } from '../_util';
 import { serviceServerName } from '../rules/k8s-names';
 import type { CertManagerServingTlsOptions } from './cert-manager';
 import { CertificateStore } from './certificate-store';
@@ -13,7 +13,7 @@ export { KeyAlgorithm } from './key-algorithm';
 import { schemaOf } from '../prop-schemas';
 import { checkPropTypes } from '../prop-types';
 import { Pem } from './pem';
-import { clusterNameOf, isDirectoryName } from './store-files';
+import { clusterNameOf, isDirectoryName, isInside, protectManifestFiles } from './store-files';
 import {
   assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
   certificateBlocks, formatDate, nameConstraintProblem, validityProblem, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
@@ -319,6 +319,16 @@ function pathCaNotAfter(leaf: CertInfo, intermediates: CertInfo[], roots: CertIn
 }
 
 function tlsSecret(scope: Construct, context: ServingTlsContext, name: string, certPem: string, keyPem: string, annotations: { [key: string]: string }): ApiObject {
+  // the manifest file that carries this key is written 0600 (store-files.ts, protectManifestFiles)
+  scope.node.addValidation({
+    validate: () => {
+      const { warning } = protectManifestFiles(App.of(scope), Chart.of(scope).node.id);
+      if (warning) {
+        warn(scope, `${context.prop}: ${warning}`);
+      }
+      return [];
+    },
+  });
   return new k8s.KubeSecret(scope, 'TlsSecret', {
     metadata: { name, namespace: context.namespace, labels: context.labels, annotations },
     type: 'kubernetes.io/tls',
@@ -394,8 +404,8 @@ abstract class IssuedServingTls extends ServingTls {
       throw new Error(`${prop}.renewBefore: ${this.renewBefore.toHumanString()} must be positive and shorter than validity (${this.validity.toHumanString()}); use e.g. Duration.days(30)`);
     }
     const outdir = path.resolve(App.of(scope).outdir);
-    const inside = path.relative(outdir, this.store.directory);
-    if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside))) {
+    // real paths: a symbolic link must not hide a store inside the output directory
+    if (isInside(this.store.directory, outdir)) {
       throw new Error(`${prop}.store: '${this.store.directory}' is inside the app's output directory '${outdir}', which 'cdk8s synth' empties on every run (the CA and keys would be made anew each time); choose a directory outside it, e.g. '${CertificateStore.DEFAULT_DIRECTORY}'`);
     }
     const ca = this.signingCa(context, keyAlgorithm);
@@ -467,7 +477,7 @@ class CaIssuedServingTls extends IssuedServingTls {
     const { caCertificate, caKey } = this.caOptions;
     return {
       userCa: userCa(context.prop, caCertificate._read(`${context.prop}.caCertificate`), caCertificate.source,
-        caKey._read(`${context.prop}.caKey`), caKey.source, context.now,
+        caKey._read(`${context.prop}.caKey`, true), caKey.source, context.now,
         servingDnsNames(context.serviceName, context.namespace, context.clusterDomain)),
     };
   }
@@ -574,7 +584,7 @@ class PemServingTls extends ServingTls {
     assertServingCertificate(`${prop}.certificate`, leaf, serverName);
     assertCurrentlyValid(`${prop}.certificate`, leaf, context.now, 'the serving certificate');
     chain.forEach((c, i) => warnings.push(...assertGoAcceptsCertificate(`${prop}.certificate`, c, i === 0 ? 'the serving certificate' : 'the intermediate certificate')));
-    const read = readPrivateKey(`${prop}.privateKey`, privateKey._read(`${prop}.privateKey`), privateKey.source);
+    const read = readPrivateKey(`${prop}.privateKey`, privateKey._read(`${prop}.privateKey`, true), privateKey.source);
     // only this key, re-encoded, is written: never anything else of the file
     const keyPem = read.pem;
     assertKeyMatches(`${prop}.privateKey`, leaf, read.key, 'the serving certificate');

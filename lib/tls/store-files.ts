@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'crypto';
 import {
-  closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
+  closeSync, constants, fchmodSync, fstatSync, realpathSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
 } from 'fs';
 import * as path from 'path';
 
@@ -61,22 +61,91 @@ export function readOptional(file: string): string | undefined {
   }
 }
 
+/** The fix for a key file with a wide mode, as ssh words it. */
+function modeRefusal(file: string, mode: number, what: string): Error {
+  return new Error(`${what}: '${file}' holds a private key but its mode is 0${mode.toString(8)} (group or others may access it); run: chmod 600 '${file}' (and chmod 700 on its directory)`);
+}
+
+function symlinkRefusal(file: string, what: string): Error {
+  return new Error(`${what}: '${file}' holds a private key but is a symbolic link; a key file is read only as a regular file of its own (a link could point anywhere, and its mode says nothing of the target): replace the link with the file itself (cp --remove-destination "$(readlink -f '${file}')" '${file}'), then chmod 600 '${file}'`);
+}
+
 /**
  * Key files readable or writable by group or others are refused, as ssh
- * refuses an unprotected private key; the message gives the chmod that fixes it.
+ * refuses an unprotected private key; the message gives the chmod that fixes
+ * it. A symbolic link is refused too (lstat: never followed, never chmod-ed
+ * through). A missing file is left to the reader.
  */
-export function assertPrivate(file: string): void {
+export function assertPrivate(file: string, what = 'store'): void {
   if (process.platform === 'win32') {
     return;
   }
-  let mode: number;
+  let st;
   try {
-    mode = statSync(file).mode & 0o777;
+    st = lstatSync(file);
   } catch {
     return;
   }
+  if (st.isSymbolicLink()) {
+    throw symlinkRefusal(file, what);
+  }
+  const mode = st.mode & 0o777;
   if (mode & 0o077) {
-    throw new Error(`store: '${file}' holds a private key but its mode is 0${mode.toString(8)} (group or others may access it); run: chmod 600 '${file}' (and chmod 700 on its directory)`);
+    throw modeRefusal(file, mode, what);
+  }
+}
+
+/** Largest key file read (an RSA 16384 key in PEM is about 13 KiB). */
+const MAX_KEY_FILE_BYTES = 1 << 20;
+
+/**
+ * Reads a private key file, or undefined when it does not exist: opened
+ * with O_NOFOLLOW (a symbolic link is refused, not followed), checked on the
+ * open descriptor (a regular file, mode 0600 or narrower: `assertPrivate`'s
+ * rule) so that no rename between the check and the read can swap it, and
+ * read up to 1 MiB. `what` starts the messages ('store', or the prop of an
+ * input key such as 'servingTls.caKey').
+ */
+export function readKeyFile(file: string, what = 'store'): string | undefined {
+  if (process.platform === 'win32') {
+    return readOptional(file);
+  }
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (e: any) {
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') {
+      return undefined;
+    }
+    if (e.code === 'ELOOP' || e.code === 'EMLINK') {
+      throw symlinkRefusal(file, what);
+    }
+    throw new Error(`${what}: cannot read '${file}' (${e.code ?? e.message}); fix its permissions, or restore it from your backup`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      throw new Error(`${what}: '${file}' should hold a private key but is not a regular file; put the key file there`);
+    }
+    const mode = st.mode & 0o777;
+    if (mode & 0o077) {
+      throw modeRefusal(file, mode, what);
+    }
+    if (st.size > MAX_KEY_FILE_BYTES) {
+      throw new Error(`${what}: '${file}' is ${st.size} bytes, more than a private key file can be (at most ${MAX_KEY_FILE_BYTES}); pass the key file itself`);
+    }
+    const buf = Buffer.alloc(st.size);
+    let n = 0;
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, n);
+      if (got === 0) {
+        break;
+      }
+      n += got;
+    }
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -299,6 +368,57 @@ export function isDirectoryName(name: string): boolean {
 }
 
 /**
+ * Whether a name can be one path segment inside the store (a service
+ * identity such as 'metrics-server.kube-system.svc.cluster.local'): not empty,
+ * no separator ('/', '\\'), no NUL or other control character, not '.' or '..'
+ * and not hidden (the store's temporaries start with '.'), at most 255 bytes.
+ */
+export function isPathSegment(name: string): boolean {
+  return typeof name === 'string' && name.length > 0 && Buffer.byteLength(name) <= 255 && !name.startsWith('.')
+    && !/[/\\\u0000-\u001f\u007f]/.test(name);
+}
+
+/**
+ * Throws unless every name is one segment inside the store: the last guard
+ * before a name becomes a path, whatever the prop it came from checked.
+ */
+export function assertInsideStore(storeDir: string, parts: { what: string; value: string }[]): void {
+  for (const { what, value } of parts) {
+    if (!isPathSegment(value)) {
+      throw new Error(`${what}: ${JSON.stringify(value)} cannot name a directory inside the store '${storeDir}' (no '/', '\\', '..', NUL or control characters, not starting with '.'); use letters, digits, '-', '_' and '.', e.g. 'cluster-a'`);
+    }
+  }
+}
+
+/**
+ * The real path of `p` (symbolic links resolved) even when its end does not
+ * exist yet: the real path of its deepest existing ancestor, plus the rest.
+ */
+export function realPathOf(p: string): string {
+  const abs = path.resolve(p);
+  const rest: string[] = [];
+  let dir = abs;
+  for (;;) {
+    try {
+      return path.join(realpathSync.native(dir), ...rest.reverse());
+    } catch {
+      const parent = path.dirname(dir);
+      if (parent === dir) {
+        return abs;
+      }
+      rest.push(path.basename(dir));
+      dir = parent;
+    }
+  }
+}
+
+/** Whether `inner` is `outer` or inside it, comparing real paths (symbolic links resolved). */
+export function isInside(inner: string, outer: string): boolean {
+  const rel = path.relative(realPathOf(outer), realPathOf(inner));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
  * The cluster directory name derived from a Chart's construct path: the
  * path itself when it is a usable name ('cluster-a'), otherwise a readable
  * form plus a short hash ('team/cluster-a' gives 'team.cluster-a-1a2b3c4d').
@@ -310,4 +430,67 @@ export function clusterNameOf(chartPath: string): string {
   const readable = chartPath.replace(/\//g, '.').replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '').slice(0, 80);
   const hash = createHash('sha256').update(chartPath).digest('hex').slice(0, 8);
   return `${readable || 'chart'}-${hash}`;
+}
+
+/** The umask before the first synth of this turn of the event loop narrowed it, while narrowed. */
+let savedUmask: number | undefined;
+
+/** How a manifest file that carries a private key is made 0600 (for tests and messages). */
+export interface ManifestProtection {
+  /** the App's output directory */
+  readonly outdir: string;
+  /** the files that existed and were narrowed to 0600 before cdk8s rewrote them */
+  readonly narrowed: string[];
+}
+
+/**
+ * Makes the manifest files of an App that carries a private key (a Secret's
+ * `tls.key`) 0600. cdk8s writes them itself (`fs.writeFileSync` in
+ * `App.synth()`, after validation, with no hook after the write), so this
+ * runs as a construct validation, just before: it sets the process umask to
+ * 077 until the synth has returned (restored on the next turn of the event
+ * loop), so the files cdk8s creates are 0600, and narrows to 0600 the
+ * chart's file of an earlier synth (`<chart id><ext>`, `app<ext>`), which
+ * `writeFileSync` rewrites keeping its mode. Returns a warning when it
+ * cannot (Windows, a worker thread).
+ * @internal
+ */
+export function protectManifestFiles(app: { outdir: string; outputFileExtension?: string }, chartId: string): { warning?: string; done?: ManifestProtection } {
+  const outdir = path.resolve(app.outdir);
+  if (process.platform === 'win32') {
+    return { warning: `the manifests in '${outdir}' carry a private key, and on Windows their mode cannot be set: restrict who may read that directory` };
+  }
+  if (savedUmask === undefined) {
+    try {
+      savedUmask = process.umask(0o077);
+    } catch (e: any) {
+      return { warning: `the manifests in '${outdir}' carry a private key, but they cannot be made 0600 here (${e.code ?? e.message}, e.g. in a worker thread): run: chmod 600 '${outdir}'/*` };
+    }
+    // every synth of this turn of the event loop (several apps, synthYaml then synth) keeps 077; the first one's umask comes back after
+    setImmediate(() => {
+      process.umask(savedUmask!);
+      savedUmask = undefined;
+    });
+  }
+  const ext = app.outputFileExtension ?? '.k8s.yaml';
+  const narrowed: string[] = [];
+  for (const name of [`${chartId}${ext}`, `app${ext}`]) {
+    const file = path.join(outdir, name);
+    let fd: number | undefined;
+    try {
+      // never through a symbolic link; a file that does not exist is created by cdk8s under the umask
+      fd = openSync(file, constants.O_WRONLY | constants.O_NOFOLLOW);
+      if ((fstatSync(fd).mode & 0o077) !== 0) {
+        fchmodSync(fd, 0o600);
+        narrowed.push(file);
+      }
+    } catch {
+      // missing, or not ours to change
+    } finally {
+      if (fd !== undefined) {
+        closeSync(fd);
+      }
+    }
+  }
+  return { done: { outdir, narrowed } };
 }

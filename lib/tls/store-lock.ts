@@ -1,5 +1,5 @@
 import { randomBytes } from 'crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync, writeSync } from 'fs';
+import { closeSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync, writeSync } from 'fs';
 import * as os from 'os';
 
 /**
@@ -109,7 +109,8 @@ function parseHolder(text: string | undefined): LockHolder | undefined {
   }
   try {
     const h = JSON.parse(text);
-    if (typeof h.pid === 'number' && typeof h.host === 'string' && typeof h.since === 'string' && typeof h.token === 'string') {
+    // a pid that is not a positive integer (0, -1: a process group; 1.5) names no process: judged by age, like garbage
+    if (Number.isSafeInteger(h.pid) && h.pid > 0 && typeof h.host === 'string' && typeof h.since === 'string' && typeof h.token === 'string') {
       return h;
     }
   } catch {
@@ -240,15 +241,35 @@ export function lockTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   return seconds * 1000;
 }
 
+/** What is at the lock path when it is not a regular file (lstat: a symbolic link is not followed). */
+function notALockFile(file: string): string | undefined {
+  let st;
+  try {
+    st = lstatSync(file);
+  } catch {
+    return undefined;
+  }
+  if (st.isFile()) {
+    return undefined;
+  }
+  return st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? 'a directory' : 'not a regular file';
+}
+
+/** Retries without a pause (the lock was just removed, or vanished between two reads) before the waits count. */
+const FREE_RETRIES = 5;
+
 /**
  * Takes the lock in `file`, waiting for a live holder up to the timeout;
- * returns the function that releases it.
+ * returns the function that releases it. Every try that does not take the
+ * lock either removes a dead holder's lock (a few times at most) or sleeps,
+ * and the timeout is checked on every sleep, whatever is at the lock path.
  */
 export function acquireLock(file: string, what: string): () => void {
   const timeout = lockTimeoutMs();
   const started = Date.now();
   let told = false;
   let pause = 10;
+  let free = FREE_RETRIES;
   for (;;) {
     const holder = newHolder();
     const content = JSON.stringify(holder);
@@ -260,13 +281,23 @@ export function acquireLock(file: string, what: string): () => void {
         }
       };
     }
-    const seenText = readText(file);
-    if (seenText === undefined) {
-      continue;
+    const kind = notALockFile(file);
+    if (kind !== undefined) {
+      // never written by this library, and no waiting makes it one: refused at once
+      throw new Error(`store: the lock path '${file}' of '${what}' is ${kind}, not a lock file; the store's lock is a regular file it creates itself. Remove it (rm -r '${file}') once no synth or 'ca rotate' runs on this store, then synthesize again`);
     }
-    const seen = parseHolder(seenText);
-    if (seen ? holderIsDead(seen) : lockAgeMs(file) > UNPARSABLE_GRACE_MS) {
-      removeIfStill(file, seenText);
+    const seenText = readText(file);
+    let seen: LockHolder | undefined;
+    if (seenText !== undefined) {
+      seen = parseHolder(seenText);
+      if (seen ? holderIsDead(seen) : lockAgeMs(file) > UNPARSABLE_GRACE_MS) {
+        removeIfStill(file, seenText);
+        if (free-- > 0) {
+          continue;
+        }
+      }
+    } else if (free-- > 0) {
+      // released between the create and the read
       continue;
     }
     const waited = Date.now() - started;
@@ -277,7 +308,7 @@ export function acquireLock(file: string, what: string): () => void {
       told = true;
       process.stderr.write(`secure-metrics-server: waiting for the certificate store lock held by ${describe(seen)} ('${file}')\n`);
     }
-    sleepSync(Math.min(pause, timeout - waited));
+    sleepSync(Math.max(1, Math.min(pause, timeout - waited)));
     pause = Math.min(pause * 2, 200);
   }
 }
