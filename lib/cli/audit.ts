@@ -7,6 +7,7 @@ import { formatText } from './format-text';
 import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError, wholeNumber } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
 import { AuditReport } from './report';
+import { terminalText } from './terminal-text';
 
 const HELP = `usage: secure-metrics-server audit [options] FILE|DIR|- ...
 
@@ -134,11 +135,11 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(formatText(report, colour));
   }
   for (const e of result.checkErrors) {
-    io.stderr.write(`secure-metrics-server audit: internal error in a check (please report it; the other checks ran): ${e}\n`);
+    io.stderr.write(`secure-metrics-server audit: internal error in a check (please report it; the other checks ran): ${terminalText(e)}\n`);
   }
   if (args.format !== 'text') {
     for (const e of errors) {
-      io.stderr.write(`secure-metrics-server audit: ${e.file}${e.documentIndex !== undefined ? `, doc ${e.documentIndex}` : ''}${e.line !== undefined ? `, line ${e.line}` : ''}: ${e.message}\n`);
+      io.stderr.write(`secure-metrics-server audit: ${terminalText(e.file)}${e.documentIndex !== undefined ? `, doc ${e.documentIndex}` : ''}${e.line !== undefined ? `, line ${e.line}` : ''}: ${terminalText(e.message)}\n`);
     }
   }
   return exitCode;
