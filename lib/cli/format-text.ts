@@ -45,6 +45,9 @@ export function formatText(report: AuditReport, colour: boolean): string {
   for (const install of installs) {
     const chain = [install.apiService, install.service, install.deployment].filter(Boolean).map(o => objectName(o!)).join(' -> ');
     out.push(c(BOLD, `install ${t(install.id)}`) + (chain ? `  (${chain})` : ''));
+    if (install.scope) {
+      out.push(`  files: ${install.scope.map(f => t(f === '-' ? 'stdin' : f)).join(', ')}`);
+    }
     const mine = findings.filter(f => f.installId === install.id);
     if (mine.length === 0) {
       out.push('  no findings');

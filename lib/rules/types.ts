@@ -92,6 +92,12 @@ export interface Install {
   readonly apiService?: ObjectRef;
   readonly service?: ObjectRef;
   readonly deployment?: ObjectRef;
+  /**
+   * the files read together for this install, when the input held several
+   * clusters (a fleet's one file per cluster); undefined when it is all one
+   * (docs/audit.md, "How audit decides what belongs together")
+   */
+  readonly scope?: string[];
 }
 
 export interface AuditOptions {
