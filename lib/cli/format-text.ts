@@ -66,10 +66,14 @@ export function formatText(report: AuditReport, colour: boolean): string {
   for (const e of report.errors) {
     out.push(c(COLOURS[Severity.HIGH], 'error') + ` ${t(e.file)}${e.documentIndex !== undefined ? `, doc ${e.documentIndex}` : ''}${e.line !== undefined ? `, line ${e.line}` : ''}: ${t(e.message)}`);
   }
+  for (const e of report.result.checkErrors) {
+    out.push(c(COLOURS[Severity.HIGH], 'error') + ` a check failed, so the audit is incomplete (please report it): ${t(e)}`);
+  }
   const counts = countBySeverity(report).map(x => `${x.count} ${x.severity}`).join(', ');
   const failing = report.result.findings.filter(f => reaches(f.severity, report.failOn)).length;
   out.push(`${installs.length} install(s), ${findings.length} finding(s)${counts ? ` (${counts})` : ''}${suppressed ? `, ${suppressed} suppressed` : ''}`
-    + `${report.errors.length ? `, ${report.errors.length} input error(s)` : ''}; `
+    + `${report.errors.length ? `, ${report.errors.length} input error(s)` : ''}`
+    + `${report.result.checkErrors.length ? `, ${report.result.checkErrors.length} failed check(s): INCOMPLETE` : ''}; `
     + `${report.failOn ? `${failing} at or above ${report.failOn}` : 'not failing on findings'}; exit ${report.exitCode}`);
   return out.join('\n') + '\n';
 }

@@ -6,7 +6,7 @@ import { checkPorts } from './checks-ports';
 import { checkServingTls } from './checks-serving';
 import { Check, Flags, InstallContext, isObj, meta, metricsServerContainer, ObjectIndex, podTemplate, refOf, selects, str } from './model';
 import { Rules } from './registry';
-import { AuditOptions, AuditResult, Finding, Install, Rule, severityRank, SourcedObject } from './types';
+import { AuditOptions, AuditResult, Finding, Install, Rule, Severity, severityRank, SourcedObject } from './types';
 
 const METRICS_API_SERVICE = 'v1beta1.metrics.k8s.io';
 const WORKLOAD_KINDS = ['Deployment', 'DaemonSet', 'StatefulSet', 'ReplicaSet', 'Pod'];
@@ -223,6 +223,8 @@ export function auditObjects(objects: SourcedObject[], options: AuditOptions = {
   const findings: Finding[] = [];
   const seen = new Set<string>();
   let suppressed = 0;
+  const suppressedInSource: Finding[] = [];
+  const inline = options.inlineIgnores ?? true;
   const checkErrors: string[] = [];
   const memos = new Map<string, unknown>();
   const memo = <T>(key: string, compute: () => T): T => {
@@ -253,8 +255,15 @@ export function auditObjects(objects: SourcedObject[], options: AuditOptions = {
         return;
       }
       seen.add(key);
-      if (ignore.has(rule.id) || ignoredByAnnotation(target, rule.id)) {
+      if (ignore.has(rule.id)) {
         suppressed++;
+        return;
+      }
+      if (inline && ignoredByAnnotation(target, rule.id)) {
+        suppressed++;
+        if (severityRank(f.severity) >= severityRank(Severity.HIGH)) {
+          suppressedInSource.push(f);
+        }
         return;
       }
       findings.push(f);
@@ -305,5 +314,5 @@ export function auditObjects(objects: SourcedObject[], options: AuditOptions = {
     || a.ruleId.localeCompare(b.ruleId)
     || (a.object.file ?? '').localeCompare(b.object.file ?? '')
     || (a.object.documentIndex ?? 0) - (b.object.documentIndex ?? 0));
-  return { installs: installs.map(f => f.install), findings, suppressed, checkErrors };
+  return { installs: installs.map(f => f.install), findings, suppressed, suppressedInSource, checkErrors };
 }
