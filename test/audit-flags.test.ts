@@ -154,3 +154,44 @@ describe('inline ignores', () => {
     expect(run.code).toBe(1);
   });
 });
+
+describe('extraArgs: the same flag set and value types (issue 18 item 12)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { checkExtraArgs } = require('../lib/extra-args');
+  const check = (list: string[]) => checkExtraArgs(list, { prop: 'extraArgs', serviceNames: ['metrics-server.kube-system.svc'], kubeletInsecure: false, refuseManaged: true });
+
+  test('an unknown flag is an error listing the known ones, closest first', () => {
+    const r = check(['--kubelet-request-timout=10s']);
+    expect(r.errors).toHaveLength(1);
+    expect(r.errors[0]).toMatch(/^extraArgs: '--kubelet-request-timout=10s': metrics-server v0\.8 has no flag --kubelet-request-timout, so it would not start; did you mean --kubelet-request-timeout\? Known flags, closest first: --kubelet-request-timeout, /);
+    expect(r.errors[0].match(/--[a-z0-9-]+/g).length).toBeGreaterThan(METRICS_SERVER_FLAGS.size);
+  });
+
+  test.each([
+    ['--kubelet-request-timeout=10', /not a duration/],
+    ['--v=high', /not a log level/],
+    ['--tls-min-version=VersionSSL30', /not one of VersionTLS10/],
+    ['--requestheader-allowed-names', /takes a value; write it as '--requestheader-allowed-names=VALUE'/],
+  ])('%s: a value metrics-server cannot start with is an error', (arg, message) => {
+    expect(check([arg]).errors).toEqual([expect.stringMatching(message)]);
+  });
+
+  test.each([
+    ['--tls-cipher-suites=TLS_RSA_WITH_RC4_128_SHA,TLS_AES_128_GCM_SHA256', 'tls-cipher-suites'],
+    ['--authentication-tolerate-lookup-failure', 'authentication-tolerate-lookup-failure'],
+    ['--authorization-always-allow-paths=/healthz,/metrics', 'authorization-always-allow-paths'],
+  ])('%s: a weakening flag is a warning and named in the insecure annotation', (arg, name) => {
+    const r = check([arg]);
+    expect(r.errors).toEqual([]);
+    expect(r.warnings).toEqual([expect.stringMatching(/weakens metrics-server/)]);
+    expect(r.insecure).toEqual([name]);
+  });
+
+  test('the construct: an unknown flag throws, a weakening one lands in the insecure annotation', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { synth, find } = require('./helpers');
+    expect(() => synth({ extraArgs: ['--kubelet-insecure-tsl'] })).toThrow(/has no flag --kubelet-insecure-tsl.*did you mean --kubelet-insecure-tls/);
+    const { objects } = synth({ extraArgs: ['--authentication-tolerate-lookup-failure=true', '--v=2'] });
+    expect(find(objects, 'Deployment').metadata.annotations['secure-metrics-server.io/insecure-tls']).toBe('authentication-tolerate-lookup-failure');
+  });
+});

@@ -400,7 +400,7 @@ export function valueProblem(name: string, value: string): string | undefined {
     default:
       break;
   }
-  if (name === 'tls-min-version' && !TLS_VERSIONS.includes(value)) {
+  if (name === 'tls-min-version' && value !== '' && !TLS_VERSIONS.includes(value)) {
     return `--tls-min-version=${value} is not one of ${TLS_VERSIONS.join(', ')}`;
   }
   if (name === 'metric-resolution' && (goDurationNs(value) ?? 0) < 10e9) {
