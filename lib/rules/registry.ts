@@ -152,7 +152,7 @@ export class Rules {
   // --- the command line
   public static readonly COMMAND_LINE_REFUSED = rule('SMS027', Severity.HIGH, 'metrics-server refuses its command line',
     'metrics-server v0.8 exits at start on an unknown flag, a flag without its value, or a value of the wrong type, so the install never serves metrics',
-    'fix the flag as the message says (the known flags of metrics-server v0.8 are in docs/rules.md#sms027)',
+    'fix the flag as the message says (for an unknown flag the message lists the known ones, closest first)',
     'extraArgs');
   public static readonly COMMAND_LINE_UNKNOWN = rule('SMS092', Severity.MEDIUM, 'the audit cannot know the command line',
     'the manifest does not say what metrics-server is started with (a variable from envFrom or valueFrom, a shell wrapper, another program, an unrendered kustomization), so neither hop can be reported as verified',
