@@ -205,6 +205,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       problems.push({ code: 'bad-value', flag: name, raw, reason });
     }
   };
+  // suggestions for the first few unknown flags only: a hostile command line may hold thousands
+  let suggested = 0;
+  const suggest = (name: string) => (suggested++ < 8 ? closestFlags(name) : undefined);
   let i = 0;
   while (i < argv.length) {
     const s = argv[i++];
@@ -226,7 +229,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       const name = eq < 0 ? body : body.slice(0, eq);
       const spec = METRICS_SERVER_FLAGS.get(name);
       if (!spec) {
-        problems.push({ code: 'unknown-flag', flag: name, raw: s, reason: `unknown flag --${name}`, suggestions: closestFlags(name) });
+        problems.push({ code: 'unknown-flag', flag: name, raw: s, reason: `unknown flag --${name}`, suggestions: suggest(name) });
         continue;
       }
       if (eq >= 0) {
@@ -246,7 +249,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       const c = shorts[0];
       const name = SHORTHANDS.get(c);
       if (!name) {
-        problems.push({ code: 'unknown-shorthand', flag: c, raw: s, reason: `unknown shorthand flag '${c}' in '${s}'${s.length > 3 ? ` (a long flag needs two dashes: '-${s}')` : ''}`, suggestions: closestFlags(s.replace(/^-+/, '')) });
+        problems.push({ code: 'unknown-shorthand', flag: c, raw: s, reason: `unknown shorthand flag '${c}' in '${s}'${s.length > 3 ? ` (a long flag needs two dashes: '-${s}')` : ''}`, suggestions: suggest(s.replace(/^-+/, '')) });
         break;
       }
       const spec = METRICS_SERVER_FLAGS.get(name)!;
@@ -293,7 +296,8 @@ function distance(a: string, b: string): number {
  * @internal
  */
 export function closestFlags(name: string): string[] {
-  const n = name.toLowerCase().replace(/_/g, '-');
+  // bounded: a flag name from a hostile manifest may be megabytes long; no known name has 64 characters
+  const n = name.slice(0, 64).toLowerCase().replace(/_/g, '-');
   return [...METRICS_SERVER_FLAGS.keys()]
     .map(k => ({ k, d: distance(n, k) - (k.startsWith(n) || n.startsWith(k) ? 0.5 : 0) }))
     .sort((a, b) => a.d - b.d || a.k.localeCompare(b.k))
