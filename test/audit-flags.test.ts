@@ -102,6 +102,14 @@ describe('values metrics-server cannot start with (SMS027)', () => {
     expect(f[0].severity).toBe('high');
   });
 
+  test.each([
+    [['--kubelet-client-key=/k'], /--kubelet-client-key and --kubelet-client-certificate must be given together/],
+    [['--metric-resolution=10s', '--kubelet-request-timeout=10s'], /must be larger than --kubelet-request-timeout/],
+  ])('combinations metrics-server refuses: %s', (list, message) => {
+    const r = audit(withContainer(c => args(c).push(...list)));
+    expect(r.findings.filter(x => x.ruleId === 'SMS027').map(x => x.message)).toEqual([expect.stringMatching(message)]);
+  });
+
   test('a flag without its value as the last argument', () => {
     expect(parseCommandLine(['--secure-port']).problems.map(p => p.code)).toEqual(['needs-argument']);
   });

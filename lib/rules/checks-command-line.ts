@@ -1,4 +1,5 @@
 import { InstallContext, meta, str } from './model';
+import { startupConflicts } from './metrics-server-flags';
 import { Rules } from './registry';
 
 const UNKNOWN_TEXT: { [code: string]: string } = {
@@ -40,5 +41,8 @@ export function checkCommandLine(ctx: InstallContext): void {
   for (const p of ctx.flags.problems) {
     const hint = p.suggestions && p.suggestions.length ? `; did you mean --${p.suggestions[0]}? (known flags, closest first: ${p.suggestions.slice(0, 5).map(s => `--${s}`).join(', ')}, ...)` : '';
     ctx.report(Rules.COMMAND_LINE_REFUSED, d, `${p.reason}: metrics-server exits at start${hint}`, { evidence: p.raw });
+  }
+  for (const conflict of startupConflicts(n => ctx.flags.get(n))) {
+    ctx.report(Rules.COMMAND_LINE_REFUSED, d, `${conflict}: metrics-server exits at start`, { evidence: ctx.flags.raw.join(' ') });
   }
 }

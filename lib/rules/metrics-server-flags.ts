@@ -416,6 +416,38 @@ export function valueProblem(name: string, value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The combinations metrics-server v0.8 refuses at start (Options.Validate and
+ * KubeletClientOptions.Validate in cmd/metrics-server/app/options), as
+ * messages; `get` reads a flag's last value. `--kubelet-certificate-authority`
+ * with `--kubelet-insecure-tls` is left out: SMS024 reports it.
+ * @internal
+ */
+export function startupConflicts(get: (name: string) => string | undefined): string[] {
+  const on = (n: string) => get(n) !== undefined && isFlagOn(get(n));
+  const set = (n: string) => (get(n) ?? '') !== '';
+  const out: string[] = [];
+  if (set('kubelet-client-key') !== set('kubelet-client-certificate')) {
+    out.push('--kubelet-client-key and --kubelet-client-certificate must be given together');
+  }
+  if (on('deprecated-kubelet-completely-insecure')) {
+    for (const other of ['kubelet-client-key', 'kubelet-client-certificate', 'kubelet-certificate-authority']) {
+      if (set(other)) {
+        out.push(`--${other} cannot be used with --deprecated-kubelet-completely-insecure`);
+      }
+    }
+    if (on('kubelet-insecure-tls')) {
+      out.push('--kubelet-insecure-tls cannot be used with --deprecated-kubelet-completely-insecure');
+    }
+  }
+  const resolution = goDurationNs(get('metric-resolution') ?? '60s');
+  const timeout = goDurationNs(get('kubelet-request-timeout') ?? '10s');
+  if (resolution !== undefined && timeout !== undefined && resolution >= 10e9 && timeout > 0 && resolution * 9 / 10 < timeout) {
+    out.push(`--metric-resolution (${get('metric-resolution') ?? '60s'}) must be larger than --kubelet-request-timeout (${get('kubelet-request-timeout') ?? '10s'}) by a tenth`);
+  }
+  return out;
+}
+
 /** Go's crypto/tls insecure cipher suites (tls.InsecureCipherSuites()), by the names --tls-cipher-suites takes. */
 const INSECURE_CIPHER_SUITES = [
   'TLS_RSA_WITH_RC4_128_SHA', 'TLS_RSA_WITH_3DES_EDE_CBC_SHA', 'TLS_RSA_WITH_AES_128_CBC_SHA256',
