@@ -104,6 +104,7 @@ describe('values metrics-server cannot start with (SMS027)', () => {
 
   test.each([
     [['--kubelet-client-key=/k'], /--kubelet-client-key and --kubelet-client-certificate must be given together/],
+    [['-h'], /--help makes metrics-server print its usage and exit/],
     [['--metric-resolution=10s', '--kubelet-request-timeout=10s'], /must be larger than --kubelet-request-timeout/],
   ])('combinations metrics-server refuses: %s', (list, message) => {
     const r = audit(withContainer(c => args(c).push(...list)));

@@ -427,6 +427,11 @@ export function startupConflicts(get: (name: string) => string | undefined): str
   const on = (n: string) => get(n) !== undefined && isFlagOn(get(n));
   const set = (n: string) => (get(n) ?? '') !== '';
   const out: string[] = [];
+  for (const exits of ['help', 'version']) {
+    if (on(exits)) {
+      out.push(`--${exits} makes metrics-server print its ${exits === 'help' ? 'usage' : 'version'} and exit`);
+    }
+  }
   if (set('kubelet-client-key') !== set('kubelet-client-certificate')) {
     out.push('--kubelet-client-key and --kubelet-client-certificate must be given together');
   }
