@@ -1,4 +1,4 @@
-import { allowsTlsBelow12, BOOLEAN_FLAGS, isFlagOn, kubeletCaConflicts, parseBoolFlag, sniCoveredNames, sniNames } from './rules/metrics-server-flags';
+import { allowsTlsBelow12, BOOLEAN_FLAGS, isFlagOn, kubeletCaConflicts, parseBoolFlag, parseCommandLine, sniCoveredNames, sniNames, weakeningReason } from './rules/metrics-server-flags';
 
 /**
  * The checks on metrics-server's extra command-line flags, as one pure
@@ -67,8 +67,15 @@ export interface ExtraArgsFindings {
  *   refused: metrics-server would serve that certificate to kube-apiserver
  *   instead of the verified one; without `:names` it is warned about (the
  *   names then come from the certificate, which synth cannot read);
- * - `--tls-min-version` below `VersionTLS12` (`VersionTLS10`, `VersionTLS11`,
- *   `VersionSSL30`) is warned about and marked insecure.
+ * - a flag metrics-server v0.8 does not have is refused, listing the known
+ *   flags closest first; a flag that needs a value written without one, and
+ *   a value its type does not parse, are refused (metrics-server would not
+ *   start): the flag set, the grammar and the value types are
+ *   lib/rules/metrics-server-flags.ts, which the audit reads too (SMS027);
+ * - `--tls-min-version` below `VersionTLS12` (`VersionTLS10`, `VersionTLS11`)
+ *   is warned about and marked insecure, and so is every other weakening
+ *   flag or value (`weakeningReason`: insecure cipher suites, tolerating
+ *   authentication lookup failures, paths authorized for anyone).
  * @internal
  */
 export function checkExtraArgs(args: readonly unknown[], context: ExtraArgsContext): ExtraArgsFindings {
@@ -110,9 +117,32 @@ export function checkExtraArgs(args: readonly unknown[], context: ExtraArgsConte
       }
       continue;
     }
+    // the flag set and value types of metrics-server v0.8 (one grammar: the audit's SMS027 reads it too)
+    const parsed = parseCommandLine([text]);
+    const problem = parsed.problems[0];
+    if (problem?.code === 'unknown-flag') {
+      const known = problem.suggestions ?? [];
+      errors.push(`${prop}: '${text}': metrics-server v0.8 has no flag ${flag}, so it would not start; did you mean --${known[0]}? Known flags, closest first: ${known.map(k => `--${k}`).join(', ')}`);
+      continue;
+    }
+    if (problem?.code === 'needs-argument') {
+      errors.push(`${prop}: '${text}' takes a value; write it as '${flag}=VALUE' (one element per flag)`);
+      continue;
+    }
+    if (problem) {
+      errors.push(`${prop}: '${text}': ${problem.reason}, so metrics-server would not start; fix the value`);
+      continue;
+    }
     if (flag === '--tls-min-version' && value !== undefined && allowsTlsBelow12(value)) {
       warnings.push(`${prop}: '${text}' lets clients use TLS older than 1.2, which is deprecated and weak; remove it or use --tls-min-version=VersionTLS12`);
       insecure.push('tls-min-version');
+      continue;
+    }
+    const name = flag.slice(2);
+    const weak = weakeningReason(name, value ?? 'true');
+    if (weak !== undefined) {
+      warnings.push(`${prop}: '${text}' weakens metrics-server: ${weak}; remove it unless you mean it (it is named in the insecure-tls annotation)`);
+      insecure.push(name);
     }
   }
   return { errors, warnings, insecure };

@@ -62,4 +62,17 @@ describe('SARIF 2.1.0', () => {
     expectValid(log);
     expect(new Set(log.runs[0].results.map((r: any) => r.level))).toEqual(new Set(['error', 'warning', 'note']));
   });
+
+  test('a high finding silenced in the source is a valid result with an inSource suppression (issue 18 item 8)', async () => {
+    const text = readFileSync(path.join(RULES, 'sms001-trigger.yaml'), 'utf8')
+      .replace(/kind: Deployment\nmetadata:\n/, "kind: Deployment\nmetadata:\n  annotations: {secure-metrics-server.io/audit-ignore: SMS001}\n");
+    const { code, log } = await sarif(['-'], text);
+    expectValid(log);
+    const sms001 = log.runs[0].results.filter((r: any) => r.ruleId === 'SMS001');
+    expect(sms001.map((r: any) => r.suppressions?.[0]?.kind)).toEqual(['inSource']);
+    expect(code).toBe(0);
+    const strict = await sarif(['--no-inline-ignores', '-'], text);
+    expect(strict.log.runs[0].results.filter((r: any) => r.ruleId === 'SMS001').map((r: any) => r.suppressions)).toEqual([undefined]);
+    expect(strict.code).toBe(1);
+  });
 });

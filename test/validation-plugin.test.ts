@@ -61,3 +61,16 @@ test('a manifest that does not parse fails the validation with its file and line
   expect(c.violations[0].violatingResources[0].locations[0]).toMatch(/bad\.k8s\.yaml, doc 0, line \d+: document 0 does not parse/);
   expect(c.submitted()!.status).toBe('failure');
 });
+
+test('inlineIgnores: false refuses the audit-ignore annotation (a gate over untrusted changes)', async () => {
+  const text = require('fs').readFileSync(path.join(RULES, 'sms001-trigger.yaml'), 'utf8')
+    .replace(/kind: Deployment\nmetadata:\n/, "kind: Deployment\nmetadata:\n  annotations: {secure-metrics-server.io/audit-ignore: SMS001}\n");
+  const file = writeTmp(tmp(), 'ignored.k8s.yaml', text);
+  const trusting = context([file]);
+  await new SecureMetricsServerValidation().validate(trusting.ctx);
+  expect(trusting.violations.map(v => v.ruleName.slice(0, 6))).not.toContain('SMS001');
+  const strict = context([file]);
+  await new SecureMetricsServerValidation({ inlineIgnores: false }).validate(strict.ctx);
+  expect(strict.violations.map(v => v.ruleName.slice(0, 6))).toContain('SMS001');
+  expect(strict.submitted()!.status).toBe('failure');
+});

@@ -7,6 +7,7 @@ import { formatText } from './format-text';
 import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError, wholeNumber } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
 import { AuditReport } from './report';
+import { terminalText } from './terminal-text';
 
 const HELP = `usage: secure-metrics-server audit [options] FILE|DIR|- ...
 
@@ -21,12 +22,15 @@ options:
       --ignore ID[,ID...]        do not report these rule ids (repeatable)
       --expiry-days N            report certificates expiring within N days (default: 30)
       --now ISO-DATE             the clock for expiry checks (default: now)
+      --no-inline-ignores        do not honour the audit-ignore annotation (a CI gate over
+                                 changes it does not trust)
       --color / --no-color       force colour on or off (default: on a terminal, unless NO_COLOR)
   -h, --help                     this text
 
 Per object: annotate it with secure-metrics-server.io/audit-ignore: "SMS005,SMS040" (or "all").
 Exit codes: 0 nothing at or above --fail-on; 1 a finding at or above it;
-2 an input could not be read or parsed (the rest is still audited), or bad usage.
+2 the audit is incomplete: an input could not be read or parsed (the rest is
+still audited), a check failed, or bad usage.
 Rules: docs/rules.md. Guide: docs/audit.md.
 `;
 
@@ -38,6 +42,7 @@ interface AuditArgs {
   expiryDays: number;
   now?: Date;
   colour?: boolean;
+  inlineIgnores: boolean;
   help: boolean;
 }
 
@@ -51,13 +56,14 @@ const SPEC: CommandSpec = {
     'expiry-days': { type: 'string' },
     'now': { type: 'string' },
     'color': { type: 'boolean', aliases: ['colour'], negatable: true },
+    'no-inline-ignores': { type: 'boolean' },
   },
 };
 
 /** Parses audit's arguments; throws a usage message. @internal */
 export function parseAuditArgs(argv: string[]): AuditArgs {
   const a = parseCommandArgs(SPEC, argv);
-  const args: AuditArgs = { inputs: [...a.positionals], format: 'text', failOn: Severity.HIGH, ignore: [], expiryDays: 30, help: a.help };
+  const args: AuditArgs = { inputs: [...a.positionals], format: 'text', failOn: Severity.HIGH, ignore: [], expiryDays: 30, inlineIgnores: true, help: a.help };
   if (args.help) {
     return args;
   }
@@ -85,6 +91,7 @@ export function parseAuditArgs(argv: string[]): AuditArgs {
     args.now = isoDate('--now', now);
   }
   args.colour = a.flag('color');
+  args.inlineIgnores = a.flag('no-inline-ignores') !== true;
   return args;
 }
 
@@ -121,9 +128,10 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   };
   const objects = loaded.objects.map(o => ({ object: o.object, source: { ...o.source, file: display(o.source!.file!) } }));
   const errors = loaded.errors.map(e => ({ ...e, file: display(e.file) }));
-  const result = auditObjects(objects, { now: args.now, expiryWarningDays: args.expiryDays, ignore: args.ignore });
+  const result = auditObjects(objects, { now: args.now, expiryWarningDays: args.expiryDays, ignore: args.ignore, inlineIgnores: args.inlineIgnores });
   const failing = args.failOn !== undefined && result.findings.some(f => severityRank(f.severity) >= severityRank(args.failOn!));
-  const exitCode = errors.length ? ExitCode.INPUT_ERROR : failing ? ExitCode.FINDINGS : ExitCode.OK;
+  // a check that threw leaves the audit incomplete: never read as "no findings"
+  const exitCode = errors.length || result.checkErrors.length ? ExitCode.INPUT_ERROR : failing ? ExitCode.FINDINGS : ExitCode.OK;
   const report: AuditReport = { result, errors, files: loaded.files, objectCount: objects.length, failOn: args.failOn, exitCode };
   if (args.format === 'json') {
     io.stdout.write(formatJson(report));
@@ -133,12 +141,12 @@ async function run(argv: string[], io: CliIo): Promise<number> {
     const colour = args.colour ?? (!!io.stdout.isTTY && io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb');
     io.stdout.write(formatText(report, colour));
   }
-  for (const e of result.checkErrors) {
-    io.stderr.write(`secure-metrics-server audit: internal error in a check (please report it; the other checks ran): ${e}\n`);
+  for (const e of args.format === 'text' ? [] : result.checkErrors) {
+    io.stderr.write(`secure-metrics-server audit: internal error in a check (please report it; the other checks ran): ${terminalText(e)}\n`);
   }
   if (args.format !== 'text') {
     for (const e of errors) {
-      io.stderr.write(`secure-metrics-server audit: ${e.file}${e.documentIndex !== undefined ? `, doc ${e.documentIndex}` : ''}${e.line !== undefined ? `, line ${e.line}` : ''}: ${e.message}\n`);
+      io.stderr.write(`secure-metrics-server audit: ${terminalText(e.file)}${e.documentIndex !== undefined ? `, doc ${e.documentIndex}` : ''}${e.line !== undefined ? `, line ${e.line}` : ''}: ${terminalText(e.message)}\n`);
     }
   }
   return exitCode;

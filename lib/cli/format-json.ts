@@ -14,6 +14,7 @@ export function formatJson(report: AuditReport): string {
       bySeverity: Object.fromEntries(countBySeverity(report).map(c => [c.severity, c.count])),
       suppressed,
       inputErrors: report.errors.length,
+      complete: report.errors.length === 0 && report.result.checkErrors.length === 0,
       failOn: report.failOn ?? 'none',
       exitCode: report.exitCode,
     },
@@ -21,5 +22,6 @@ export function formatJson(report: AuditReport): string {
     findings,
     errors: report.errors,
     checkErrors: report.result.checkErrors,
+    suppressedInSource: report.result.suppressedInSource ?? [],
   }, null, 2) + '\n';
 }

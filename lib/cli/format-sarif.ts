@@ -47,7 +47,7 @@ function ruleDescriptor(r: Rule) {
   };
 }
 
-function result(f: Finding, ruleIndex: number, cwd: string) {
+function result(f: Finding, ruleIndex: number, cwd: string, suppressed = false) {
   const o = f.object;
   const fqn = `${o.namespace ? `${o.namespace}/` : ''}${o.kind}/${o.name}`;
   const location: { [k: string]: unknown } = {
@@ -66,6 +66,8 @@ function result(f: Finding, ruleIndex: number, cwd: string) {
     message: { text: `${fqn}: ${f.message}. Fix: ${f.fix}` },
     locations: [location],
     partialFingerprints: { 'objectRule/v1': `${f.ruleId}:${fqn}:${f.installId ?? ''}` },
+    // the audit-ignore annotation is in the manifest itself: a reviewer (and code scanning) sees the silenced finding
+    ...(suppressed ? { suppressions: [{ kind: 'inSource', status: 'accepted', justification: `annotation ${Rules.IGNORE_ANNOTATION} on ${fqn}` }] } : {}),
     properties: {
       severity: f.severity,
       installId: f.installId,
@@ -78,7 +80,7 @@ function result(f: Finding, ruleIndex: number, cwd: string) {
 
 /** `--format sarif`: SARIF 2.1.0, one run, every rule in the driver. */
 export function formatSarif(report: AuditReport, cwd: string): string {
-  const used = new Set(report.result.findings.map(f => f.ruleId));
+  const used = new Set([...report.result.findings, ...(report.result.suppressedInSource ?? [])].map(f => f.ruleId));
   const rules: Rule[] = [...Rules.all(), ...(report.extraRules ?? [])];
   for (const id of used) {
     if (!rules.some(r => r.id === id)) {
@@ -101,15 +103,21 @@ export function formatSarif(report: AuditReport, cwd: string): string {
         },
       },
       invocations: [{
-        executionSuccessful: report.errors.length === 0,
+        executionSuccessful: report.errors.length === 0 && report.result.checkErrors.length === 0,
         exitCode: report.exitCode,
-        toolExecutionNotifications: report.errors.map(e => ({
+        toolExecutionNotifications: [...report.result.checkErrors.map(e => ({
+          level: 'error',
+          message: { text: `a check failed, so the audit is incomplete (please report it): ${e}` },
+        })), ...report.errors.map(e => ({
           level: 'error',
           message: { text: `${e.file}${e.documentIndex !== undefined ? `, doc ${e.documentIndex}` : ''}: ${e.message}` },
           ...(e.file !== '-' ? { locations: [{ physicalLocation: { artifactLocation: { uri: uriOf(e.file, cwd) }, ...(e.line !== undefined && e.line >= 1 ? { region: { startLine: e.line } } : {}) } }] } : {}),
-        })),
+        }))],
       }],
-      results: report.result.findings.map(f => result(f, indexOf.get(f.ruleId) ?? -1, cwd)),
+      results: [
+        ...report.result.findings.map(f => result(f, indexOf.get(f.ruleId) ?? -1, cwd)),
+        ...(report.result.suppressedInSource ?? []).map(f => result(f, indexOf.get(f.ruleId) ?? -1, cwd, true)),
+      ],
       columnKind: 'utf16CodeUnits',
     }],
   };

@@ -1,5 +1,9 @@
 import { Finding, Severity } from '../rules';
 import { AuditReport, countBySeverity, reaches } from './report';
+import { terminalText } from './terminal-text';
+
+/** Every string that comes from the input (names, paths, messages that quote values) passes through here. */
+const t = (s: string | undefined): string => terminalText(s ?? '');
 
 const COLOURS: { [s: string]: string } = {
   [Severity.CRITICAL]: '\x1b[1;35m',
@@ -15,7 +19,7 @@ function where(f: Finding): string {
   const o = f.object;
   const parts: string[] = [];
   if (o.file) {
-    parts.push(o.file === '-' ? 'stdin' : o.file);
+    parts.push(o.file === '-' ? 'stdin' : t(o.file));
   }
   if (o.documentIndex !== undefined) {
     parts.push(`doc ${o.documentIndex}`);
@@ -24,13 +28,13 @@ function where(f: Finding): string {
     parts.push(`line ${o.line}`);
   }
   if (o.constructPath) {
-    parts.push(o.constructPath);
+    parts.push(t(o.constructPath));
   }
   return parts.join(', ');
 }
 
 function objectName(o: { kind: string; namespace?: string; name: string }): string {
-  return `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`;
+  return t(`${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`);
 }
 
 /** Text for people: findings grouped by install, colour only when `colour`. */
@@ -40,15 +44,18 @@ export function formatText(report: AuditReport, colour: boolean): string {
   const { installs, findings, suppressed } = report.result;
   for (const install of installs) {
     const chain = [install.apiService, install.service, install.deployment].filter(Boolean).map(o => objectName(o!)).join(' -> ');
-    out.push(c(BOLD, `install ${install.id}`) + (chain ? `  (${chain})` : ''));
+    out.push(c(BOLD, `install ${t(install.id)}`) + (chain ? `  (${chain})` : ''));
+    if (install.scope) {
+      out.push(`  files: ${install.scope.map(f => t(f === '-' ? 'stdin' : f)).join(', ')}`);
+    }
     const mine = findings.filter(f => f.installId === install.id);
     if (mine.length === 0) {
       out.push('  no findings');
     }
     for (const f of mine) {
       out.push(`  ${c(COLOURS[f.severity], f.severity.toUpperCase().padEnd(8))} ${f.ruleId}  ${objectName(f.object)}${where(f) ? `  (${where(f)})` : ''}`);
-      out.push(`           ${f.message}`);
-      out.push(`           fix: ${f.fix}`);
+      out.push(`           ${t(f.message)}`);
+      out.push(`           fix: ${t(f.fix)}`);
     }
     out.push('');
   }
@@ -57,12 +64,16 @@ export function formatText(report: AuditReport, colour: boolean): string {
     out.push('');
   }
   for (const e of report.errors) {
-    out.push(c(COLOURS[Severity.HIGH], 'error') + ` ${e.file}${e.documentIndex !== undefined ? `, doc ${e.documentIndex}` : ''}${e.line !== undefined ? `, line ${e.line}` : ''}: ${e.message}`);
+    out.push(c(COLOURS[Severity.HIGH], 'error') + ` ${t(e.file)}${e.documentIndex !== undefined ? `, doc ${e.documentIndex}` : ''}${e.line !== undefined ? `, line ${e.line}` : ''}: ${t(e.message)}`);
+  }
+  for (const e of report.result.checkErrors) {
+    out.push(c(COLOURS[Severity.HIGH], 'error') + ` a check failed, so the audit is incomplete (please report it): ${t(e)}`);
   }
   const counts = countBySeverity(report).map(x => `${x.count} ${x.severity}`).join(', ');
   const failing = report.result.findings.filter(f => reaches(f.severity, report.failOn)).length;
   out.push(`${installs.length} install(s), ${findings.length} finding(s)${counts ? ` (${counts})` : ''}${suppressed ? `, ${suppressed} suppressed` : ''}`
-    + `${report.errors.length ? `, ${report.errors.length} input error(s)` : ''}; `
+    + `${report.errors.length ? `, ${report.errors.length} input error(s)` : ''}`
+    + `${report.result.checkErrors.length ? `, ${report.result.checkErrors.length} failed check(s): INCOMPLETE` : ''}; `
     + `${report.failOn ? `${failing} at or above ${report.failOn}` : 'not failing on findings'}; exit ${report.exitCode}`);
   return out.join('\n') + '\n';
 }

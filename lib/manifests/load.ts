@@ -31,6 +31,30 @@ export interface LoadOptions {
 const MANIFEST_EXT = /\.(ya?ml|json)$/i;
 
 /**
+ * A file's bytes as text, refusing bytes that are not UTF-8 (YAML and JSON
+ * manifests are UTF-8; kubectl refuses the rest) instead of replacing them
+ * with U+FFFD, which would audit something else than what is applied.
+ * @internal
+ */
+export function decodeUtf8(bytes: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    // the first offending byte, for the message: where the lenient decoding first puts a U+FFFD the bytes do not hold
+    const lenient = bytes.toString('utf8');
+    let offset = 0;
+    for (let i = lenient.indexOf('\ufffd'); i >= 0; i = lenient.indexOf('\ufffd', i + 1)) {
+      offset = Buffer.byteLength(lenient.slice(0, i));
+      if (!(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) {
+        break;
+      }
+    }
+    const line = bytes.subarray(0, offset).toString('latin1').split('\n').length;
+    throw new Error(`it is not valid UTF-8 (byte ${offset}, line ${line})`);
+  }
+}
+
+/**
  * Scalars as Kubernetes reads them (sigs.k8s.io/yaml, go-yaml v2, then JSON):
  * YAML 1.1 booleans (yes/no/on/off too), null, ints, floats and merge keys
  * (`<<`); timestamps stay strings. js-yaml's default schema would turn
@@ -257,13 +281,13 @@ export async function loadManifests(inputs: string[], readStdin: (limit?: number
           if (buf.length > maxFile) {
             throw new Error(`it is more than the limit of ${maxFile} bytes (reading stopped there)`);
           }
-          text = buf.toString('utf8');
+          text = decodeUtf8(buf);
         } else {
           const st = await fs.stat(file);
           if (st.size > maxFile) {
             throw new Error(`it is ${st.size} bytes, more than the limit of ${maxFile}`);
           }
-          text = await fs.readFile(file, 'utf8');
+          text = decodeUtf8(await fs.readFile(file));
         }
       } catch (e: any) {
         errors.push({ file, message: `cannot read ${file === '-' ? 'stdin' : file}: ${e.code === 'EISDIR' ? 'is a directory' : e.message}` });

@@ -1,16 +1,17 @@
 import { checkApiService } from './checks-api-service';
+import { checkCommandLine } from './checks-command-line';
 import { checkKubeletTls } from './checks-kubelet';
 import { checkPodSecurity } from './checks-pod-security';
 import { checkPorts } from './checks-ports';
 import { checkServingTls } from './checks-serving';
 import { Check, Flags, InstallContext, isObj, meta, metricsServerContainer, ObjectIndex, podTemplate, refOf, selects, str } from './model';
 import { Rules } from './registry';
-import { AuditOptions, AuditResult, Finding, Install, Rule, severityRank, SourcedObject } from './types';
+import { AuditOptions, AuditResult, Finding, Install, Rule, Severity, severityRank, SourcedObject } from './types';
 
 const METRICS_API_SERVICE = 'v1beta1.metrics.k8s.io';
 const WORKLOAD_KINDS = ['Deployment', 'DaemonSet', 'StatefulSet', 'ReplicaSet', 'Pod'];
 
-const CHECKS: Check[] = [checkApiService, checkServingTls, checkKubeletTls, checkPorts, checkPodSecurity];
+const CHECKS: Check[] = [checkCommandLine, checkApiService, checkServingTls, checkKubeletTls, checkPorts, checkPodSecurity];
 
 /** One install with the objects it was found from. @internal */
 interface FoundInstall {
@@ -65,10 +66,9 @@ function idOf(s: SourcedObject): string {
   return m.namespace ? `${m.namespace}/${m.name}` : m.name;
 }
 
-function findInstallsIn(index: ObjectIndex): FoundInstall[] {
+function findInstallsIn(index: ObjectIndex, ids: Set<string> = new Set(), scope?: string[]): FoundInstall[] {
   const found: FoundInstall[] = [];
   const claimed = new Set<SourcedObject>();
-  const ids = new Set<string>();
   const uniqueId = (base: string) => {
     let id = base;
     for (let n = 2; ids.has(id); n++) {
@@ -85,6 +85,7 @@ function findInstallsIn(index: ObjectIndex): FoundInstall[] {
         apiService: apiService && refOf(apiService),
         service: service && refOf(service),
         deployment: deployment && refOf(deployment),
+        ...(scope ? { scope } : {}),
       },
       apiService,
       service,
@@ -116,11 +117,84 @@ function findInstallsIn(index: ObjectIndex): FoundInstall[] {
   return found;
 }
 
+/** The identity of an object in a cluster: API group, kind, namespace, name. */
+function identityOf(o: SourcedObject): string | undefined {
+  const kind = str(o.object.kind);
+  const name = meta(o.object).name;
+  if (!kind || !name) {
+    return undefined;
+  }
+  const apiVersion = str(o.object.apiVersion) ?? '';
+  const group = apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+  return `${group}\u0000${kind}\u0000${meta(o.object).namespace ?? ''}\u0000${name}`;
+}
+
+/** One cluster's worth of input: the files read together and their objects. @internal */
+export interface AuditScope {
+  /** the files of the scope, in input order (empty when the objects name none) */
+  readonly files: string[];
+  readonly objects: SourcedObject[];
+}
+
+/**
+ * Splits the input into the clusters it describes. A cluster holds one object
+ * per identity (API group, kind, namespace, name), so two files that define
+ * the same object describe two clusters; files that do not repeat each
+ * other's objects are one install split over several files (a kustomize
+ * base, a components.yaml cut in pieces) and are read together.
+ *
+ * Files are taken in input order (directories sorted, as they are read). Each
+ * joins every scope it repeats no object of; a file that repeats an object of
+ * every scope so far starts a new one. So one file per cluster (a cdk8s
+ * fleet's `dist/`) is one scope per file, a directory per cluster read in
+ * order is one scope per directory, and a file that fits every cluster (a
+ * shared ConfigMap) is read with each of them. Objects without a file are one
+ * file. docs/audit.md ("How audit decides what belongs together").
+ * @internal
+ */
+export function auditScopes(objects: SourcedObject[]): AuditScope[] {
+  const byFile = new Map<string, SourcedObject[]>();
+  for (const o of objects) {
+    const file = o.source?.file ?? '';
+    const list = byFile.get(file);
+    if (list) {
+      list.push(o);
+    } else {
+      byFile.set(file, [o]);
+    }
+  }
+  const scopes: { files: string[]; objects: SourcedObject[]; ids: Set<string> }[] = [];
+  for (const [file, list] of byFile) {
+    const ids = new Set(list.map(identityOf).filter((x): x is string => x !== undefined));
+    const fits = scopes.filter(sc => ![...ids].some(id => sc.ids.has(id)));
+    if (fits.length === 0) {
+      scopes.push({ files: [file], objects: [...list], ids });
+      continue;
+    }
+    for (const sc of fits) {
+      sc.files.push(file);
+      sc.objects.push(...list);
+      ids.forEach(id => sc.ids.add(id));
+    }
+  }
+  return scopes.map(sc => ({ files: sc.files.filter(f => f !== ''), objects: sc.objects }));
+}
+
+/** The installs of each scope, with ids unique across scopes. */
+function findAllInstalls(objects: SourcedObject[]): { found: FoundInstall; index: ObjectIndex }[] {
+  const scopes = auditScopes(objects);
+  const ids = new Set<string>();
+  return scopes.flatMap(sc => {
+    const index = new ObjectIndex(sc.objects);
+    return findInstallsIn(index, ids, scopes.length > 1 ? sc.files : undefined).map(found => ({ found, index }));
+  });
+}
+
 /**
  * The metrics-server installs in a set of objects, without checking them.
  */
 export function findInstalls(objects: SourcedObject[]): Install[] {
-  return findInstallsIn(new ObjectIndex(objects)).map(f => f.install);
+  return findAllInstalls(objects).map(f => f.found.install);
 }
 
 /** The cert-manager Certificate in the input that writes Secret `namespace/name`, as `ns/name`. */
@@ -144,11 +218,13 @@ function ignoredByAnnotation(target: SourcedObject, ruleId: string): boolean {
  * input: unknown kinds are ignored, malformed fields skip the checks that need them.
  */
 export function auditObjects(objects: SourcedObject[], options: AuditOptions = {}): AuditResult {
-  const index = new ObjectIndex(objects.filter(o => isObj(o) && isObj(o.object)));
+  const valid = objects.filter(o => isObj(o) && isObj(o.object));
   const ignore = new Set((options.ignore ?? []).map(s => s.toUpperCase()));
   const findings: Finding[] = [];
   const seen = new Set<string>();
   let suppressed = 0;
+  const suppressedInSource: Finding[] = [];
+  const inline = options.inlineIgnores ?? true;
   const checkErrors: string[] = [];
   const memos = new Map<string, unknown>();
   const memo = <T>(key: string, compute: () => T): T => {
@@ -157,9 +233,10 @@ export function auditObjects(objects: SourcedObject[], options: AuditOptions = {
     }
     return memos.get(key) as T;
   };
-  const installs = findInstallsIn(index);
+  const scoped = findAllInstalls(valid);
+  const installs = scoped.map(s => s.found);
 
-  installs.forEach(found => {
+  scoped.forEach(({ found, index }) => {
     const template = found.deployment && podTemplate(found.deployment.object);
     const container = template && metricsServerContainer(template.spec);
     const absentSeen = new Set<string>();
@@ -178,8 +255,15 @@ export function auditObjects(objects: SourcedObject[], options: AuditOptions = {
         return;
       }
       seen.add(key);
-      if (ignore.has(rule.id) || ignoredByAnnotation(target, rule.id)) {
+      if (ignore.has(rule.id)) {
         suppressed++;
+        return;
+      }
+      if (inline && ignoredByAnnotation(target, rule.id)) {
+        suppressed++;
+        if (severityRank(f.severity) >= severityRank(Severity.HIGH)) {
+          suppressedInSource.push(f);
+        }
         return;
       }
       findings.push(f);
@@ -230,5 +314,5 @@ export function auditObjects(objects: SourcedObject[], options: AuditOptions = {
     || a.ruleId.localeCompare(b.ruleId)
     || (a.object.file ?? '').localeCompare(b.object.file ?? '')
     || (a.object.documentIndex ?? 0) - (b.object.documentIndex ?? 0));
-  return { installs: installs.map(f => f.install), findings, suppressed, checkErrors };
+  return { installs: installs.map(f => f.install), findings, suppressed, suppressedInSource, checkErrors };
 }

@@ -5,6 +5,7 @@ import { isDnsLabel } from './k8s-names';
 import { isKubeRootCaNameMistake, isMissingKubeRootCaKey, KUBE_ROOT_CA_CONFIGMAP as KUBE_ROOT_CA } from './kube-root-ca';
 import { kubeletCaConflicts } from './metrics-server-flags';
 import { Rules } from './registry';
+import { commandLineKnown } from './checks-command-line';
 
 
 /** SMS001, SMS003, SMS020-SMS026, SMS041: the kubelet hop and its CA wiring. @internal */
@@ -34,7 +35,8 @@ export function checkKubeletTls(ctx: InstallContext): void {
     ctx.report(Rules.SERVICE_ACCOUNT_TOKEN, d, 'automountServiceAccountToken: false: metrics-server has no token and no service-account CA', { evidence: 'spec.template.spec.automountServiceAccountToken: false' });
   }
   if (caPath === undefined) {
-    if (!insecure && !ctx.flags.isTrue('deprecated-kubelet-completely-insecure')) {
+    // never 'verified against the service-account CA' when the flags cannot be known (SMS092 says why)
+    if (!insecure && !ctx.flags.isTrue('deprecated-kubelet-completely-insecure') && commandLineKnown(ctx)) {
       ctx.report(Rules.KUBELET_DEFAULT_CA, d, 'no --kubelet-certificate-authority: kubelets are verified against the service-account CA (works where kubelet serving certificates are signed by the cluster CA)');
     }
     return;

@@ -1,4 +1,4 @@
-import { BOOLEAN_FLAGS, isFlagOn } from './metrics-server-flags';
+import { FlagProblem, isFlagOn, parseCommandLine } from './metrics-server-flags';
 import { Install, KubeObject, ObjectRef, Rule, SourcedObject } from './types';
 
 /**
@@ -109,35 +109,143 @@ export class ObjectIndex {
   }
 }
 
+/** Why the audit cannot know what metrics-server runs with. @internal */
+export interface FlagUnknown {
+  readonly code: 'env-from' | 'value-from' | 'shell' | 'entrypoint';
+  /** what, e.g. `$(CA_PATH)` or `sh -c` */
+  readonly detail: string;
+}
+
+const SHELLS = /^(sh|bash|ash|dash|zsh|ksh|busybox)$/;
+
 /**
- * A container's command line as metrics-server's flag parser (pflag) reads it:
- * `--flag=value`, `--flag value` for flags that take a value, `--bool` alone.
- * The last occurrence wins.
+ * Expands `$(VAR)` references as the kubelet does (k8s.io/kubernetes
+ * third_party/forked/golang/expansion): `$(VAR)` becomes the variable's
+ * value when the container defines it, stays as written when it does not;
+ * `$$` is one `$` (so `$$(VAR)` is the text `$(VAR)`); any other `$` stays.
+ * `lookup` returns the value, `undefined` for an undefined variable, or
+ * `null` for one whose value the manifest does not say (valueFrom, envFrom).
+ * @internal
+ */
+export function expandKubeletVars(input: string, lookup: (name: string) => string | undefined | null): { text: string; unknown: string[] } {
+  let out = '';
+  const unknown: string[] = [];
+  let checkpoint = 0;
+  for (let cursor = 0; cursor < input.length; cursor++) {
+    if (input[cursor] !== '$' || cursor + 1 >= input.length) {
+      continue;
+    }
+    out += input.slice(checkpoint, cursor);
+    const rest = input.slice(cursor + 1);
+    let advance = 1;
+    if (rest[0] === '$') {
+      out += '$';
+    } else if (rest[0] === '(') {
+      const close = rest.indexOf(')', 1);
+      if (close < 0) {
+        out += '$(';
+      } else {
+        const name = rest.slice(1, close);
+        const v = lookup(name);
+        if (v === null) {
+          unknown.push(name);
+        }
+        out += typeof v === 'string' ? v : `$(${name})`;
+        advance = close + 1;
+      }
+    } else {
+      out += `$${rest[0]}`;
+    }
+    cursor += advance;
+    checkpoint = cursor + 1;
+  }
+  return { text: out + input.slice(checkpoint), unknown };
+}
+
+/**
+ * A container's command line as the kubelet builds it and metrics-server's
+ * flag parser (pflag) reads it: `$(VAR)` expanded from `env` (with `$$`
+ * escapes), `command` (whose first element is the program; without it the
+ * image's entrypoint, `/metrics-server`) and `args` read together, then
+ * parsed by lib/rules/metrics-server-flags.ts `parseCommandLine`: a flag
+ * that takes a value consumes the next argument whatever it is, `--` ends
+ * the flags. The last occurrence of a flag wins. What the manifest does not
+ * say (a variable from envFrom or valueFrom, a shell wrapper, another
+ * program first) is in `unknowns`; what metrics-server would refuse, in
+ * `problems`.
  * @internal
  */
 export class Flags {
   public readonly values = new Map<string, string>();
   /** every value of each flag, in order (for flags that may repeat, such as --tls-sni-cert-key) */
   private readonly allValues = new Map<string, string[]>();
-  /** the raw arguments, for evidence */
+  private readonly bare = new Set<string>();
+  /** the arguments metrics-server gets, expanded, for evidence */
   public readonly raw: string[];
+  public readonly unknowns: FlagUnknown[] = [];
+  public readonly problems: FlagProblem[] = [];
 
   constructor(container: { [k: string]: any } | undefined) {
-    const args = [...arr(container?.command), ...arr(container?.args)].filter((a): a is string => typeof a === 'string');
-    this.raw = args;
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i];
-      const m = /^--?([A-Za-z0-9][-A-Za-z0-9_.]*)(?:=([\s\S]*))?$/.exec(a);
-      if (!m) {
+    const strings = (v: unknown) => arr(v).filter((a): a is string => typeof a === 'string');
+    const env = new Map<string, string | null>();
+    const hasEnvFrom = arr(container?.envFrom).length > 0;
+    const lookup = (name: string) => (env.has(name) ? env.get(name)! : hasEnvFrom ? null : undefined);
+    for (const e of arr(container?.env).filter(isObj)) {
+      const name = str(e.name);
+      if (name === undefined) {
         continue;
       }
-      const name = m[1];
-      const value = m[2] !== undefined ? m[2]
-        : !BOOLEAN_FLAGS.has(name) && i + 1 < args.length && !args[i + 1].startsWith('-') ? args[++i]
-          : 'true';
-      this.values.set(name, value);
-      this.allValues.set(name, [...(this.allValues.get(name) ?? []), value]);
+      if (e.valueFrom !== undefined) {
+        env.set(name, null);
+      } else {
+        const r = expandKubeletVars(str(e.value) ?? '', lookup);
+        env.set(name, r.unknown.length ? null : r.text);
+      }
     }
+    const unknownVars = new Set<string>();
+    const expand = (list: string[]) => list.map(a => {
+      const r = expandKubeletVars(a, lookup);
+      r.unknown.forEach(u => unknownVars.add(u));
+      return r.text;
+    });
+    const command = expand(strings(container?.command));
+    const args = expand(strings(container?.args));
+    for (const name of unknownVars) {
+      const fromEnv = env.has(name);
+      this.unknowns.push({ code: fromEnv ? 'value-from' : 'env-from', detail: `$(${name})` });
+    }
+    let argv: string[];
+    if (command.length > 0) {
+      const program = command[0].split('/').pop() ?? '';
+      if (SHELLS.test(program) || /^(sh|bash)\b/.test(command[0])) {
+        this.unknowns.push({ code: 'shell', detail: `${command[0]}${command.includes('-c') ? ' -c' : ''}` });
+        argv = [];
+      } else if (!/metrics-server/.test(program)) {
+        this.unknowns.push({ code: 'entrypoint', detail: command[0] });
+        argv = [];
+      } else {
+        argv = [...command.slice(1), ...args];
+      }
+    } else {
+      argv = args;
+    }
+    this.raw = argv;
+    const parsed = parseCommandLine(argv);
+    this.problems.push(...parsed.problems);
+    for (const f of parsed.flags) {
+      this.values.set(f.name, f.value);
+      this.allValues.set(f.name, [...(this.allValues.get(f.name) ?? []), f.value]);
+      if (f.bare) {
+        this.bare.add(f.name);
+      } else {
+        this.bare.delete(f.name);
+      }
+    }
+  }
+
+  /** Whether the manifest says everything metrics-server is started with. */
+  public get known(): boolean {
+    return this.unknowns.length === 0;
   }
 
   public has(name: string): boolean {
@@ -162,7 +270,7 @@ export class Flags {
   /** How the flag was written, for evidence. */
   public evidence(name: string): string {
     const v = this.values.get(name);
-    return v === undefined ? `--${name} (absent)` : v === 'true' && BOOLEAN_FLAGS.has(name) ? `--${name}` : `--${name}=${v}`;
+    return v === undefined ? `--${name} (absent)` : this.bare.has(name) ? `--${name}` : `--${name}=${v}`;
   }
 }
 

@@ -149,6 +149,15 @@ export class Rules {
     'metrics-server needs its service account token to talk to kube-apiserver and to read the service-account CA; automountServiceAccountToken: false breaks it',
     'remove automountServiceAccountToken: false (or mount a projected token)');
 
+  // --- the command line
+  public static readonly COMMAND_LINE_REFUSED = rule('SMS027', Severity.HIGH, 'metrics-server refuses its command line',
+    'metrics-server v0.8 exits at start on an unknown flag, a flag without its value, or a value of the wrong type, so the install never serves metrics',
+    'fix the flag as the message says (for an unknown flag the message lists the known ones, closest first)',
+    'extraArgs');
+  public static readonly COMMAND_LINE_UNKNOWN = rule('SMS092', Severity.MEDIUM, 'the audit cannot know the command line',
+    'the manifest does not say what metrics-server is started with (a variable from envFrom or valueFrom, a shell wrapper, another program, an unrendered kustomization), so neither hop can be reported as verified',
+    'give the flags literally in command/args and env values, or audit the rendered output (kustomize build, helm template)');
+
   // --- input completeness
   public static readonly REFERENCED_ABSENT = rule('SMS090', Severity.INFO, 'referenced object not in the input',
     'an object the install refers to (Secret, ConfigMap, Service, the caBundle cert-manager injects) is not in the input, so its checks were skipped',

@@ -92,6 +92,12 @@ export interface Install {
   readonly apiService?: ObjectRef;
   readonly service?: ObjectRef;
   readonly deployment?: ObjectRef;
+  /**
+   * the files read together for this install, when the input held several
+   * clusters (a fleet's one file per cluster); undefined when it is all one
+   * (docs/audit.md, "How audit decides what belongs together")
+   */
+  readonly scope?: string[];
 }
 
 export interface AuditOptions {
@@ -108,6 +114,13 @@ export interface AuditOptions {
    * @default false
    */
   readonly inputIsComplete?: boolean;
+  /**
+   * false: the `secure-metrics-server.io/audit-ignore` annotation is not
+   * honoured (a CI gate over changes it does not trust: the change could
+   * silence its own findings)
+   * @default true
+   */
+  readonly inlineIgnores?: boolean;
 }
 
 export interface AuditResult {
@@ -116,6 +129,12 @@ export interface AuditResult {
   readonly findings: Finding[];
   /** findings dropped by `ignore` or by the object annotation */
   readonly suppressed: number;
-  /** checks that threw (a bug: the other checks still ran); empty normally */
+  /**
+   * the high and critical findings the object annotation (audit-ignore, in
+   * the source) dropped, so that reports can show them as suppressed (SARIF
+   * `suppressions`) instead of not at all
+   */
+  readonly suppressedInSource?: Finding[];
+  /** checks that threw (a bug: the other checks still ran, but the audit is incomplete: exit 2); empty normally */
   readonly checkErrors: string[];
 }

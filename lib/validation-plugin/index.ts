@@ -1,5 +1,5 @@
 import { readFileSync } from 'fs';
-import { parseManifests } from '../manifests/load';
+import { decodeUtf8, parseManifests } from '../manifests/load';
 import { auditObjects, Finding, parseSeverity, Rules, Severity, severityRank, SourcedObject } from '../rules';
 
 /**
@@ -31,6 +31,12 @@ export interface SecureMetricsServerValidationProps {
   readonly ignore?: string[];
   /** report serving certificates expiring within this many days @default 30 */
   readonly expiryWarningDays?: number;
+  /**
+   * false: do not honour the `secure-metrics-server.io/audit-ignore`
+   * annotation (for gates over changes that could silence their own findings)
+   * @default true
+   */
+  readonly inlineIgnores?: boolean;
 }
 
 function severityProp(name: string, value: string | undefined, fallback: Severity | undefined): Severity | undefined {
@@ -67,12 +73,14 @@ export class SecureMetricsServerValidation {
   private readonly reportAt?: Severity;
   private readonly ignore: string[];
   private readonly expiryWarningDays?: number;
+  private readonly inlineIgnores: boolean;
 
   constructor(props: SecureMetricsServerValidationProps = {}) {
     this.failOn = severityProp('failOn', props.failOn, Severity.HIGH);
     this.reportAt = severityProp('reportAt', props.reportAt, Severity.LOW);
     this.ignore = Array.isArray(props.ignore) ? props.ignore.map(String) : [];
     this.expiryWarningDays = props.expiryWarningDays;
+    this.inlineIgnores = props.inlineIgnores !== false;
   }
 
   public async validate(context: ValidationContextLike): Promise<void> {
@@ -81,7 +89,7 @@ export class SecureMetricsServerValidation {
     for (const file of context.manifests) {
       let text: string;
       try {
-        text = readFileSync(file, 'utf8');
+        text = decodeUtf8(readFileSync(file));
       } catch (e: any) {
         parseErrors.push(`${file}: ${e.message}`);
         continue;
@@ -94,7 +102,7 @@ export class SecureMetricsServerValidation {
       }
       parseErrors.push(...r.errors.map(e => `${e.file}, doc ${e.documentIndex ?? '?'}, line ${e.line ?? '?'}: ${e.message}`));
     }
-    const result = auditObjects(objects, { ignore: this.ignore, expiryWarningDays: this.expiryWarningDays });
+    const result = auditObjects(objects, { ignore: this.ignore, expiryWarningDays: this.expiryWarningDays, inlineIgnores: this.inlineIgnores });
     const shown = result.findings.filter(f => this.reportAt !== undefined && severityRank(f.severity) >= severityRank(this.reportAt));
     const byRule = new Map<string, Finding[]>();
     for (const f of shown) {
@@ -124,8 +132,17 @@ export class SecureMetricsServerValidation {
     for (const e of result.checkErrors) {
       context.logger?.log(`secure-metrics-server: internal error in a check (please report it; the other checks ran): ${e}`);
     }
+    if (result.checkErrors.length) {
+      // a check that threw: the validation is incomplete, which must never read as success
+      context.report.addViolation({
+        ruleName: 'audit incomplete: a check failed',
+        recommendation: 'the manifests were not fully checked, so their TLS settings are unverified',
+        fix: 'report this as a bug of secure-metrics-server, with the message',
+        violatingResources: result.checkErrors.map(e => ({ resourceName: '', manifestPath: '', locations: [e] })),
+      });
+    }
     const failing = result.findings.some(f => this.failOn !== undefined && severityRank(f.severity) >= severityRank(this.failOn));
-    context.report.submit(failing || parseErrors.length ? 'failure' : 'success', {
+    context.report.submit(failing || parseErrors.length || result.checkErrors.length ? 'failure' : 'success', {
       installs: String(result.installs.length),
       findings: String(result.findings.length),
       suppressed: String(result.suppressed),
