@@ -4,6 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import {
   assertDnsLabel, assertDnsSubdomain, assertPort, assertServiceName, SILENCE_WARNINGS_CONTEXT, SILENCE_WARNINGS_ENV, warn, WARNING_METADATA_TYPE,
 } from './_util';
+import { startupConflicts } from './rules/metrics-server-flags';
 import { checkExtraArgs } from './extra-args';
 import { schemaOf } from './prop-schemas';
 import { checkPropTypes } from './prop-types';
@@ -75,7 +76,9 @@ export interface SecureMetricsServerProps extends ProductionProps {
 
   /**
    * How often metrics are scraped from the kubelets (`--metric-resolution`),
-   * whole seconds, at least 10 s.
+   * whole seconds, at least 10 s, and a tenth longer than the kubelet request
+   * timeout (metrics-server refuses to start otherwise): at least 12 s with
+   * the default timeout of 10 s.
    * @default Duration.seconds(15)
    */
   readonly metricResolution?: Duration;
@@ -285,6 +288,7 @@ export class SecureMetricsServer extends Construct {
     if (extraArgsFindings.errors.length > 0) {
       throw new Error(extraArgsFindings.errors[0]);
     }
+    assertMetricsServerStarts(`${resolutionMs / 1000}s`, extraArgs);
     const resources = renderResources(props.resources);
     const production = resolveProduction(props, { name: this.name, namespace: this.namespace, securePort: this.securePort });
 
@@ -410,3 +414,32 @@ export class SecureMetricsServer extends Construct {
     instances.set(chart, this.node.path);
   }
 }
+
+/**
+ * Refuses a command line that metrics-server v0.8 would refuse at start
+ * (its Options.Validate, as lib/rules/metrics-server-flags.ts states it): the
+ * construct's `--metric-resolution` together with what `extraArgs` sets.
+ */
+function assertMetricsServerStarts(resolution: string, extraArgs: readonly string[]): void {
+  const last = (name: string): string | undefined => {
+    let value: string | undefined;
+    for (const arg of extraArgs) {
+      if (arg === `--${name}`) {
+        value = 'true';
+      } else if (arg.startsWith(`--${name}=`)) {
+        value = arg.slice(name.length + 3);
+      }
+    }
+    return value;
+  };
+  const conflicts = startupConflicts(name => (name === 'metric-resolution' ? resolution : last(name)));
+  if (conflicts.length === 0) {
+    return;
+  }
+  const timeout = last('kubelet-request-timeout');
+  if (conflicts.some(c => c.startsWith('--metric-resolution'))) {
+    throw new Error(`metricResolution: ${resolution} must exceed the kubelet request timeout (${timeout ?? '10s'}, metrics-server's default${timeout ? ' overridden in extraArgs' : ''}) by a tenth, or metrics-server refuses to start; use e.g. Duration.seconds(15)${timeout ? ', or a shorter --kubelet-request-timeout' : ''}`);
+  }
+  throw new Error(`extraArgs: ${conflicts[0]}, so metrics-server would not start; fix or remove those flags`);
+}
+

@@ -283,3 +283,24 @@ describe('Kubernetes validation of the written objects, field by field', () => {
     expect(() => assertWrittenObjects([d])).toThrow(message);
   });
 });
+
+describe('metricResolution against the kubelet request timeout, as metrics-server v0.8 checks at start', () => {
+  test.each([10, 11])('%is with the default 10s timeout is refused', (seconds) => {
+    expect(() => synth({ metricResolution: Duration.seconds(seconds) }))
+      .toThrow(`metricResolution: ${seconds}s must exceed the kubelet request timeout (10s, metrics-server's default) by a tenth, or metrics-server refuses to start; use e.g. Duration.seconds(15)`);
+  });
+
+  test('12s with the default timeout is accepted', () => {
+    expect(() => synth({ metricResolution: Duration.seconds(12) })).not.toThrow();
+  });
+
+  test('a longer --kubelet-request-timeout in extraArgs is counted', () => {
+    expect(() => synth({ metricResolution: Duration.seconds(15), extraArgs: ['--kubelet-request-timeout=20s'] }))
+      .toThrow('metricResolution: 15s must exceed the kubelet request timeout (20s, metrics-server\'s default overridden in extraArgs) by a tenth, or metrics-server refuses to start; use e.g. Duration.seconds(15), or a shorter --kubelet-request-timeout');
+  });
+
+  test('a client key without its certificate in extraArgs is refused', () => {
+    expect(() => synth({ extraArgs: ['--kubelet-client-key=/etc/k/key.pem'] }))
+      .toThrow('extraArgs: --kubelet-client-key and --kubelet-client-certificate must be given together, so metrics-server would not start; fix or remove those flags');
+  });
+});
