@@ -6,8 +6,8 @@ import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import * as forge from 'node-forge';
 import { CertificateStore, SecureMetricsServer, ServingTls } from '../lib';
-import { generateRsaKey } from '../lib/tls/pki';
-import { lockCount } from '../lib/tls/store-lock';
+import { generateRsaKey } from '../lib/x509/pki';
+import { lockCount } from '../lib/store/store-lock';
 import { addHandWrittenObjects } from './hand-written';
 
 /** The repository root (where cdk8s.yaml and package.json are). */

@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { clusterScoped } from './_util';
+import { clusterScoped } from './k8s/util';
 
 /** The Service port kube-apiserver dials. */
 export const SERVICE_PORT = 443;

@@ -2,10 +2,10 @@
 // users until the next minor release (see CHANGELOG.md). jsii does not carry
 // top-level constants or functions to other languages, so they exist only
 // here; the static members they point to are the API in every language.
-import { KubeletServingCertApprover } from './kubelet-serving-cert-approver';
+import { KubeletServingCertApprover } from './approver/kubelet-serving-cert-approver';
 import { SecureMetricsServer } from './secure-metrics-server';
 import { CertManagerIssuer } from './tls/cert-manager';
-import { CertificateStore } from './tls/certificate-store';
+import { CertificateStore } from './store/certificate-store';
 
 /** @deprecated use `SecureMetricsServer.DEFAULT_IMAGE` */
 export const DEFAULT_IMAGE = SecureMetricsServer.DEFAULT_IMAGE;

@@ -1,4 +1,4 @@
-import { allowsTlsBelow12, BOOLEAN_FLAGS, isFlagOn, kubeletCaConflicts, parseBoolFlag, parseCommandLine, sniCoveredNames, sniNames, weakeningReason } from './rules/metrics-server-flags';
+import { allowsTlsBelow12, BOOLEAN_FLAGS, isFlagOn, kubeletCaConflicts, parseBoolFlag, parseCommandLine, sniCoveredNames, sniNames, weakeningReason } from './k8s/metrics-server-flags';
 
 /**
  * The checks on metrics-server's extra command-line flags, as one pure
@@ -6,7 +6,7 @@ import { allowsTlsBelow12, BOOLEAN_FLAGS, isFlagOn, kubeletCaConflicts, parseBoo
  * construct throws on its errors and prints its warnings. What each flag
  * means (insecure, refused, a weak TLS version, the names
  * `--tls-sni-cert-key` covers) is defined once, in
- * lib/rules/metrics-server-flags.ts, which the audit rules (SMS001, SMS003,
+ * lib/k8s/metrics-server-flags.ts, which the audit rules (SMS001, SMS003,
  * SMS024, SMS034) ask too; this file only turns the answers into messages
  * naming the prop.
  * @internal
@@ -71,7 +71,7 @@ export interface ExtraArgsFindings {
  *   flags closest first; a flag that needs a value written without one, and
  *   a value its type does not parse, are refused (metrics-server would not
  *   start): the flag set, the grammar and the value types are
- *   lib/rules/metrics-server-flags.ts, which the audit reads too (SMS027);
+ *   lib/k8s/metrics-server-flags.ts, which the audit reads too (SMS027);
  * - `--tls-min-version` below `VersionTLS12` (`VersionTLS10`, `VersionTLS11`)
  *   is warned about and marked insecure, and so is every other weakening
  *   flag or value (`weakeningReason`: insecure cipher suites, tolerating

@@ -3,7 +3,7 @@ import { IConstruct } from 'constructs';
 import {
   annotationsSize, INT32_MAX, isAnnotationKey, isInt32, isLabelValue, isPort, isPriorityClassName, isQualifiedName as isQualifiedNameRule,
   isSafeInt64, SYSTEM_PRIORITY_CLASS_PREFIX, SYSTEM_PRIORITY_CLASSES, TOTAL_ANNOTATION_SIZE_LIMIT,
-} from './rules/k8s-names';
+} from './k8s/names';
 
 
 /** The label that selects metrics-server's pods; the `name` prop sets it. */
@@ -17,7 +17,7 @@ const RESERVED_ANNOTATION_PREFIXES = ['secure-metrics-server.io/', 'cert-manager
 
 /**
  * Whether `key` is a Kubernetes qualified name (label keys, taint keys,
- * topology keys); the rule lives in lib/rules/k8s-names.ts.
+ * topology keys); the rule lives in lib/k8s/names.ts.
  * @internal
  */
 export function isQualifiedName(key: string): boolean {

@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { assertPort } from './_util';
+import { assertPort } from './k8s/util';
 import { SELECTOR_LABEL } from './metadata';
 
 /** The kubelet's port, which metrics-server scrapes. */

@@ -1,4 +1,4 @@
-import { assertDnsSubdomain } from './_util';
+import { assertDnsSubdomain } from './k8s/util';
 import { ImagePullPolicy } from './image';
 import { assertAnnotations, assertLabels } from './metadata';
 import { assertNetworkPolicyPorts, DEFAULT_API_SERVER_PORTS, DEFAULT_KUBELET_PORT } from './network-policy';
@@ -6,7 +6,7 @@ import {
   PodAntiAffinity, renderAntiAffinity, renderNodeSelector, renderTolerations, renderTopologySpread,
   Toleration, TopologySpreadConstraint,
 } from './scheduling';
-import { INT32_MAX, isInt32, isPriorityClassName, SYSTEM_PRIORITY_CLASS_PREFIX, SYSTEM_PRIORITY_CLASSES } from './rules/k8s-names';
+import { INT32_MAX, isInt32, isPriorityClassName, SYSTEM_PRIORITY_CLASS_PREFIX, SYSTEM_PRIORITY_CLASSES } from './k8s/names';
 import { PodSettings } from './workload';
 
 /** The lowest port a process without CAP_NET_BIND_SERVICE may bind on a node (net.ipv4.ip_unprivileged_port_start). */

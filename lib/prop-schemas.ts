@@ -1,11 +1,11 @@
 /**
  * The runtime type schema of every exported props and options interface,
- * in one place (checked by lib/prop-types.ts, proven complete by
+ * in one place (checked by lib/k8s/prop-types.ts, proven complete by
  * test/prop-types.test.ts). Built lazily: the classes they name import this
  * module in turn.
  * @internal
  */
-import { Schema, T } from './prop-types';
+import { Schema, T } from './k8s/prop-types';
 import { WhenUnsatisfiable } from './scheduling';
 
 let cache: { [name: string]: Schema } | undefined;
@@ -27,9 +27,9 @@ export function schemaOf(name: string): Schema {
 
 function build(): { [name: string]: Schema } {
   // required lazily: these modules call checkPropTypes with these schemas
-  const { CertificateStore } = require('./tls/certificate-store') as typeof import('./tls/certificate-store');
-  const { Pem } = require('./tls/pem') as typeof import('./tls/pem');
-  const { KeyAlgorithm } = require('./tls/key-algorithm') as typeof import('./tls/key-algorithm');
+  const { CertificateStore } = require('./store/certificate-store') as typeof import('./store/certificate-store');
+  const { Pem } = require('./store/pem') as typeof import('./store/pem');
+  const { KeyAlgorithm } = require('./x509/key-algorithm') as typeof import('./x509/key-algorithm');
   const { ServingTls } = require('./tls/serving-tls') as typeof import('./tls/serving-tls');
   const { KubeletTls } = require('./tls/kubelet-tls') as typeof import('./tls/kubelet-tls');
   const { CertManagerIssuer, CertManagerKeyAlgorithm } = require('./tls/cert-manager') as typeof import('./tls/cert-manager');

@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { assertLabelValue, assertQualifiedName, SELECTOR_LABEL } from './metadata';
-import { INT32_MAX, isInt32, isSafeInt64 } from './rules/k8s-names';
+import { INT32_MAX, isInt32, isSafeInt64 } from './k8s/names';
 
 /** The node label upstream's high-availability manifest spreads replicas over. */
 export const HOSTNAME_TOPOLOGY_KEY = 'kubernetes.io/hostname';

@@ -3,14 +3,14 @@ import { ContainerResources, k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import {
   assertDnsLabel, assertDnsSubdomain, assertPort, assertServiceName, SILENCE_WARNINGS_CONTEXT, SILENCE_WARNINGS_ENV, warn, WARNING_METADATA_TYPE,
-} from './_util';
-import { startupConflicts } from './rules/metrics-server-flags';
+} from './k8s/util';
+import { startupConflicts } from './k8s/metrics-server-flags';
 import { checkExtraArgs } from './extra-args';
 import { schemaOf } from './prop-schemas';
-import { checkPropTypes } from './prop-types';
+import { checkPropTypes } from './k8s/prop-types';
 import { createApiService, createService } from './api-service';
 import { assertImageReference } from './image';
-import { KubeletServingCertApprover, KubeletServingCertApproverOptions } from './kubelet-serving-cert-approver';
+import { KubeletServingCertApprover, KubeletServingCertApproverOptions } from './approver/kubelet-serving-cert-approver';
 import { addObjectMetadata, assertWrittenObjects } from './metadata';
 import { createNetworkPolicy } from './network-policy';
 import { ProductionProps, resolveProduction } from './production';
@@ -19,7 +19,7 @@ import { unresolvedReferences } from './references';
 import { renderResources } from './resources';
 import { HOSTNAME_TOPOLOGY_KEY } from './scheduling';
 import { KubeletTls } from './tls/kubelet-tls';
-import { generatedKeyCount } from './tls/pki';
+import { generatedKeyCount } from './x509/pki';
 import { ServingTls, servingDnsNames } from './tls/serving-tls';
 import { createDeployment, createPodDisruptionBudget, SERVING_CERT_DIR } from './workload';
 
@@ -417,7 +417,7 @@ export class SecureMetricsServer extends Construct {
 
 /**
  * Refuses a command line that metrics-server v0.8 would refuse at start
- * (its Options.Validate, as lib/rules/metrics-server-flags.ts states it): the
+ * (its Options.Validate, as lib/k8s/metrics-server-flags.ts states it): the
  * construct's `--metric-resolution` together with what `extraArgs` sets.
  */
 function assertMetricsServerStarts(resolution: string, extraArgs: readonly string[]): void {

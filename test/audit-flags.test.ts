@@ -4,7 +4,7 @@ import * as yaml from 'js-yaml';
 import { parseManifests } from '../lib/manifests/load';
 import { auditObjects } from '../lib/rules';
 import { Flags } from '../lib/rules/model';
-import { closestFlags, METRICS_SERVER_FLAGS, parseCommandLine } from '../lib/rules/metrics-server-flags';
+import { closestFlags, METRICS_SERVER_FLAGS, parseCommandLine } from '../lib/k8s/metrics-server-flags';
 import { FIXTURE_NOW, FIXTURES, RULES, runCli } from './audit-helpers';
 import { tmp, writeTmp } from './helpers';
 

@@ -1,6 +1,6 @@
 import * as lib from '../lib';
-import { KeyAlgorithm } from '../lib/tls/key-algorithm';
-import { generateKey } from '../lib/tls/pki';
+import { KeyAlgorithm } from '../lib/x509/key-algorithm';
+import { generateKey } from '../lib/x509/pki';
 
 // The top-level names of 0.1.0 stay, deprecated, for TypeScript and
 // JavaScript users (CHANGELOG.md). Each deprecated name is checked against

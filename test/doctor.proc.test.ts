@@ -10,8 +10,8 @@ import { SimKubelets } from './sim-cluster/kubelets';
 import { apiserverCaFile, makeSimPki, read, SimPki } from './sim-cluster/pki';
 import { certManagerCrds, ScenarioInputs, SCENARIOS } from './sim-cluster/scenarios';
 import { SimCluster, SimState } from './sim-cluster/server';
-import { goErrorText, verifyServer } from '../lib/tls/go-text';
-import { parseCertificates } from '../lib/tls/x509';
+import { goErrorText, verifyServer } from '../lib/x509/go-text';
+import { parseCertificates } from '../lib/x509/x509';
 
 // `secure-metrics-server doctor` against a strict simulated API server on
 // loopback HTTPS, with loopback TLS listeners as kubelets (certificates made by
@@ -495,7 +495,7 @@ describe('preflight', () => {
   });
 });
 
-(haveGo ? describe : describe.skip)('Go\'s verification text, worded from the one verifier (lib/tls/go-text) and checked against test/go-verify', () => {
+(haveGo ? describe : describe.skip)('Go\'s verification text, worded from the one verifier (lib/x509/go-text) and checked against test/go-verify', () => {
   // the time in an expiry message is the clock's, so seconds may differ
   const ours = (pair: { cert: string }, ca: string, host: string) =>
     goErrorText(verifyServer(parseCertificates('chain', read(pair.cert), 'chain'), parseCertificates('ca', read(ca), 'ca'), host, new Date()), { tls: true }) ?? 'ok';

@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, generateKeyPairSync, X509Certificate } from 'crypto';
 import * as forge from 'node-forge';
-import { buildCertificate, keyIdentifier, parseCertificateDer, parseNameConstraints } from '../lib/tls/forge-adapter';
+import { buildCertificate, keyIdentifier, parseCertificateDer, parseNameConstraints } from '../lib/x509/forge-adapter';
 
 // The one module that uses node-forge internals (getTBSCertificate,
 // certificateExtensionFromAsn1) and builds ASN.1 by hand. If a node-forge

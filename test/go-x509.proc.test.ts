@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'child_process';
 import * as path from 'path';
 import { CertificateStore, Pem, ServingTls } from '../lib';
-import { goErrorText, verifyServer } from '../lib/tls/go-text';
-import { parseCertificates } from '../lib/tls/x509';
+import { goErrorText, verifyServer } from '../lib/x509/go-text';
+import { parseCertificates } from '../lib/x509/x509';
 import { decode, DEFAULT_DNS_NAMES, find, openssl, opensslCa, pem, synth, testCert, testKey, tmp, writeTmp } from './helpers';
 
 // kube-apiserver verifies metrics-server with Go's crypto/tls and crypto/x509.
@@ -99,8 +99,8 @@ test('Go is available where the CI runs', () => {
   });
 });
 
-// The doctor's kubelet check: the one verifier (lib/tls/x509) and Go's text
-// worded from its structured verdict (lib/tls/go-text), compared with what the
+// The doctor's kubelet check: the one verifier (lib/x509/x509) and Go's text
+// worded from its structured verdict (lib/x509/go-text), compared with what the
 // real Go program says for the same kubelet certificate, CA and node address.
 (haveGo ? describe : describe.skip)('kubelet certificates as metrics-server\'s Go client judges them: the one verifier, worded as Go 1.26', () => {
   const dir = tmp('sms-kubelet-');

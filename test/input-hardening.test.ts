@@ -39,7 +39,7 @@ describe('checkExtraArgs (pure)', () => {
   });
 
   test('the construct and the audit rules read these flags alike', () => {
-    // one definition (lib/rules/metrics-server-flags.ts): what the construct refuses or warns about, the rules report
+    // one definition (lib/k8s/metrics-server-flags.ts): what the construct refuses or warns about, the rules report
     const auditOf = (arg: string) => {
       const container = { name: 'metrics-server', args: ['--kubelet-preferred-address-types=InternalIP', arg] };
       const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'metrics-server', namespace: 'kube-system' }, spec: { template: { metadata: { labels: { 'k8s-app': 'metrics-server' } }, spec: { containers: [container] } } } };

@@ -1,10 +1,10 @@
 import { spawnSync } from 'child_process';
 import * as path from 'path';
-import { annotationsSize, isAnnotationKey, isDataKey, isDns1035Label, isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName, TOTAL_ANNOTATION_SIZE_LIMIT } from '../lib/rules/k8s-names';
+import { annotationsSize, isAnnotationKey, isDataKey, isDns1035Label, isDnsLabel, isDnsSubdomain, isLabelValue, isQualifiedName, TOTAL_ANNOTATION_SIZE_LIMIT } from '../lib/k8s/names';
 import { assertAnnotations } from '../lib/metadata';
 import { tmp } from './helpers';
 
-// lib/rules/k8s-names.ts against kube-apiserver's own validation code
+// lib/k8s/names.ts against kube-apiserver's own validation code
 // (k8s.io/apimachinery v0.34.1, test/k8s-validation/main.go), on the
 // boundary inputs of each rule. Needs Go; under CI=true it must be there.
 const haveGo = spawnSync('go', ['version']).status === 0 || process.env.CI === 'true';

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { auditObjects, findInstalls, Rules, Severity, severityRank } from '../lib/rules';
-import { assertDnsLabel, assertPort } from '../lib/_util';
+import { assertDnsLabel, assertPort } from '../lib/k8s/util';
 import { restrictedViolations } from '../lib/rules/checks-pod-security';
-import { isDnsLabel, isPort } from '../lib/rules/k8s-names';
+import { isDnsLabel, isPort } from '../lib/k8s/names';
 import { auditFile, auditText, FIXTURE_NOW, FIXTURES, ROOT, RULES, summary } from './audit-helpers';
 
 const ids = Rules.all().map(r => r.id);
@@ -207,7 +207,7 @@ describe('restricted Pod Security Standard (SMS040)', () => {
   });
 });
 
-describe('one predicate for names and ports (lib/rules/k8s-names.ts)', () => {
+describe('one predicate for names and ports (lib/k8s/names.ts)', () => {
   const deploymentWith = (volumeName: string, port: unknown) => ({
     object: {
       apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'metrics-server', namespace: 'kube-system' },

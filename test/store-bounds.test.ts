@@ -3,8 +3,8 @@ import { existsSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { CertificateStore, KeyAlgorithm, Pem, SecureMetricsServer, ServingTls } from '../lib';
-import * as pki from '../lib/tls/pki';
-import * as x509 from '../lib/tls/x509';
+import * as pki from '../lib/x509/pki';
+import * as x509 from '../lib/x509/x509';
 import { captureStderr, fixtureCa, fixtureStore, FIXTURE_CLUSTER, listTree, synthYaml, tmp } from './helpers';
 import { runCa, setCaParams } from './support/rotation';
 

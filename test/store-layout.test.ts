@@ -96,7 +96,7 @@ describe('store permissions, path and record', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
     const first = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     const before = treeState(store.directory);
-    const lock = jest.spyOn(require('../lib/tls/store-lock'), 'acquireLock');
+    const lock = jest.spyOn(require('../lib/store/store-lock'), 'acquireLock');
     try {
       const second = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
       expect(second.yaml).toBe(first.yaml);
@@ -137,7 +137,7 @@ describe('keyed by cluster and service identity', () => {
   });
 
   test('a nested or unusual chart path gives a readable directory name plus a hash', () => {
-    const { clusterNameOf } = require('../lib/tls/store-files');
+    const { clusterNameOf } = require('../lib/store/store-files');
     expect(clusterNameOf('cluster-a')).toBe('cluster-a');
     expect(clusterNameOf('team/cluster-a')).toMatch(/^team\.cluster-a-[0-9a-f]{8}$/);
     expect(clusterNameOf('.hidden')).toMatch(/^hidden-[0-9a-f]{8}$/);

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFile
 import * as os from 'os';
 import * as path from 'path';
 import { CertificateStore, ServingTls } from '../lib';
-import { acquireLock, lockTimeoutMs, processStartTime } from '../lib/tls/store-lock';
+import { acquireLock, lockTimeoutMs, processStartTime } from '../lib/store/store-lock';
 import { synthYaml, tmp } from './helpers';
 
 /** A pid no process can have (above the kernel's pid_max). */

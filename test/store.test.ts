@@ -227,7 +227,7 @@ describe('certificate store', () => {
 });
 
 describe('check record', () => {
-  const x509 = require('../lib/tls/x509');
+  const x509 = require('../lib/x509/x509');
 
   test('it holds no key material', () => {
     const store = fixtureStore();
@@ -248,7 +248,7 @@ describe('check record', () => {
     const crypto = require('crypto');
     const fs = require('fs');
     const forge = require('node-forge');
-    const { lockCount } = require('../lib/tls/store-lock');
+    const { lockCount } = require('../lib/store/store-lock');
     const proto = crypto.X509Certificate.prototype;
     const spies = {
       verify: jest.spyOn(proto, 'verify'),

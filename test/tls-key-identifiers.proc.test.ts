@@ -5,8 +5,8 @@ import * as path from 'path';
 import { goVerifyBinary } from './go-verify-binary';
 import { openssl, tmp, writeTmp } from './helpers';
 import { KeyAlgorithm } from '../lib';
-import { createCa, issueServingCertificate } from '../lib/tls/pki';
-import { parseCertificates } from '../lib/tls/x509';
+import { createCa, issueServingCertificate } from '../lib/x509/pki';
+import { parseCertificates } from '../lib/x509/x509';
 
 // Key identifiers (RFC 5280 4.2.1.2 method 1) checked against a value the
 // library did not compute: openssl's own `subjectKeyIdentifier=hash` on a

@@ -239,7 +239,7 @@ describe('certificate store: what a stored certificate must pass to be reused', 
     const record = JSON.parse(readFileSync(storePaths(store).record, 'utf8'));
     record.version -= 1;
     writeFileSync(storePaths(store).record, JSON.stringify(record));
-    const x509 = require('../lib/tls/x509');
+    const x509 = require('../lib/x509/x509');
     const parseCerts = jest.spyOn(x509, 'parseCertificates');
     try {
       expect(synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) }).yaml).toBe(first.yaml);

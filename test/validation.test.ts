@@ -208,7 +208,7 @@ describe('bad input is refused at construction, naming the prop, the value and t
 });
 
 // kube-apiserver's own limits on the fields the construct writes, at their
-// boundaries (lib/rules/k8s-names.ts names the Go source of each; the
+// boundaries (lib/k8s/names.ts names the Go source of each; the
 // string rules are also checked against apimachinery itself in
 // test/k8s-validation.proc.test.ts).
 describe('Kubernetes validation at synth: boundaries kube-apiserver draws', () => {

@@ -1,6 +1,6 @@
 import * as forge from 'node-forge';
-import { NameConstraints } from '../lib/tls/forge-adapter';
-import { CertInfo, nameConstraintProblem, parseCertificates, verifyChain } from '../lib/tls/x509';
+import { NameConstraints } from '../lib/x509/forge-adapter';
+import { CertInfo, nameConstraintProblem, parseCertificates, verifyChain } from '../lib/x509/x509';
 import { DEFAULT_DNS_NAMES, pem, testCert, testKey } from './helpers';
 
 // Go's chain building (verify.go buildChains) and name constraint checks

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import { CertificateStore, KeyAlgorithm, Pem, ServingTls } from '../lib';
-import { buildCertificate } from '../lib/tls/forge-adapter';
+import { buildCertificate } from '../lib/x509/forge-adapter';
 import { goVerifyBinary } from './go-verify-binary';
 import { tmp } from './helpers';
 
@@ -122,7 +122,7 @@ function subjectDer(c: Cert): string {
   const { X509Certificate } = require('crypto');
   const x = new X509Certificate(c.pem);
   // the subject as DER, through the adapter's parser
-  const { parseCertificateDer } = require('../lib/tls/forge-adapter');
+  const { parseCertificateDer } = require('../lib/x509/forge-adapter');
   return parseCertificateDer(x.raw).rawSubject;
 }
 

@@ -2,10 +2,10 @@ import * as path from 'path';
 import {
   CertStatus, clustersInStore, clustersWithCa, ClusterStatus, DEFAULT_MIN_WAIT_MINUTES, describeClusters, describeStore, notRotatable, PruneOutcome, pruneRetired, REFUSED, rotateCa,
   RotateOutcome, sharedCas, storeStatus,
-} from '../tls/ca-rotation';
+} from '../store/ca-rotation';
 import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
-import { isDirectoryName } from '../tls/store-files';
+import { isDirectoryName } from '../store/store-files';
 
 const HELP = `usage: secure-metrics-server ca status [--store DIR] [--cluster NAME] [--format text|json] [--fail-within DURATION]
        secure-metrics-server ca rotate [--store DIR] [--cluster NAME] [--abort] [--force] [--min-wait DUR] [--skip-reissue-check]

@@ -3,9 +3,9 @@
  * pods, and the Secrets and ConfigMaps it mounts, by name), and the object rules on it.
  */
 import { auditObjects } from '../rules/audit';
-import { KUBE_ROOT_CA_CONFIGMAP } from '../rules/kube-root-ca';
+import { KUBE_ROOT_CA_CONFIGMAP } from '../k8s/kube-root-ca';
 import { KubeObject } from '../rules/types';
-import { mentionsPrivateKey } from '../tls/pem-decode';
+import { mentionsPrivateKey } from '../x509/pem-decode';
 import { ClusterClient, seg } from './client';
 import { Findings } from './findings';
 import { DoctorOptions, Section } from './report';

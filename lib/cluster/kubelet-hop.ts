@@ -11,9 +11,9 @@ import { mapBounded, probeKubelet } from './kubelet-probe';
 import { knownError } from './known-errors';
 import { CsrState, KubeletFlags, kubeletFlags, kubeletServingCsrs, kubeletTarget, NodeCsr } from './nodes';
 import { DoctorOptions, HopStatus, HopSummary, NodeReport, Section } from './report';
-import { KUBE_ROOT_CA_CONFIGMAP, KUBE_ROOT_CA_KEY } from '../rules/kube-root-ca';
-import { goErrorText, ServerVerdict, verifyServer } from '../tls/go-text';
-import { CertInfo, parseCertificates } from '../tls/x509';
+import { KUBE_ROOT_CA_CONFIGMAP, KUBE_ROOT_CA_KEY } from '../k8s/kube-root-ca';
+import { goErrorText, ServerVerdict, verifyServer } from '../x509/go-text';
+import { CertInfo, parseCertificates } from '../x509/x509';
 
 /** The kubelet hop: node addresses, kubelet-serving CSRs, the kubelet CA, optionally a handshake with every kubelet. */
 export async function checkKubeletHop(client: ClusterClient, state: InstallState, findings: Findings, options: DoctorOptions): Promise<{ summary: HopSummary; nodes: NodeReport[] }> {
@@ -42,7 +42,7 @@ export async function checkKubeletHop(client: ClusterClient, state: InstallState
     findings.add(S, DoctorRules.KUBELET_CA_UNREADABLE, depRef, `the kubelet CA (${ca.where}) does not exist`, { evidence: ca.where });
   }
 
-  // the one verifier (lib/tls/x509), worded as metrics-server's Go client logs it; the known error of each
+  // the one verifier (lib/x509/x509), worded as metrics-server's Go client logs it; the known error of each
   // text comes from the structured verdict, never from parsing the text
   const knownByKey = new Map<string, string>();
   const judge = (chain: CertInfo[], address: string): { text?: string } => {

@@ -1,6 +1,6 @@
 import * as net from 'net';
 import * as tls from 'tls';
-import { encodePem } from '../tls/pem-decode';
+import { encodePem } from '../x509/pem-decode';
 
 /** What a TLS dial of one kubelet gave. */
 export interface ProbeResult {

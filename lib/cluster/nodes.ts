@@ -34,7 +34,7 @@ export interface KubeletFlags {
 /**
  * Reads metrics-server's kubelet flags from container args (`--flag=value` or
  * `--flag value`), with the rules' flag reader: the last occurrence wins, and
- * a boolean flag is on as pflag reads it (lib/rules/metrics-server-flags.ts).
+ * a boolean flag is on as pflag reads it (lib/k8s/metrics-server-flags.ts).
  */
 export function kubeletFlags(args: string[]): KubeletFlags {
   const flags = new Flags({ args });

@@ -1,6 +1,6 @@
 import { findInstalls } from '../rules/audit';
 import { DoctorRules } from '../rules/doctor-rules';
-import { KUBE_ROOT_CA_CONFIGMAP } from '../rules/kube-root-ca';
+import { KUBE_ROOT_CA_CONFIGMAP } from '../k8s/kube-root-ca';
 import { KubeObject, SourcedObject } from '../rules/types';
 import { ClusterClient, seg } from './client';
 import { Findings, ref } from './findings';

@@ -1,4 +1,4 @@
-import { parseCertificates } from '../tls/x509';
+import { parseCertificates } from '../x509/x509';
 
 /** The APIService's spec.caBundle decoded, or why it is not base64 of PEM certificates. @internal */
 export function decodeCaBundle(value: unknown): { pem?: string; problem?: string } {

@@ -1,5 +1,5 @@
 import { InstallContext, meta, str } from './model';
-import { startupConflicts } from './metrics-server-flags';
+import { startupConflicts } from '../k8s/metrics-server-flags';
 import { Rules } from './registry';
 
 const UNKNOWN_TEXT: { [code: string]: string } = {

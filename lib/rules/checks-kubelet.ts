@@ -1,9 +1,9 @@
-import { assertIsCa, parseCertificates } from '../tls/x509';
+import { assertIsCa, parseCertificates } from '../x509/x509';
 import { InstallContext, arr, isObj, meta, str } from './model';
 import { dataValue, resolveFile } from './mounts';
-import { isDnsLabel } from './k8s-names';
-import { isKubeRootCaNameMistake, isMissingKubeRootCaKey, KUBE_ROOT_CA_CONFIGMAP as KUBE_ROOT_CA } from './kube-root-ca';
-import { kubeletCaConflicts } from './metrics-server-flags';
+import { isDnsLabel } from '../k8s/names';
+import { isKubeRootCaNameMistake, isMissingKubeRootCaKey, KUBE_ROOT_CA_CONFIGMAP as KUBE_ROOT_CA } from '../k8s/kube-root-ca';
+import { kubeletCaConflicts } from '../k8s/metrics-server-flags';
 import { Rules } from './registry';
 import { commandLineKnown } from './checks-command-line';
 

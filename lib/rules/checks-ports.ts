@@ -1,6 +1,6 @@
 import { InstallContext, arr, isObj, meta, show, str } from './model';
-import { isPort } from './k8s-names';
-import { allowsTlsBelow12 } from './metrics-server-flags';
+import { isPort } from '../k8s/names';
+import { allowsTlsBelow12 } from '../k8s/metrics-server-flags';
 import { Rules } from './registry';
 
 interface ContainerPort {

@@ -1,9 +1,9 @@
 import { KeyObject } from 'crypto';
-import { mentionsPrivateKey } from '../tls/pem-decode';
-import { assertCurrentlyValid, assertKeyMatches, assertServingCertificate, CertInfo, coversServerName, formatDate, parseCertificates, parsePrivateKey, verifyChain, X509Refusal } from '../tls/x509';
+import { mentionsPrivateKey } from '../x509/pem-decode';
+import { assertCurrentlyValid, assertKeyMatches, assertServingCertificate, CertInfo, coversServerName, formatDate, parseCertificates, parsePrivateKey, verifyChain, X509Refusal } from '../x509/x509';
 import { decodeCaBundle } from './ca-bundle';
-import { serviceServerName } from './k8s-names';
-import { sniCoveredNames } from './metrics-server-flags';
+import { serviceServerName } from '../k8s/names';
+import { sniCoveredNames } from '../k8s/metrics-server-flags';
 import { InstallContext, isObj, meta, str } from './model';
 import { dataValue, resolveFile } from './mounts';
 import { Rules } from './registry';

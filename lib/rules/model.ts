@@ -1,4 +1,4 @@
-import { FlagProblem, isFlagOn, parseCommandLine } from './metrics-server-flags';
+import { FlagProblem, isFlagOn, parseCommandLine } from '../k8s/metrics-server-flags';
 import { Install, KubeObject, ObjectRef, Rule, SourcedObject } from './types';
 
 /**
@@ -167,7 +167,7 @@ export function expandKubeletVars(input: string, lookup: (name: string) => strin
  * flag parser (pflag) reads it: `$(VAR)` expanded from `env` (with `$$`
  * escapes), `command` (whose first element is the program; without it the
  * image's entrypoint, `/metrics-server`) and `args` read together, then
- * parsed by lib/rules/metrics-server-flags.ts `parseCommandLine`: a flag
+ * parsed by lib/k8s/metrics-server-flags.ts `parseCommandLine`: a flag
  * that takes a value consumes the next argument whatever it is, `--` ends
  * the flags. The last occurrence of a flag wins. What the manifest does not
  * say (a variable from envFrom or valueFrom, a shell wrapper, another

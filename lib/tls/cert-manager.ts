@@ -1,6 +1,6 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
-import { isDnsSubdomain, serviceServerName } from '../rules/k8s-names';
+import { isDnsSubdomain, serviceServerName } from '../k8s/names';
 import type * as CertManagerIo from '../../imports/cert-manager.io';
 import type { CertificateSpecPrivateKey, CertificateSpecPrivateKeyRotationPolicy } from '../../imports/cert-manager.io';
 import { ServingTls, ServingTlsConfig, ServingTlsContext, servingDnsNames } from './serving-tls';

@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
-import { assertDataKey, assertDnsSubdomain } from '../_util';
-import { isKubeRootCaNameMistake, isMissingKubeRootCaKey, KUBE_ROOT_CA_CONFIGMAP, KUBE_ROOT_CA_KEY } from '../rules/kube-root-ca';
+import { assertDataKey, assertDnsSubdomain } from '../k8s/util';
+import { isKubeRootCaNameMistake, isMissingKubeRootCaKey, KUBE_ROOT_CA_CONFIGMAP, KUBE_ROOT_CA_KEY } from '../k8s/kube-root-ca';
 
 /** Where the kubelet CA file is mounted in the container. */
 const MOUNT_PATH = '/etc/kubelet-ca';

@@ -2,22 +2,22 @@ import * as path from 'path';
 import { ApiObject, App, Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { assertDnsSubdomain, warn } from '../_util';
-import { serviceServerName } from '../rules/k8s-names';
+import { assertDnsSubdomain, warn } from '../k8s/util';
+import { serviceServerName } from '../k8s/names';
 import type { CertManagerServingTlsOptions } from './cert-manager';
-import { CertificateStore } from './certificate-store';
-import { CaSource, DedicatedCaRequest, issueFromStore, userCa } from './issuance';
-import { KeyAlgorithm } from './key-algorithm';
+import { CertificateStore } from '../store/certificate-store';
+import { CaSource, DedicatedCaRequest, issueFromStore, userCa } from '../store/issuance';
+import { KeyAlgorithm } from '../x509/key-algorithm';
 
-export { KeyAlgorithm } from './key-algorithm';
+export { KeyAlgorithm } from '../x509/key-algorithm';
 import { schemaOf } from '../prop-schemas';
-import { checkPropTypes } from '../prop-types';
-import { Pem } from './pem';
-import { clusterNameOf, isDirectoryName, isInside, protectManifestFiles } from './store-files';
+import { checkPropTypes } from '../k8s/prop-types';
+import { Pem } from '../store/pem';
+import { clusterNameOf, isDirectoryName, isInside, protectManifestFiles } from '../store/store-files';
 import {
   assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
   certificateBlocks, formatDate, nameConstraintProblem, validityProblem, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
-} from './x509';
+} from '../x509/x509';
 
 /**
  * Where a verified serving certificate's Secret comes from and what the

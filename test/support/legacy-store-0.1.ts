@@ -1,7 +1,7 @@
 // A certificate store as release 0.1 (commit 632fe04) wrote it, made at test
 // time so that no private key is kept in git: the flat layout
 // `{ca,tls}.{crt,key}` + `checked.json` (record version 2), with the
-// certificates and keys that 0.1's lib/tls/pki.ts made (node-forge
+// certificates and keys that 0.1's lib/x509/pki.ts made (node-forge
 // structures, PKCS#1 keys, LF line ends) and the record its issuance.ts wrote.
 // The code below is 0.1's, reduced to the dedicated-CA path; the upgrade tests
 // (store-layout, store-crash) adopt what it writes.

@@ -1032,7 +1032,7 @@ export function signs(issuer: CertInfo, cert: CertInfo): boolean {
 /**
  * What kept a candidate issuer out of the chain, or why a certificate found
  * none: the structured result of the one chain verifier (chainProblem), which
- * lib/tls/go-text.ts words as Go does.
+ * lib/x509/go-text.ts words as Go does.
  * @internal
  */
 export type ChainProblemCode =

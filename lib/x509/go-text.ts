@@ -1,6 +1,6 @@
 /**
  * A server certificate verified as a Go client verifies it (crypto/tls with
- * crypto/x509's Certificate.Verify), by the one verifier of lib/tls/x509.ts,
+ * crypto/x509's Certificate.Verify), by the one verifier of lib/x509/x509.ts,
  * and the error text current Go (1.26) gives for the result. The doctor uses
  * it to say what metrics-server (a Go client of the kubelets) logs; the
  * verdict is structured, the text is only worded from it.

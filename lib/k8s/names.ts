@@ -1,6 +1,6 @@
 /**
  * What Kubernetes accepts as a name, a data key or a port, as predicates:
- * defined once for the construct (lib/_util.ts turns a `false` into an error
+ * defined once for the construct (lib/k8s/util.ts turns a `false` into an error
  * naming the prop) and the audit rules (which turn it into a finding, e.g.
  * SMS023 for a volume name). Pure; no cdk8s, so the command bundles it.
  * @see https://kubernetes.io/docs/concepts/overview/working-with-objects/names/

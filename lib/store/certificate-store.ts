@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, statSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { schemaOf } from '../prop-schemas';
-import { checkPropTypes } from '../prop-types';
-import { mentionsPrivateKey } from './pem-decode';
+import { checkPropTypes } from '../k8s/prop-types';
+import { mentionsPrivateKey } from '../x509/pem-decode';
 import { exists, isDirectoryName, makeDirectory, writeAtomic } from './store-files';
 
 /** The directories of `CertificateStore.temporary()`, deleted when the process exits. */

@@ -1,11 +1,11 @@
 import { createHash } from 'crypto';
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'fs';
 import * as path from 'path';
-import { KeyAlgorithm } from './key-algorithm';
-import { BACKDATE_MS, createCa, validityDaysProblem } from './pki';
+import { KeyAlgorithm } from '../x509/key-algorithm';
+import { BACKDATE_MS, createCa, validityDaysProblem } from '../x509/pki';
 import { CA_CERT, CA_KEY, commitUnit, crashPoint, exists, listDirectories, PARAMS_FILE, readKeyFile, readOptional, recoverUnit } from './store-files';
 import { acquireLock } from './store-lock';
-import { CertInfo, formatDate, parseCertificates, parsePrivateKey, signs } from './x509';
+import { CertInfo, formatDate, parseCertificates, parsePrivateKey, signs } from '../x509/x509';
 
 /**
  * The staged rotation of a cluster's dedicated CA (issue 14), kept in the
@@ -18,7 +18,7 @@ import { CertInfo, formatDate, parseCertificates, parsePrivateKey, signs } from 
  *   by `commitUnit`, so a phase change is atomic;
  * - `clusters/<cluster>/ca-retired/<sha256-prefix>[-aborted]/`: retired CAs, kept aside.
  *
- * What a synth makes of it (lib/tls/issuance.ts, `withRotation`):
+ * What a synth makes of it (lib/store/issuance.ts, `withRotation`):
  *
  * | phase    | signs the serving certificate | caBundle      |
  * |----------|-------------------------------|---------------|

@@ -2,11 +2,11 @@ import { Duration, Size } from 'cdk8s';
 import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { RE2JS } from 're2js';
-import { assertDnsLabel, assertPort, clusterScoped, warn } from './_util';
-import { schemaOf } from './prop-schemas';
-import { checkPropTypes } from './prop-types';
-import { renderGivenResources } from './resources';
-import { INT32_MAX, isInt32 } from './rules/k8s-names';
+import { assertDnsLabel, assertPort, clusterScoped, warn } from '../k8s/util';
+import { schemaOf } from '../prop-schemas';
+import { checkPropTypes } from '../k8s/prop-types';
+import { renderGivenResources } from '../resources';
+import { INT32_MAX, isInt32 } from '../k8s/names';
 
 /** The largest `MAX_EXPIRATION_SEC` the approver starts with: 367 days. */
 const MAX_EXPIRATION_LIMIT_SECONDS = 367 * 24 * 3600;

@@ -1,8 +1,8 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { isDataKey, isDns1035Label, isDnsLabel, isDnsSubdomain, isPort } from './rules/k8s-names';
+import { isDataKey, isDns1035Label, isDnsLabel, isDnsSubdomain, isPort } from './names';
 
-// The predicates live in lib/rules/k8s-names.ts, shared with the audit rules;
+// The predicates live in lib/k8s/names.ts, shared with the audit rules;
 // these functions turn a `false` into an error naming the prop and the fix.
 
 /**

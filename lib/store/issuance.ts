@@ -5,9 +5,9 @@ import { Duration } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { caParamsJson, readRotation, recoverRotation, rotationDirectories } from './ca-rotation';
 import { CertificateStore } from './certificate-store';
-import { KeyAlgorithm } from './key-algorithm';
-import { BACKDATE_MS, createCa, hasEmptyKeyId, issueServingCertificate, KeyPairPem, recertifyCa, validityDaysProblem } from './pki';
-import { warn } from '../_util';
+import { KeyAlgorithm } from '../x509/key-algorithm';
+import { BACKDATE_MS, createCa, hasEmptyKeyId, issueServingCertificate, KeyPairPem, recertifyCa, validityDaysProblem } from '../x509/pki';
+import { warn } from '../k8s/util';
 import {
   assertInsideStore, CA_CERT, CA_KEY, clusterNameOf, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readKeyFile, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
 } from './store-files';
@@ -15,7 +15,7 @@ import { acquireLock, lockLeftBehind } from './store-lock';
 import {
   assertCanIssueServing, assertCurrentlyValid, assertIsCa, assertKeyMatches, assertServingCertificate, canonicalCertificatePem, CertInfo, formatDate,
   parseCertificates, parsePrivateKey, readPrivateKey, signs,
-} from './x509';
+} from '../x509/x509';
 
 /** File names inside the serving units. */
 const TLS_CERT = 'tls.crt';
@@ -479,7 +479,7 @@ function dedicatedCa(r: StoreIssueRequest, p: Paths, locked: boolean): CaSource 
     }
     const ca = createCa({ commonName: spec.commonName, validityDays: spec.validity.toDays(), keyAlgorithm: spec.keyAlgorithm, now: r.serving.now });
     const newCluster = !exists(p.clusterDir);
-    // params.json: the settings, so that `ca rotate` makes the next CA alike (lib/tls/ca-rotation.ts)
+    // params.json: the settings, so that `ca rotate` makes the next CA alike (lib/store/ca-rotation.ts)
     const params = caParamsJson({ commonName: spec.commonName, validityDays: spec.validity.toDays(), keyAlgorithm: spec.keyAlgorithm.name });
     // checked as a stored CA is, before anything is committed
     const info = parseCertificates(prop, ca.certPem, certFile)[0];
@@ -546,7 +546,7 @@ function storedCa(prop: string, unit: string, certPem: string, keyPem: string, n
   };
 }
 
-// ---- CA rotation (issue 14; the phases are changed only by lib/tls/ca-rotation.ts) ----
+// ---- CA rotation (issue 14; the phases are changed only by lib/store/ca-rotation.ts) ----
 
 /**
  * The dedicated CA as a rotation in progress makes it: 'staged' signs with
