@@ -4,8 +4,9 @@ import { assertAnnotations, assertLabels } from './metadata';
 import { assertNetworkPolicyPorts, DEFAULT_API_SERVER_PORTS, DEFAULT_KUBELET_PORT } from './network-policy';
 import {
   PodAntiAffinity, renderAntiAffinity, renderNodeSelector, renderTolerations, renderTopologySpread,
-  Toleration, TopologySpreadConstraint,
+  Toleration, TOLERATION_SCHEMA, TOPOLOGY_SPREAD_CONSTRAINT_SCHEMA, TopologySpreadConstraint,
 } from './scheduling';
+import { Schema, T } from './k8s/prop-types';
 import { INT32_MAX, isInt32, isPriorityClassName, SYSTEM_PRIORITY_CLASS_PREFIX, SYSTEM_PRIORITY_CLASSES } from './k8s/names';
 import { PodSettings } from './workload';
 
@@ -141,6 +142,30 @@ export interface ProductionProps {
    */
   readonly hostNetwork?: boolean;
 }
+
+/**
+ * The runtime type checks of `ProductionProps` (lib/k8s/prop-types.ts), part
+ * of `SecureMetricsServerProps`'; enum-typed props (podAntiAffinity,
+ * imagePullPolicy) are checked where they are resolved, with messages of their own.
+ * @internal
+ */
+export const PRODUCTION_PROPS_SCHEMA: Schema = {
+  replicas: T.number('2'),
+  minAvailable: T.number('1'),
+  topologySpreadConstraints: T.array(T.struct('TopologySpreadConstraint', TOPOLOGY_SPREAD_CONSTRAINT_SCHEMA)),
+  priorityClassName: T.string("'system-cluster-critical'"),
+  nodeSelector: T.stringMap("{ 'kubernetes.io/os': 'linux' }"),
+  tolerations: T.array(T.struct('Toleration', TOLERATION_SCHEMA)),
+  labels: T.stringMap("{ team: 'platform' }"),
+  annotations: T.stringMap("{ owner: 'platform' }"),
+  podLabels: T.stringMap("{ team: 'platform' }"),
+  podAnnotations: T.stringMap("{ owner: 'platform' }"),
+  imagePullSecrets: T.array(T.string("'registry-credentials'")),
+  networkPolicy: T.boolean(),
+  networkPolicyKubeletPort: T.number('10250'),
+  networkPolicyApiServerPorts: T.array(T.number('6443')),
+  hostNetwork: T.boolean(),
+};
 
 /**
  * What the composing construct needs besides the props it checks itself.

@@ -2,6 +2,7 @@ import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { assertLabelValue, assertQualifiedName, SELECTOR_LABEL } from './metadata';
 import { INT32_MAX, isInt32, isSafeInt64 } from './k8s/names';
+import { Schema, T } from './k8s/prop-types';
 
 /** The node label upstream's high-availability manifest spreads replicas over. */
 export const HOSTNAME_TOPOLOGY_KEY = 'kubernetes.io/hostname';
@@ -81,6 +82,17 @@ export interface Toleration {
 }
 
 /**
+ * The runtime type checks of `Toleration` (lib/k8s/prop-types.ts); `operator`
+ * and `effect` are checked where they are rendered, with messages of their own.
+ * @internal
+ */
+export const TOLERATION_SCHEMA: Schema = {
+  key: T.string("'node-role.kubernetes.io/control-plane'"),
+  value: T.string("'true'"),
+  tolerationSeconds: T.duration('Duration.minutes(5)'),
+};
+
+/**
  * What the scheduler does with a pod that would violate a spread constraint.
  */
 export enum WhenUnsatisfiable {
@@ -118,6 +130,17 @@ export interface TopologySpreadConstraint {
    */
   readonly minDomains?: number;
 }
+
+/**
+ * The runtime type checks of `TopologySpreadConstraint` (lib/k8s/prop-types.ts).
+ * @internal
+ */
+export const TOPOLOGY_SPREAD_CONSTRAINT_SCHEMA: Schema = {
+  topologyKey: T.string("'topology.kubernetes.io/zone'"),
+  maxSkew: T.number('1'),
+  whenUnsatisfiable: T.enumOf(WhenUnsatisfiable, 'WhenUnsatisfiable'),
+  minDomains: T.number('2'),
+};
 
 /**
  * Renders and validates the tolerations.

@@ -6,14 +6,13 @@ import {
 } from './k8s/util';
 import { startupConflicts } from './k8s/metrics-server-flags';
 import { checkExtraArgs } from './extra-args';
-import { schemaOf } from './prop-schemas';
-import { checkPropTypes } from './k8s/prop-types';
+import { checkPropTypes, Schema, T } from './k8s/prop-types';
 import { createApiService, createService } from './api-service';
 import { assertImageReference } from './image';
 import { KubeletServingCertApprover, KubeletServingCertApproverOptions } from './approver/kubelet-serving-cert-approver';
 import { addObjectMetadata, assertWrittenObjects } from './metadata';
 import { createNetworkPolicy } from './network-policy';
-import { ProductionProps, resolveProduction } from './production';
+import { PRODUCTION_PROPS_SCHEMA, ProductionProps, resolveProduction } from './production';
 import { createRbac } from './rbac';
 import { unresolvedReferences } from './references';
 import { renderResources } from './resources';
@@ -149,6 +148,25 @@ export interface SecureMetricsServerProps extends ProductionProps {
   readonly kubeletServingCertApprover?: KubeletServingCertApproverOptions;
 }
 
+/** The runtime type checks of `SecureMetricsServerProps` (lib/k8s/prop-types.ts). */
+const PROPS_SCHEMA: Schema = {
+  ...PRODUCTION_PROPS_SCHEMA,
+  name: T.string("'metrics-server'"),
+  namespace: T.string("'kube-system'"),
+  image: T.string("'registry.k8s.io/metrics-server/metrics-server:v0.8.1'"),
+  securePort: T.number('10250'),
+  metricResolution: T.duration('Duration.seconds(15)'),
+  kubeletPreferredAddressTypes: T.array(T.enumOf(NodeAddressType as any, 'NodeAddressType')),
+  kubeletUseNodeStatusPort: T.boolean(),
+  resources: T.struct('ContainerResources', {}),
+  extraArgs: T.array(T.string("'--v=2'")),
+  kubeletTls: T.instance(KubeletTls, 'KubeletTls.fromKubeRootCa()'),
+  servingTls: T.instance(ServingTls, 'ServingTls.fromDedicatedCa()'),
+  clusterDomain: T.string("'cluster.local'"),
+  // its fields are checked by KubeletServingCertApprover itself
+  kubeletServingCertApprover: T.struct('KubeletServingCertApproverOptions', {}),
+};
+
 /** Charts that already hold a SecureMetricsServer, with its path: one per Chart (one manifest, one cluster). */
 const instances = new WeakMap<IConstruct, string>();
 
@@ -247,7 +265,7 @@ export class SecureMetricsServer extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureMetricsServerProps = {}) {
     super(scope, id);
-    checkPropTypes('', props, schemaOf('SecureMetricsServerProps'), 'SecureMetricsServerProps');
+    checkPropTypes('', props, PROPS_SCHEMA, 'SecureMetricsServerProps');
 
     const chart = Chart.of(this);
     const existing = instances.get(chart);

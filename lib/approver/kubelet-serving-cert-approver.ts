@@ -3,8 +3,7 @@ import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { RE2JS } from 're2js';
 import { assertDnsLabel, assertPort, clusterScoped, warn } from '../k8s/util';
-import { schemaOf } from '../prop-schemas';
-import { checkPropTypes } from '../k8s/prop-types';
+import { checkPropTypes, Schema, T } from '../k8s/prop-types';
 import { renderGivenResources } from '../resources';
 import { INT32_MAX, isInt32 } from '../k8s/names';
 
@@ -135,6 +134,24 @@ export interface KubeletServingCertApproverOptions {
 export interface KubeletServingCertApproverProps extends KubeletServingCertApproverOptions {
 }
 
+/** The runtime type checks of `KubeletServingCertApproverProps` (and its options, lib/k8s/prop-types.ts). */
+const PROPS_SCHEMA: Schema = {
+  providerRegex: T.string("'^k8s-(control|worker)-\\\\d+\\\\.example\\\\.com$'"),
+  providerIpPrefixes: T.array(T.string("'192.168.10.0/24'")),
+  maxExpiration: T.duration('Duration.days(367)'),
+  allowedDnsNames: T.number('1'),
+  bypassDnsResolution: T.boolean(),
+  name: T.string("'kubelet-csr-approver'"),
+  namespace: T.string("'kube-system'"),
+  version: T.string("'v1.2.10'"),
+  imageRepository: T.string("'ghcr.io/postfinance/kubelet-csr-approver'"),
+  replicas: T.number('2'),
+  leaderElection: T.boolean(),
+  metricsPort: T.number('8080'),
+  healthPort: T.number('8081'),
+  resources: T.struct('ContainerResources', {}),
+};
+
 /**
  * Approves kubelet serving certificates automatically and safely:
  * postfinance/kubelet-csr-approver, which approves a
@@ -200,7 +217,7 @@ export class KubeletServingCertApprover extends Construct {
 
   constructor(scope: Construct, id: string, props: KubeletServingCertApproverProps) {
     super(scope, id);
-    checkPropTypes('', props, schemaOf('KubeletServingCertApproverProps'), 'KubeletServingCertApproverProps', false);
+    checkPropTypes('', props, PROPS_SCHEMA, 'KubeletServingCertApproverProps', false);
     const p: Partial<KubeletServingCertApproverProps> = props ?? {};
 
     this.name = p.name ?? 'kubelet-csr-approver';

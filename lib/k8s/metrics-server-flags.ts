@@ -1,5 +1,5 @@
 import { isIP } from 'net';
-import { matchesHostname } from '../x509/x509';
+import { matchesHostname } from './names';
 
 /**
  * What metrics-server's command-line flags mean, defined once: the flag set

@@ -190,3 +190,20 @@ export const SYSTEM_PRIORITY_CLASSES: readonly string[] = ['system-cluster-criti
 export function isPriorityClassName(value: unknown): boolean {
   return isDnsSubdomain(value) && (!value.startsWith(SYSTEM_PRIORITY_CLASS_PREFIX) || SYSTEM_PRIORITY_CLASSES.includes(value));
 }
+
+/**
+ * Whether a DNS SAN matches a host name the way Go's crypto/x509 VerifyHostname
+ * does: ASCII case-insensitive, a trailing dot on the host ignored, and a
+ * wildcard only as the whole leftmost label, standing for exactly one label.
+ * @internal
+ */
+export function matchesHostname(pattern: string, host: string): boolean {
+  const p = pattern.toLowerCase();
+  const h = host.toLowerCase().replace(/\.$/, '');
+  if (p === '' || h === '') {
+    return false;
+  }
+  const pl = p.split('.');
+  const hl = h.split('.');
+  return pl.length === hl.length && pl.every((label, i) => (i === 0 && label === '*' && hl[0] !== '') || label === hl[i]);
+}

@@ -2,8 +2,7 @@ import { createPrivateKey } from 'crypto';
 import { mkdtempSync, rmSync, statSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { schemaOf } from '../prop-schemas';
-import { checkPropTypes } from '../k8s/prop-types';
+import { checkPropTypes, Schema, T } from '../k8s/prop-types';
 import { mentionsPrivateKey } from '../x509/pem-decode';
 import { exists, isDirectoryName, makeDirectory, writeAtomic } from './store-files';
 
@@ -37,6 +36,9 @@ export interface CertificateStoreOptions {
    */
   readonly cluster?: string;
 }
+
+/** The runtime type checks of `CertificateStoreOptions` (lib/k8s/prop-types.ts). */
+const OPTIONS_SCHEMA: Schema = { cluster: T.string("'cluster-a'") };
 
 /**
  * A directory that keeps the keys and certificates issued at synth time, so
@@ -72,7 +74,7 @@ export class CertificateStore {
     if (typeof directory !== 'string' || directory.trim() === '') {
       throw new Error(`CertificateStore.fromDirectory: the directory is empty; pass a path such as '${CertificateStore.DEFAULT_DIRECTORY}'`);
     }
-    checkPropTypes('CertificateStore.fromDirectory', options, schemaOf('CertificateStoreOptions'), 'CertificateStoreOptions');
+    checkPropTypes('CertificateStore.fromDirectory', options, OPTIONS_SCHEMA, 'CertificateStoreOptions');
     if (options.cluster !== undefined && !isDirectoryName(options.cluster)) {
       throw new Error(`CertificateStore.fromDirectory: cluster '${options.cluster}' is not a usable directory name; use 1 to 100 letters, digits, '-', '_' and '.', not starting with '.', e.g. 'cluster-a'`);
     }

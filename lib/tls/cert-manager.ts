@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { isDnsSubdomain, serviceServerName } from '../k8s/names';
 import type * as CertManagerIo from '../../imports/cert-manager.io';
 import type { CertificateSpecPrivateKey, CertificateSpecPrivateKeyRotationPolicy } from '../../imports/cert-manager.io';
-import { ServingTls, ServingTlsConfig, ServingTlsContext, servingDnsNames } from './serving-tls';
+import { ServingTlsConfig, ServingTlsContext, servingDnsNames } from './serving-context';
 
 
 const HOUR_MS = 3600000;
@@ -171,17 +171,16 @@ function assertDuration(prop: string, value: unknown, example: string): asserts 
 
 /**
  * The serving certificate comes from cert-manager; cainjector writes the
- * APIService's caBundle.
+ * APIService's caBundle. The strategy `ServingTls.fromCertManager()` binds with
+ * this (lib/tls/serving-tls.ts); it knows nothing of the ServingTls class, so
+ * that no import circle joins the two files.
  * @internal
  */
-export class CertManagerServingTls extends ServingTls {
-  public readonly isInsecure = false;
-
+export class CertManagerServing {
   constructor(private readonly options: CertManagerServingTlsOptions) {
-    super();
   }
 
-  public _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
+  public bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
     const prop = context.prop;
     const options = this.options ?? {};
     if (typeof options !== 'object') {

@@ -4,55 +4,22 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { assertDnsSubdomain, warn } from '../k8s/util';
 import { serviceServerName } from '../k8s/names';
-import type { CertManagerServingTlsOptions } from './cert-manager';
+import { CertManagerServing, CertManagerServingTlsOptions } from './cert-manager';
+import { ServingTlsConfig, ServingTlsContext, servingDnsNames } from './serving-context';
 import { CertificateStore } from '../store/certificate-store';
 import { CaSource, DedicatedCaRequest, issueFromStore, userCa } from '../store/issuance';
 import { KeyAlgorithm } from '../x509/key-algorithm';
 
 export { KeyAlgorithm } from '../x509/key-algorithm';
-import { schemaOf } from '../prop-schemas';
-import { checkPropTypes } from '../k8s/prop-types';
+export { servingDnsNames } from './serving-context';
+export type { ServingTlsConfig, ServingTlsContext } from './serving-context';
+import { checkPropTypes, Schema, T } from '../k8s/prop-types';
 import { Pem } from '../store/pem';
 import { clusterNameOf, isDirectoryName, isInside, protectManifestFiles } from '../store/store-files';
 import {
   assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
   certificateBlocks, formatDate, nameConstraintProblem, validityProblem, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
 } from '../x509/x509';
-
-/**
- * Where a verified serving certificate's Secret comes from and what the
- * Deployment and APIService need to know of it.
- * @internal
- */
-export interface ServingTlsConfig {
-  /** the APIService hop is not verified */
-  readonly insecure: boolean;
-  /** name of the `kubernetes.io/tls` Secret to mount */
-  readonly secretName?: string;
-  /** the Secret this strategy created, if any */
-  readonly secret?: ApiObject;
-  /** PEM bundle for the APIService's caBundle */
-  readonly caBundlePem?: string;
-  /** the cert-manager Certificate this strategy created, if any */
-  readonly certificate?: ApiObject;
-  /** extra annotations for the APIService */
-  readonly apiServiceAnnotations?: { [key: string]: string };
-  readonly warnings: string[];
-}
-
-/**
- * What a serving-certificate strategy is bound to.
- * @internal
- */
-export interface ServingTlsContext {
-  /** the prop name used in errors */
-  readonly prop: string;
-  readonly namespace: string;
-  readonly serviceName: string;
-  readonly clusterDomain: string;
-  readonly labels: { [key: string]: string };
-  readonly now: Date;
-}
 
 /**
  * Options shared by the strategies that issue the serving certificate at synth time.
@@ -180,6 +147,43 @@ export interface ExistingSecretServingTlsOptions {
   readonly caBundle: Pem;
 }
 
+const pemCheck = (example: string) => T.instance(Pem, example);
+/** The runtime type checks of `IssuedServingTlsOptions`, part of the CA strategies' options (lib/k8s/prop-types.ts). */
+const ISSUED_OPTIONS_SCHEMA: Schema = {
+  store: T.instance(CertificateStore, "CertificateStore.fromDirectory('.secure-metrics-server/pki')"),
+  validity: T.duration('Duration.days(365)'),
+  renewBefore: T.duration('Duration.days(30)'),
+  keyAlgorithm: T.instance(KeyAlgorithm, 'KeyAlgorithm.ECDSA_P256'),
+  keySize: T.number('2048'),
+  secretName: T.string("'metrics-server-tls'"),
+};
+/** The runtime type checks of each strategy's options, by the name of its interface. */
+const OPTIONS_SCHEMAS: { readonly [optionsType: string]: Schema } = {
+  CaServingTlsOptions: {
+    ...ISSUED_OPTIONS_SCHEMA,
+    caCertificate: pemCheck("Pem.fromFile('/etc/kubernetes/pki/ca.crt')"),
+    caKey: pemCheck("Pem.fromFile('/etc/kubernetes/pki/ca.key')"),
+    additionalTrustedCas: pemCheck("Pem.fromFile('ca-old.crt')"),
+  },
+  DedicatedCaServingTlsOptions: {
+    ...ISSUED_OPTIONS_SCHEMA,
+    caValidity: T.duration('Duration.days(3650)'),
+    caCommonName: T.string("'secure-metrics-server-ca'"),
+    sharedCaName: T.string("'fleet'"),
+  },
+  PemServingTlsOptions: {
+    certificate: pemCheck("Pem.fromFile('tls.crt')"),
+    privateKey: pemCheck("Pem.fromFile('tls.key')"),
+    caBundle: pemCheck("Pem.fromFile('ca.crt')"),
+    renewBefore: T.duration('Duration.days(30)'),
+    secretName: T.string("'metrics-server-tls'"),
+  },
+  ExistingSecretServingTlsOptions: {
+    secretName: T.string("'metrics-server-tls'"),
+    caBundle: pemCheck("Pem.fromFile('ca.crt')"),
+  },
+};
+
 /**
  * How kube-apiserver verifies metrics-server (the APIService hop), and where
  * metrics-server's serving certificate comes from.
@@ -257,8 +261,6 @@ export abstract class ServingTls {
    */
   public static fromCertManager(options: CertManagerServingTlsOptions = {}): ServingTls {
     checkPropTypes('ServingTls.fromCertManager', options, {}, 'CertManagerServingTlsOptions');
-    // required lazily: cert-manager.ts extends this class
-    const { CertManagerServingTls } = require('./cert-manager') as typeof import('./cert-manager');
     return new CertManagerServingTls(options);
   }
 
@@ -280,19 +282,6 @@ class InsecureServingTls extends ServingTls {
   public _bind(): ServingTlsConfig {
     return { insecure: true, warnings: [] };
   }
-}
-
-/**
- * The DNS names a serving certificate for the Service must carry.
- * @internal
- */
-export function servingDnsNames(serviceName: string, namespace: string, clusterDomain: string): string[] {
-  return [
-    serviceName,
-    `${serviceName}.${namespace}`,
-    serviceServerName(serviceName, namespace),
-    `${serviceServerName(serviceName, namespace)}.${clusterDomain}`,
-  ];
 }
 
 /** The expiry annotations of the dates known (dates of stored material: stable across synths). */
@@ -396,7 +385,7 @@ abstract class IssuedServingTls extends ServingTls {
 
   public _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
     const prop = context.prop;
-    checkPropTypes(prop, this.options, schemaOf(this.optionsType), this.optionsType);
+    checkPropTypes(prop, this.options, OPTIONS_SCHEMAS[this.optionsType], this.optionsType);
     const secretName = secretNameOf(prop, this.options.secretName, context);
     const keyAlgorithm = this.resolveKeyAlgorithm(prop);
     assertDurationDays(`${prop}.validity`, this.validity, 1);
@@ -569,7 +558,7 @@ class PemServingTls extends ServingTls {
 
   public _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
     const prop = context.prop;
-    checkPropTypes(prop, this.options, schemaOf('PemServingTlsOptions'), 'PemServingTlsOptions');
+    checkPropTypes(prop, this.options, OPTIONS_SCHEMAS.PemServingTlsOptions, 'PemServingTlsOptions');
     const { certificate, privateKey, caBundle } = this.options;
     const secretName = secretNameOf(prop, this.options.secretName, context);
     const renewBefore = this.options.renewBefore ?? Duration.days(30);
@@ -619,7 +608,7 @@ class ExistingSecretServingTls extends ServingTls {
 
   public _bind(_scope: Construct, context: ServingTlsContext): ServingTlsConfig {
     const prop = context.prop;
-    checkPropTypes(prop, this.options, schemaOf('ExistingSecretServingTlsOptions'), 'ExistingSecretServingTlsOptions');
+    checkPropTypes(prop, this.options, OPTIONS_SCHEMAS.ExistingSecretServingTlsOptions, 'ExistingSecretServingTlsOptions');
     assertDnsSubdomain(`${prop}.secretName`, this.options.secretName);
     const warnings: string[] = [];
     const roots = loadCaBundle(`${prop}.caBundle`, this.options.caBundle, context.now, warnings);
@@ -640,5 +629,24 @@ class ExistingSecretServingTls extends ServingTls {
       ...(caNotAfter ? { apiServiceAnnotations: { [ServingTls.CA_NOT_AFTER_ANNOTATION]: formatDate(caNotAfter) } } : {}),
       warnings,
     };
+  }
+}
+
+/**
+ * The serving certificate comes from cert-manager; cainjector writes the
+ * APIService's caBundle (lib/tls/cert-manager.ts).
+ * @internal
+ */
+export class CertManagerServingTls extends ServingTls {
+  public readonly isInsecure = false;
+  private readonly serving: CertManagerServing;
+
+  constructor(options: CertManagerServingTlsOptions) {
+    super();
+    this.serving = new CertManagerServing(options);
+  }
+
+  public _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
+    return this.serving.bind(scope, context);
   }
 }

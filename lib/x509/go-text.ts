@@ -8,8 +8,9 @@
  */
 import * as net from 'net';
 import {
-  CertInfo, ChainProblem, chainProblem, coversServerName, formatDate, goInsecureAlgorithm, goIpString, matchesHostname, validityProblem,
+  CertInfo, ChainProblem, chainProblem, coversServerName, formatDate, goInsecureAlgorithm, goIpString, validityProblem,
 } from './x509';
+import { matchesHostname } from '../k8s/names';
 
 /** Why Go refuses a server certificate, with what Go's text needs. @internal */
 export type ServerVerdict =

@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, KeyObject, X509Certificate } from 'c
 import { isIP } from 'net';
 import { NameConstraints, parseCertificateDer, parseNameConstraints } from './forge-adapter';
 import { decodePemBlocks, encodePem, PemBlock } from './pem-decode';
+import { matchesHostname } from '../k8s/names';
 
 /**
  * Signature algorithms that Go's crypto/x509 (and so kube-apiserver) refuses,
@@ -881,23 +882,6 @@ export function assertServingCertificate(prop: string, cert: CertInfo, serverNam
   if (cert.unhandledCritical.length > 0) {
     throw refusal(prop, `the serving certificate (${cert.subject}) has a critical extension Go does not handle (${cert.unhandledCritical.join(', ')}), so kube-apiserver refuses it (x509: unhandled critical extension)`, `reissue it without that extension`);
   }
-}
-
-/**
- * Whether a DNS SAN matches a host name the way Go's crypto/x509 VerifyHostname
- * does: ASCII case-insensitive, a trailing dot on the host ignored, and a
- * wildcard only as the whole leftmost label, standing for exactly one label.
- * @internal
- */
-export function matchesHostname(pattern: string, host: string): boolean {
-  const p = pattern.toLowerCase();
-  const h = host.toLowerCase().replace(/\.$/, '');
-  if (p === '' || h === '') {
-    return false;
-  }
-  const pl = p.split('.');
-  const hl = h.split('.');
-  return pl.length === hl.length && pl.every((label, i) => (i === 0 && label === '*' && hl[0] !== '') || label === hl[i]);
 }
 
 /**
