@@ -1,6 +1,9 @@
 import * as forge from 'node-forge';
 import { NameConstraints } from '../lib/x509/forge-adapter';
-import { CertInfo, nameConstraintProblem, parseCertificates, verifyChain } from '../lib/x509/x509';
+import { parseCertificates } from '../lib/x509/x509';
+import { nameConstraintProblem } from '../lib/x509/name-constraints';
+import { CertInfo } from '../lib/x509/cert-info';
+import { verifyChain } from '../lib/x509/chain';
 import { DEFAULT_DNS_NAMES, pem, testCert, testKey } from './helpers';
 
 // Go's chain building (verify.go buildChains) and name constraint checks

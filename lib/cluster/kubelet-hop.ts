@@ -13,7 +13,8 @@ import { CsrState, KubeletFlags, kubeletFlags, kubeletServingCsrs, kubeletTarget
 import { DoctorOptions, HopStatus, HopSummary, NodeReport, Section } from './report';
 import { KUBE_ROOT_CA_CONFIGMAP, KUBE_ROOT_CA_KEY } from '../k8s/kube-root-ca';
 import { goErrorText, ServerVerdict, verifyServer } from '../x509/go-text';
-import { CertInfo, parseCertificates } from '../x509/x509';
+import { parseCertificates } from '../x509/x509';
+import { CertInfo } from '../x509/cert-info';
 
 /** The kubelet hop: node addresses, kubelet-serving CSRs, the kubelet CA, optionally a handshake with every kubelet. */
 export async function checkKubeletHop(client: ClusterClient, state: InstallState, findings: Findings, options: DoctorOptions): Promise<{ summary: HopSummary; nodes: NodeReport[] }> {

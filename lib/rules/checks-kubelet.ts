@@ -1,4 +1,5 @@
-import { assertIsCa, parseCertificates } from '../x509/x509';
+import { parseCertificates } from '../x509/x509';
+import { assertIsCa } from '../x509/serving-checks';
 import { InstallContext, arr, isObj, meta, str } from './model';
 import { dataValue, resolveFile } from './mounts';
 import { isDnsLabel } from '../k8s/names';

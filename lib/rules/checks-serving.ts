@@ -1,6 +1,9 @@
 import { KeyObject } from 'crypto';
 import { mentionsPrivateKey } from '../x509/pem-decode';
-import { assertCurrentlyValid, assertKeyMatches, assertServingCertificate, CertInfo, coversServerName, formatDate, parseCertificates, parsePrivateKey, verifyChain, X509Refusal } from '../x509/x509';
+import { assertCurrentlyValid, assertKeyMatches, formatDate, parseCertificates, parsePrivateKey, X509Refusal } from '../x509/x509';
+import { assertServingCertificate, coversServerName } from '../x509/serving-checks';
+import { CertInfo } from '../x509/cert-info';
+import { verifyChain } from '../x509/chain';
 import { decodeCaBundle } from './ca-bundle';
 import { serviceServerName } from '../k8s/names';
 import { sniCoveredNames } from '../k8s/metrics-server-flags';

@@ -5,7 +5,9 @@ import { KeyAlgorithm } from '../x509/key-algorithm';
 import { BACKDATE_MS, createCa, validityDaysProblem } from '../x509/pki';
 import { CA_CERT, CA_KEY, commitUnit, crashPoint, exists, listDirectories, PARAMS_FILE, readKeyFile, readOptional, recoverUnit } from './store-files';
 import { acquireLock } from './store-lock';
-import { CertInfo, formatDate, parseCertificates, parsePrivateKey, signs } from '../x509/x509';
+import { formatDate, parseCertificates, parsePrivateKey } from '../x509/x509';
+import { CertInfo } from '../x509/cert-info';
+import { signs } from '../x509/chain';
 
 /**
  * The staged rotation of a cluster's dedicated CA (issue 14), kept in the

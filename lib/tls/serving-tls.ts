@@ -7,7 +7,8 @@ import { serviceServerName } from '../k8s/names';
 import { CertManagerServing, CertManagerServingTlsOptions } from './cert-manager';
 import { ServingTlsConfig, ServingTlsContext, servingDnsNames } from './serving-context';
 import { CertificateStore } from '../store/certificate-store';
-import { CaSource, DedicatedCaRequest, issueFromStore, userCa } from '../store/issuance';
+import { issueFromStore, userCa } from '../store/issuance';
+import { CaSource, DedicatedCaRequest } from '../store/issuance-types';
 import { KeyAlgorithm } from '../x509/key-algorithm';
 
 export { KeyAlgorithm } from '../x509/key-algorithm';
@@ -16,10 +17,11 @@ export type { ServingTlsConfig, ServingTlsContext } from './serving-context';
 import { checkPropTypes, Schema, T } from '../k8s/prop-types';
 import { Pem } from '../store/pem';
 import { clusterNameOf, isDirectoryName, isInside, protectManifestFiles } from '../store/store-files';
-import {
-  assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
-  certificateBlocks, formatDate, nameConstraintProblem, validityProblem, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
-} from '../x509/x509';
+import { assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertKeyMatches, certificateBlocks, formatDate, validityProblem, parseCertificateBlock, parseCertificates, readPrivateKey } from '../x509/x509';
+import { assertCaAllowsServerAuth, assertIsCa, assertServingCertificate, sha1RootWarning } from '../x509/serving-checks';
+import { nameConstraintProblem } from '../x509/name-constraints';
+import { CertInfo } from '../x509/cert-info';
+import { verifyChain } from '../x509/chain';
 
 /**
  * Options shared by the strategies that issue the serving certificate at synth time.

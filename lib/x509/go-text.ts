@@ -7,9 +7,11 @@
  * @internal
  */
 import * as net from 'net';
-import {
-  CertInfo, ChainProblem, chainProblem, coversServerName, formatDate, goInsecureAlgorithm, goIpString, validityProblem,
-} from './x509';
+import { formatDate, goInsecureAlgorithm, validityProblem } from './x509';
+import { coversServerName } from './serving-checks';
+import { ipString } from '../k8s/ip';
+import { CertInfo } from './cert-info';
+import { ChainProblem, chainProblem } from './chain';
 import { matchesHostname } from '../k8s/names';
 
 /** Why Go refuses a server certificate, with what Go's text needs. @internal */
@@ -96,7 +98,7 @@ function hostnameText(cert: CertInfo, host: string): string {
     if (cert.ipAddresses.length >= 100) {
       return `x509: certificate is valid for ${cert.ipAddresses.length} IP SANs, but none matched ${host}`;
     }
-    valid = cert.ipAddresses.map(goIpString).join(', ');
+    valid = cert.ipAddresses.map(ip => ipString(ip)).join(', ');
   } else {
     if (cert.dnsNames.length >= 100) {
       return `x509: certificate is valid for ${cert.dnsNames.length} names, but none matched ${host}`;

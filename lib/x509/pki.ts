@@ -2,7 +2,7 @@ import { KeyObject, randomBytes } from 'crypto';
 import { buildCertificate, keyIdentifier } from './forge-adapter';
 import { KeyAlgorithm } from './key-algorithm';
 import { encodePem } from './pem-decode';
-import { CertInfo } from './x509';
+import { CertInfo } from './cert-info';
 
 /**
  * How far `notBefore` is set back, to tolerate clock skew between nodes.
