@@ -1,8 +1,7 @@
 import * as path from 'path';
-import {
-  CertStatus, clustersInStore, clustersWithCa, ClusterStatus, DEFAULT_MIN_WAIT_MINUTES, describeClusters, describeStore, notRotatable, PruneOutcome, pruneRetired, REFUSED, rotateCa,
-  RotateOutcome, sharedCas, storeStatus,
-} from '../store/ca-rotation';
+import { notRotatable, PruneOutcome, pruneRetired, REFUSED, rotateCa, RotateOutcome } from '../store/ca-rotation';
+import { CertStatus, clustersInStore, ClusterStatus, describeClusters, describeStore, storeStatus } from '../store/ca-status';
+import { clustersWithCa, DEFAULT_MIN_WAIT_MINUTES, sharedCas } from '../store/rotation-state';
 import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
 import { isDirectoryName } from '../store/store-files';

@@ -3,7 +3,7 @@ import { createPublicKey, KeyObject } from 'crypto';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
 
-import { caParamsJson, recoverRotation, rotationDirectories } from './ca-rotation';
+import { caParamsJson, recoverRotation, rotationDirectories } from './rotation-state';
 
 import { KeyAlgorithm } from '../x509/key-algorithm';
 import { createCa, issueServingCertificate, validityDaysProblem } from '../x509/pki';

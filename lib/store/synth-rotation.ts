@@ -1,7 +1,7 @@
 import { KeyObject } from 'crypto';
 import { readdirSync } from 'fs';
 import * as path from 'path';
-import { readRotation } from './ca-rotation';
+import { readRotation } from './rotation-state';
 import { hasEmptyKeyId, recertifyCa } from '../x509/pki';
 import { CA_CERT, CA_KEY, commitUnit, readOptional } from './store-files';
 import { assertKeyMatches, canonicalCertificatePem, formatDate, parseCertificates, parsePrivateKey } from '../x509/x509';

@@ -1,8 +1,8 @@
 import * as path from 'path';
-import { ApiObject, App, Chart, Duration } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
+import { App, Chart, Duration } from 'cdk8s';
+
 import { Construct } from 'constructs';
-import { assertDnsSubdomain, warn } from '../k8s/util';
+import { assertDnsSubdomain } from '../k8s/util';
 import { serviceServerName } from '../k8s/names';
 import { CertManagerServing, CertManagerServingTlsOptions } from './cert-manager';
 import { ServingTlsConfig, ServingTlsContext, servingDnsNames } from './serving-context';
@@ -16,12 +16,14 @@ export { servingDnsNames } from './serving-context';
 export type { ServingTlsConfig, ServingTlsContext } from './serving-context';
 import { checkPropTypes, Schema, T } from '../k8s/prop-types';
 import { Pem } from '../store/pem';
-import { clusterNameOf, isDirectoryName, isInside, protectManifestFiles } from '../store/store-files';
-import { assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertKeyMatches, certificateBlocks, formatDate, validityProblem, parseCertificateBlock, parseCertificates, readPrivateKey } from '../x509/x509';
-import { assertCaAllowsServerAuth, assertIsCa, assertServingCertificate, sha1RootWarning } from '../x509/serving-checks';
+import { clusterNameOf, isDirectoryName, isInside } from '../store/store-files';
+import { assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertKeyMatches, formatDate, parseCertificates, readPrivateKey } from '../x509/x509';
+import { assertServingCertificate } from '../x509/serving-checks';
 import { nameConstraintProblem } from '../x509/name-constraints';
 import { CertInfo } from '../x509/cert-info';
 import { verifyChain } from '../x509/chain';
+import { appendToBundle, earliest, loadCaBundle, pathCaNotAfter } from './ca-bundle';
+import { assertDurationDays, requirePem, secretNameOf, tlsSecret } from './strategy-parts';
 
 /**
  * Options shared by the strategies that issue the serving certificate at synth time.
@@ -294,55 +296,6 @@ function expiryAnnotations(caNotAfter: Date | undefined, servingNotAfter: Date):
   };
 }
 
-function earliest(dates: Date[]): Date | undefined {
-  return dates.length === 0 ? undefined : new Date(Math.min(...dates.map(d => d.getTime())));
-}
-
-/**
- * `fromPem`'s CA date: the earliest end among the CAs on the chain
- * kube-apiserver verifies, i.e. the intermediates of the certificate file and
- * the caBundle's CAs that verify the chain (not a CA of the bundle the chain
- * does not use, such as the other CA during a rotation).
- */
-function pathCaNotAfter(leaf: CertInfo, intermediates: CertInfo[], roots: CertInfo[], now: Date): Date | undefined {
-  const used = roots.filter(root => verifyChain(leaf, intermediates, [root], now) === undefined);
-  return earliest([...intermediates, ...used].map(c => c.notAfter));
-}
-
-function tlsSecret(scope: Construct, context: ServingTlsContext, name: string, certPem: string, keyPem: string, annotations: { [key: string]: string }): ApiObject {
-  // the manifest file that carries this key is written 0600 (store-files.ts, protectManifestFiles)
-  scope.node.addValidation({
-    validate: () => {
-      const { warning } = protectManifestFiles(App.of(scope), Chart.of(scope).node.id);
-      if (warning) {
-        warn(scope, `${context.prop}: ${warning}`);
-      }
-      return [];
-    },
-  });
-  return new k8s.KubeSecret(scope, 'TlsSecret', {
-    metadata: { name, namespace: context.namespace, labels: context.labels, annotations },
-    type: 'kubernetes.io/tls',
-    data: {
-      'tls.crt': Buffer.from(certPem).toString('base64'),
-      'tls.key': Buffer.from(keyPem).toString('base64'),
-    },
-  });
-}
-
-function secretNameOf(prop: string, given: string | undefined, context: ServingTlsContext): string {
-  const name = given ?? `${context.serviceName}-tls`;
-  assertDnsSubdomain(`${prop}.secretName`, name);
-  return name;
-}
-
-function assertDurationDays(prop: string, value: Duration, minDays: number): void {
-  const ms = value.toMilliseconds();
-  if (!(ms >= minDays * 86400000) || ms % 86400000 !== 0) {
-    throw new Error(`${prop}: ${value.toHumanString()} is not a whole number of days of at least ${minDays}; use e.g. Duration.days(365)`);
-  }
-}
-
 abstract class IssuedServingTls extends ServingTls {
   public readonly isInsecure = false;
   protected readonly store: CertificateStore;
@@ -440,18 +393,6 @@ abstract class IssuedServingTls extends ServingTls {
   }
 }
 
-/** A bundle with more roots after it, each certificate once. */
-function appendToBundle(bundlePem: string, extra: CertInfo[]): string {
-  let bundle = bundlePem;
-  for (const c of extra) {
-    const pem = c.pem;
-    if (!bundle.includes(pem.trim())) {
-      bundle += pem;
-    }
-  }
-  return bundle;
-}
-
 class CaIssuedServingTls extends IssuedServingTls {
   protected readonly optionsType = 'CaServingTlsOptions';
   constructor(private readonly caOptions: CaServingTlsOptions) {
@@ -504,50 +445,6 @@ class DedicatedCaServingTls extends IssuedServingTls {
     }
     return { dedicatedCa: { commonName: this.caCommonName, validity: this.caValidity, keyAlgorithm: keyAlgorithm ?? KeyAlgorithm.RSA_2048, sharedName: shared } };
   }
-}
-
-/** Throws, naming the option, unless each of `fields` is a Pem. */
-function requirePem(path: string, options: any, fields: { [field: string]: string }): void {
-  for (const [field, example] of Object.entries(fields)) {
-    const value = options[field];
-    if (!(value instanceof Pem)) {
-      const got = value === undefined ? 'it is missing' : `got ${typeof value === 'string' ? 'a string' : value === null ? 'null' : 'a plain object'}`;
-      throw new Error(`${path}.${field}: ${got}; pass a Pem, e.g. ${example} or Pem.fromString(...)`);
-    }
-  }
-}
-
-/**
- * The CA bundle, every certificate of it checked as Go checks a root. Go's
- * CertPool skips PEM blocks with headers and certificates that do not
- * parse; the library refuses them instead (a bundle entry that is silently
- * dropped is a mistake the user wants to hear of).
- */
-function loadCaBundle(prop: string, pem: Pem, now: Date, warnings: string[]): CertInfo[] {
-  const blocks = certificateBlocks(prop, pem._read(prop), pem.source);
-  const roots = blocks.map((block, i) => {
-    if (Object.keys(block.headers).length > 0) {
-      throw new Error(`${prop}: certificate #${i + 1} in ${pem.source} has PEM headers (${Object.keys(block.headers).join(', ')}), so Go's CertPool skips it; remove the header lines`);
-    }
-    return parseCertificateBlock(prop, block, pem.source, i);
-  });
-  for (const root of roots) {
-    assertIsCa(prop, root, 'the CA that signed the serving certificate');
-    assertCaAllowsServerAuth(prop, root);
-    if (validityProblem(root, now) && roots.some(other => !validityProblem(other, now))) {
-      // during a CA rotation the bundle may hold the old CA beside the new one: Go skips a CA
-      // that is not valid now and builds the chain through the other
-      try {
-        assertCurrentlyValid(prop, root, now, 'the CA certificate');
-      } catch (e: any) {
-        warnings.push(`${e.message.replace(/; [^;]*$/, '')}; Go skips it while another certificate of the bundle is valid, remove it once no certificate it issued is in use`);
-      }
-    } else {
-      assertCurrentlyValid(prop, root, now, 'the CA certificate');
-    }
-    warnings.push(...assertGoAcceptsCertificate(prop, root, 'the CA certificate'), ...sha1RootWarning(prop, root));
-  }
-  return roots;
 }
 
 class PemServingTls extends ServingTls {
