@@ -19,24 +19,24 @@ const EXAMPLES: { [resource: string]: string } = {
 
 /**
  * Parses a Kubernetes quantity (`100m`, `200Mi`, `1.5`, `1e3`) to a number;
- * throws, naming the resource, if it is malformed or negative.
+ * throws, naming the resource under the prop path `path`, if it is malformed or negative.
  * @internal
  */
-export function parseQuantity(resource: string, kind: 'request' | 'limit', quantity: string): number {
+export function parseQuantity(resource: string, kind: 'request' | 'limit', quantity: string, path = 'resources'): number {
   const m = typeof quantity === 'string' ? QUANTITY.exec(quantity) : null;
   const prop = `${resource} ${kind}`;
   const example = EXAMPLES[resource];
   if (!m) {
-    throw new Error(`resources: ${prop} '${quantity}' is not a Kubernetes quantity; use e.g. ${example}`);
+    throw new Error(`${path}: ${prop} '${quantity}' is not a Kubernetes quantity; use e.g. ${example}`);
   }
   const suffix = m[3] ?? '';
   const multiplier = /^[eE]/.test(suffix) ? 10 ** Number(suffix.slice(1)) : MULTIPLIERS[suffix];
   const value = Number(m[2]) * multiplier;
   if (m[1] === '-' && value !== 0) {
-    throw new Error(`resources: ${prop} '${quantity}' is negative; use a positive amount, e.g. ${example}`);
+    throw new Error(`${path}: ${prop} '${quantity}' is negative; use a positive amount, e.g. ${example}`);
   }
   if (!Number.isFinite(value)) {
-    throw new Error(`resources: ${prop} '${quantity}' is too large; use e.g. ${example}`);
+    throw new Error(`${path}: ${prop} '${quantity}' is too large; use e.g. ${example}`);
   }
   return value;
 }
@@ -62,11 +62,11 @@ export function renderResources(resources: ContainerResources | undefined): k8s.
  * least its request.
  * @internal
  */
-export function renderGivenResources(resources: ContainerResources): k8s.ResourceRequirements {
-  return render(resources, () => false);
+export function renderGivenResources(resources: ContainerResources, path = 'resources'): k8s.ResourceRequirements {
+  return render(resources, () => false, path);
 }
 
-function render(r: ContainerResources, defaulted: (resource: string) => boolean): k8s.ResourceRequirements {
+function render(r: ContainerResources, defaulted: (resource: string) => boolean, path = 'resources'): k8s.ResourceRequirements {
   const entries: Array<[string, string | undefined, string | undefined]> = [
     ['cpu', cpuAmount(r.cpu?.request), cpuAmount(r.cpu?.limit)],
     ['memory', sizeAmount(r.memory?.request), sizeAmount(r.memory?.limit)],
@@ -75,10 +75,10 @@ function render(r: ContainerResources, defaulted: (resource: string) => boolean)
   const requests: { [key: string]: k8s.Quantity } = {};
   const limits: { [key: string]: k8s.Quantity } = {};
   for (const [resource, request, limit] of entries) {
-    const req = request === undefined ? undefined : parseQuantity(resource, 'request', request);
-    const lim = limit === undefined ? undefined : parseQuantity(resource, 'limit', limit);
+    const req = request === undefined ? undefined : parseQuantity(resource, 'request', request, path);
+    const lim = limit === undefined ? undefined : parseQuantity(resource, 'limit', limit, path);
     if (req !== undefined && lim !== undefined && lim < req) {
-      throw new Error(`resources: ${resource} limit ${limit} is below the ${resource} request ${request}${defaulted(resource) ? " (upstream's default)" : ''}; raise the limit or lower the request`);
+      throw new Error(`${path}: ${resource} limit ${limit} is below the ${resource} request ${request}${defaulted(resource) ? " (upstream's default)" : ''}; raise the limit or lower the request`);
     }
     if (request !== undefined) {
       requests[resource] = k8s.Quantity.fromString(request);

@@ -6,7 +6,7 @@ import {
 } from './k8s/util';
 import { startupConflicts } from './k8s/metrics-server-flags';
 import { checkExtraArgs } from './extra-args';
-import { checkPropTypes, Schema, T } from './k8s/prop-types';
+import { checkPropTypes, Schema, T, withPropBase } from './k8s/prop-types';
 import { createApiService, createService } from './api-service';
 import { assertImageReference } from './image';
 import { KubeletServingCertApprover, KubeletServingCertApproverOptions } from './approver/kubelet-serving-cert-approver';
@@ -314,14 +314,11 @@ export class SecureMetricsServer extends Construct {
     // its errors name its props under kubeletServingCertApprover, not this
     // construct's props of the same name (replicas, name, namespace, resources)
     if (props.kubeletServingCertApprover) {
-      try {
-        this.kubeletServingCertApprover = new KubeletServingCertApprover(this, 'KubeletServingCertApprover', {
-          ...props.kubeletServingCertApprover,
-          namespace: props.kubeletServingCertApprover.namespace ?? this.namespace,
-        });
-      } catch (e: any) {
-        throw new Error(`kubeletServingCertApprover.${e.message}`);
-      }
+      const approver = props.kubeletServingCertApprover;
+      this.kubeletServingCertApprover = withPropBase(this, 'kubeletServingCertApprover', () => new KubeletServingCertApprover(this, 'KubeletServingCertApprover', {
+        ...approver,
+        namespace: approver.namespace ?? this.namespace,
+      }));
     }
 
     // TLS, both hops

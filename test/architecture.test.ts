@@ -48,6 +48,11 @@ const ALLOWED_CYCLES: { readonly files: readonly string[]; readonly reason: stri
 /** The line ceiling of a lib/ file, and the files allowed above it, each with its reason. */
 const MAX_LINES = 400;
 const LARGE_FILES: { readonly [file: string]: string } = {
+  'approver/kubelet-serving-cert-approver.ts': 'one construct: its props (documented for four languages), their schema, RBAC, Deployment; the RE2 and CIDR policy is in provider-policy.ts, IPs in k8s/ip.ts',
+  'secure-metrics-server.ts': 'the main construct: its props (the public API, documented), their schema and the composition of the parts, each of which has its own file',
+  'store/store-files.ts': 'not split yet: atomic writes, crash recovery, path checks and manifest protection of the store (issue 19 item 1, left for later)',
+  'tls/serving-tls.ts': 'ServingTls and the strategies that extend it: a subclass in another file would import the class that names it in its static factories (an import circle); cert-manager shows the way out (a bind object without the class), not done yet for the others',
+  'k8s/metrics-server-flags.ts': 'the flag table of metrics-server v0.8 (about 110 lines of data) and its grammar: one concept, as pflag reads it',
 };
 
 function sourceFiles(dir: string): string[] {
@@ -226,4 +231,15 @@ test('the checks fail on what they are for: a circle and an upward import are fo
     graph.clear();
     saved.forEach((v, k) => graph.set(k, v));
   }
+});
+
+test('no module reads meaning out of another module\'s error text: no regular expression over an error message', () => {
+  // callers tell refusals apart by their fields (X509Refusal's prop, reason, fix, code); reading the first
+  // line of a foreign library's message for display is fine, matching or cutting it is not
+  const reading = /\.message\b[^;\n]*\.(replace|match|test|exec|search)\(|\.(test|exec|match)\([^)\n]*\.message\b/;
+  const found = files.flatMap(f => readFileSync(f, 'utf8').split('\n')
+    .map((line, i) => ({ line, at: `lib/${path.relative(LIB, f)}:${i + 1}` }))
+    .filter(({ line }) => reading.test(line))
+    .map(({ at, line }) => `${at}: ${line.trim()}`));
+  expect(found).toEqual([]);
 });

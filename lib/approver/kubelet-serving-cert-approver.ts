@@ -3,7 +3,7 @@ import { ContainerResources, Cpu, k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 
 import { assertDnsLabel, assertPort, clusterScoped, warn } from '../k8s/util';
-import { checkPropTypes, Schema, T } from '../k8s/prop-types';
+import { checkPropTypes, propBase, propPath, Schema, T } from '../k8s/prop-types';
 import { renderGivenResources } from '../resources';
 import { INT32_MAX, isInt32 } from '../k8s/names';
 import { checkCidr, checkProviderRegex } from './provider-policy';
@@ -218,59 +218,62 @@ export class KubeletServingCertApprover extends Construct {
 
   constructor(scope: Construct, id: string, props: KubeletServingCertApproverProps) {
     super(scope, id);
-    checkPropTypes('', props, PROPS_SCHEMA, 'KubeletServingCertApproverProps', false);
+    // the prop path of these props: '' as a construct of its own, kubeletServingCertApprover inside SecureMetricsServer
+    const base = propBase(scope);
+    const at = (prop: string) => propPath(base, prop);
+    checkPropTypes(base, props, PROPS_SCHEMA, 'KubeletServingCertApproverProps', false);
     const p: Partial<KubeletServingCertApproverProps> = props ?? {};
 
     this.name = p.name ?? 'kubelet-csr-approver';
     this.namespace = p.namespace ?? 'kube-system';
-    assertDnsLabel('name', this.name);
-    assertDnsLabel('namespace', this.namespace);
+    assertDnsLabel(at('name'), this.name);
+    assertDnsLabel(at('namespace'), this.namespace);
 
-    const regex = checkProviderRegex(p.providerRegex);
+    const regex = checkProviderRegex(at('providerRegex'), p.providerRegex);
     const prefixes = p.providerIpPrefixes;
     if (prefixes !== undefined) {
       if (!Array.isArray(prefixes) || prefixes.length === 0) {
-        throw new Error(`providerIpPrefixes: [${prefixes}] is empty; list the node network CIDRs (e.g. ['192.168.10.0/24']), or leave it unset to allow any address`);
+        throw new Error(`${at('providerIpPrefixes')}: [${prefixes}] is empty; list the node network CIDRs (e.g. ['192.168.10.0/24']), or leave it unset to allow any address`);
       }
-      prefixes.forEach(checkCidr);
+      prefixes.forEach(cidr => checkCidr(at('providerIpPrefixes'), cidr));
     }
     const maxExpiration = p.maxExpiration ?? Duration.days(367);
     const maxMs = maxExpiration.toMilliseconds();
     if (!(maxMs % 1000 === 0 && maxMs >= MIN_EXPIRATION_SECONDS * 1000 && maxMs <= MAX_EXPIRATION_LIMIT_SECONDS * 1000)) {
-      throw new Error(`maxExpiration: ${maxExpiration.toHumanString()} is out of range; use whole seconds from 10 minutes (the shortest CSR validity Kubernetes accepts) to 367 days (the approver refuses to start beyond), e.g. Duration.days(365)`);
+      throw new Error(`${at('maxExpiration')}: ${maxExpiration.toHumanString()} is out of range; use whole seconds from 10 minutes (the shortest CSR validity Kubernetes accepts) to 367 days (the approver refuses to start beyond), e.g. Duration.days(365)`);
     }
     const allowedDnsNames = p.allowedDnsNames ?? 1;
     if (!Number.isInteger(allowedDnsNames) || allowedDnsNames < 1 || allowedDnsNames > MAX_ALLOWED_DNS_NAMES) {
-      throw new Error(`allowedDnsNames: ${allowedDnsNames} is out of range; use a whole number from 1 to ${MAX_ALLOWED_DNS_NAMES} (kubelets request one DNS name: use 1)`);
+      throw new Error(`${at('allowedDnsNames')}: ${allowedDnsNames} is out of range; use a whole number from 1 to ${MAX_ALLOWED_DNS_NAMES} (kubelets request one DNS name: use 1)`);
     }
     const bypassDnsResolution = p.bypassDnsResolution ?? false;
 
     const version = p.version ?? KubeletServingCertApprover.DEFAULT_VERSION;
     if (typeof version !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(@sha256:[0-9a-f]{64})?$/.test(version)) {
-      throw new Error(`version: '${version}' is not an image tag; use e.g. '${KubeletServingCertApprover.DEFAULT_VERSION}' or '${KubeletServingCertApprover.DEFAULT_VERSION}@sha256:<digest>'`);
+      throw new Error(`${at('version')}: '${version}' is not an image tag; use e.g. '${KubeletServingCertApprover.DEFAULT_VERSION}' or '${KubeletServingCertApprover.DEFAULT_VERSION}@sha256:<digest>'`);
     }
     const repository = p.imageRepository ?? KubeletServingCertApprover.DEFAULT_IMAGE_REPOSITORY;
     if (typeof repository !== 'string' || !/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(repository)) {
-      throw new Error(`imageRepository: '${repository}' is not an image repository; use e.g. '${KubeletServingCertApprover.DEFAULT_IMAGE_REPOSITORY}' (no tag: the tag is 'version')`);
+      throw new Error(`${at('imageRepository')}: '${repository}' is not an image repository; use e.g. '${KubeletServingCertApprover.DEFAULT_IMAGE_REPOSITORY}' (no tag: the tag is 'version')`);
     }
     this.image = `${repository}:${version}`;
 
     this.replicas = p.replicas ?? 2;
     if (!isInt32(this.replicas, 1)) {
-      throw new Error(`replicas: ${this.replicas} must be a whole number from 1 to ${INT32_MAX} (int32); use 2 (one approves, one stands by)`);
+      throw new Error(`${at('replicas')}: ${this.replicas} must be a whole number from 1 to ${INT32_MAX} (int32); use 2 (one approves, one stands by)`);
     }
     this.leaderElection = p.leaderElection ?? true;
     if (this.replicas > 1 && !this.leaderElection) {
-      throw new Error(`replicas: ${this.replicas} pods without leader election would all act on every CSR; set leaderElection: true, or replicas: 1`);
+      throw new Error(`${at('replicas')}: ${this.replicas} pods without leader election would all act on every CSR; set leaderElection: true, or replicas: 1`);
     }
     const metricsPort = p.metricsPort ?? 8080;
     const healthPort = p.healthPort ?? 8081;
-    assertPort('metricsPort', metricsPort);
-    assertPort('healthPort', healthPort);
+    assertPort(at('metricsPort'), metricsPort);
+    assertPort(at('healthPort'), healthPort);
     if (metricsPort === healthPort) {
-      throw new Error(`healthPort: ${healthPort} is also metricsPort; the two endpoints need different ports (e.g. metricsPort 8080, healthPort 8081)`);
+      throw new Error(`${at('healthPort')}: ${healthPort} is also metricsPort; the two endpoints need different ports (e.g. metricsPort 8080, healthPort 8081)`);
     }
-    const resources = approverResources(p.resources);
+    const resources = approverResources(at('resources'), p.resources);
 
     this.warnings = [];
     const matched = FOREIGN_NAMES.filter(n => regex.test(n));
@@ -397,9 +400,9 @@ export class KubeletServingCertApprover extends Construct {
 }
 
 /** The approver's resources: the props' as given, or small defaults. */
-function approverResources(resources: ContainerResources | undefined): k8s.ResourceRequirements {
+function approverResources(prop: string, resources: ContainerResources | undefined): k8s.ResourceRequirements {
   return renderGivenResources(resources ?? {
     cpu: { request: Cpu.millis(10) },
     memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) },
-  });
+  }, prop);
 }

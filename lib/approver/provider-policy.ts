@@ -7,10 +7,10 @@ import { ipString, parseIPv4, parseIPv6 } from '../k8s/ip';
  * syntax and limits, e.g. repeat counts up to 1000), and returns it compiled
  * for further checks. Matching is unanchored find, as Go's MatchString.
  */
-export function checkProviderRegex(value: string | undefined): { test(input: string): boolean } {
+export function checkProviderRegex(prop: string, value: string | undefined): { test(input: string): boolean } {
   const example = `e.g. '^k8s-(control|worker)-\\d+\\.example\\.com$'`;
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new Error(`providerRegex: '${value ?? ''}' is missing; it says which DNS names nodes may request, and without it the approver refuses to start: set it to your node names, ${example}`);
+    throw new Error(`${prop}: '${value ?? ''}' is missing; it says which DNS names nodes may request, and without it the approver refuses to start: set it to your node names, ${example}`);
   }
   let compiled: RE2JS;
   try {
@@ -23,14 +23,14 @@ export function checkProviderRegex(value: string | undefined): { test(input: str
       { re: /`\(\?>/, what: 'atomic groups' },
     ].find(u => u.re.test(message));
     if (unsupported) {
-      throw new Error(`providerRegex: '${value}' uses ${unsupported.what}, which Go's regexp (RE2) does not support, so the approver would crash at start; rewrite it without, ${example}`);
+      throw new Error(`${prop}: '${value}' uses ${unsupported.what}, which Go's regexp (RE2) does not support, so the approver would crash at start; rewrite it without, ${example}`);
     }
-    throw new Error(`providerRegex: '${value}' is not a valid regular expression (${message}; Go's regexp would not compile it, so the approver would crash at start); fix it, ${example}`);
+    throw new Error(`${prop}: '${value}' is not a valid regular expression (${message}; Go's regexp would not compile it, so the approver would crash at start); fix it, ${example}`);
   }
   // anchoring is checked on the text: a leading flag group such as (?i) and \A ... \z count as anchors
   const source = value.replace(/^\(\?[imsU]+\)/, '').replace(/^\\A/, '^').replace(/\\z$/, '$');
   if (!source.startsWith('^') || !endsWithAnchor(source) || hasTopLevelAlternation(source)) {
-    throw new Error(`providerRegex: '${value}' is not anchored at both ends; the approver accepts a name if the regex matches any part of it, so write '^(?:${value})$' or narrower, ${example}`);
+    throw new Error(`${prop}: '${value}' is not anchored at both ends; the approver accepts a name if the regex matches any part of it, so write '^(?:${value})$' or narrower, ${example}`);
   }
   return { test: (input: string) => compiled.test(input) };
 }
@@ -77,8 +77,8 @@ function hasTopLevelAlternation(source: string): boolean {
  * Throws unless `value` is a CIDR as Go's `netip.ParsePrefix` reads it, with
  * no bits set after the prefix length.
  */
-export function checkCidr(value: string): void {
-  const bad = (why: string, fix: string) => new Error(`providerIpPrefixes: '${value}' ${why}; ${fix}`);
+export function checkCidr(prop: string, value: string): void {
+  const bad = (why: string, fix: string) => new Error(`${prop}: '${value}' ${why}; ${fix}`);
   const example = "write a network address and prefix length, e.g. '192.168.10.0/24' or 'fd00:10::/64'";
   if (typeof value !== 'string') {
     throw bad('is not a CIDR', example);

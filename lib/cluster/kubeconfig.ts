@@ -114,7 +114,7 @@ function mergeFiles(kc: KubeConfig, files: string[], what: string): void {
       if (e.code === 'ENOENT' && what === 'KUBECONFIG') {
         continue; // kubectl skips missing files of KUBECONFIG
       }
-      throw new Error(`${what}: cannot read ${file} (${e.message}); fix the path or the file`);
+      throw new Error(`${what}: cannot read ${file} (${e.message}); fix the path or the file`, { cause: e });
     }
     read++;
     current = current || one.getCurrentContext() || undefined;

@@ -12,6 +12,7 @@
  * @internal
  */
 import { Duration, Size } from 'cdk8s';
+import { IConstruct } from 'constructs';
 
 /** One expected type. */
 interface Check {
@@ -73,8 +74,37 @@ function describe(value: unknown): string {
   }
 }
 
-function join(path: string, key: string): string {
+/**
+ * The prop path of `key` under `path` ('' for a construct's own props): the
+ * one way the library names a prop in its messages.
+ * @internal
+ */
+export function propPath(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
+}
+
+/** Per scope: the prop path of the props of a construct the library makes in it. */
+const propBases = new WeakMap<IConstruct, string>();
+
+/**
+ * Makes a construct of the library inside another one (the approver inside
+ * SecureMetricsServer) so that its refusals name its props by their path in
+ * the outer props (`kubeletServingCertApprover.providerRegex`) at the source,
+ * not by rewriting its messages.
+ * @internal
+ */
+export function withPropBase<R>(scope: IConstruct, base: string, make: () => R): R {
+  propBases.set(scope, base);
+  try {
+    return make();
+  } finally {
+    propBases.delete(scope);
+  }
+}
+
+/** The prop path of the props of a construct made in `scope` ('' unless made by withPropBase). @internal */
+export function propBase(scope: IConstruct): string {
+  return propBases.get(scope) ?? '';
 }
 
 function checkValue(path: string, value: unknown, check: Check): void {
@@ -93,7 +123,7 @@ function checkFields(path: string, value: { [key: string]: unknown }, schema: Sc
   for (const [key, check] of Object.entries(schema)) {
     const v = value[key];
     if (v !== undefined) {
-      checkValue(join(path, key), v, check);
+      checkValue(propPath(path, key), v, check);
     }
   }
 }

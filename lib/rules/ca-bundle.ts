@@ -1,4 +1,4 @@
-import { parseCertificates } from '../x509/x509';
+import { parseCertificates, X509Refusal } from '../x509/x509';
 
 /** The APIService's spec.caBundle decoded, or why it is not base64 of PEM certificates. @internal */
 export function decodeCaBundle(value: unknown): { pem?: string; problem?: string } {
@@ -21,8 +21,8 @@ export function decodeCaBundle(value: unknown): { pem?: string; problem?: string
   const pem = Buffer.from(compact, 'base64').toString('utf8');
   try {
     parseCertificates('spec.caBundle', pem, 'the decoded caBundle');
-  } catch (e: any) {
-    return { problem: /is not a PEM certificate/.test(e.message) ? 'it decodes to something that is not a PEM certificate' : 'a certificate in it does not parse' };
+  } catch (e) {
+    return { problem: e instanceof X509Refusal && e.code === 'no-certificate' ? 'it decodes to something that is not a PEM certificate' : 'a certificate in it does not parse' };
   }
   return { pem };
 }

@@ -1,4 +1,4 @@
-import { parseCertificates } from '../x509/x509';
+import { parseCertificates, X509Refusal } from '../x509/x509';
 import { assertIsCa } from '../x509/serving-checks';
 import { InstallContext, arr, isObj, meta, str } from './model';
 import { dataValue, resolveFile } from './mounts';
@@ -91,7 +91,8 @@ export function checkKubeletTls(ctx: InstallContext): void {
       assertIsCa(`${src.kind} ${src.objectName} key ${src.key}`, cert, 'the cluster CA /etc/kubernetes/pki/ca.crt');
     }
   } catch (e) {
-    const reason = (e instanceof Error ? e.message : String(e)).replace(/^[^:]*: /, '').replace(/;[^;]*$/, '');
+    // the x509 layer's structured reason: the prop is worded here, the fix is the rule's
+    const reason = e instanceof X509Refusal ? e.reason : e instanceof Error ? e.message : String(e);
     ctx.report(Rules.KUBELET_CA_INVALID, object, `${src.kind} ${src.objectName} key '${src.key}': ${reason}`, { evidence: `key ${src.key}` });
   }
 }

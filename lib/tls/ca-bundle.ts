@@ -1,5 +1,5 @@
 import { Pem } from '../store/pem';
-import { assertCurrentlyValid, assertGoAcceptsCertificate, certificateBlocks, validityProblem, parseCertificateBlock } from '../x509/x509';
+import { assertCurrentlyValid, assertGoAcceptsCertificate, certificateBlocks, validityProblem, parseCertificateBlock, X509Refusal } from '../x509/x509';
 import { assertCaAllowsServerAuth, assertIsCa, sha1RootWarning } from '../x509/serving-checks';
 import { CertInfo } from '../x509/cert-info';
 import { verifyChain } from '../x509/chain';
@@ -53,8 +53,11 @@ export function loadCaBundle(prop: string, pem: Pem, now: Date, warnings: string
       // that is not valid now and builds the chain through the other
       try {
         assertCurrentlyValid(prop, root, now, 'the CA certificate');
-      } catch (e: any) {
-        warnings.push(`${e.message.replace(/; [^;]*$/, '')}; Go skips it while another certificate of the bundle is valid, remove it once no certificate it issued is in use`);
+      } catch (e) {
+        if (!(e instanceof X509Refusal)) {
+          throw e;
+        }
+        warnings.push(`${e.prop}: ${e.reason}; Go skips it while another certificate of the bundle is valid, remove it once no certificate it issued is in use`);
       }
     } else {
       assertCurrentlyValid(prop, root, now, 'the CA certificate');

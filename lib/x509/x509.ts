@@ -27,14 +27,22 @@ const WEAK_SIGNATURES: { [oid: string]: { readonly name: string; readonly go?: s
  * @internal
  */
 export class X509Refusal extends Error {
-  constructor(readonly prop: string, readonly reason: string, readonly fix?: string) {
+  constructor(readonly prop: string, readonly reason: string, readonly fix?: string, readonly code?: X509RefusalCode) {
     super(fix === undefined ? `${prop}: ${reason}` : `${prop}: ${reason}; ${fix}`);
     this.name = 'X509Refusal';
   }
 }
 
-export function refusal(prop: string, reason: string, fix?: string): X509Refusal {
-  return new X509Refusal(prop, reason, fix);
+/**
+ * What a caller may tell refusals apart by (more codes as callers need them;
+ * a refusal without one is told by its prop, reason and fix only).
+ * `no-certificate`: the text holds no PEM CERTIFICATE block Go would read.
+ * @internal
+ */
+export type X509RefusalCode = 'no-certificate';
+
+export function refusal(prop: string, reason: string, fix?: string, code?: X509RefusalCode): X509Refusal {
+  return new X509Refusal(prop, reason, fix, code);
 }
 
 /**
@@ -110,7 +118,7 @@ export function certificateBlocks(prop: string, pem: string, source: string): Pe
       : /-----BEGIN CERTIFICATE-----/.test(pem)
         ? 'its \'-----BEGIN CERTIFICATE-----\' block is malformed the way Go\'s PEM decoder reads it (END line, base64 body)'
         : 'it holds no PEM block \'-----BEGIN CERTIFICATE-----\'';
-    throw refusal(prop, `${source} is not a PEM certificate (${what})`, `pass a PEM certificate file such as /etc/kubernetes/pki/ca.crt`);
+    throw refusal(prop, `${source} is not a PEM certificate (${what})`, `pass a PEM certificate file such as /etc/kubernetes/pki/ca.crt`, 'no-certificate');
   }
   return blocks;
 }
