@@ -19,7 +19,8 @@ import { renderResources } from './resources';
 import { HOSTNAME_TOPOLOGY_KEY } from './scheduling';
 import { KubeletTls } from './tls/kubelet-tls';
 import { generatedKeyCount } from './x509/pki';
-import { ServingTls, servingDnsNames } from './tls/serving-tls';
+import { ServingTls } from './tls/serving-tls';
+import { servingDnsNames } from './tls/serving-context';
 import { createDeployment, createPodDisruptionBudget, SERVING_CERT_DIR } from './workload';
 
 /**

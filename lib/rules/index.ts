@@ -10,7 +10,7 @@
  * How a new consumer (doctor) uses it:
  *
  * ```ts
- * import { auditObjects, Rules, Severity, severityRank } from './';
+ * import { auditObjects, Rules, Severity, severityRank } from '../rules';
  * const objects = [apiService, service, deployment, ...secrets, ...configMaps]; // plain JSON, as `kubectl get -o json` returns
  * const result = auditObjects(objects.map(object => ({ object, source: { file: 'cluster' } })), {
  *   inputIsComplete: true, // a referenced-but-absent object is SMS091 (high), not SMS090 (info)

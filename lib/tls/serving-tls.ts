@@ -12,8 +12,6 @@ import { CaSource, DedicatedCaRequest } from '../store/issuance-types';
 import { KeyAlgorithm } from '../x509/key-algorithm';
 
 export { KeyAlgorithm } from '../x509/key-algorithm';
-export { servingDnsNames } from './serving-context';
-export type { ServingTlsConfig, ServingTlsContext } from './serving-context';
 import { checkPropTypes, Schema, T } from '../k8s/prop-types';
 import { Pem } from '../store/pem';
 import { clusterNameOf, isDirectoryName, isInside } from '../store/store-files';
