@@ -137,7 +137,7 @@ describe('keyed by cluster and service identity', () => {
   });
 
   test('a nested or unusual chart path gives a readable directory name plus a hash', () => {
-    const { clusterNameOf } = require('../lib/store/store-files');
+    const { clusterNameOf } = require('../lib/store/store-paths');
     expect(clusterNameOf('cluster-a')).toBe('cluster-a');
     expect(clusterNameOf('team/cluster-a')).toMatch(/^team\.cluster-a-[0-9a-f]{8}$/);
     expect(clusterNameOf('.hidden')).toMatch(/^hidden-[0-9a-f]{8}$/);

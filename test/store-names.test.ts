@@ -3,7 +3,7 @@ import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { CertificateStore, KeyAlgorithm, Pem, SecureMetricsServer, ServingTls } from '../lib';
-import { clusterNameOf } from '../lib/store/store-files';
+import { clusterNameOf } from '../lib/store/store-paths';
 import { fixtureCa, fixtureStore, FIXTURE_CLUSTER, quietApp, storePaths, synthYaml, tmp } from './helpers';
 import { runCa } from './support/rotation';
 

@@ -4,7 +4,7 @@ import { CertStatus, clustersInStore, ClusterStatus, describeClusters, describeS
 import { clustersWithCa, DEFAULT_MIN_WAIT_MINUTES, sharedCas } from '../store/rotation-state';
 import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
-import { isDirectoryName } from '../store/store-files';
+import { isDirectoryName } from '../store/store-paths';
 
 const HELP = `usage: secure-metrics-server ca status [--store DIR] [--cluster NAME] [--format text|json] [--fail-within DURATION]
        secure-metrics-server ca rotate [--store DIR] [--cluster NAME] [--abort] [--force] [--min-wait DUR] [--skip-reissue-check]

@@ -4,7 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { checkPropTypes, Schema, T } from '../k8s/prop-types';
 import { mentionsPrivateKey } from '../x509/pem-decode';
-import { exists, isDirectoryName, makeDirectory, writeAtomic } from './store-files';
+import { exists, makeDirectory, writeAtomic } from './store-files';
+import { isDirectoryName } from './store-paths';
 
 /** The directories of `CertificateStore.temporary()`, deleted when the process exits. */
 const temporaries = new Set<string>();

@@ -8,7 +8,8 @@ import { caParamsJson, recoverRotation, rotationDirectories } from './rotation-s
 import { KeyAlgorithm } from '../x509/key-algorithm';
 import { createCa, issueServingCertificate, validityDaysProblem } from '../x509/pki';
 
-import { CA_CERT, CA_KEY, clusterNameOf, commitUnit, crashPoint, exists, hasLeftovers, PARAMS_FILE, recoverUnit, removeDeadTemporaries, writeAtomic } from './store-files';
+import { CA_CERT, CA_KEY, commitUnit, crashPoint, exists, hasLeftovers, PARAMS_FILE, recoverUnit, removeDeadTemporaries, writeAtomic } from './store-files';
+import { clusterNameOf } from './store-paths';
 import { acquireLock, lockLeftBehind } from './store-lock';
 import { assertCurrentlyValid, assertKeyMatches, canonicalCertificatePem, parseCertificates, parsePrivateKey, readPrivateKey } from '../x509/x509';
 import { assertCanIssueServing, assertIsCa } from '../x509/serving-checks';

@@ -1,5 +1,6 @@
 import * as path from 'path';
-import { assertInsideStore, readKeyFile, readOptional } from './store-files';
+import { readKeyFile, readOptional } from './store-files';
+import { assertInsideStore } from './store-paths';
 import { Paths, StoreIssueRequest } from './issuance-types';
 import { RECORD_SUFFIX } from './check-record';
 

@@ -14,7 +14,7 @@ import { KeyAlgorithm } from '../x509/key-algorithm';
 export { KeyAlgorithm } from '../x509/key-algorithm';
 import { checkPropTypes, Schema, T } from '../k8s/prop-types';
 import { Pem } from '../store/pem';
-import { clusterNameOf, isDirectoryName, isInside } from '../store/store-files';
+import { clusterNameOf, isDirectoryName, isInside } from '../store/store-paths';
 import { assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertKeyMatches, formatDate, parseCertificates, readPrivateKey } from '../x509/x509';
 import { assertServingCertificate } from '../x509/serving-checks';
 import { nameConstraintProblem } from '../x509/name-constraints';

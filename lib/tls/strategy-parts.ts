@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { assertDnsSubdomain, warn } from '../k8s/util';
 import { ServingTlsContext } from './serving-context';
 import { Pem } from '../store/pem';
-import { protectManifestFiles } from '../store/store-files';
+import { protectManifestFiles } from '../store/manifest-protection';
 
 export function tlsSecret(scope: Construct, context: ServingTlsContext, name: string, certPem: string, keyPem: string, annotations: { [key: string]: string }): ApiObject {
   // the manifest file that carries this key is written 0600 (store-files.ts, protectManifestFiles)
