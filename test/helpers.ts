@@ -13,10 +13,13 @@ export function tmp(prefix = 'sms-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-/** Writes `content` to `name` in `dir` and returns the path. */
+/**
+ * Writes `content` to `name` in `dir` and returns the path; a file holding a
+ * private key is written 0600, as the library requires of key files it reads.
+ */
 export function writeTmp(dir: string, name: string, content: string): string {
   const file = path.join(dir, name);
-  writeFileSync(file, content);
+  writeFileSync(file, content, { mode: /PRIVATE KEY-----/.test(content) ? 0o600 : 0o644 });
   return file;
 }
 
