@@ -3,8 +3,9 @@
  * `audit --help`, `ca --help` and `doctor --help` as users run them (node
  * bin/secure-metrics-server.js, each a new process), with `node -e 0` as the
  * floor of the machine. Wall time around each process, peak RSS from the
- * process itself (process.resourceUsage().maxRSS, written by a preload at
- * exit); the commands are run round-robin so that a busy moment of a shared
+ * process itself, and its CPU time (user + system: on a shared machine it moves
+ * far less than wall time), both from process.resourceUsage() written by a
+ * preload at exit; the commands are run round-robin so that a busy moment of a shared
  * machine falls on all of them alike. Also the size of each bundle.
  *
  * By default the package is built here (`build:cli`, as test/audit.proc.test.ts
@@ -18,12 +19,16 @@ import * as path from 'path';
 import { installPackage } from './audit';
 import { median, timeMs } from './bench';
 
-/** Targets the figures are held to (by `npm run bench`, never by a pass/fail test). */
+/**
+ * Targets the figures are held to (by `npm run bench`, never by a pass/fail
+ * test): CPU time over that of `node -e 0`, medians, because wall time on a
+ * shared machine says more about the neighbours than about the command.
+ */
 export const STARTUP_TARGETS = {
-  /** `audit --help` over `node -e 0`, median, at most (ms) */
-  auditHelpOverNodeMs: 100,
-  /** `--help` over `node -e 0`, median, at most (ms) */
-  helpOverNodeMs: 60,
+  /** `audit --help` CPU time over `node -e 0`'s, at most (ms) */
+  auditHelpCpuOverNodeMs: 60,
+  /** `--help` CPU time over `node -e 0`'s, at most (ms) */
+  helpCpuOverNodeMs: 40,
 };
 
 export interface StartupBenchOptions {
@@ -42,6 +47,8 @@ export interface StartupFigure {
   readonly medianMs: number;
   readonly minMs: number;
   readonly maxMs: number;
+  /** median of the runs' CPU time (user + system) */
+  readonly cpuMs: number;
   /** median of the runs' peak RSS */
   readonly maxRssMb: number;
   readonly runs: number;
@@ -77,9 +84,9 @@ export function runStartupBenchmark(options: StartupBenchOptions = {}): StartupB
     const cli = path.join(path.dirname(path.dirname(bin)), 'build', 'cli');
     const bundles = Object.fromEntries(readdirSync(cli).filter(f => f.endsWith('.js')).sort().map(f => [f, statSync(path.join(cli, f)).size]));
     const preload = path.join(dir, 'rss.js');
-    writeFileSync(preload, 'process.on(\'exit\', () => process.stderr.write(`\\nSMS_MAXRSS_KB ${process.resourceUsage().maxRSS}\\n`));\n');
+    writeFileSync(preload, 'process.on(\'exit\', () => { const u = process.resourceUsage(); process.stderr.write(`\\nSMS_USAGE ${u.maxRSS} ${u.userCPUTime + u.systemCPUTime}\\n`); });\n');
     const cases = [{ name: FLOOR, argv: ['-r', preload, '-e', '0'] }, ...COMMANDS.map(c => ({ name: c.join(' '), argv: ['-r', preload, bin!, ...c] }))];
-    const samples = new Map<string, { ms: number[]; rssKb: number[] }>(cases.map(c => [c.name, { ms: [], rssKb: [] }]));
+    const samples = new Map<string, { ms: number[]; rssKb: number[]; cpuUs: number[] }>(cases.map(c => [c.name, { ms: [], rssKb: [], cpuUs: [] }]));
     let allRan = true;
     for (let r = 0; r < warmup + reps; r++) {
       if (r === warmup) {
@@ -90,12 +97,13 @@ export function runStartupBenchmark(options: StartupBenchOptions = {}): StartupB
         const ms = timeMs(() => {
           res = spawnSync(process.execPath, c.argv, { encoding: 'utf8', env: { PATH: process.env.PATH } });
         });
-        const rss = /SMS_MAXRSS_KB (\d+)/.exec(String(res!.stderr));
+        const rss = /SMS_USAGE (\d+) (\d+)/.exec(String(res!.stderr));
         const ran = res!.status === 0 && rss !== null && (c.name === FLOOR || /^usage: secure-metrics-server/.test(String(res!.stdout)));
         allRan = allRan && ran;
         if (r >= warmup && rss) {
           samples.get(c.name)!.ms.push(ms);
           samples.get(c.name)!.rssKb.push(Number(rss[1]));
+          samples.get(c.name)!.cpuUs.push(Number(rss[2]));
         }
       }
     }
@@ -106,12 +114,13 @@ export function runStartupBenchmark(options: StartupBenchOptions = {}): StartupB
         medianMs: s.ms.length ? median(s.ms) : NaN,
         minMs: Math.min(...s.ms),
         maxMs: Math.max(...s.ms),
+        cpuMs: s.cpuUs.length ? median(s.cpuUs) / 1000 : NaN,
         maxRssMb: s.rssKb.length ? median(s.rssKb) / 1024 : NaN,
         runs: s.ms.length,
       };
     });
-    const over = (name: string) => figures.find(f => f.command === name)!.medianMs - figures[0].medianMs;
-    const meetsTargets = allRan && over('audit --help') <= STARTUP_TARGETS.auditHelpOverNodeMs && over('--help') <= STARTUP_TARGETS.helpOverNodeMs;
+    const over = (name: string) => figures.find(f => f.command === name)!.cpuMs - figures[0].cpuMs;
+    const meetsTargets = allRan && over('audit --help') <= STARTUP_TARGETS.auditHelpCpuOverNodeMs && over('--help') <= STARTUP_TARGETS.helpCpuOverNodeMs;
     return { cpus: os.cpus().length, loadavg: os.loadavg(), bundles, figures, allRan, meetsTargets };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -123,15 +132,16 @@ export function brokenStartupInvariants(r: StartupBenchResult): string[] {
 }
 
 export function formatStartupReport(r: StartupBenchResult): string {
-  const floor = r.figures[0].medianMs;
+  const floor = r.figures[0];
   const lines: string[] = [];
   lines.push(`start-up: each a new process, node bin/secure-metrics-server.js (${r.cpus} CPUs, load average ${r.loadavg.map(l => l.toFixed(2)).join(' ')})`);
   lines.push(`  bundles: ${Object.entries(r.bundles).map(([f, b]) => `${f} ${(b / 1024 / 1024).toFixed(2)} MB`).join(', ')}`);
   for (const f of r.figures) {
-    const extra = f.command === FLOOR ? '' : ` (+${(f.medianMs - floor).toFixed(0)} ms over ${FLOOR})`;
-    lines.push(`  ${f.command.padEnd(14)} median ${f.medianMs.toFixed(0).padStart(4)} ms${extra}, min ${f.minMs.toFixed(0)}, max ${f.maxMs.toFixed(0)}, peak RSS ${f.maxRssMb.toFixed(0)} MB, ${f.runs} runs`);
+    const extra = f === floor ? '' : ` (+${(f.cpuMs - floor.cpuMs).toFixed(0)} ms)`;
+    lines.push(`  ${f.command.padEnd(14)} CPU ${f.cpuMs.toFixed(0).padStart(4)} ms${extra.padEnd(9)} wall median ${f.medianMs.toFixed(0).padStart(4)} ms `
+      + `(min ${f.minMs.toFixed(0)}, max ${f.maxMs.toFixed(0)}), peak RSS ${f.maxRssMb.toFixed(0)} MB, ${f.runs} runs`);
   }
-  lines.push(`  targets: audit --help within ${STARTUP_TARGETS.auditHelpOverNodeMs} ms and --help within ${STARTUP_TARGETS.helpOverNodeMs} ms of ${FLOOR} (medians)`);
+  lines.push(`  targets (CPU time over ${FLOOR}, medians): audit --help <= ${STARTUP_TARGETS.auditHelpCpuOverNodeMs} ms, --help <= ${STARTUP_TARGETS.helpCpuOverNodeMs} ms`);
   lines.push(`  meets targets: ${r.meetsTargets ? 'yes' : 'NO'}`);
   return lines.join('\n');
 }
