@@ -48,8 +48,9 @@ test('--help loads no subcommand bundle and prints every summary; a command load
   const help = run(['--help']);
   expect(help.status).toBe(0);
   expect(help.loaded).toEqual(['main.js']);
+  const width = Math.max(...Object.keys(COMMAND_SUMMARIES).map(n => n.length));
   for (const [name, summary] of Object.entries(COMMAND_SUMMARIES)) {
-    expect(help.stdout).toContain(`  ${name.padEnd(6)}  ${summary}\n`);
+    expect(help.stdout).toContain(`  ${name.padEnd(width)}  ${summary}\n`);
   }
   for (const name of Object.keys(COMMAND_SUMMARIES)) {
     const r = run([name, '--help']);
