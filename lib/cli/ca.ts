@@ -6,6 +6,7 @@ import {
 import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
 import { isDirectoryName } from '../tls/store-files';
+import { COMMAND_SUMMARIES } from './commands';
 
 const HELP = `usage: secure-metrics-server ca status [--store DIR] [--cluster NAME] [--format text|json] [--fail-within DURATION]
        secure-metrics-server ca rotate [--store DIR] [--cluster NAME] [--abort] [--force] [--min-wait DUR] [--skip-reissue-check]
@@ -328,6 +329,6 @@ async function run(argv: string[], io: CliIo): Promise<number> {
 
 /** `secure-metrics-server ca`: the dedicated CA's status and staged rotation. */
 export const caCommand: Subcommand = {
-  summary: 'the dedicated CA: status and expiry (--fail-within for CI), staged rotation without downtime, pruning retired CAs',
+  summary: COMMAND_SUMMARIES.ca,
   run,
 };
