@@ -101,7 +101,7 @@ function treeHash(hashes: Map<string, string>): string {
 
 const pacmak = path.join(root, 'node_modules', 'jsii-pacmak', 'bin', 'jsii-pacmak');
 // npm pack inside pacmak would run prepack (npm run build) again
-const pacmakEnv = { npm_config_ignore_scripts: 'true', ...goEnv };
+const pacmakEnv = { npm_config_ignore_scripts: 'true', ...goEnv, ...pipEnv };
 
 /** jsii-pacmak for `dirs` (package directories) into build/bindings/pacmak/<target>. */
 function runPacmak(targets: string[], dirs: string[], label: string): Run {
@@ -145,9 +145,13 @@ function build(): boolean {
     }
   }
   if (missing.length > 0) {
-    const d = runPacmak(missing, ['node_modules/cdk8s', 'node_modules/cdk8s-plus-28'], `jsii-pacmak ${missing.join(',')} for cdk8s and cdk8s-plus-28`);
-    if (!check(`jsii-pacmak ${missing.join(', ')} for cdk8s ${version('cdk8s')} and cdk8s-plus-28 ${version('cdk8s-plus-28')}`, d.status === 0, d.status === 0 ? '' : tail(d))) {
-      return false;
+    // one package at a time: given both, jsii-pacmak may compile cdk8s-plus-28's Go
+    // module while it is still copying cdk8s' into place (undefined: JsonPatch)
+    for (const dep of ['cdk8s', 'cdk8s-plus-28']) {
+      const d = runPacmak(missing, [path.join('node_modules', dep)], `jsii-pacmak ${missing.join(',')} for ${dep}`);
+      if (!check(`jsii-pacmak ${missing.join(', ')} for ${dep} ${version(dep)}`, d.status === 0, d.status === 0 ? '' : tail(d))) {
+        return false;
+      }
     }
     for (const t of missing) {
       const cached = path.join(depsCache, key, t);
