@@ -145,8 +145,7 @@ function build(): boolean {
     }
   }
   if (missing.length > 0) {
-    // one package at a time: given both, jsii-pacmak may compile cdk8s-plus-28's Go
-    // module while it is still copying cdk8s' into place (undefined: JsonPatch)
+    // one package at a time (cdk8s-plus-28 needs cdk8s), so that a failure names its package
     for (const dep of ['cdk8s', 'cdk8s-plus-28']) {
       const d = runPacmak(missing, [path.join('node_modules', dep)], `jsii-pacmak ${missing.join(',')} for ${dep}`);
       if (!check(`jsii-pacmak ${missing.join(', ')} for ${dep} ${version(dep)}`, d.status === 0, d.status === 0 ? '' : tail(d))) {
