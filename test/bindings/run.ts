@@ -289,15 +289,13 @@ const go: Language = {
   exception: m => new RegExp(`^panic: ${escape(m)}`, 'm'),
 };
 
-const mavenArgs = (): string[] => ['-B', '-q', `-Dmaven.repo.local=${mavenRepo}`, `-Dsms.repository=file://${path.join(pacmakOut, 'java')}`];
+const mavenArgs = (): string[] => ['-B', '-q', `-Dmaven.repo.local=${mavenRepo}`, `-Dsms.repository=file://${path.join(pacmakOut, 'java')}`, `-Dsms.version=${pkg.version}`];
 const java: Language = {
   name: 'java',
   prepare: () => {
     // the local repository keeps what it resolved from the file:// repository:
     // forget the artifacts built here, so that the app gets this build's
-    for (const p of ['io/github/secure-metrics-server/secure-metrics-server/0.1.0']) {
-      rmSync(path.join(mavenRepo, p), { recursive: true, force: true });
-    }
+    rmSync(path.join(mavenRepo, 'io', 'github', 'secure-metrics-server', 'secure-metrics-server', pkg.version), { recursive: true, force: true });
     return undefined;
   },
   synth: (dir, env) => {
