@@ -11,6 +11,7 @@ import {
   assertPrivate, CA_CERT, CA_KEY, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
 } from './store-files';
 import { acquireLock, lockLeftBehind } from './store-lock';
+import { assertLocalStoreMayWrite } from '../store/frozen';
 import {
   assertCanIssueServing, assertCurrentlyValid, assertIsCa, assertKeyMatches, assertServingCertificate, canonicalCertificatePem, CertInfo, formatDate,
   parseCertificates, parsePrivateKey, readPrivateKey, signs,
@@ -242,6 +243,8 @@ export function issueFromStore(r: StoreIssueRequest): ServingResult {
   if (first !== NEEDS_LOCK) {
     return first;
   }
+  // frozen synth (CI): a local store is never created or renewed there (lib/store/frozen.ts)
+  assertLocalStoreMayWrite(r.prop, r.store.directory);
   r.store._ensureDirectory();
   let release: () => void;
   try {
