@@ -19,6 +19,7 @@ const COMMANDS: { [name: string]: () => Subcommand } = {
   audit: () => (load('./audit') as typeof import('./audit')).auditCommand,
   ca: () => (load('./ca') as typeof import('./ca')).caCommand,
   doctor: () => (load('./doctor') as typeof import('./doctor')).doctorCommand,
+  store: () => (load('./store') as typeof import('./store')).storeCommand,
 };
 
 function summaryOf(name: string): string {
