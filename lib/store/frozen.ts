@@ -23,6 +23,10 @@ export function frozenSynth(env: NodeJS.ProcessEnv = process.env): { frozen: boo
   if (ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0') {
     return { frozen: true, why: 'CI is set' };
   }
+  // an Argo CD config management plugin: the repo-server sets ARGOCD_APP_NAME for every render
+  if (env.ARGOCD_APP_NAME !== undefined && env.ARGOCD_APP_NAME !== '') {
+    return { frozen: true, why: 'ARGOCD_APP_NAME is set (an Argo CD render)' };
+  }
   return { frozen: false, why: '' };
 }
 
