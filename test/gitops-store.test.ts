@@ -174,6 +174,34 @@ describe('the shared store', () => {
   });
 });
 
+describe('audit of the encrypted outputs', () => {
+  const controller = pem.cert(testCert({ cn: 'sealed-secret', key: testKey(1) }));
+
+  test('no SMS015 (nor any finding) on the SealedSecret and the SOPS Secret; SMS050 when the SealedSecret lands elsewhere', async () => {
+    const root = tmp();
+    const keyFile = path.join(root, 'keys.txt');
+    expect(await run(['init', '--store', 'shared', '--new-identity', keyFile], root)).toMatchObject({ code: 0 });
+    const { auditObjects } = require('../lib/rules');
+    const objectsOf = (yamlText: string) => {
+      const file = path.join(tmp(), 'all.yaml');
+      writeFileSync(file, yamlText);
+      return require('cdk8s').Yaml.load(file).filter((o: any) => o);
+    };
+    const audit = (objects: any[]) => auditObjects(objects.map((object: any) => ({ object, source: { file: 'x' } })), {}).findings.map((f: any) => f.ruleId);
+    const env = { ...NO_IDENTITY, SOPS_AGE_KEY_FILE: keyFile, CI: undefined, SECURE_METRICS_SERVER_FROZEN: undefined };
+    const sealed = objectsOf(withEnv(env, () => synthShared(path.join(root, 'shared'), SecretOutput.sealedSecret({ controllerCertificate: Pem.fromString(controller) }))));
+    const sops = objectsOf(withEnv(env, () => synthShared(path.join(root, 'shared'), SecretOutput.sopsSecret({ ageRecipients: [generateAgeIdentity().recipient] }))));
+    const plain = objectsOf(withEnv(env, () => synthShared(path.join(root, 'shared'), SecretOutput.plainSecret())));
+    expect(audit(sealed)).toEqual([]);
+    expect(audit(sops)).toEqual([]);
+    expect(audit(plain)).toEqual(['SMS015']);
+    const moved = sealed.map((o: any) => (o.kind === 'SealedSecret' ? { ...o, metadata: { ...o.metadata, namespace: 'default' } } : o));
+    expect(audit(moved)).toContain('SMS050');
+    const clear = sops.map((o: any) => (o.kind === 'Secret' ? { ...o, data: { ...o.data, 'tls.key': 'LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t' } } : o));
+    expect(audit(clear)).toContain('SMS051');
+  });
+});
+
 describe('the local store under frozen synth', () => {
   test('a CI synth that would create a CA fails instead of making one', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));

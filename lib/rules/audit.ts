@@ -1,4 +1,5 @@
 import { checkApiService } from './checks-api-service';
+import { checkGitopsSecrets } from './checks-gitops';
 import { checkKubeletTls } from './checks-kubelet';
 import { checkPodSecurity } from './checks-pod-security';
 import { checkPorts } from './checks-ports';
@@ -10,7 +11,7 @@ import { AuditOptions, AuditResult, Finding, Install, Rule, severityRank, Source
 const METRICS_API_SERVICE = 'v1beta1.metrics.k8s.io';
 const WORKLOAD_KINDS = ['Deployment', 'DaemonSet', 'StatefulSet', 'ReplicaSet', 'Pod'];
 
-const CHECKS: Check[] = [checkApiService, checkServingTls, checkKubeletTls, checkPorts, checkPodSecurity];
+const CHECKS: Check[] = [checkApiService, checkServingTls, checkKubeletTls, checkPorts, checkPodSecurity, checkGitopsSecrets];
 
 /** One install with the objects it was found from. @internal */
 interface FoundInstall {

@@ -149,6 +149,16 @@ export class Rules {
     'metrics-server needs its service account token to talk to kube-apiserver and to read the service-account CA; automountServiceAccountToken: false breaks it',
     'remove automountServiceAccountToken: false (or mount a projected token)');
 
+  // --- the serving Secret in encrypted form (GitOps, docs/gitops.md; checks-gitops.ts)
+  public static readonly SEALED_SECRET_SCOPE = rule('SMS050', Severity.HIGH, 'SealedSecret sealed for another namespace or name',
+    'the sealed-secrets controller creates the Secret under the SealedSecret\'s own namespace and name, and opens a strict-scoped (or namespace-wide) one only where it was sealed for; a SealedSecret sealed for another namespace or name than the Secret the Deployment mounts never gives metrics-server its certificate',
+    'seal it again for the namespace and name the Deployment mounts (kubeseal --namespace --name, or let the construct seal it), or seal with a wider scope on purpose',
+    'secretOutput: SecretOutput.sealedSecret({ controllerCertificate })');
+  public static readonly SOPS_KEY_IN_CLEAR = rule('SMS051', Severity.HIGH, 'SOPS-encrypted Secret with the private key in clear',
+    'the Secret carries SOPS metadata, so it looks encrypted, but its encrypted_regex (or suffix rules) left tls.key in clear: the key is in Git',
+    'encrypt with encrypted_regex ^(data|stringData)$ (the construct does), then rotate the key: it was committed',
+    'secretOutput: SecretOutput.sopsSecret({ ageRecipients })');
+
   // --- input completeness
   public static readonly REFERENCED_ABSENT = rule('SMS090', Severity.INFO, 'referenced object not in the input',
     'an object the install refers to (Secret, ConfigMap, Service, the caBundle cert-manager injects) is not in the input, so its checks were skipped',
