@@ -19,6 +19,13 @@ import { AgeIdentity, ageArmor, ageDecrypt, ageEncrypt, parseAgeKeyFile, parseAg
  * exact bytes, used for the keys of the shared store).
  */
 
+let decryptions = 0;
+
+/** How many SOPS files this process decrypted (the benchmark checks a warm shared-store synth decrypts none). */
+export function sopsDecryptionCount(): number {
+  return decryptions;
+}
+
 /** The version written into `sops.version`: the release whose format this follows. */
 export const SOPS_FORMAT_VERSION = '3.13.3';
 const NONCE_SIZE = 32;
@@ -188,6 +195,7 @@ export function sopsRulesOf(doc: any): SopsRules {
  * @param source the file, for errors
  */
 export function sopsDecryptDocument(doc: any, identities: AgeIdentity[], source: string): { [key: string]: any } {
+  decryptions++;
   const meta = doc?.sops;
   if (!meta || typeof meta !== 'object') {
     throw new Error(`sops: ${source} has no 'sops' metadata (it is not encrypted)`);
