@@ -9,7 +9,7 @@ import { listFiles } from '../lib/store/shared-sync';
 import { sopsDecryptBinary, sopsDecryptDocument, sopsEncryptBinary } from '../lib/store/sops';
 import { hybridEncrypt, sealingLabel } from '../lib/tls/sealed-secrets-crypto';
 import { findPlaintextKeys } from './support/key-scan';
-import { pem, quietApp, testCert, testKey, tmp } from './helpers';
+import { FIXTURE_CLUSTER, fixtureStore, legacyStoreFixture, pem, quietApp, testCert, testKey, tmp } from './helpers';
 
 /** Runs `fn` with these environment variables (undefined deletes), restoring them after. */
 function withEnv<T>(vars: { [k: string]: string | undefined }, fn: () => T): T {
@@ -171,6 +171,52 @@ describe('the shared store', () => {
     expect(cert).toBe(readFileSync(path.join(dir, 'clusters/cluster-a/metrics-server.kube-system.svc.cluster.local/tls.crt'), 'utf8'));
     expect(createHash('sha256').update(Buffer.from(plain.data['tls.key'], 'base64')).digest('hex')).toBe(
       JSON.parse(readFileSync(path.join(dir, 'clusters/cluster-a/metrics-server.kube-system.svc.cluster.local.served.json'), 'utf8')).keySha256);
+  });
+});
+
+describe('store import and recipients', () => {
+  test('importing a 0.1 store and a current one keeps the CA: the same caBundle as the local store gives', async () => {
+    for (const layout of ['0.1', 'current']) {
+      const root = tmp();
+      const keyFile = path.join(root, 'keys.txt');
+      expect(await run(['init', '--store', 'shared', '--new-identity', keyFile], root)).toMatchObject({ code: 0 });
+      const local = layout === '0.1' ? legacyStoreFixture() : fixtureStore().directory;
+      const cluster = layout === '0.1' ? 'cluster-a' : FIXTURE_CLUSTER;
+      const caPem = readFileSync(layout === '0.1' ? path.join(local, 'ca.crt') : path.join(local, 'clusters', cluster, 'ca', 'ca.crt'), 'utf8');
+      const imported = await run(['import', '--store', 'shared', '--from', local, ...(layout === '0.1' ? ['--cluster', cluster] : [])], root);
+      expect(imported).toMatchObject({ code: 0, err: '' });
+      const app = quietApp({ outdir: tmp() });
+      const yamlText = withEnv({ ...NO_IDENTITY, SOPS_AGE_KEY_FILE: keyFile, CI: undefined, SECURE_METRICS_SERVER_FROZEN: undefined }, () => {
+        new SecureMetricsServer(new Chart(app, cluster), 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ sharedStore: SharedCertificateStore.fromDirectory(path.join(root, 'shared')) }) });
+        return app.synthYaml();
+      });
+      const caBundle = /caBundle: (\S+)/.exec(yamlText)![1];
+      expect({ layout, ca: Buffer.from(caBundle, 'base64').toString() }).toEqual({ layout, ca: caPem });
+      for (const f of listFiles(path.join(root, 'shared'))) {
+        expect({ f, keys: plaintextKeys(readFileSync(path.join(root, 'shared', f), 'utf8')) }).toEqual({ f, keys: [] });
+      }
+    }
+  });
+
+  test('a 0.1 store without --cluster is refused by name; recipients add and remove re-encrypt every key', async () => {
+    const root = tmp();
+    const keyFile = path.join(root, 'keys.txt');
+    await run(['init', '--store', 'shared', '--new-identity', keyFile], root);
+    expect(await run(['import', '--store', 'shared', '--from', legacyStoreFixture()], root)).toMatchObject({ code: 2, err: expect.stringMatching(/store of release 0\.1 .* --cluster NAME/) });
+    expect(await run(['import', '--store', 'shared', '--from', legacyStoreFixture(), '--cluster', 'c'], root)).toMatchObject({ code: 0 });
+    const bob = generateAgeIdentity();
+    expect(await run(['recipients', 'add', bob.recipient, '--store', 'shared'], root)).toMatchObject({ code: 2, err: expect.stringMatching(/needs an age identity/) });
+    expect(await run(['recipients', 'add', bob.recipient, '--store', 'shared'], root, { SOPS_AGE_KEY_FILE: keyFile })).toMatchObject({ code: 0 });
+    const keyFiles = listFiles(path.join(root, 'shared')).filter(f => f.endsWith('.key.sops'));
+    expect(keyFiles.length).toBe(2);
+    for (const f of keyFiles) {
+      expect(sopsDecryptBinary(readFileSync(path.join(root, 'shared', f), 'utf8'), [bob], f).toString()).toMatch(/PRIVATE KEY/);
+    }
+    const alice = parseAgeKeyFile(readFileSync(keyFile, 'utf8'), keyFile);
+    expect(await run(['recipients', 'remove', alice[0].recipient, '--store', 'shared'], root, { SOPS_AGE_KEY_FILE: keyFile })).toMatchObject({ code: 0 });
+    expect(() => sopsDecryptBinary(readFileSync(path.join(root, 'shared', keyFiles[0]), 'utf8'), alice, keyFiles[0])).toThrow(/none of the age identities/);
+    expect(SharedCertificateStore.fromDirectory(path.join(root, 'shared')).recipients()).toEqual([bob.recipient]);
+    expect(await run(['recipients', 'remove', bob.recipient, '--store', 'shared'], root, { SOPS_AGE_KEY: bob.identity })).toMatchObject({ code: 2, err: expect.stringMatching(/leave no recipient/) });
   });
 });
 

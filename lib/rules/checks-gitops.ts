@@ -14,7 +14,7 @@ import { servingFiles } from './checks-serving';
 const SEALED_KINDS = new Set(['SealedSecret']);
 
 function isSealedSecret(o: SourcedObject): boolean {
-  return SEALED_KINDS.has(String(o.object.kind)) && /^bitnami\.com\//.test(String(o.object.apiVersion ?? ''));
+  return SEALED_KINDS.has(str(o.object.kind) ?? '') && /^bitnami\.com\//.test(str(o.object.apiVersion) ?? '');
 }
 
 /** Where a SealedSecret was sealed for (its template), and its scope. */
