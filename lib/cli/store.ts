@@ -118,7 +118,18 @@ function init(io: CliIo, dir: string, recipients: string[], newIdentity: string 
   writePublic(path.join(dir, '.gitignore'), '# written by secure-metrics-server: this store is committed; only its lock stays out of git\n.lock\n.*.tmp\n');
   writePublic(path.join(dir, SHARED_MARKER), JSON.stringify({ kind: 'secure-metrics-server shared certificate store', version: 1, keys: 'SOPS (age), *.key.sops' }, undefined, 2) + '\n');
   say(io, `created the shared store ${dir} for ${[...new Set(all)].join(', ')}; commit it: git add ${path.relative(io.cwd, dir) || '.'}`);
+  const ignoredBy = gitIgnoreRule(path.join(dir, SHARED_MARKER));
+  if (ignoredBy) {
+    io.stderr.write(terminalText(`warning: git ignores this directory (${ignoredBy}); a shared store must be committed: ignore only the local store instead (e.g. '.secure-metrics-server/pki/' rather than '.secure-metrics-server/')`) + '\n');
+  }
   return ExitCode.OK;
+}
+
+/** The .gitignore rule that ignores `file`, when it is in a git work tree that ignores it (bounded: 5 s). */
+function gitIgnoreRule(file: string): string | undefined {
+  const { spawnSync } = require('child_process') as typeof import('child_process');
+  const r = spawnSync('git', ['check-ignore', '-v', '--no-index', file], { cwd: path.dirname(file), encoding: 'utf8', timeout: 5000 });
+  return r.status === 0 && r.stdout ? r.stdout.trim().split('\t')[0] : undefined;
 }
 
 function importStore(io: CliIo, dir: string, from: string, cluster: string | undefined, identity: string): number {

@@ -79,7 +79,7 @@ let emptyHome: string;
  * manifests are then in `rendered`.
  */
 function synth(clone: string, env: { [k: string]: string | undefined }, readOnly = false, clusters = 'cluster-a,cluster-b'): Run & { rendered: string } {
-  const node = [process.execPath, '-r', TSX, '-r', path.join(APP, 'shift-clock.js'), path.join(APP, 'app.js')];
+  const node = [process.execPath, '-r', TSX, '-r', path.join(APP, 'shift-clock.cjs'), path.join(APP, 'app.cjs')];
   const outdir = readOnly ? tmp('sms-render-') : path.join(clone, 'dist');
   const fullEnv = { SMS_LIB: ROOT, CLUSTERS: clusters, FLUX_AGE_RECIPIENT: fluxRecipient, CDK8S_OUTDIR: outdir, ...env };
   const script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && cd "$1" && shift && exec "$@"';
