@@ -182,6 +182,13 @@ describe('the team scenario', () => {
     const opened = JSON.parse(ok(tool('unseal'), ['-key', controllerKey], { input: sealed }));
     expect(opened).toMatchObject({ namespace: 'kube-system', name: 'metrics-server-tls', type: 'kubernetes.io/tls' });
     expect(Buffer.from(opened.data['tls.crt'], 'base64').toString()).toBe(readFileSync(path.join(a, STORE, 'clusters/cluster-a', IDENTITY_DIR, 'tls.crt'), 'utf8'));
+    // what kube-apiserver does with it once the sealed-secrets CRD is applied: the CRD's structural
+    // schema, pruning and validation, with the apiextensions-apiserver code (no control plane here)
+    const crdDir = ok('go', ['list', '-m', '-f', '{{.Dir}}', 'github.com/bitnami-labs/sealed-secrets'], { cwd: __dirname }).trim();
+    const crd = path.join(crdDir, 'helm', 'sealed-secrets', 'crds', 'bitnami.com_sealedsecrets.yaml');
+    const object = JSON.stringify(yaml.load(sealed));
+    expect(ok(tool('crdcheck'), ['-crd', crd], { input: object }).trim()).toBe('valid');
+    expect(run(tool('crdcheck'), ['-crd', crd], { input: object.replace('"encryptedData"', '"encryptedDatum"') }).stderr).toMatch(/spec.encryptedData: Required value/);
     for (const moved of [['-namespace', 'default'], ['-name', 'other-tls']]) {
       const r = run(tool('unseal'), ['-key', controllerKey, ...moved], { input: sealed });
       expect(r.code).toBe(1);
