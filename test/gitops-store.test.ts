@@ -35,7 +35,7 @@ function withEnv<T>(vars: { [k: string]: string | undefined }, fn: () => T): T {
   }
 }
 
-const NO_IDENTITY = { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined, XDG_CONFIG_HOME: '/nonexistent-sms-test' };
+const NO_IDENTITY = { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined, XDG_CONFIG_HOME: '/nonexistent-sms-test', SECURE_METRICS_SERVER_FROZEN: undefined, ARGOCD_APP_NAME: undefined };
 
 async function run(argv: string[], cwd: string, env: { [k: string]: string | undefined } = {}) {
   let out = '';
@@ -161,6 +161,11 @@ describe('the shared store', () => {
     const a = withEnv(env, () => synthShared(dir, out));
     const b = withEnv({ ...NO_IDENTITY, CI: '1' }, () => synthShared(dir, out));
     expect(b).toBe(a);
+    // another recipient: another ciphertext (cached beside the first), the same certificate
+    const other = generateAgeIdentity();
+    const c = withEnv(env, () => synthShared(dir, SecretOutput.sopsSecret({ ageRecipients: [other.recipient] })));
+    expect(c).not.toBe(a);
+    expect(withEnv({ ...NO_IDENTITY, CI: '1' }, () => synthShared(dir, out))).toBe(a);
     const { Yaml } = require('cdk8s');
     const file = path.join(tmp(), 'all.yaml');
     writeFileSync(file, a);
@@ -171,6 +176,36 @@ describe('the shared store', () => {
     expect(cert).toBe(readFileSync(path.join(dir, 'clusters/cluster-a/metrics-server.kube-system.svc.cluster.local/tls.crt'), 'utf8'));
     expect(createHash('sha256').update(Buffer.from(plain.data['tls.key'], 'base64')).digest('hex')).toBe(
       JSON.parse(readFileSync(path.join(dir, 'clusters/cluster-a/metrics-server.kube-system.svc.cluster.local.served.json'), 'utf8')).keySha256);
+  });
+});
+
+describe('rotation and status on the shared store', () => {
+  test("'store ca -- status' reads it, 'store ca -- rotate' stages a new CA with its key encrypted, and a frozen synth then asks for the synth that follows", async () => {
+    const root = tmp();
+    const keyFile = path.join(root, 'keys.txt');
+    await run(['init', '--store', 'shared', '--new-identity', keyFile], root);
+    const dir = path.join(root, 'shared');
+    const out = SecretOutput.sopsSecret({ ageRecipients: [generateAgeIdentity().recipient] });
+    const env = { ...NO_IDENTITY, SOPS_AGE_KEY_FILE: keyFile, CI: undefined, SECURE_METRICS_SERVER_FROZEN: undefined };
+    withEnv(env, () => synthShared(dir, out));
+    const status = await run(['ca', '--store', 'shared', '--', 'status'], root, { SOPS_AGE_KEY_FILE: keyFile });
+    expect(status).toMatchObject({ code: 0, out: expect.stringContaining('cluster cluster-a: no rotation in progress') });
+    expect(status.out).not.toContain('sms-shared-work');
+    const staged = await run(['ca', '--store', 'shared', '--', 'rotate', '--cluster', 'cluster-a'], root, { SOPS_AGE_KEY_FILE: keyFile });
+    expect(staged).toMatchObject({ code: 0, out: expect.stringContaining("phase 'stage' done") });
+    expect(listFiles(dir)).toEqual(expect.arrayContaining(['clusters/cluster-a/ca-next/ca.crt', 'clusters/cluster-a/ca-next/ca.key.sops']));
+    expect(() => withEnv({ ...NO_IDENTITY, CI: 'true' }, () => synthShared(dir, out))).toThrow(/the store changed since the last synth that issued .* synth is frozen/);
+    const both = withEnv(env, () => synthShared(dir, out));
+    const caBundle = Buffer.from(/caBundle: (\S+)/.exec(both)![1], 'base64').toString();
+    expect(caBundle.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+    expect(withEnv({ ...NO_IDENTITY, CI: 'true' }, () => synthShared(dir, out))).toBe(both);
+  });
+
+  test('store and sharedStore together are refused by name', () => {
+    const app = quietApp({ outdir: tmp() });
+    expect(() => new SecureMetricsServer(new Chart(app, 'c'), 'M', {
+      servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.fromDirectory(tmp()), sharedStore: SharedCertificateStore.fromDirectory(tmp()) }),
+    })).toThrow(/^servingTls\.sharedStore: both store .* and sharedStore .* are set; give one/);
   });
 });
 

@@ -96,6 +96,11 @@ function sha256(...parts: string[]): string {
   return h.digest('hex');
 }
 
+/** SHA-256 (hex) of a PEM, as the cache's entries name their certificate (lib/store/output-cache.ts prunes by it). */
+function pemDigest(pem: string): string {
+  return createHash('sha256').update(pem).digest('hex');
+}
+
 function b64(s: string): string {
   return Buffer.from(s).toString('base64');
 }
@@ -195,7 +200,7 @@ class SealedSecretOutput extends SecretOutput {
         'tls.crt': hybridEncrypt(controller.key, Buffer.from(input.certPem), label).toString('base64'),
         'tls.key': hybridEncrypt(controller.key, Buffer.from(key), label).toString('base64'),
       };
-      input.cache.put(entry, { certSha256: certSha, encryptedData });
+      input.cache.put(entry, { certSha256: pemDigest(input.certPem), encryptedData });
     }
     const annotations = { ...input.annotations, ...scopeAnnotations(this.scope) };
     const meta = { name: input.name, namespace: input.namespace, labels: input.labels, annotations };
@@ -254,7 +259,7 @@ class SopsSecretOutput extends SecretOutput {
         let doc = input.cache.get(entry)?.document;
         if (!doc || typeof doc !== 'object' || !doc.sops || !doc.data) {
           doc = sopsEncryptDocument(shape(b64(input.key())), this.recipients, { encryptedRegex: '^(data|stringData)$' }, input.now);
-          input.cache.put(entry, { certSha256: sha256(input.certPem), document: doc });
+          input.cache.put(entry, { certSha256: pemDigest(input.certPem), document: doc });
         }
         encrypted = doc;
       }

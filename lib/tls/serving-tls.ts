@@ -446,6 +446,9 @@ abstract class IssuedServingTls extends ServingTls {
       },
     };
     // the Secret in the chosen output form, from the local or the shared store (lib/store/serve-secret.ts)
+    if (this.options.store !== undefined && this.options.sharedStore !== undefined) {
+      throw new Error(`${prop}.sharedStore: both store ('${this.options.store.directory}') and sharedStore ('${this.options.sharedStore.directory}') are set; give one: sharedStore for a store committed to git, store for a local one`);
+    }
     const result = serveServingSecret({
       scope, prop, secretName, namespace: context.namespace, labels: context.labels, now: context.now,
       output: this.options.secretOutput ?? SecretOutput.plainSecret(), sharedStore: this.options.sharedStore,
