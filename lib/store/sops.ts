@@ -29,6 +29,8 @@ export function sopsDecryptionCount(): number {
 /** The version written into `sops.version`: the release whose format this follows. */
 export const SOPS_FORMAT_VERSION = '3.13.3';
 const NONCE_SIZE = 32;
+/** SHA-256 of 'sops': where the MAC of a `mac_only_encrypted` file starts (sops.go, MACOnlyEncryptedInitialization). */
+const MAC_ONLY_ENCRYPTED_INITIALIZATION = createHash('sha256').update('sops').digest();
 const ENC_PATTERN = /^ENC\[AES256_GCM,data:([A-Za-z0-9+/=]*),iv:([A-Za-z0-9+/=]+),tag:([A-Za-z0-9+/=]+),type:(str|int|float|bool|bytes|time|comment)\]$/;
 
 /** What decides which values are encrypted (SOPS's metadata fields). */
@@ -205,19 +207,24 @@ export function sopsDecryptDocument(doc: any, identities: AgeIdentity[], source:
       throw new Error(`sops: ${source} uses '${unsupported}', which this reader does not support; decrypt it with 'sops -d' and encrypt it again with encrypted_regex or the default rules`);
     }
   }
-  if (meta.mac_only_encrypted) {
-    throw new Error(`sops: ${source} uses 'mac_only_encrypted', which this reader does not support`);
-  }
   const dataKey = unwrapDataKey(meta, identities, source);
   const rules = sopsRulesOf(doc);
   const { sops: _meta, ...body } = doc;
   const hash = createHash('sha512');
+  // mac_only_encrypted (sops 3.9+): the MAC starts from a known constant and covers only the encrypted values
+  const macOnlyEncrypted = meta.mac_only_encrypted === true;
+  if (macOnlyEncrypted) {
+    hash.update(MAC_ONLY_ENCRYPTED_INITIALIZATION);
+  }
   const plain = walk(body, [], (leaf, p) => {
     let value = leaf;
-    if (typeof leaf === 'string' && leaf.startsWith('ENC[') && shouldEncrypt(p, rules)) {
+    const encrypted = shouldEncrypt(p, rules);
+    if (typeof leaf === 'string' && leaf.startsWith('ENC[') && encrypted) {
       value = decryptValue(leaf, dataKey, p.join(':') + ':', `${source}: ${p.join('.')}`);
     }
-    hash.update(bytesOf(value));
+    if (!macOnlyEncrypted || encrypted) {
+      hash.update(bytesOf(value));
+    }
     return value;
   });
   const lastmodified = String(meta.lastmodified instanceof Date ? rfc3339(meta.lastmodified) : meta.lastmodified);

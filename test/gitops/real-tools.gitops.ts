@@ -212,6 +212,10 @@ describe('the team scenario', () => {
     const enc = ok(tool('sops'), ['-e', '--encrypted-regex', '^(data|stringData)$', '--age', recipient, secretFile]);
     const doc = sopsDecryptDocument(yaml.load(enc), parseAgeKeyFile(readFileSync(keys, 'utf8'), keys), 'sops-written');
     expect(doc.data).toEqual({ 'tls.crt': 'Y2VydA==', 'tls.key': 'a2V5' });
+    // and with the MAC over the encrypted values only (sops 3.9+)
+    const macOnly = ok(tool('sops'), ['-e', '--mac-only-encrypted', '--encrypted-regex', '^(data|stringData)$', '--age', recipient, secretFile]);
+    expect(macOnly).toContain('mac_only_encrypted: true');
+    expect(sopsDecryptDocument(yaml.load(macOnly), parseAgeKeyFile(readFileSync(keys, 'utf8'), keys), 'mac-only').data).toEqual({ 'tls.crt': 'Y2VydA==', 'tls.key': 'a2V5' });
     // the plain-Secret synth reads the key file sops wrote
     const r = run(process.execPath, ['-e', `
       const path = require('path'); const lib = require(path.join(process.env.SMS_LIB, 'lib'));
