@@ -322,17 +322,11 @@ export function ageDecrypt(file: Buffer | string, identities: AgeIdentity[]): Bu
 }
 
 function findHeaderEnd(data: Buffer): number {
-  // the header ends with the line '--- <mac>\n'
-  let from = 0;
-  for (;;) {
-    const at = data.indexOf('\n--- ', from, 'latin1');
-    if (at < 0) {
-      throw new Error('age: no header end');
-    }
-    const nl = data.indexOf('\n', at + 1);
-    if (nl < 0) {
-      throw new Error('age: no header end');
-    }
-    return nl + 1;
+  // the header ends with the line '--- <mac>\n' (the payload that follows is binary)
+  const at = data.indexOf('\n--- ', 0, 'latin1');
+  const nl = at < 0 ? -1 : data.indexOf('\n', at + 1);
+  if (nl < 0) {
+    throw new Error('age: no header end');
   }
+  return nl + 1;
 }

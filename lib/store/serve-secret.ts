@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { readFileSync } from 'fs';
+import { chmodSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
@@ -12,6 +12,7 @@ import { CertificateStore } from '../tls/certificate-store';
 import { ServingResult, StoreIssueRequest } from '../tls/issuance';
 import { SecretOutput } from '../tls/secret-output';
 import { formatDate } from '../tls/x509';
+import { makeDirectory, writeAtomic } from '../tls/store-files';
 import { acquireLock } from '../tls/store-lock';
 
 /**
@@ -173,11 +174,10 @@ function serveShared(r: ServeRequest, shared: SharedCertificateStore): ServeResu
   const keyFile = path.join(clusterDir, r.issue.identity, `tls.key${SEALED_KEY_SUFFIX}`);
   const key = () => {
     if (keyPem === undefined) {
-      const { identities, sources } = ageIdentitiesFromEnvironment();
+      const { identities } = ageIdentitiesFromEnvironment();
       if (identities.length === 0) {
         throw new Error(`${r.prop}.secretOutput: the plain Secret carries the serving key, which is encrypted in '${keyFile}', and this synth has no age identity to decrypt it (SOPS_AGE_KEY_FILE and SOPS_AGE_KEY are unset, no ~/.config/sops/age/keys.txt); set SOPS_AGE_KEY_FILE to a key file of one of the store's recipients, or synthesize a SealedSecret or a SOPS Secret (SecretOutput.sealedSecret(), SecretOutput.sopsSecret()), which needs none`);
       }
-      void sources;
       keyPem = sopsDecryptBinary(readFileSync(keyFile, 'utf8'), identities, keyFile).toString('utf8');
       if (sha256(keyPem) !== s.keySha256) {
         throw new Error(`store: '${keyFile}' does not hold the key of '${path.join(clusterDir, r.issue.identity, 'tls.crt')}' (its digest differs from the served record); restore both from git ('git checkout -- ${path.relative(process.cwd(), clusterDir)}')`);
@@ -257,8 +257,7 @@ function issueIntoShared(r: ServeRequest, shared: SharedCertificateStore, req: s
 
 /** Writes a public file of the shared store (mode 0644: it is meant for git). */
 export function writePublic(file: string, text: string): void {
-  const { makeDirectory, writeAtomic } = require('../tls/store-files') as typeof import('../tls/store-files');
   makeDirectory(path.dirname(file));
   writeAtomic(file, text);
-  require('fs').chmodSync(file, 0o644);
+  chmodSync(file, 0o644);
 }
