@@ -278,6 +278,16 @@ describe('audit of the encrypted outputs', () => {
     expect(audit(plain)).toEqual(['SMS015']);
     const moved = sealed.map((o: any) => (o.kind === 'SealedSecret' ? { ...o, metadata: { ...o.metadata, namespace: 'default' } } : o));
     expect(audit(moved)).toContain('SMS050');
+    // the cdk8s validation plugin, on the manifests as cdk8s writes them: nothing to report for either
+    const { SecureMetricsServerValidation } = require('../lib/validation-plugin');
+    for (const objects of [sealed, sops]) {
+      const file = path.join(tmp(), 'm.k8s.yaml');
+      writeFileSync(file, objects.map((o: any) => require('cdk8s').Yaml.stringify(o)).join('---\n'));
+      const violations: any[] = [];
+      let status = '';
+      await new SecureMetricsServerValidation({ reportAt: 'info' }).validate({ manifests: [file], metadata: {}, report: { addViolation: (v: any) => violations.push(v), submit: (st: string) => { status = st; } } });
+      expect({ violations, status }).toEqual({ violations: [], status: 'success' });
+    }
     const clear = sops.map((o: any) => (o.kind === 'Secret' ? { ...o, data: { ...o.data, 'tls.key': 'LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t' } } : o));
     expect(audit(clear)).toContain('SMS051');
   });
