@@ -293,6 +293,20 @@ describe('audit of the encrypted outputs', () => {
   });
 });
 
+test("a working copy left by a killed synth (its pid gone) is removed by the next one; a live process's is kept", () => {
+  const { mkdirSync, existsSync } = require('fs');
+  const { tmpdir } = require('os');
+  const dead = path.join(tmpdir(), 'sms-shared-work-2147483646-x');
+  const live = path.join(tmpdir(), `sms-shared-work-${process.ppid}-x`);
+  mkdirSync(dead, { recursive: true });
+  mkdirSync(live, { recursive: true });
+  const { workingDirectory, removeWorkingDirectory } = require('../lib/store/shared-sync');
+  const mine = workingDirectory();
+  expect([existsSync(dead), existsSync(live), path.basename(mine).startsWith(`sms-shared-work-${process.pid}-`)]).toEqual([false, true, true]);
+  removeWorkingDirectory(mine);
+  removeWorkingDirectory(live);
+});
+
 describe('the local store under frozen synth', () => {
   test('a CI synth that would create a CA fails instead of making one', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));

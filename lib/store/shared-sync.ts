@@ -57,9 +57,35 @@ export function listFiles(dir: string, rel = ''): string[] {
 /** What a working copy started from: the plaintext of every file, by its path in the local layout. */
 export type Snapshot = Map<string, string>;
 
-/** A private temporary directory (0700) for a working copy. */
+const WORK_PREFIX = 'sms-shared-work-';
+
+/**
+ * A private temporary directory (0700) for a working copy, named after this
+ * process; copies left by a killed process (its pid gone) are removed first,
+ * since they hold decrypted keys.
+ */
 export function workingDirectory(): string {
-  return mkdtempSync(path.join(os.tmpdir(), 'sms-shared-work-'));
+  const tmp = os.tmpdir();
+  try {
+    for (const name of readdirSync(tmp)) {
+      const pid = Number(/^sms-shared-work-(\d+)-/.exec(name)?.[1]);
+      if (pid > 0 && pid !== process.pid && !processAlive(pid)) {
+        rmSync(path.join(tmp, name), { recursive: true, force: true });
+      }
+    }
+  } catch {
+    // best effort: another user's directory, or a race with its owner
+  }
+  return mkdtempSync(path.join(tmp, `${WORK_PREFIX}${process.pid}-`));
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: any) {
+    return e.code === 'EPERM';
+  }
 }
 
 /** Removes a working copy (it holds decrypted keys). */
