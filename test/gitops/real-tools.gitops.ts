@@ -206,6 +206,12 @@ describe('the team scenario', () => {
     writeFileSync(f, ok(tool('sops'), ['-e', '--input-type', 'binary', '--output-type', 'binary', '--age', recipient, plainFile], { env: { SOPS_AGE_KEY_FILE: keys } }));
     expect(readFileSync(f, 'utf8')).toContain('"version": "3.13.3"');
     expect(sopsDecryptBinary(readFileSync(f, 'utf8'), parseAgeKeyFile(readFileSync(keys, 'utf8'), keys), f).toString()).toBe(plain);
+    // the store's .sops.yaml is sops's own config: 'sops updatekeys' re-keys a file to a recipient added there
+    const sopsYaml = path.join(c, STORE, '.sops.yaml');
+    writeFileSync(sopsYaml, readFileSync(sopsYaml, 'utf8').replace(/^(    age: .*)$/m, `$1,${fluxRecipient}`));
+    const caKey = path.join(c, STORE, 'clusters/cluster-a/ca/ca.key.sops');
+    ok(tool('sops'), ['updatekeys', '-y', path.relative(path.join(c, STORE), caKey)], { cwd: path.join(c, STORE), env: { SOPS_AGE_KEY_FILE: keys } });
+    expect(sopsDecryptBinary(readFileSync(caKey, 'utf8'), parseAgeKeyFile(readFileSync(fluxKeys, 'utf8'), fluxKeys), caKey).toString()).toMatch(/PRIVATE KEY/);
     // and a YAML Secret that sops encrypted with encrypted_regex
     const secretFile = path.join(work, 'plain-secret.yaml');
     writeFileSync(secretFile, 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  labels:\n    a: "1"\ntype: kubernetes.io/tls\ndata:\n  tls.crt: Y2VydA==\n  tls.key: a2V5\n');
