@@ -4,12 +4,13 @@ import { CommandSpec, parseCommandArgs, UsageError } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
 import { terminalText } from './terminal-text';
 import { generateAgeIdentity, ageKeyFile, parseAgeRecipient } from '../store/age';
-import { writePublic } from '../store/serve-secret';
-import { readRecipients, SHARED_MARKER, SharedCertificateStore, sopsConfigText } from '../store/shared-store';
-import { isDirectory, listFiles, materialize, reencryptAll, removeWorkingDirectory, SEALED_KEY_SUFFIX, syncBack, workingDirectory } from '../store/shared-sync';
+import { readRecipients, SHARED_DEFAULT_DIRECTORY, SHARED_MARKER, SOPS_CONFIG_FILE, sopsConfigText } from '../store/shared-config';
+import { isDirectory, listFiles, materialize, reencryptAll, removeWorkingDirectory, SEALED_KEY_SUFFIX, syncBack, workingDirectory, writePublic } from '../store/shared-sync';
 import { ageIdentitiesFromEnvironment } from '../store/sops';
 import { makeDirectory, writeAtomic } from '../tls/store-files';
 import { acquireLock } from '../tls/store-lock';
+
+const load: (id: string) => unknown = require;
 
 const HELP = `usage: secure-metrics-server store init [--store DIR] --age-recipient AGE1... [--age-recipient ...]
        secure-metrics-server store init [--store DIR] --new-identity FILE
@@ -67,6 +68,12 @@ function resolveIn(io: CliIo, p: string): string {
   return path.resolve(io.cwd, p);
 }
 
+/** `dir` as the user would type it here: relative when under the working directory. */
+function shown(io: CliIo, dir: string): string {
+  const rel = path.relative(io.cwd, dir);
+  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? dir : rel;
+}
+
 function lock<T>(dir: string, fn: () => T): T {
   const release = acquireLock(path.join(dir, '.lock'), dir);
   try {
@@ -114,10 +121,10 @@ function init(io: CliIo, dir: string, recipients: string[], newIdentity: string 
   }
   all.forEach(r => parseAgeRecipient(r, '--age-recipient'));
   makeDirectory(dir);
-  writePublic(path.join(dir, SharedCertificateStore.SOPS_CONFIG_FILE), sopsConfigText([...new Set(all)]));
+  writePublic(path.join(dir, SOPS_CONFIG_FILE), sopsConfigText([...new Set(all)]));
   writePublic(path.join(dir, '.gitignore'), '# written by secure-metrics-server: this store is committed; only its lock stays out of git\n.lock\n.*.tmp\n');
   writePublic(path.join(dir, SHARED_MARKER), JSON.stringify({ kind: 'secure-metrics-server shared certificate store', version: 1, keys: 'SOPS (age), *.key.sops' }, undefined, 2) + '\n');
-  say(io, `created the shared store ${dir} for ${[...new Set(all)].join(', ')}; commit it: git add ${path.relative(io.cwd, dir) || '.'}`);
+  say(io, `created the shared store ${dir} for ${[...new Set(all)].join(', ')}; commit it: git add ${shown(io, dir)}`);
   const ignoredBy = gitIgnoreRule(path.join(dir, SHARED_MARKER));
   if (ignoredBy) {
     io.stderr.write(terminalText(`warning: git ignores this directory (${ignoredBy}); a shared store must be committed: ignore only the local store instead (e.g. '.secure-metrics-server/pki/' rather than '.secure-metrics-server/')`) + '\n');
@@ -165,7 +172,7 @@ function importStore(io: CliIo, dir: string, from: string, cluster: string | und
       throw new UsageError(`store import: the shared store holds ${clash.slice(0, 3).join(', ')}${clash.length > 3 ? ', ...' : ''} already; nothing was imported (import into an empty store, or remove those first)`);
     }
     const written = lock(dir, () => syncBack(work, dir, new Map(), recipients, new Date()));
-    say(io, `imported ${written.length} files from ${from} into ${dir} (keys encrypted to ${recipients.join(', ')}); the next synth with SharedCertificateStore.fromDirectory('${path.relative(io.cwd, dir)}') gives the same caBundle. Commit it, then delete the local store (it holds plaintext keys)`);
+    say(io, `imported ${written.length} files from ${from} into ${dir} (keys encrypted to ${recipients.join(', ')}); the next synth with SharedCertificateStore.fromDirectory('${shown(io, dir)}') gives the same caBundle. Commit it, then delete the local store (it holds plaintext keys)`);
     return ExitCode.OK;
   } finally {
     removeWorkingDirectory(work);
@@ -197,10 +204,10 @@ function recipientsCommand(io: CliIo, dir: string, action: string | undefined, g
   const ids = identities(io);
   const written = lock(dir, () => {
     const files = reencryptAll(dir, ids, next, new Date());
-    writePublic(path.join(dir, SharedCertificateStore.SOPS_CONFIG_FILE), sopsConfigText(next));
+    writePublic(path.join(dir, SOPS_CONFIG_FILE), sopsConfigText(next));
     return files;
   });
-  say(io, `re-encrypted ${written.length} keys to ${next.join(', ')}; commit ${path.relative(io.cwd, dir) || '.'}.${action === 'remove' ? ' A removed recipient can still decrypt the keys of earlier commits: rotate the CA (store ca -- rotate) if that identity leaked' : ''}`);
+  say(io, `re-encrypted ${written.length} keys to ${next.join(', ')}; commit ${shown(io, dir)}.${action === 'remove' ? ' A removed recipient can still decrypt the keys of earlier commits: rotate the CA (store ca -- rotate) if that identity leaked' : ''}`);
   return ExitCode.OK;
 }
 
@@ -215,7 +222,8 @@ async function caOnShared(io: CliIo, dir: string, caArgs: string[]): Promise<num
   const work = workingDirectory();
   try {
     const snapshot = materialize(dir, work, ids);
-    const { caCommand } = require('./ca') as typeof import('./ca');
+    // loaded as main.ts loads commands: its own bundle (build/cli/ca.js), not inlined here
+    const { caCommand } = load('./ca') as typeof import('./ca');
     const code = await caCommand.run([...caArgs, '--store', work], {
       ...io,
       stdout: { write: (s: string) => io.stdout.write(s.split(work).join(dir)) },
@@ -246,7 +254,7 @@ export const storeCommand: Subcommand = {
         return ExitCode.OK;
       }
       const [action, ...positionals] = args.positionals;
-      const dir = resolveIn(io, args.string('store') ?? SharedCertificateStore.DEFAULT_DIRECTORY);
+      const dir = resolveIn(io, args.string('store') ?? SHARED_DEFAULT_DIRECTORY);
       switch (action) {
         case 'init':
           return init(io, dir, args.strings('age-recipient'), args.string('new-identity'));

@@ -1,18 +1,17 @@
 import { createHash } from 'crypto';
-import { chmodSync, readFileSync } from 'fs';
+import { readFileSync } from 'fs';
 import * as path from 'path';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { frozenSynth } from './frozen';
 import { OutputCacheFile } from './output-cache';
 import { SharedCertificateStore } from './shared-store';
-import { listFiles, materialize, removeWorkingDirectory, SEALED_KEY_SUFFIX, syncBack, workingDirectory } from './shared-sync';
+import { listFiles, materialize, removeWorkingDirectory, SEALED_KEY_SUFFIX, syncBack, workingDirectory, writePublic } from './shared-sync';
 import { ageIdentitiesFromEnvironment, sopsDecryptBinary } from './sops';
 import { CertificateStore } from '../tls/certificate-store';
 import { ServingResult, StoreIssueRequest } from '../tls/issuance';
 import { SecretOutput } from '../tls/secret-output';
 import { formatDate } from '../tls/x509';
-import { makeDirectory, writeAtomic } from '../tls/store-files';
 import { acquireLock } from '../tls/store-lock';
 
 /**
@@ -253,11 +252,4 @@ function issueIntoShared(r: ServeRequest, shared: SharedCertificateStore, req: s
     removeWorkingDirectory(work);
     release();
   }
-}
-
-/** Writes a public file of the shared store (mode 0644: it is meant for git). */
-export function writePublic(file: string, text: string): void {
-  makeDirectory(path.dirname(file));
-  writeAtomic(file, text);
-  chmodSync(file, 0o644);
 }

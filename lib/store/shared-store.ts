@@ -1,7 +1,5 @@
-import { readFileSync } from 'fs';
 import * as path from 'path';
-import { Yaml } from 'cdk8s';
-import { parseAgeRecipient } from './age';
+import { readRecipients, SHARED_DEFAULT_DIRECTORY, SOPS_CONFIG_FILE } from './shared-config';
 import { schemaOf } from '../prop-schemas';
 import { checkPropTypes } from '../prop-types';
 import { isDirectoryName } from '../tls/store-files';
@@ -36,10 +34,10 @@ export interface SharedCertificateStoreOptions {
  */
 export class SharedCertificateStore {
   /** The default directory of a shared store, relative to the working directory. */
-  public static readonly DEFAULT_DIRECTORY = '.secure-metrics-server/shared';
+  public static readonly DEFAULT_DIRECTORY = SHARED_DEFAULT_DIRECTORY;
 
   /** The file in a shared store that names its age recipients (SOPS's creation rules). */
-  public static readonly SOPS_CONFIG_FILE = '.sops.yaml';
+  public static readonly SOPS_CONFIG_FILE = SOPS_CONFIG_FILE;
 
   /**
    * A shared store in `directory` (absolute, or relative to the working
@@ -81,55 +79,4 @@ export class SharedCertificateStore {
   public _path(...parts: string[]): string {
     return path.join(this.directory, ...parts);
   }
-}
-
-/** The marker file of a shared store, which says what the directory is. */
-export const SHARED_MARKER = 'store.json';
-
-/** The recipients of the `.sops.yaml` in `dir`; throws naming the file and the fix. */
-export function readRecipients(dir: string): string[] {
-  const file = path.join(dir, SharedCertificateStore.SOPS_CONFIG_FILE);
-  let docs: any[];
-  try {
-    readFileSync(file);
-    docs = Yaml.load(file);
-  } catch (e: any) {
-    throw new Error(`store: cannot read '${file}' (${e.code ?? e.message}); is '${dir}' a shared store? Make one with 'secure-metrics-server store init --store ${dir} --age-recipient age1...'`, { cause: e });
-  }
-  const rules: any[] = Array.isArray(docs[0]?.creation_rules) ? docs[0].creation_rules : [];
-  const rule = rules.find(r => typeof r?.path_regex !== 'string' || new RegExp(r.path_regex).test('clusters/c/ca/ca.key.sops'));
-  if (!rule) {
-    throw new Error(`store: '${file}' has no creation rule for the store's key files (path_regex matching '.key.sops'); add one with the team's age recipients`);
-  }
-  const out: string[] = [];
-  const add = (v: any) => {
-    const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : [];
-    for (const r of list) {
-      const t = String(r).trim();
-      if (t !== '') {
-        parseAgeRecipient(t, `store: '${file}'`);
-        out.push(t);
-      }
-    }
-  };
-  add(rule.age);
-  for (const g of Array.isArray(rule.key_groups) ? rule.key_groups : []) {
-    add(g?.age);
-  }
-  if (out.length === 0) {
-    throw new Error(`store: '${file}' names no age recipient; add the team's with 'secure-metrics-server store recipients add age1...'`);
-  }
-  return [...new Set(out)];
-}
-
-/** The `.sops.yaml` text of a store with these recipients. */
-export function sopsConfigText(recipients: string[]): string {
-  return [
-    '# written by secure-metrics-server: who can decrypt the private keys of this certificate store.',
-    "# Change it with 'secure-metrics-server store recipients add|remove' (which re-encrypts every key).",
-    'creation_rules:',
-    '  - path_regex: \\.key\\.sops$',
-    `    age: ${recipients.join(',')}`,
-    '',
-  ].join('\n');
 }

@@ -1,8 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { AgeIdentity } from './age';
-import { SHARED_MARKER, SharedCertificateStore } from './shared-store';
+import { SHARED_MARKER, SOPS_CONFIG_FILE } from './shared-config';
 import { sopsDecryptBinary, sopsEncryptBinary } from './sops';
 import { makeDirectory, readOptional, writeAtomic } from '../tls/store-files';
 
@@ -22,7 +22,7 @@ export const SEALED_KEY_SUFFIX = '.sops';
 /** Files of a shared store that are not store material. */
 function isSharedOnly(rel: string): boolean {
   const base = path.basename(rel);
-  return rel === SharedCertificateStore.SOPS_CONFIG_FILE || rel === SHARED_MARKER || base === '.gitignore' || base === '.lock'
+  return rel === SOPS_CONFIG_FILE || rel === SHARED_MARKER || base === '.gitignore' || base === '.lock'
     || base.startsWith('.') || base.endsWith('.served.json') || base.endsWith('.outputs.json');
 }
 
@@ -198,4 +198,11 @@ export function isDirectory(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Writes a public file of the shared store (mode 0644: it is meant for git). */
+export function writePublic(file: string, text: string): void {
+  makeDirectory(path.dirname(file));
+  writeAtomic(file, text);
+  chmodSync(file, 0o644);
 }
