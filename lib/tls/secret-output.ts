@@ -179,6 +179,9 @@ function scopeAnnotations(scope: SealedSecretScope): { [key: string]: string } {
   return {};
 }
 
+/** The controller certificates parsed in this process, by their PEM text. */
+const CONTROLLERS = new Map<string, ReturnType<typeof controllerPublicKey>>();
+
 class SealedSecretOutput extends SecretOutput {
   public readonly containsPlaintextKey = false;
 
@@ -189,7 +192,9 @@ class SealedSecretOutput extends SecretOutput {
   public _render(scope: Construct, input: SecretRenderInput): ApiObject {
     const prop = `${input.prop}.secretOutput.controllerCertificate`;
     const pem = this.certificate._read(prop);
-    const controller = controllerPublicKey(prop, pem, this.certificate.source, input.now);
+    // parsed once per certificate text in a process (a fleet app seals for one controller many times)
+    const controller = CONTROLLERS.get(pem) ?? controllerPublicKey(prop, pem, this.certificate.source, input.now);
+    CONTROLLERS.set(pem, controller);
     const label = sealingLabel(this.scope.name as any, input.namespace, input.name);
     const certSha = sha256(input.certPem);
     const entry = sha256('sealed-secret/v1', certSha, input.keySha256, controller.fingerprint, label.toString('latin1'));
