@@ -10,3 +10,7 @@ export * from './tls/cert-manager';
 export * from './tls/certificate-store';
 export * from './tls/pem';
 export * from './deprecated';
+export { SecretOutput, SealedSecretScope } from './tls/secret-output';
+export type { SealedSecretOutputOptions, SopsSecretOutputOptions } from './tls/secret-output';
+export { SharedCertificateStore } from './store/shared-store';
+export type { SharedCertificateStoreOptions } from './store/shared-store';

@@ -33,6 +33,8 @@ function build(): { [name: string]: Schema } {
   const { ServingTls } = require('./tls/serving-tls') as typeof import('./tls/serving-tls');
   const { KubeletTls } = require('./tls/kubelet-tls') as typeof import('./tls/kubelet-tls');
   const { CertManagerIssuer, CertManagerKeyAlgorithm } = require('./tls/cert-manager') as typeof import('./tls/cert-manager');
+  const { SharedCertificateStore } = require('./store/shared-store') as typeof import('./store/shared-store');
+  const { SecretOutput, SealedSecretScope } = require('./tls/secret-output') as typeof import('./tls/secret-output');
   const { NodeAddressType } = require('./secure-metrics-server') as typeof import('./secure-metrics-server');
 
   // enum-typed props left out here (operator, effect, podAntiAffinity,
@@ -89,6 +91,8 @@ function build(): { [name: string]: Schema } {
     keyAlgorithm: T.instance(KeyAlgorithm, 'KeyAlgorithm.ECDSA_P256'),
     keySize: T.number('2048'),
     secretName: T.string("'metrics-server-tls'"),
+    sharedStore: T.instance(SharedCertificateStore, "SharedCertificateStore.fromDirectory('.secure-metrics-server/shared')"),
+    secretOutput: T.instance(SecretOutput, 'SecretOutput.sealedSecret({ controllerCertificate })'),
   };
   const pem = (example: string) => T.instance(Pem, example);
   return {
@@ -119,6 +123,9 @@ function build(): { [name: string]: Schema } {
       additionalTrustedCas: pem("Pem.fromFile('ca-old.crt')") },
     DedicatedCaServingTlsOptions: { ...issued, caValidity: T.duration('Duration.days(3650)'), caCommonName: T.string("'secure-metrics-server-ca'"), sharedCaName: T.string("'fleet'") },
     CertificateStoreOptions: { cluster: T.string("'cluster-a'") },
+    SharedCertificateStoreOptions: { cluster: T.string("'cluster-a'") },
+    SealedSecretOutputOptions: { controllerCertificate: pem("Pem.fromFile('sealed-secrets.pem')"), scope: T.instance(SealedSecretScope, 'SealedSecretScope.STRICT') },
+    SopsSecretOutputOptions: { ageRecipients: T.array(T.string("'age1...'")) },
     PemServingTlsOptions: {
       certificate: pem("Pem.fromFile('tls.crt')"),
       privateKey: pem("Pem.fromFile('tls.key')"),

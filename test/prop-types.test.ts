@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import * as ts from 'typescript';
-import { CertificateStore, KubeletServingCertApprover, KubeletTls, Pem, SecureMetricsServer, ServingTls } from '../lib';
+import { CertificateStore, KubeletServingCertApprover, KubeletTls, Pem, SecretOutput, SecureMetricsServer, ServingTls, SharedCertificateStore } from '../lib';
 
 // Every property of every exported props and options interface, read from
 // the declarations in lib/ with the TypeScript compiler API (its parser:
@@ -136,6 +136,10 @@ const ENTRIES: { [iface: string]: { prefix: string; factory?: string; run: (prop
   ExistingSecretServingTlsOptions: { prefix: 'servingTls.', factory: 'ServingTls.fromExistingSecret', run: p => bindServing(ServingTls.fromExistingSecret({ secretName: 'tls', caBundle: pem, ...p })) },
   CertManagerServingTlsOptions: { prefix: 'servingTls.', run: p => bindServing(ServingTls.fromCertManager(p)) },
   CertificateStoreOptions: { prefix: '', factory: 'CertificateStore.fromDirectory', run: p => CertificateStore.fromDirectory('unused-store', p) },
+  // issue 21 (gitops): the shared store and the Secret output forms
+  SharedCertificateStoreOptions: { prefix: '', factory: 'SharedCertificateStore.fromDirectory', run: p => SharedCertificateStore.fromDirectory('unused-store', p) },
+  SealedSecretOutputOptions: { prefix: '', factory: 'SecretOutput.sealedSecret', run: p => SecretOutput.sealedSecret({ controllerCertificate: pem, ...p }) },
+  SopsSecretOutputOptions: { prefix: '', factory: 'SecretOutput.sopsSecret', run: p => SecretOutput.sopsSecret({ ageRecipients: [], ...p }) },
 };
 
 const interfaces = exportedInterfaces();

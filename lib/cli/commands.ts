@@ -8,6 +8,7 @@ export const COMMAND_SUMMARIES = {
   audit: 'find weak or broken metrics-server TLS settings in manifests (files, dirs, -)',
   ca: 'the dedicated CA: status and expiry (--fail-within for CI), staged rotation without downtime, pruning retired CAs',
   doctor: 'read a live cluster and explain, hop by hop, why kubectl top fails (read-only)',
+  store: 'create, import and re-key a certificate store shared through git (SOPS/age)',
 } as const;
 
 /** The name of a subcommand. */

@@ -23,6 +23,7 @@ const COMMANDS: { readonly [name in CommandName]: () => Subcommand } = {
   audit: () => (load('./audit') as typeof import('./audit')).auditCommand,
   ca: () => (load('./ca') as typeof import('./ca')).caCommand,
   doctor: () => (load('./doctor') as typeof import('./doctor')).doctorCommand,
+  store: () => (load('./store') as typeof import('./store')).storeCommand,
 };
 
 function isCommand(name: string): name is CommandName {

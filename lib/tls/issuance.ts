@@ -12,6 +12,7 @@ import {
   assertInsideStore, CA_CERT, CA_KEY, clusterNameOf, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readKeyFile, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
 } from './store-files';
 import { acquireLock, lockLeftBehind } from './store-lock';
+import { assertLocalStoreMayWrite } from '../store/frozen';
 import {
   assertCanIssueServing, assertCurrentlyValid, assertIsCa, assertKeyMatches, assertServingCertificate, canonicalCertificatePem, CertInfo, formatDate,
   parseCertificates, parsePrivateKey, readPrivateKey, signs,
@@ -319,6 +320,8 @@ function issueChecked(r: StoreIssueRequest, p: Paths): ServingResult {
   if (first !== NEEDS_LOCK) {
     return first;
   }
+  // frozen synth (CI): a local store is never created or renewed there (lib/store/frozen.ts)
+  assertLocalStoreMayWrite(r.prop, r.store.directory);
   r.store._ensureDirectory();
   let release: () => void;
   try {

@@ -6,7 +6,10 @@ import { assertDnsSubdomain, warn } from '../_util';
 import { serviceServerName } from '../rules/k8s-names';
 import type { CertManagerServingTlsOptions } from './cert-manager';
 import { CertificateStore } from './certificate-store';
-import { CaSource, DedicatedCaRequest, issueFromStore, userCa } from './issuance';
+import { CaSource, DedicatedCaRequest, issueFromStore, StoreIssueRequest, userCa } from './issuance';
+import { SecretOutput } from './secret-output';
+import { serveServingSecret } from '../store/serve-secret';
+import { SharedCertificateStore } from '../store/shared-store';
 import { KeyAlgorithm } from './key-algorithm';
 
 export { KeyAlgorithm } from './key-algorithm';
@@ -96,6 +99,21 @@ export interface IssuedServingTlsOptions {
    * @default '<name>-tls', e.g. 'metrics-server-tls'
    */
   readonly secretName?: string;
+
+  /**
+   * A store committed to git and shared by the team, CI and the GitOps
+   * controller, with every private key encrypted by SOPS (docs/gitops.md).
+   * Takes the place of `store`.
+   * @default - the local store (`store`)
+   */
+  readonly sharedStore?: SharedCertificateStore;
+
+  /**
+   * How the serving Secret appears in the manifests: `SecretOutput.sealedSecret()`
+   * and `SecretOutput.sopsSecret()` carry no plaintext key (docs/gitops.md).
+   * @default SecretOutput.plainSecret()
+   */
+  readonly secretOutput?: SecretOutput;
 }
 
 /**
@@ -415,12 +433,12 @@ abstract class IssuedServingTls extends ServingTls {
     const dnsNames = servingDnsNames(context.serviceName, context.namespace, context.clusterDomain);
     const chart = Chart.of(scope);
     const app = scope.node.root;
-    const result = issueFromStore({
+    const issue: StoreIssueRequest = {
       prop,
       store: this.store,
       cluster: {
-        name: this.store.cluster ?? clusterNameOf(chart.node.path),
-        derived: this.store.cluster === undefined,
+        name: (this.options.sharedStore?.cluster ?? this.store.cluster) ?? clusterNameOf(chart.node.path),
+        derived: (this.options.sharedStore?.cluster ?? this.store.cluster) === undefined,
         chartPath: chart.node.path,
         appClusters: () => new Set(app.node.findAll().filter(c => Chart.isChart(c)).map(c => clusterNameOf(c.node.path))),
         addValidation: check => scope.node.addValidation({ validate: check }),
@@ -436,12 +454,21 @@ abstract class IssuedServingTls extends ServingTls {
         keyAlgorithm,
         now: context.now,
       },
+    };
+    // the Secret in the chosen output form, from the local or the shared store (lib/store/serve-secret.ts)
+    if (this.options.store !== undefined && this.options.sharedStore !== undefined) {
+      throw new Error(`${prop}.sharedStore: both store ('${this.options.store.directory}') and sharedStore ('${this.options.sharedStore.directory}') are set; give one: sharedStore for a store committed to git, store for a local one`);
+    }
+    const result = serveServingSecret({
+      scope, prop, secretName, namespace: context.namespace, labels: context.labels, now: context.now,
+      output: this.options.secretOutput ?? SecretOutput.plainSecret(), sharedStore: this.options.sharedStore,
+      issue, issueFromStore, annotationsOf: expiryAnnotations,
     });
     const expiry = expiryAnnotations(result.caNotAfter, result.notAfter);
     return {
       insecure: false,
       secretName,
-      secret: tlsSecret(scope, context, secretName, result.certPem, result.keyPem, expiry),
+      secret: result.secret,
       caBundlePem: appendToBundle(result.caCertPem, extra),
       apiServiceAnnotations: expiry,
       warnings: [...result.warnings, ...extraWarnings],
