@@ -10,22 +10,21 @@ export interface RbacOptions {
   readonly name: string;
   readonly namespace: string;
   readonly labels: { [key: string]: string };
+  /** the ServiceAccount the pods run as (lib/identity.ts makes it, or it exists) */
+  readonly serviceAccountName: string;
 }
 
 /**
- * The ServiceAccount and the RBAC objects of upstream's release manifest:
+ * The RBAC objects of upstream's release manifest:
  * the aggregated reader ClusterRole, metrics-server's own ClusterRole and
  * binding, `system:auth-delegator`, and the RoleBinding to
  * `extension-apiserver-authentication-reader`, which lives in kube-system
  * whatever namespace metrics-server runs in.
  * @internal
  */
-export function createRbac(scope: Construct, options: RbacOptions): k8s.KubeServiceAccount {
+export function createRbac(scope: Construct, options: RbacOptions): void {
   const { name, namespace, labels } = options;
-  const serviceAccount = new k8s.KubeServiceAccount(scope, 'ServiceAccount', {
-    metadata: { name, namespace, labels },
-  });
-  const subjects = [{ kind: 'ServiceAccount', name, namespace }];
+  const subjects = [{ kind: 'ServiceAccount', name: options.serviceAccountName, namespace }];
 
   clusterScoped(new k8s.KubeClusterRole(scope, 'AggregatedMetricsReader', {
     metadata: {
@@ -65,6 +64,4 @@ export function createRbac(scope: Construct, options: RbacOptions): k8s.KubeServ
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:metrics-server' },
     subjects,
   }));
-
-  return serviceAccount;
 }
