@@ -136,6 +136,12 @@ const ENTRIES: { [iface: string]: { prefix: string; factory?: string; run: (prop
   ExistingSecretServingTlsOptions: { prefix: 'servingTls.', factory: 'ServingTls.fromExistingSecret', run: p => bindServing(ServingTls.fromExistingSecret({ secretName: 'tls', caBundle: pem, ...p })) },
   CertManagerServingTlsOptions: { prefix: 'servingTls.', run: p => bindServing(ServingTls.fromCertManager(p)) },
   CertificateStoreOptions: { prefix: '', factory: 'CertificateStore.fromDirectory', run: p => CertificateStore.fromDirectory('unused-store', p) },
+  // the chart-values groups (lib/chart-values.ts), all props of SecureMetricsServerProps
+  ...Object.fromEntries(['ChartValuesProps', 'IdentityOptions', 'RolloutOptions', 'PodOptions', 'ServiceOptions', 'ExtraVolumesOptions', 'MonitoringOptions']
+    .map(name => [name, { prefix: '', run: (p: any) => new SecureMetricsServer(chart(), 'm', { servingTls: ServingTls.insecure(), ...p }) }])),
+  AddonResizerOptions: { prefix: 'addonResizer.', run: p => new SecureMetricsServer(chart(), 'm', { servingTls: ServingTls.insecure(), addonResizer: p }) },
+  ProbeTiming: { prefix: 'livenessProbe.', run: p => new SecureMetricsServer(chart(), 'm', { servingTls: ServingTls.insecure(), livenessProbe: p }) },
+  RelabelConfig: { prefix: 'serviceMonitorRelabelings[0].', run: p => new SecureMetricsServer(chart(), 'm', { servingTls: ServingTls.insecure(), serviceMonitorRelabelings: [p] }) },
 };
 
 const interfaces = exportedInterfaces();

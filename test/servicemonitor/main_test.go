@@ -1,0 +1,5 @@
+package servicemonitor
+
+import (
+	_ "github.com/prometheus/common/config"
+)
