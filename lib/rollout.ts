@@ -141,20 +141,13 @@ function probe(prop: string, path: string, timing: ProbeTiming, initialDelay: nu
   };
 }
 
-/** An IntOrString's value as kube-apiserver reads it: a whole number, or a percentage. */
-function isZero(v: k8s.IntOrString | undefined): boolean {
-  return v !== undefined && (v.value === 0 || v.value === '0%');
-}
-
 /**
  * Validates the rollout props, with the prop, the value and the fix.
  * @internal
  */
 export function resolveRollout(props: RolloutOptions, replicas: number, minAvailableSet: boolean): ResolvedRollout {
   const strategy = props.updateStrategy?._toKube();
-  if (strategy?.rollingUpdate && isZero(strategy.rollingUpdate.maxSurge) && isZero(strategy.rollingUpdate.maxUnavailable)) {
-    throw new Error('updateStrategy: maxSurge and maxUnavailable are both 0, which kube-apiserver refuses (no pod could ever be replaced); use e.g. DeploymentStrategy.rollingUpdate({ maxSurge: PercentOrAbsolute.absolute(1), maxUnavailable: PercentOrAbsolute.absolute(0) })');
-  }
+  // DeploymentStrategy.rollingUpdate() itself refuses maxSurge and maxUnavailable both zero, as kube-apiserver does
   const revisionHistoryLimit = props.revisionHistoryLimit;
   if (revisionHistoryLimit !== undefined && !isInt32(revisionHistoryLimit, 0)) {
     throw new Error(`revisionHistoryLimit: ${revisionHistoryLimit} must be a whole number of at least 0; use e.g. 3`);
