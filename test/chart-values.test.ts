@@ -227,3 +227,20 @@ describe('addon-resizer', () => {
     expect(() => synth({ ...insecure, addonResizer: { resources: { cpu: { request: Cpu.millis(50), limit: Cpu.millis(40) } } } })).toThrow(/^addonResizer.resources: cpu limit 40m is below/);
   });
 });
+
+describe('audit SMS050 on the ServiceMonitor', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { auditObjects } = require('../lib/rules') as typeof import('../lib/rules');
+  const sms050 = (objects: any[]) => auditObjects(objects.map(object => ({ object }))).findings.filter(f => f.ruleId === 'SMS050').map(f => f.message);
+
+  test('the construct\'s ServiceMonitor passes; without its CA, or skipping verification, it is reported', () => {
+    const { objects } = synth({ metrics: MetricsAuthorization.alwaysAllow(), serviceMonitor: true });
+    expect(auditObjects(objects.map(object => ({ object }))).findings.filter(f => f.severity !== 'info').map(f => f.ruleId)).toEqual(['SMS015']);
+    expect(sms050(objects)).toEqual([]);
+    const sm = find(objects, 'ServiceMonitor');
+    const noCa = objects.map(o => (o === sm ? { ...sm, spec: { ...sm.spec, endpoints: [{ ...sm.spec.endpoints[0], tlsConfig: { serverName: 'metrics-server.kube-system.svc' } }] } } : o));
+    expect(sms050(noCa)).toEqual(['ServiceMonitor kube-system/metrics-server endpoint 0 names no CA: Prometheus verifies metrics-server\'s certificate against its system roots, which do not hold the cluster CA, so every scrape fails']);
+    const skip = objects.map(o => (o === sm ? { ...sm, spec: { ...sm.spec, endpoints: [{ ...sm.spec.endpoints[0], tlsConfig: { ...sm.spec.endpoints[0].tlsConfig, insecureSkipVerify: true } }] } } : o));
+    expect(sms050(skip)).toEqual(['ServiceMonitor kube-system/metrics-server endpoint 0 scrapes metrics-server with insecureSkipVerify: true: Prometheus accepts any certificate on the Service\'s address']);
+  });
+});

@@ -1,5 +1,6 @@
 import { checkApiService } from './checks-api-service';
 import { checkKubeletTls } from './checks-kubelet';
+import { checkServiceMonitors } from './checks-monitoring';
 import { checkPodSecurity } from './checks-pod-security';
 import { checkPorts } from './checks-ports';
 import { checkServingTls } from './checks-serving';
@@ -10,7 +11,7 @@ import { AuditOptions, AuditResult, Finding, Install, Rule, severityRank, Source
 const METRICS_API_SERVICE = 'v1beta1.metrics.k8s.io';
 const WORKLOAD_KINDS = ['Deployment', 'DaemonSet', 'StatefulSet', 'ReplicaSet', 'Pod'];
 
-const CHECKS: Check[] = [checkApiService, checkServingTls, checkKubeletTls, checkPorts, checkPodSecurity];
+const CHECKS: Check[] = [checkApiService, checkServingTls, checkKubeletTls, checkPorts, checkPodSecurity, checkServiceMonitors];
 
 /** One install with the objects it was found from. @internal */
 interface FoundInstall {
