@@ -32,11 +32,11 @@ export class MetricsAuthorization {
    * allowing `get` on the non-resource URL `/metrics` and a
    * ClusterRoleBinding to the ServiceAccount; the ServiceMonitor then sends
    * the Prometheus pod's token (`bearerTokenFile`).
-   * @param namespace the ServiceAccount's namespace (e.g. 'monitoring')
-   * @param name the ServiceAccount's name (e.g. 'prometheus-k8s')
+   * @param serviceAccountNamespace the ServiceAccount's namespace (e.g. 'monitoring')
+   * @param serviceAccountName the ServiceAccount's name (e.g. 'prometheus-k8s')
    */
-  public static forServiceAccount(namespace: string, name: string): MetricsAuthorization {
-    return new MetricsAuthorization(namespace, name);
+  public static forServiceAccount(serviceAccountNamespace: string, serviceAccountName: string): MetricsAuthorization {
+    return new MetricsAuthorization(serviceAccountNamespace, serviceAccountName);
   }
 
   private constructor(
