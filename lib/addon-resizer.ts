@@ -67,6 +67,7 @@ export interface AddonResizer {
   readonly volume: k8s.Volume;
   readonly configMap: k8s.KubeConfigMap;
   readonly role: k8s.KubeRole;
+  readonly roleBinding: k8s.KubeRoleBinding;
 }
 
 const VOLUME = 'nanny-config-volume';
@@ -146,7 +147,7 @@ export function createAddonResizer(scope: Construct, options: AddonResizerOption
       { apiGroups: ['apps'], resources: ['deployments'], resourceNames: [name], verbs: ['get', 'patch'] },
     ],
   });
-  new k8s.KubeRoleBinding(scope, 'NannyRoleBinding', {
+  const roleBinding = new k8s.KubeRoleBinding(scope, 'NannyRoleBinding', {
     metadata: { name: roleName, namespace, labels },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: roleName },
     subjects: [{ kind: 'ServiceAccount', name: context.serviceAccountName, namespace }],
@@ -178,5 +179,5 @@ export function createAddonResizer(scope: Construct, options: AddonResizerOption
     },
     volumeMounts: [{ name: VOLUME, mountPath: '/etc/config', readOnly: true }],
   };
-  return { container, volume: { name: VOLUME, configMap: { name: configName } }, configMap, role };
+  return { container, volume: { name: VOLUME, configMap: { name: configName } }, configMap, role, roleBinding };
 }

@@ -52,7 +52,9 @@ export interface BuiltChartValues {
   readonly caConfigMap?: k8s.KubeConfigMap;
   readonly metricsReaderClusterRole?: k8s.KubeClusterRole;
   readonly addonResizerRole?: k8s.KubeRole;
+  readonly addonResizerRoleBinding?: k8s.KubeRoleBinding;
   readonly addonResizerConfigMap?: k8s.KubeConfigMap;
+  readonly metricsReaderClusterRoleBinding?: k8s.KubeClusterRoleBinding;
 }
 
 /**
@@ -132,6 +134,8 @@ export function resolveChartValues(props: ChartValuesProps, context: {
         caConfigMap: mon.caConfigMap,
         metricsReaderClusterRole: mon.metricsReaderClusterRole,
         addonResizerRole: resizer?.role,
+        addonResizerRoleBinding: resizer?.roleBinding,
+        metricsReaderClusterRoleBinding: mon.metricsReaderClusterRoleBinding,
         addonResizerConfigMap: resizer?.configMap,
       };
     },

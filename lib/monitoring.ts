@@ -205,6 +205,7 @@ export interface MonitoringObjects {
   readonly serviceMonitor?: ApiObject;
   readonly caConfigMap?: k8s.KubeConfigMap;
   readonly metricsReaderClusterRole?: k8s.KubeClusterRole;
+  readonly metricsReaderClusterRoleBinding?: k8s.KubeClusterRoleBinding;
 }
 
 function promDuration(prop: string, d: Duration): string {
@@ -323,20 +324,21 @@ export function createMonitoring(scope: Construct, resolved: ResolvedMonitoring,
   const { name, namespace } = context;
   const args = metrics && metrics._name === undefined ? ['--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics'] : [];
   let metricsReaderClusterRole: k8s.KubeClusterRole | undefined;
+  let metricsReaderClusterRoleBinding: k8s.KubeClusterRoleBinding | undefined;
   if (metrics?._name !== undefined) {
     const roleName = readerName(name, namespace);
     metricsReaderClusterRole = clusterScoped(new k8s.KubeClusterRole(scope, 'MetricsReader', {
       metadata: { name: roleName, labels: context.labels },
       rules: [{ nonResourceUrLs: ['/metrics'], verbs: ['get'] }],
     }));
-    clusterScoped(new k8s.KubeClusterRoleBinding(scope, 'MetricsReaderBinding', {
+    metricsReaderClusterRoleBinding = clusterScoped(new k8s.KubeClusterRoleBinding(scope, 'MetricsReaderBinding', {
       metadata: { name: roleName, labels: context.labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
       subjects: [{ kind: 'ServiceAccount', name: metrics._name, namespace: metrics._namespace }],
     }));
   }
   if (!wantsMonitor) {
-    return { args, metricsReaderClusterRole };
+    return { args, metricsReaderClusterRole, metricsReaderClusterRoleBinding };
   }
 
   let caConfigMap: k8s.KubeConfigMap | undefined;
@@ -371,7 +373,7 @@ export function createMonitoring(scope: Construct, resolved: ResolvedMonitoring,
       }],
     },
   });
-  return { args, serviceMonitor, caConfigMap, metricsReaderClusterRole };
+  return { args, serviceMonitor, caConfigMap, metricsReaderClusterRole, metricsReaderClusterRoleBinding };
 }
 
 /** The generated monitoring.coreos.com classes, loaded when first used. */

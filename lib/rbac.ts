@@ -22,11 +22,11 @@ export interface RbacOptions {
  * whatever namespace metrics-server runs in.
  * @internal
  */
-export function createRbac(scope: Construct, options: RbacOptions): void {
+export function createRbac(scope: Construct, options: RbacOptions): RbacObjects {
   const { name, namespace, labels } = options;
   const subjects = [{ kind: 'ServiceAccount', name: options.serviceAccountName, namespace }];
 
-  clusterScoped(new k8s.KubeClusterRole(scope, 'AggregatedMetricsReader', {
+  const aggregatedReader = clusterScoped(new k8s.KubeClusterRole(scope, 'AggregatedMetricsReader', {
     metadata: {
       name: 'system:aggregated-metrics-reader',
       labels: {
@@ -39,7 +39,7 @@ export function createRbac(scope: Construct, options: RbacOptions): void {
     rules: [{ apiGroups: ['metrics.k8s.io'], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] }],
   }));
 
-  clusterScoped(new k8s.KubeClusterRole(scope, 'ClusterRole', {
+  const clusterRole = clusterScoped(new k8s.KubeClusterRole(scope, 'ClusterRole', {
     metadata: { name: 'system:metrics-server', labels },
     rules: [
       { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
@@ -47,21 +47,34 @@ export function createRbac(scope: Construct, options: RbacOptions): void {
     ],
   }));
 
-  new k8s.KubeRoleBinding(scope, 'AuthReader', {
+  const authReader = new k8s.KubeRoleBinding(scope, 'AuthReader', {
     metadata: { name: `${name}-auth-reader`, namespace: 'kube-system', labels },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' },
     subjects,
   });
 
-  clusterScoped(new k8s.KubeClusterRoleBinding(scope, 'AuthDelegator', {
+  const authDelegator = clusterScoped(new k8s.KubeClusterRoleBinding(scope, 'AuthDelegator', {
     metadata: { name: `${name}:system:auth-delegator`, labels },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
     subjects,
   }));
 
-  clusterScoped(new k8s.KubeClusterRoleBinding(scope, 'ClusterRoleBinding', {
+  const clusterRoleBinding = clusterScoped(new k8s.KubeClusterRoleBinding(scope, 'ClusterRoleBinding', {
     metadata: { name: 'system:metrics-server', labels },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:metrics-server' },
     subjects,
   }));
+  return { aggregatedReader, clusterRole, authReader, authDelegator, clusterRoleBinding };
+}
+
+/**
+ * The RBAC objects, as handles.
+ * @internal
+ */
+export interface RbacObjects {
+  readonly aggregatedReader: k8s.KubeClusterRole;
+  readonly clusterRole: k8s.KubeClusterRole;
+  readonly authReader: k8s.KubeRoleBinding;
+  readonly authDelegator: k8s.KubeClusterRoleBinding;
+  readonly clusterRoleBinding: k8s.KubeClusterRoleBinding;
 }

@@ -227,8 +227,22 @@ export class SecureMetricsServer extends Construct {
   public readonly metricsReaderClusterRole?: k8s.KubeClusterRole;
   /** The addon-resizer's Role (get its pod, get and patch its Deployment), with `addonResizer`. */
   public readonly addonResizerRole?: k8s.KubeRole;
+  /** The binding of `addonResizerRole` to metrics-server's ServiceAccount, with `addonResizer`. */
+  public readonly addonResizerRoleBinding?: k8s.KubeRoleBinding;
+  /** The binding of `metricsReaderClusterRole` to Prometheus' ServiceAccount. */
+  public readonly metricsReaderClusterRoleBinding?: k8s.KubeClusterRoleBinding;
   /** The addon-resizer's NannyConfiguration ConfigMap, with `addonResizer`. */
   public readonly addonResizerConfigMap?: k8s.KubeConfigMap;
+  /** The `system:aggregated-metrics-reader` ClusterRole (aggregated to admin, edit and view), unless `rbacCreate: false`. */
+  public readonly aggregatedReaderClusterRole?: k8s.KubeClusterRole;
+  /** The `system:metrics-server` ClusterRole (nodes, pods, nodes/metrics), unless `rbacCreate: false`. */
+  public readonly clusterRole?: k8s.KubeClusterRole;
+  /** The `system:metrics-server` ClusterRoleBinding, unless `rbacCreate: false`. */
+  public readonly clusterRoleBinding?: k8s.KubeClusterRoleBinding;
+  /** The `<name>:system:auth-delegator` ClusterRoleBinding, unless `rbacCreate: false`. */
+  public readonly authDelegatorClusterRoleBinding?: k8s.KubeClusterRoleBinding;
+  /** The `<name>-auth-reader` RoleBinding in kube-system (extension-apiserver-authentication-reader), unless `rbacCreate: false`. */
+  public readonly authReaderRoleBinding?: k8s.KubeRoleBinding;
   /** The TLS Secret, when this construct makes one (not with an existing Secret, insecure or cert-manager). */
   public readonly secret?: ApiObject;
   /** The cert-manager `Certificate` for the serving certificate, with `ServingTls.fromCertManager()`. */
@@ -370,7 +384,12 @@ export class SecureMetricsServer extends Construct {
 
     this.serviceAccount = values.createServiceAccount(this, this.namespace, labels);
     if (values.identity.rbacCreate) {
-      createRbac(this, { name: this.name, namespace: this.namespace, labels, serviceAccountName: values.identity.serviceAccountName });
+      const rbac = createRbac(this, { name: this.name, namespace: this.namespace, labels, serviceAccountName: values.identity.serviceAccountName });
+      this.aggregatedReaderClusterRole = rbac.aggregatedReader;
+      this.clusterRole = rbac.clusterRole;
+      this.clusterRoleBinding = rbac.clusterRoleBinding;
+      this.authDelegatorClusterRoleBinding = rbac.authDelegator;
+      this.authReaderRoleBinding = rbac.authReader;
     }
     this.service = createService(this, { name: this.name, namespace: this.namespace, labels }, values.service);
     const built = values.build(this, {
@@ -382,6 +401,8 @@ export class SecureMetricsServer extends Construct {
     this.servingCaConfigMap = built.caConfigMap;
     this.metricsReaderClusterRole = built.metricsReaderClusterRole;
     this.addonResizerRole = built.addonResizerRole;
+    this.addonResizerRoleBinding = built.addonResizerRoleBinding;
+    this.metricsReaderClusterRoleBinding = built.metricsReaderClusterRoleBinding;
     this.addonResizerConfigMap = built.addonResizerConfigMap;
     this.deployment = createDeployment(this, {
       name: this.name,

@@ -244,3 +244,22 @@ describe('audit SMS050 on the ServiceMonitor', () => {
     expect(sms050(skip)).toEqual(['ServiceMonitor kube-system/metrics-server endpoint 0 scrapes metrics-server with insecureSkipVerify: true: Prometheus accepts any certificate on the Service\'s address']);
   });
 });
+
+describe('typed handles', () => {
+  test('every synthesized object is a handle of its kind, so an unusual need is one line', () => {
+    const { construct, objects } = synth({ replicas: 2, networkPolicy: true, metrics: MetricsAuthorization.forServiceAccount('monitoring', 'prometheus-k8s'), serviceMonitor: true, addonResizer: {} });
+    const handles: { [handle: string]: string } = {
+      deployment: 'Deployment', service: 'Service', serviceAccount: 'ServiceAccount', apiService: 'APIService', secret: 'Secret',
+      podDisruptionBudget: 'PodDisruptionBudget', networkPolicy: 'NetworkPolicy', serviceMonitor: 'ServiceMonitor', servingCaConfigMap: 'ConfigMap',
+      metricsReaderClusterRole: 'ClusterRole', metricsReaderClusterRoleBinding: 'ClusterRoleBinding', addonResizerRole: 'Role',
+      addonResizerRoleBinding: 'RoleBinding', addonResizerConfigMap: 'ConfigMap', aggregatedReaderClusterRole: 'ClusterRole',
+      clusterRole: 'ClusterRole', clusterRoleBinding: 'ClusterRoleBinding', authDelegatorClusterRoleBinding: 'ClusterRoleBinding',
+      authReaderRoleBinding: 'RoleBinding',
+    };
+    expect(Object.entries(handles).map(([h, kind]) => [h, (construct as any)[h]?.kind])).toEqual(Object.entries(handles));
+    // every object synthesized is behind one handle
+    const named = new Set(Object.keys(handles).map(h => `${(construct as any)[h].kind}/${(construct as any)[h].name}`));
+    expect(objects.map(o => `${o.kind}/${o.metadata.name}`).filter(k => !named.has(k))).toEqual([]);
+    construct.serviceAccount!.metadata.addAnnotation('example.com/one-line', 'true');
+  });
+});
