@@ -256,7 +256,7 @@ describe('typed handles', () => {
       clusterRole: 'ClusterRole', clusterRoleBinding: 'ClusterRoleBinding', authDelegatorClusterRoleBinding: 'ClusterRoleBinding',
       authReaderRoleBinding: 'RoleBinding',
     };
-    expect(Object.entries(handles).map(([h, kind]) => [h, (construct as any)[h]?.kind])).toEqual(Object.entries(handles));
+    expect(Object.entries(handles).map(([h]) => [h, (construct as any)[h]?.kind])).toEqual(Object.entries(handles));
     // every object synthesized is behind one handle
     const named = new Set(Object.keys(handles).map(h => `${(construct as any)[h].kind}/${(construct as any)[h].name}`));
     expect(objects.map(o => `${o.kind}/${o.metadata.name}`).filter(k => !named.has(k))).toEqual([]);
