@@ -5,9 +5,11 @@
 // certificate and key succeeds; with another CA or server name it fails with
 // Go's x509 error.
 import { execFile } from 'child_process';
-import { writeFileSync } from 'fs';
+import { readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
+import Ajv from 'ajv';
+import * as yaml from 'js-yaml';
 import { MetricsAuthorization } from '../lib';
 import { decode, find, synth, tmp, writeTmp } from './helpers';
 
@@ -33,3 +35,16 @@ test('Prometheus\' config code scrapes metrics-server verified with only the Ser
   expect(stdout).toContain('--- PASS: TestScrapeFailsWithAnotherCa');
   expect(stdout).toContain('--- PASS: TestScrapeFailsWithAnotherServerName');
 }, 300_000);
+
+test('the synthesized ServiceMonitor is valid against the CRD\'s openAPIV3Schema (prometheus-operator v0.85.0, the imported version)', async () => {
+  const { objects } = synth({ metrics: MetricsAuthorization.alwaysAllow(), serviceMonitor: true, serviceMonitorRelabelings: [{ sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node' }] });
+  // the module's files, from the Go module cache (downloaded through the module proxy when missing), as npm run import:prometheus-operator reads them
+  const { stdout } = await promisify(execFile)('go', ['mod', 'download', '-json', 'github.com/prometheus-operator/prometheus-operator@v0.85.0'], { encoding: 'utf8', cwd: path.join(__dirname, 'servicemonitor') });
+  const crd: any = yaml.load(readFileSync(path.join(JSON.parse(stdout).Dir, 'example', 'prometheus-operator-crd', 'monitoring.coreos.com_servicemonitors.yaml'), 'utf8'));
+  const schema = crd.spec.versions.find((v: any) => v.name === 'v1').schema.openAPIV3Schema;
+  const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+  const sm = find(objects, 'ServiceMonitor');
+  expect([validate(sm), validate.errors ?? []]).toEqual([true, []]);
+  // and the schema does catch a wrong field type
+  expect(validate({ ...sm, spec: { ...sm.spec, endpoints: [{ ...sm.spec.endpoints[0], tlsConfig: { ca: 'not an object' } }] } })).toBe(false);
+}, 120_000);
