@@ -66,8 +66,9 @@ export interface AddonResizer {
   readonly container: k8s.Container;
   readonly volume: k8s.Volume;
   readonly configMap: k8s.KubeConfigMap;
-  readonly role: k8s.KubeRole;
-  readonly roleBinding: k8s.KubeRoleBinding;
+  /** undefined with `rbacCreate: false` */
+  readonly role?: k8s.KubeRole;
+  readonly roleBinding?: k8s.KubeRoleBinding;
 }
 
 const VOLUME = 'nanny-config-volume';
@@ -82,7 +83,7 @@ const VOLUME = 'nanny-config-volume';
  */
 export function createAddonResizer(scope: Construct, options: AddonResizerOptions, context: {
   readonly name: string; readonly namespace: string; readonly labels: { [key: string]: string };
-  readonly serviceAccountName: string; readonly runAsUser: number; readonly imagePullPolicy: string;
+  readonly serviceAccountName: string; readonly runAsUser: number; readonly imagePullPolicy: string; readonly rbac: boolean;
 }): AddonResizer {
   const image = options.image ?? 'registry.k8s.io/autoscaling/addon-resizer:1.8.23';
   assertImageReference('addonResizer.image', image);
@@ -140,14 +141,14 @@ export function createAddonResizer(scope: Construct, options: AddonResizerOption
     data: { NannyConfiguration: nanny },
   });
   const roleName = `${name}-nanny`;
-  const role = new k8s.KubeRole(scope, 'NannyRole', {
+  const role = !context.rbac ? undefined : new k8s.KubeRole(scope, 'NannyRole', {
     metadata: { name: roleName, namespace, labels },
     rules: [
       { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
       { apiGroups: ['apps'], resources: ['deployments'], resourceNames: [name], verbs: ['get', 'patch'] },
     ],
   });
-  const roleBinding = new k8s.KubeRoleBinding(scope, 'NannyRoleBinding', {
+  const roleBinding = !context.rbac ? undefined : new k8s.KubeRoleBinding(scope, 'NannyRoleBinding', {
     metadata: { name: roleName, namespace, labels },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: roleName },
     subjects: [{ kind: 'ServiceAccount', name: context.serviceAccountName, namespace }],

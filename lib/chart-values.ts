@@ -112,7 +112,7 @@ export function resolveChartValues(props: ChartValuesProps, context: {
       },
     }),
     build: (scope, ctx) => {
-      const mon = createMonitoring(scope, monitoring, { name, namespace: ctx.namespace, labels: ctx.labels, ca: ctx.ca });
+      const mon = createMonitoring(scope, monitoring, { name, namespace: ctx.namespace, labels: ctx.labels, ca: ctx.ca, rbac: identity.rbacCreate });
       const extra = withExtraVolumes(props, ctx.volumes, ctx.volumeMounts);
       let sidecars: k8s.Container[] = [];
       let volumes = extra.volumes;
@@ -120,7 +120,7 @@ export function resolveChartValues(props: ChartValuesProps, context: {
       if (props.addonResizer) {
         resizer = createAddonResizer(scope, props.addonResizer, {
           name, namespace: ctx.namespace, labels: ctx.labels, serviceAccountName: identity.serviceAccountName,
-          runAsUser: pod.runAsUser, imagePullPolicy: ctx.imagePullPolicy,
+          runAsUser: pod.runAsUser, imagePullPolicy: ctx.imagePullPolicy, rbac: identity.rbacCreate,
         });
         sidecars = [resizer.container];
         volumes = [...volumes, resizer.volume];

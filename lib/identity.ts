@@ -34,7 +34,8 @@ export interface IdentityOptions {
   /**
    * Create the RBAC objects (the aggregated reader and metrics-server's
    * ClusterRoles, their bindings, `system:auth-delegator` and the
-   * `extension-apiserver-authentication-reader` RoleBinding). With `false`
+   * `extension-apiserver-authentication-reader` RoleBinding, and, where
+   * asked for, the addon-resizer's Role and the `/metrics` reader). With `false`
    * they must be managed elsewhere, or metrics-server cannot read nodes or
    * authenticate kube-apiserver's requests.
    * @default true

@@ -194,6 +194,8 @@ export interface MonitoringContext {
   readonly namespace: string;
   readonly labels: { [key: string]: string };
   readonly ca: MonitoringCaSource;
+  /** false with `rbacCreate: false`: no ClusterRole for /metrics */
+  readonly rbac: boolean;
 }
 
 /**
@@ -325,7 +327,7 @@ export function createMonitoring(scope: Construct, resolved: ResolvedMonitoring,
   const args = metrics && metrics._name === undefined ? ['--authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics'] : [];
   let metricsReaderClusterRole: k8s.KubeClusterRole | undefined;
   let metricsReaderClusterRoleBinding: k8s.KubeClusterRoleBinding | undefined;
-  if (metrics?._name !== undefined) {
+  if (metrics?._name !== undefined && context.rbac) {
     const roleName = readerName(name, namespace);
     metricsReaderClusterRole = clusterScoped(new k8s.KubeClusterRole(scope, 'MetricsReader', {
       metadata: { name: roleName, labels: context.labels },

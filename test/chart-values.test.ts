@@ -221,6 +221,12 @@ describe('addon-resizer', () => {
     expect(construct.addonResizerRole?.name).toBe('metrics-server-nanny');
   });
 
+  test('rbacCreate: false leaves out its Role and binding, and the /metrics reader, with every other RBAC object', () => {
+    const { objects } = synth({ rbacCreate: false, addonResizer: {}, metrics: MetricsAuthorization.forServiceAccount('monitoring', 'prometheus-k8s') });
+    expect(objects.filter(o => /Role/.test(o.kind))).toEqual([]);
+    expect(podSpec(objects).containers.map((c: any) => c.name)).toEqual(['metrics-server', 'metrics-server-nanny']);
+  });
+
   test('its options are validated', () => {
     expect(() => synth({ ...insecure, addonResizer: { threshold: 101 } })).toThrow(/^addonResizer.threshold: 101/);
     expect(() => synth({ ...insecure, addonResizer: { image: 'registry.k8s.io/autoscaling/addon-resizer:bad tag' } })).toThrow(/^addonResizer.image/);
