@@ -149,12 +149,6 @@ export class Rules {
     'metrics-server needs its service account token to talk to kube-apiserver and to read the service-account CA; automountServiceAccountToken: false breaks it',
     'remove automountServiceAccountToken: false (or mount a projected token)');
 
-  // --- metrics-server's own metrics (Prometheus Operator)
-  public static readonly SERVICE_MONITOR_NOT_VERIFIED = rule('SMS050', Severity.HIGH, 'ServiceMonitor scrape not verified',
-    'a ServiceMonitor endpoint that skips verification (insecureSkipVerify: true) or names no CA lets anyone who answers on the Service address feed Prometheus, or fails every scrape',
-    'set tlsConfig.ca to the CA that issued the serving certificate (the one in the APIService caBundle) and tlsConfig.serverName to <service>.<namespace>.svc; remove insecureSkipVerify',
-    'serviceMonitor: true');
-
   // --- input completeness
   public static readonly REFERENCED_ABSENT = rule('SMS090', Severity.INFO, 'referenced object not in the input',
     'an object the install refers to (Secret, ConfigMap, Service, the caBundle cert-manager injects) is not in the input, so its checks were skipped',
@@ -162,6 +156,12 @@ export class Rules {
   public static readonly REFERENCED_MISSING = rule('SMS091', Severity.HIGH, 'referenced object missing',
     'an object the install refers to does not exist, so the pod cannot start or the APIService stays unavailable',
     'create the object, or fix the reference');
+
+  // --- metrics-server's own metrics (Prometheus Operator)
+  public static readonly SERVICE_MONITOR_NOT_VERIFIED = rule('SMS050', Severity.HIGH, 'ServiceMonitor scrape not verified',
+    'a ServiceMonitor endpoint that skips verification (insecureSkipVerify: true) or names no CA lets anyone who answers on the Service address feed Prometheus, or fails every scrape',
+    'set tlsConfig.ca to the CA that issued the serving certificate (the one in the APIService caBundle) and tlsConfig.serverName to <service>.<namespace>.svc; remove insecureSkipVerify',
+    'serviceMonitor: true');
 
   private static readonly ALL: Rule[] = Object.values(Rules).filter((v): v is Rule => typeof v === 'object' && v !== null && typeof (v as Rule).id === 'string');
 
