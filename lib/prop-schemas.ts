@@ -5,6 +5,7 @@
  * module in turn.
  * @internal
  */
+import { chartValuesSchemas } from './chart-values-schemas';
 import { Schema, T } from './prop-types';
 import { WhenUnsatisfiable } from './scheduling';
 
@@ -95,9 +96,12 @@ function build(): { [name: string]: Schema } {
     secretOutput: T.instance(SecretOutput, 'SecretOutput.sealedSecret({ controllerCertificate })'),
   };
   const pem = (example: string) => T.instance(Pem, example);
+  const chartValues = chartValuesSchemas();
   return {
+    ...chartValues.named,
     SecureMetricsServerProps: {
       ...production,
+      ...chartValues.props,
       name: T.string("'metrics-server'"),
       namespace: T.string("'kube-system'"),
       image: T.string("'registry.k8s.io/metrics-server/metrics-server:v0.8.1'"),

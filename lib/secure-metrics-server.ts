@@ -9,6 +9,7 @@ import { checkExtraArgs } from './extra-args';
 import { schemaOf } from './prop-schemas';
 import { checkPropTypes } from './prop-types';
 import { createApiService, createService } from './api-service';
+import { ChartValuesProps, resolveChartValues } from './chart-values';
 import { assertImageReference } from './image';
 import { KubeletServingCertApprover, KubeletServingCertApproverOptions } from './kubelet-serving-cert-approver';
 import { addObjectMetadata, assertWrittenObjects } from './metadata';
@@ -42,7 +43,7 @@ export enum NodeAddressType {
 /**
  * Props for `SecureMetricsServer`.
  */
-export interface SecureMetricsServerProps extends ProductionProps {
+export interface SecureMetricsServerProps extends ProductionProps, ChartValuesProps {
   /**
    * Name of the ServiceAccount, Service and Deployment, and the `k8s-app` label.
    * The serving certificate is made for `<name>.<namespace>.svc`. A DNS-1035
@@ -218,10 +219,34 @@ export class SecureMetricsServer extends Construct {
   public readonly deployment: k8s.KubeDeployment;
   /** The Service kube-apiserver dials. */
   public readonly service: k8s.KubeService;
-  /** metrics-server's ServiceAccount. */
-  public readonly serviceAccount: k8s.KubeServiceAccount;
-  /** The `v1beta1.metrics.k8s.io` APIService. */
-  public readonly apiService: k8s.KubeApiService;
+  /** metrics-server's ServiceAccount (unless `serviceAccountCreate: false`). */
+  public readonly serviceAccount?: k8s.KubeServiceAccount;
+  /** The `v1beta1.metrics.k8s.io` APIService (unless `apiServiceCreate: false`). */
+  public readonly apiService?: k8s.KubeApiService;
+  /** The Prometheus Operator `ServiceMonitor`, with `serviceMonitor: true`. */
+  public readonly serviceMonitor?: ApiObject;
+  /** The ConfigMap holding the serving CA the ServiceMonitor trusts (`<name>-serving-ca`, key `ca.crt`), when the construct knows the CA as PEM. */
+  public readonly servingCaConfigMap?: k8s.KubeConfigMap;
+  /** The ClusterRole allowing `get` on `/metrics`, with `MetricsAuthorization.forServiceAccount()`. */
+  public readonly metricsReaderClusterRole?: k8s.KubeClusterRole;
+  /** The addon-resizer's Role (get its pod, get and patch its Deployment), with `addonResizer`. */
+  public readonly addonResizerRole?: k8s.KubeRole;
+  /** The binding of `addonResizerRole` to metrics-server's ServiceAccount, with `addonResizer`. */
+  public readonly addonResizerRoleBinding?: k8s.KubeRoleBinding;
+  /** The binding of `metricsReaderClusterRole` to Prometheus' ServiceAccount. */
+  public readonly metricsReaderClusterRoleBinding?: k8s.KubeClusterRoleBinding;
+  /** The addon-resizer's NannyConfiguration ConfigMap, with `addonResizer`. */
+  public readonly addonResizerConfigMap?: k8s.KubeConfigMap;
+  /** The `system:aggregated-metrics-reader` ClusterRole (aggregated to admin, edit and view), unless `rbacCreate: false`. */
+  public readonly aggregatedReaderClusterRole?: k8s.KubeClusterRole;
+  /** The `system:metrics-server` ClusterRole (nodes, pods, nodes/metrics), unless `rbacCreate: false`. */
+  public readonly clusterRole?: k8s.KubeClusterRole;
+  /** The `system:metrics-server` ClusterRoleBinding, unless `rbacCreate: false`. */
+  public readonly clusterRoleBinding?: k8s.KubeClusterRoleBinding;
+  /** The `<name>:system:auth-delegator` ClusterRoleBinding, unless `rbacCreate: false`. */
+  public readonly authDelegatorClusterRoleBinding?: k8s.KubeClusterRoleBinding;
+  /** The `<name>-auth-reader` RoleBinding in kube-system (extension-apiserver-authentication-reader), unless `rbacCreate: false`. */
+  public readonly authReaderRoleBinding?: k8s.KubeRoleBinding;
   /** The TLS Secret, when this construct makes one (not with an existing Secret, insecure or cert-manager). */
   public readonly secret?: ApiObject;
   /** The cert-manager `Certificate` for the serving certificate, with `ServingTls.fromCertManager()`. */
@@ -291,6 +316,7 @@ export class SecureMetricsServer extends Construct {
     assertMetricsServerStarts(`${resolutionMs / 1000}s`, extraArgs);
     const resources = renderResources(props.resources);
     const production = resolveProduction(props, { name: this.name, namespace: this.namespace, securePort: this.securePort });
+    const values = resolveChartValues(props, { name: this.name, replicas: production.workload.replicas, extraArgs, apiServiceInsecure: servingTls.isInsecure });
 
     // the approver's props are checked here too, before any certificate is read or written
     // its errors name its props under kubeletServingCertApprover, not this
@@ -348,7 +374,7 @@ export class SecureMetricsServer extends Construct {
       ...(serving.secretName ? [`--tls-cert-file=${SERVING_CERT_DIR}/tls.crt`, `--tls-private-key-file=${SERVING_CERT_DIR}/tls.key`] : []),
       ...extraArgs,
     ];
-    const volumes: k8s.Volume[] = [{ name: 'tmp-dir', emptyDir: {} }];
+    const volumes: k8s.Volume[] = [values.tmpVolume];
     const volumeMounts: k8s.VolumeMount[] = [{ name: 'tmp-dir', mountPath: '/tmp' }];
     if (kubelet.volume && kubelet.volumeMount) {
       volumes.push(kubelet.volume);
@@ -361,23 +387,46 @@ export class SecureMetricsServer extends Construct {
       volumeMounts.push({ name: 'serving-cert', mountPath: SERVING_CERT_DIR, readOnly: true });
     }
 
-    this.serviceAccount = createRbac(this, { name: this.name, namespace: this.namespace, labels });
-    this.service = createService(this, { name: this.name, namespace: this.namespace, labels });
+    this.serviceAccount = values.createServiceAccount(this, this.namespace, labels);
+    if (values.identity.rbacCreate) {
+      const rbac = createRbac(this, { name: this.name, namespace: this.namespace, labels, serviceAccountName: values.identity.serviceAccountName });
+      this.aggregatedReaderClusterRole = rbac.aggregatedReader;
+      this.clusterRole = rbac.clusterRole;
+      this.clusterRoleBinding = rbac.clusterRoleBinding;
+      this.authDelegatorClusterRoleBinding = rbac.authDelegator;
+      this.authReaderRoleBinding = rbac.authReader;
+    }
+    this.service = createService(this, { name: this.name, namespace: this.namespace, labels }, values.service);
+    const built = values.build(this, {
+      namespace: this.namespace, labels, apiServiceInsecure: serving.insecure, imagePullPolicy: production.workload.imagePullPolicy,
+      ca: { caBundlePem: serving.caBundlePem, certManagerSecretName: serving.certificate ? serving.secretName : undefined },
+      volumes, volumeMounts,
+    });
+    this.serviceMonitor = built.serviceMonitor;
+    this.servingCaConfigMap = built.caConfigMap;
+    this.metricsReaderClusterRole = built.metricsReaderClusterRole;
+    this.addonResizerRole = built.addonResizerRole;
+    this.addonResizerRoleBinding = built.addonResizerRoleBinding;
+    this.metricsReaderClusterRoleBinding = built.metricsReaderClusterRoleBinding;
+    this.addonResizerConfigMap = built.addonResizerConfigMap;
     this.deployment = createDeployment(this, {
       name: this.name,
       namespace: this.namespace,
       labels,
       annotations: insecureAnnotations,
       image,
-      args,
+      args: [...args, ...built.args],
       securePort: this.securePort,
       resources,
-      serviceAccountName: this.serviceAccount.name,
-      volumes,
-      volumeMounts,
+      serviceAccountName: values.identity.serviceAccountName,
+      volumes: built.volumes,
+      volumeMounts: built.volumeMounts,
       ...production.workload,
+      extras: built.extras,
     });
-    if (production.minAvailable !== undefined) {
+    if (production.minAvailable !== undefined && values.tunesDisruptionBudget) {
+      this.podDisruptionBudget = values.createPodDisruptionBudget(this, this.namespace, labels, production.minAvailable);
+    } else if (production.minAvailable !== undefined) {
       this.podDisruptionBudget = createPodDisruptionBudget(this, {
         name: this.name, namespace: this.namespace, labels, minAvailable: production.minAvailable,
       });
@@ -387,14 +436,15 @@ export class SecureMetricsServer extends Construct {
         name: this.name, namespace: this.namespace, labels, securePort: this.securePort, ...production.networkPolicy,
       });
     }
-    this.warnings.push(...production.warnings.map(w => warn(this, `${this.node.path}: ${w}`)));
-    this.apiService = createApiService(this, {
+    this.warnings.push(...[...production.warnings, ...values.warnings].map(w => warn(this, `${this.node.path}: ${w}`)));
+    this.apiService = !values.identity.apiServiceCreate ? undefined : createApiService(this, {
       name: this.name,
       namespace: this.namespace,
       labels,
-      annotations: { ...insecureAnnotations, ...serving.apiServiceAnnotations },
+      annotations: { ...values.identity.apiServiceAnnotations, ...insecureAnnotations, ...serving.apiServiceAnnotations },
       caBundlePem: serving.caBundlePem,
       insecure: serving.insecure,
+      port: values.service.port,
     });
 
     addObjectMetadata(this, production.labels, production.annotations);

@@ -293,8 +293,8 @@ describe('props', () => {
     const { construct } = synth();
     expect(construct.deployment.kind).toBe('Deployment');
     expect(construct.service.kind).toBe('Service');
-    expect(construct.serviceAccount.kind).toBe('ServiceAccount');
-    expect(construct.apiService.kind).toBe('APIService');
+    expect(construct.serviceAccount!.kind).toBe('ServiceAccount');
+    expect(construct.apiService!.kind).toBe('APIService');
     expect(construct.secret!.kind).toBe('Secret');
     expect(construct.certificate).toBeUndefined();
     expect(construct.name).toBe('metrics-server');

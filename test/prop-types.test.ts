@@ -140,6 +140,12 @@ const ENTRIES: { [iface: string]: { prefix: string; factory?: string; run: (prop
   SharedCertificateStoreOptions: { prefix: '', factory: 'SharedCertificateStore.fromDirectory', run: p => SharedCertificateStore.fromDirectory('unused-store', p) },
   SealedSecretOutputOptions: { prefix: '', factory: 'SecretOutput.sealedSecret', run: p => SecretOutput.sealedSecret({ controllerCertificate: pem, ...p }) },
   SopsSecretOutputOptions: { prefix: '', factory: 'SecretOutput.sopsSecret', run: p => SecretOutput.sopsSecret({ ageRecipients: [], ...p }) },
+  // the chart-values groups (lib/chart-values.ts), all props of SecureMetricsServerProps
+  ...Object.fromEntries(['ChartValuesProps', 'IdentityOptions', 'RolloutOptions', 'PodOptions', 'ServiceOptions', 'ExtraVolumesOptions', 'MonitoringOptions']
+    .map(name => [name, { prefix: '', run: (p: any) => new SecureMetricsServer(chart(), 'm', { servingTls: ServingTls.insecure(), ...p }) }])),
+  AddonResizerOptions: { prefix: 'addonResizer.', run: p => new SecureMetricsServer(chart(), 'm', { servingTls: ServingTls.insecure(), addonResizer: p }) },
+  ProbeTiming: { prefix: 'livenessProbe.', run: p => new SecureMetricsServer(chart(), 'm', { servingTls: ServingTls.insecure(), livenessProbe: p }) },
+  RelabelConfig: { prefix: 'serviceMonitorRelabelings[0].', run: p => new SecureMetricsServer(chart(), 'm', { servingTls: ServingTls.insecure(), serviceMonitorRelabelings: [p] }) },
 };
 
 const interfaces = exportedInterfaces();

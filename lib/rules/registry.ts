@@ -175,6 +175,12 @@ export class Rules {
     'an object the install refers to does not exist, so the pod cannot start or the APIService stays unavailable',
     'create the object, or fix the reference');
 
+  // --- metrics-server's own metrics (Prometheus Operator)
+  public static readonly SERVICE_MONITOR_NOT_VERIFIED = rule('SMS052', Severity.HIGH, 'ServiceMonitor scrape not verified',
+    'a ServiceMonitor endpoint that skips verification (insecureSkipVerify: true) or names no CA lets anyone who answers on the Service address feed Prometheus, or fails every scrape',
+    'set tlsConfig.ca to the CA that issued the serving certificate (the one in the APIService caBundle) and tlsConfig.serverName to <service>.<namespace>.svc; remove insecureSkipVerify',
+    'serviceMonitor: true');
+
   private static readonly ALL: Rule[] = Object.values(Rules).filter((v): v is Rule => typeof v === 'object' && v !== null && typeof (v as Rule).id === 'string');
 
   /** Every rule, in id order. */
