@@ -40,6 +40,10 @@ export function readRegularFileSync(file: string, limit: number, options: { read
   const fd = openSync(file, flags);
   try {
     const st = fstatSync(fd);
+    if (st.isDirectory()) {
+      // as readFileSync says it, so that callers keep their message for a directory
+      throw Object.assign(new Error(`EISDIR: illegal operation on a directory, read '${file}'`), { code: 'EISDIR' });
+    }
     if (!st.isFile()) {
       throw new BoundedReadError(`it is ${kindOf(st)}, not a regular file`, 'ENOTREG');
     }

@@ -123,8 +123,8 @@ export function readKeyFile(file: string, what = 'store'): string | undefined {
       },
     }).toString('utf8');
   } catch (e: any) {
-    if (e instanceof BoundedReadError) {
-      throw e.code === 'ENOTREG'
+    if (e instanceof BoundedReadError || e.code === 'EISDIR') {
+      throw e.code !== 'EFBIG'
         ? new Error(`${what}: '${file}' should hold a private key but is not a regular file; put the key file there`)
         : new Error(`${what}: '${file}' is ${e.size ?? 'more than ' + MAX_KEY_FILE_BYTES} bytes, more than a private key file can be (at most ${MAX_KEY_FILE_BYTES}); pass the key file itself`);
     }
