@@ -55,3 +55,10 @@ test('an unknown command with control characters is printed escaped', async () =
   expect(await main([`x${ESC}`], r.io)).toBe(2);
   expect(r.err.join('')).toContain(`unknown command 'x\\x1b]0;owned\\x07\\x1b[2J'`);
 });
+
+test('audit: an unknown option with control characters is printed escaped', async () => {
+  const r = io();
+  expect(await main(['audit', `--x${ESC}`], r.io)).toBe(2);
+  expect(r.err.join('')).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
+  expect(r.err.join('')).toContain('\\x1b');
+});
