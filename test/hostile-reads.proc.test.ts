@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
-import { closeSync, ftruncateSync, openSync } from 'fs';
+import { closeSync, ftruncateSync, openSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { CertificateStore, Pem, ServingTls } from '../lib';
 import { loadManifests } from '../lib/manifests/load';
@@ -88,4 +88,20 @@ test('audit: a regular file that is larger than the limit is refused', async () 
   const file = sparseFile(5000);
   const r = await loadManifests([file], async () => Buffer.alloc(0), { maxFileBytes: 1000 });
   expect(r.errors.map(e => e.message)).toEqual([`cannot read ${file}: it is 5000 bytes, more than the limit of 1000`]);
+});
+
+test('doctor: the kubeconfig is read bounded (a 32 MiB file, /dev/zero), and relative paths still resolve next to it', () => {
+  const dir = tmp();
+  const file = path.join(dir, 'config');
+  writeFileSync(file, 'apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: k\n  cluster:\n    server: https://127.0.0.1:6443\n    certificate-authority: ca.crt\ncontexts:\n- name: c\n  context: {cluster: k, user: u}\nusers:\n- name: u\n  user: {token: t}\n');
+  const huge = sparseFile(32 << 20);
+  // /dev/zero only with the fix in place: the old code read it until memory ran out
+  const files = [huge, file, ...(process.env.HOSTILE_OLD_CODE ? [] : ['/dev/zero'])];
+  // client-node is ESM-only: loaded in a child process, as doctor.proc.test.ts runs the command
+  const lines = spawnSync(process.execPath, [...bundledChild(path.join(__dirname, 'support', 'kubeconfig-child.ts')), ...files], { encoding: 'utf8', timeout: 60_000 }).stdout.trim().split('\n');
+  expect(lines).toEqual([
+    `--kubeconfig: cannot read ${huge} (it is ${32 << 20} bytes, more than the limit of ${16 << 20}); fix the path or the file`,
+    `caFile ${path.join(dir, 'ca.crt')}`,
+    ...(process.env.HOSTILE_OLD_CODE ? [] : ['--kubeconfig: cannot read /dev/zero (it is a character device, not a regular file); fix the path or the file']),
+  ]);
 });
