@@ -4,7 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import {
   assertDnsLabel, assertDnsSubdomain, assertPort, assertServiceName, SILENCE_WARNINGS_CONTEXT, SILENCE_WARNINGS_ENV, warn, WARNING_METADATA_TYPE,
 } from './_util';
-import { startupConflicts } from './rules/metrics-server-flags';
+import { goDurationNs, startupConflicts } from './rules/metrics-server-flags';
 import { checkExtraArgs } from './extra-args';
 import { schemaOf } from './prop-schemas';
 import { checkPropTypes } from './prop-types';
@@ -295,6 +295,9 @@ export class SecureMetricsServer extends Construct {
     const resolutionMs = resolution.toMilliseconds();
     if (!(resolutionMs >= 10000) || resolutionMs % 1000 !== 0) {
       throw new Error(`metricResolution: ${resolution.toHumanString()} must be whole seconds and at least 10 seconds (metrics-server's minimum); use e.g. Duration.seconds(15)`);
+    }
+    if (goDurationNs(`${resolutionMs / 1000}s`) === undefined) {
+      throw new Error(`metricResolution: ${resolution.toHumanString()} is longer than a Go duration can be (about 292 years), so metrics-server would not start; use e.g. Duration.seconds(15)`);
     }
     const addressTypes = props.kubeletPreferredAddressTypes ?? [NodeAddressType.INTERNAL_IP, NodeAddressType.EXTERNAL_IP, NodeAddressType.HOSTNAME];
     const knownTypes = Object.values(NodeAddressType) as string[];

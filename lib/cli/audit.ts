@@ -101,7 +101,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   try {
     args = parseAuditArgs(argv);
   } catch (e: any) {
-    io.stderr.write(`secure-metrics-server audit: ${e.message}\n`);
+    io.stderr.write(`secure-metrics-server audit: ${terminalText(e.message)}\n`);
     return ExitCode.INPUT_ERROR;
   }
   if (args.help) {

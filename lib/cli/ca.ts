@@ -7,6 +7,7 @@ import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError } from './arg
 import { CliIo, ExitCode, Subcommand } from './io';
 import { isDirectoryName } from '../tls/store-files';
 import { COMMAND_SUMMARIES } from './commands';
+import { terminalText } from './terminal-text';
 
 const HELP = `usage: secure-metrics-server ca status [--store DIR] [--cluster NAME] [--format text|json] [--fail-within DURATION]
        secure-metrics-server ca rotate [--store DIR] [--cluster NAME] [--abort] [--force] [--min-wait DUR] [--skip-reissue-check]
@@ -291,13 +292,28 @@ function pruneText(o: PruneOutcome, cluster: string): string {
   return lines.join('\n') + '\n';
 }
 
-async function run(argv: string[], io: CliIo): Promise<number> {
+/**
+ * `io` whose text reaches a terminal escaped: a CA's name, a store path or a
+ * cluster name in the store can carry control characters. Line feeds of the
+ * text itself are kept; JSON output (`--format json`) is written as it is,
+ * JSON.stringify having escaped it.
+ */
+function terminalIo(io: CliIo): CliIo {
+  const safe = (s: { write(s: string): unknown; readonly isTTY?: boolean }) => ({ isTTY: s.isTTY, write: (text: string) => s.write(terminalText(text, { keepNewlines: true })) });
+  return { ...io, readStdin: io.readStdin, stdout: safe(io.stdout), stderr: safe(io.stderr) };
+}
+
+async function run(argv: string[], rawIo: CliIo): Promise<number> {
+  let io = terminalIo(rawIo);
   let args: CaArgs;
   try {
     args = parseCaArgs(argv);
   } catch (e: any) {
     io.stderr.write(`ca: ${e.message}\n`);
     return ExitCode.INPUT_ERROR;
+  }
+  if (args.format === 'json') {
+    io = { ...io, stdout: rawIo.stdout };
   }
   if (args.help) {
     io.stdout.write(HELP);

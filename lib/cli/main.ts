@@ -1,6 +1,7 @@
 import { COMMAND_SUMMARIES, CommandName } from './commands';
 import { CliIo, ExitCode, processIo, Subcommand } from './io';
 import { toolVersion } from './report';
+import { terminalText } from './terminal-text';
 
 /**
  * Loads a command's module only when it runs. The call is indirect on purpose:
@@ -58,7 +59,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   }
   const command = isCommand(name) ? COMMANDS[name]() : undefined;
   if (!command) {
-    io.stderr.write(`secure-metrics-server: unknown command '${name}'; one of: ${Object.keys(COMMANDS).join(', ')}\n`);
+    io.stderr.write(`secure-metrics-server: unknown command '${terminalText(name)}'; one of: ${Object.keys(COMMANDS).join(', ')}\n`);
     return ExitCode.INPUT_ERROR;
   }
   return command.run(rest, io);
@@ -68,7 +69,7 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(code => {
     process.exitCode = code;
   }, (e: unknown) => {
-    process.stderr.write(`secure-metrics-server: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.stderr.write(`secure-metrics-server: internal error: ${terminalText(e instanceof Error ? e.stack ?? e.message : String(e), { keepNewlines: true })}\n`);
     process.exitCode = 70;
   });
 }

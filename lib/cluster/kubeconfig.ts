@@ -1,7 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Cluster, KubeConfig } from './client-node';
+import { readRegularFileSync } from '../bounded-read';
 import { proxyFor } from './proxy';
+
+/** Largest kubeconfig file read (kubeconfigs with many clusters and embedded certificates stay far below). */
+const MAX_KUBECONFIG_BYTES = 16 << 20;
 
 /**
  * Where doctor reads its cluster from, as kubectl decides it.
@@ -113,7 +117,14 @@ function mergeFiles(kc: KubeConfig, files: string[], what: string): void {
   for (const file of files) {
     const one = new k8s.KubeConfig();
     try {
-      one.loadFromFile(file);
+      if (fs.statSync(file).isFIFO()) {
+        // `--kubeconfig <(vault read ...)`: read as kubectl reads it
+        one.loadFromFile(file);
+      } else {
+        // bounded: /dev/zero or a 2 GB file is refused, never read whole
+        one.loadFromString(readRegularFileSync(file, MAX_KUBECONFIG_BYTES).toString('utf8'));
+        one.makePathsAbsolute(path.dirname(file));
+      }
     } catch (e: any) {
       if (e.code === 'ENOENT' && what === 'KUBECONFIG') {
         continue; // kubectl skips missing files of KUBECONFIG

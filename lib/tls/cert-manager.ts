@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { isDnsSubdomain, serviceServerName } from '../rules/k8s-names';
+import { goDurationNs } from '../rules/metrics-server-flags';
 import type * as CertManagerIo from '../../imports/cert-manager.io';
 import type { CertificateSpecPrivateKey, CertificateSpecPrivateKeyRotationPolicy } from '../../imports/cert-manager.io';
 import { ServingTls, ServingTlsConfig, ServingTlsContext, servingDnsNames } from './serving-tls';
@@ -151,6 +152,9 @@ const PEM_OPTIONS = ['caBundle', 'caCertificate', 'caKey', 'certificate', 'priva
  */
 function goDuration(prop: string, value: Duration, example: string): string {
   const ms = value.toMilliseconds();
+  if (goDurationNs(`${ms / 1000}s`) === undefined && ms % 1000 === 0) {
+    throw new Error(`${prop}: ${value.toHumanString()} is longer than a Go duration can be (about 292 years), so cert-manager refuses the Certificate; use e.g. ${example}`);
+  }
   if (ms % HOUR_MS === 0) {
     return `${ms / HOUR_MS}h`;
   }

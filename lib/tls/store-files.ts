@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'crypto';
 import {
-  closeSync, constants, fchmodSync, fstatSync, realpathSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
+  closeSync, constants, fchmodSync, fstatSync, realpathSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
 } from 'fs';
 import * as path from 'path';
+import { BoundedReadError, readRegularFileSync } from '../bounded-read';
 
 /**
  * File primitives of the certificate store: units that commit atomically,
@@ -110,42 +111,33 @@ export function readKeyFile(file: string, what = 'store'): string | undefined {
   if (process.platform === 'win32') {
     return readOptional(file);
   }
-  let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // non-blocking: a FIFO put where the key should be is refused, never waited on
+    return readRegularFileSync(file, MAX_KEY_FILE_BYTES, {
+      noFollow: true,
+      onStat: st => {
+        const mode = st.mode & 0o777;
+        if (mode & 0o077) {
+          throw modeRefusal(file, mode, what);
+        }
+      },
+    }).toString('utf8');
   } catch (e: any) {
+    if (e instanceof BoundedReadError || e.code === 'EISDIR') {
+      throw e.code !== 'EFBIG'
+        ? new Error(`${what}: '${file}' should hold a private key but is not a regular file; put the key file there`)
+        : new Error(`${what}: '${file}' is ${e.size ?? 'more than ' + MAX_KEY_FILE_BYTES} bytes, more than a private key file can be (at most ${MAX_KEY_FILE_BYTES}); pass the key file itself`);
+    }
     if (e.code === 'ENOENT' || e.code === 'ENOTDIR') {
       return undefined;
     }
     if (e.code === 'ELOOP' || e.code === 'EMLINK') {
       throw symlinkRefusal(file, what);
     }
+    if (e.code === undefined) {
+      throw e;
+    }
     throw new Error(`${what}: cannot read '${file}' (${e.code ?? e.message}); fix its permissions, or restore it from your backup`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) {
-      throw new Error(`${what}: '${file}' should hold a private key but is not a regular file; put the key file there`);
-    }
-    const mode = st.mode & 0o777;
-    if (mode & 0o077) {
-      throw modeRefusal(file, mode, what);
-    }
-    if (st.size > MAX_KEY_FILE_BYTES) {
-      throw new Error(`${what}: '${file}' is ${st.size} bytes, more than a private key file can be (at most ${MAX_KEY_FILE_BYTES}); pass the key file itself`);
-    }
-    const buf = Buffer.alloc(st.size);
-    let n = 0;
-    while (n < buf.length) {
-      const got = readSync(fd, buf, n, buf.length - n, n);
-      if (got === 0) {
-        break;
-      }
-      n += got;
-    }
-    return buf.subarray(0, n).toString('utf8');
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -441,6 +433,8 @@ export interface ManifestProtection {
   readonly outdir: string;
   /** the files that existed and were narrowed to 0600 before cdk8s rewrote them */
   readonly narrowed: string[];
+  /** the links (symbolic, or hard with another name) removed so that cdk8s writes a file of its own */
+  readonly replaced: string[];
 }
 
 /**
@@ -474,9 +468,24 @@ export function protectManifestFiles(app: { outdir: string; outputFileExtension?
   }
   const ext = app.outputFileExtension ?? '.k8s.yaml';
   const narrowed: string[] = [];
+  const replaced: string[] = [];
   for (const name of [`${chartId}${ext}`, `app${ext}`]) {
     const file = path.join(outdir, name);
     let fd: number | undefined;
+    try {
+      // cdk8s's writeFileSync follows a symbolic link and writes into every name of a hard link: the key
+      // would land in the link's target, with the target's mode. The link goes; cdk8s creates a file of its own.
+      const st = lstatSync(file);
+      if (st.isSymbolicLink() || (st.isFile() && st.nlink > 1)) {
+        unlinkSync(file);
+        replaced.push(file);
+        continue;
+      }
+    } catch (e: any) {
+      if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') {
+        return { warning: `the manifest '${file}' will carry a private key, but it cannot be checked (${e.code ?? e.message}); make sure it is not a link and is 0600 after synth` };
+      }
+    }
     try {
       // never through a symbolic link; a file that does not exist is created by cdk8s under the umask
       fd = openSync(file, constants.O_WRONLY | constants.O_NOFOLLOW);
@@ -492,5 +501,8 @@ export function protectManifestFiles(app: { outdir: string; outputFileExtension?
       }
     }
   }
-  return { done: { outdir, narrowed } };
+  return {
+    done: { outdir, narrowed, replaced },
+    ...(replaced.length > 0 ? { warning: `${replaced.map(f => `'${f}'`).join(' and ')} ${replaced.length > 1 ? 'were links' : 'was a link'} (symbolic, or a hard link with another name): cdk8s would have written the private key through it, into a file whose mode the library does not control; it was removed, and the manifest is written as a new 0600 file` } : {}),
+  };
 }
