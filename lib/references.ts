@@ -46,6 +46,12 @@ export interface ReferenceContext {
   readonly volumeProps?: { readonly [volumeName: string]: string };
   /** the prop behind a file flag, by flag name without dashes */
   readonly flagProps?: { readonly [flag: string]: string };
+  /**
+   * ServiceAccounts (`<namespace>/<name>`) that the user's props say exist
+   * outside the construct: `serviceAccountName` with `serviceAccountCreate:
+   * false`, Prometheus' account in `MetricsAuthorization.forServiceAccount()`
+   */
+  readonly externalServiceAccounts?: readonly string[];
 }
 
 /** Roles and ClusterRoles kube-apiserver creates itself (its RBAC bootstrap policy). */
@@ -103,6 +109,8 @@ export function unresolvedReferences(objects: readonly Obj[], defaultNamespace: 
   const nameOf = (o: Obj) => (isObj(o.metadata) ? String(o.metadata.name) : '');
   const byKind = (kind: string) => objects.filter(o => o.kind === kind);
   const find = (kind: string, ns: string | undefined, name: string) => objects.find(o => o.kind === kind && nameOf(o) === name && (ns === undefined || nsOf(o) === ns));
+  const external = new Set(context.externalServiceAccounts ?? []);
+  const serviceAccountExists = (ns: string, name: string) => external.has(`${ns}/${name}`) || find('ServiceAccount', ns, name) !== undefined;
   const volumeProp = (volume: string) => context.volumeProps?.[volume] ?? '(internal)';
 
   // what each Secret and ConfigMap the construct writes holds
@@ -196,7 +204,7 @@ export function unresolvedReferences(objects: readonly Obj[], defaultNamespace: 
       }
     }
     const sa = spec.serviceAccountName;
-    if (typeof sa === 'string' && sa !== 'default' && !find('ServiceAccount', pod.namespace, sa)) {
+    if (typeof sa === 'string' && sa !== 'default' && !serviceAccountExists(pod.namespace, sa)) {
       fail('(internal)', `${pod.owner}: serviceAccountName '${sa}' is not a ServiceAccount this construct writes in ${pod.namespace}; the pod would never be created`);
     }
     for (const s of list(spec.imagePullSecrets)) {
@@ -262,7 +270,7 @@ export function unresolvedReferences(objects: readonly Obj[], defaultNamespace: 
       for (const s of list(b.subjects)) {
         if (s.kind === 'ServiceAccount') {
           const ns = typeof s.namespace === 'string' ? s.namespace : nsOf(b);
-          if (!find('ServiceAccount', ns, String(s.name))) {
+          if (!serviceAccountExists(ns, String(s.name))) {
             fail('(internal)', `${where}: subject ServiceAccount ${ns}/${s.name} is not one this construct writes; the binding would grant nothing to its pods`);
           }
         }

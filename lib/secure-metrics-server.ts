@@ -457,6 +457,10 @@ export class SecureMetricsServer extends Construct {
     const unresolved = unresolvedReferences(written, this.namespace, {
       volumeProps: { ...(kubelet.volume ? { [kubelet.volume.name]: 'kubeletTls' } : {}), 'serving-cert': 'servingTls' },
       flagProps: { 'kubelet-certificate-authority': 'kubeletTls', 'tls-cert-file': 'servingTls', 'tls-private-key-file': 'servingTls' },
+      externalServiceAccounts: [
+        ...(values.identity.serviceAccountCreate ? [] : [`${this.namespace}/${values.identity.serviceAccountName}`]),
+        ...(props.metrics?._name !== undefined ? [`${props.metrics._namespace}/${props.metrics._name}`] : []),
+      ],
     });
     assertWrittenObjects(written);
     if (unresolved.length > 0) {
