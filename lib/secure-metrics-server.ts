@@ -200,9 +200,8 @@ export class SecureMetricsServer extends Construct {
   public static readonly SILENCE_WARNINGS_ENV = SILENCE_WARNINGS_ENV;
 
   /**
-   * Number of keys this process has generated for serving certificates and
-   * CAs (for tests and benchmarks: a synth from a warm certificate store
-   * generates none).
+   * Number of keys this process has generated for serving certificates and CAs.
+   * @deprecated use `SecureMetricsServerTesting.generatedKeyCount()`
    */
   public static generatedKeyCount(): number {
     return generatedKeyCount();
