@@ -244,6 +244,11 @@ export class SecureMetricsServer extends Construct {
   /** The kubelet serving CSR approver, when `kubeletServingCertApprover` is set. */
   public readonly kubeletServingCertApprover?: KubeletServingCertApprover;
 
+  /**
+   * @param scope the Chart (or a construct in it) that holds the objects
+   * @param id the construct id; it feeds the hashed names, so keep it stable
+   * @param props metrics-server's settings, serving and kubelet TLS
+   */
   constructor(scope: Construct, id: string, props: SecureMetricsServerProps = {}) {
     super(scope, id);
     checkPropTypes('', props, schemaOf('SecureMetricsServerProps'), 'SecureMetricsServerProps');

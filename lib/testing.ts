@@ -1,16 +1,17 @@
 import { CertificateStore } from './tls/certificate-store';
 import { generatedKeyCount } from './tls/pki';
 
+// A class of static methods, as cdk8s' `Testing`, rather than a jsii
+// submodule: a Go package named `testing` would shadow Go's standard
+// `testing` package in every Go test file. And not named `Testing`: it would
+// shadow cdk8s' own in Python (`from cdk8s import Testing`) and clash with
+// `org.cdk8s.Testing` in Java imports, where tests use both.
+
 /**
  * Helpers for unit tests of charts that use `SecureMetricsServer`, beside
  * cdk8s' own `Testing` (`Testing.chart()`, `Testing.synth()`): a store that
  * keeps keys out of the working directory, a redaction for snapshots, and a
  * count of generated keys.
- *
- * A class of static methods, as cdk8s' `Testing`, rather than a submodule: a
- * Go package named `testing` would shadow Go's standard `testing` package in
- * every Go test file, and a class named `Testing` would shadow cdk8s' own in
- * Python (`from cdk8s import Testing`) and clash with it in Java imports.
  */
 export class SecureMetricsServerTesting {
   /**
