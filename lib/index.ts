@@ -1,14 +1,14 @@
 export * from './secure-metrics-server';
 export type { ProductionProps } from './production';
-export { PodAntiAffinity, TaintEffect, TolerationOperator, WhenUnsatisfiable } from './scheduling';
+export { PodAntiAffinity, TolerationOperator, WhenUnsatisfiable } from './scheduling';
 export type { Toleration, TopologySpreadConstraint } from './scheduling';
-export { ImagePullPolicy } from './image';
 export * from './kubelet-serving-cert-approver';
 export * from './tls/kubelet-tls';
 export * from './tls/serving-tls';
 export * from './tls/cert-manager';
 export * from './tls/certificate-store';
 export * from './tls/pem';
+export * from './testing';
 export * from './deprecated';
 export { SecretOutput, SealedSecretScope } from './tls/secret-output';
 export type { SealedSecretOutputOptions, SopsSecretOutputOptions } from './tls/secret-output';

@@ -33,7 +33,7 @@ function build(): { [name: string]: Schema } {
   const { KeyAlgorithm } = require('./tls/key-algorithm') as typeof import('./tls/key-algorithm');
   const { ServingTls } = require('./tls/serving-tls') as typeof import('./tls/serving-tls');
   const { KubeletTls } = require('./tls/kubelet-tls') as typeof import('./tls/kubelet-tls');
-  const { CertManagerIssuer, CertManagerKeyAlgorithm } = require('./tls/cert-manager') as typeof import('./tls/cert-manager');
+  const { CertManagerIssuer } = require('./tls/cert-manager') as typeof import('./tls/cert-manager');
   const { SharedCertificateStore } = require('./store/shared-store') as typeof import('./store/shared-store');
   const { SecretOutput, SealedSecretScope } = require('./tls/secret-output') as typeof import('./tls/secret-output');
   const { NodeAddressType } = require('./secure-metrics-server') as typeof import('./secure-metrics-server');
@@ -145,7 +145,7 @@ function build(): { [name: string]: Schema } {
       issuer: T.instance(CertManagerIssuer, "CertManagerIssuer.clusterIssuer('my-ca')"),
       duration: T.duration('Duration.days(90)'),
       renewBefore: T.duration('Duration.days(30)'),
-      keyAlgorithm: T.enumOf(CertManagerKeyAlgorithm as any, 'CertManagerKeyAlgorithm'),
+      keyAlgorithm: T.instance(KeyAlgorithm, 'KeyAlgorithm.ECDSA_P256'),
       keySize: T.number('2048'),
       secretName: T.string("'metrics-server-tls'"),
       caDuration: T.duration('Duration.days(3650)'),

@@ -201,9 +201,8 @@ export class SecureMetricsServer extends Construct {
   public static readonly SILENCE_WARNINGS_ENV = SILENCE_WARNINGS_ENV;
 
   /**
-   * Number of keys this process has generated for serving certificates and
-   * CAs (for tests and benchmarks: a synth from a warm certificate store
-   * generates none).
+   * Number of keys this process has generated for serving certificates and CAs.
+   * @deprecated use `SecureMetricsServerTesting.generatedKeyCount()`
    */
   public static generatedKeyCount(): number {
     return generatedKeyCount();
@@ -270,6 +269,11 @@ export class SecureMetricsServer extends Construct {
   /** The kubelet serving CSR approver, when `kubeletServingCertApprover` is set. */
   public readonly kubeletServingCertApprover?: KubeletServingCertApprover;
 
+  /**
+   * @param scope the Chart (or a construct in it) that holds the objects
+   * @param id the construct id; it feeds the hashed names, so keep it stable
+   * @param props metrics-server's settings, serving and kubelet TLS
+   */
   constructor(scope: Construct, id: string, props: SecureMetricsServerProps = {}) {
     super(scope, id);
     checkPropTypes('', props, schemaOf('SecureMetricsServerProps'), 'SecureMetricsServerProps');

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { App, AppProps, Chart, Testing } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import * as forge from 'node-forge';
-import { CertificateStore, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
+import { CertificateStore, SecureMetricsServer, SecureMetricsServerProps, SecureMetricsServerTesting, ServingTls } from '../lib';
 import { FIXTURE_CAS, FIXTURE_ENV, opensslCaArgs } from './global-setup';
 
 /** A fresh temporary directory. */
@@ -107,7 +107,7 @@ export function synth(props: SecureMetricsServerProps = {}, chartNamespace?: str
  * the objects, and how many keys it generated.
  */
 export function synthYaml(props: SecureMetricsServerProps) {
-  const before = SecureMetricsServer.generatedKeyCount();
+  const before = SecureMetricsServerTesting.generatedKeyCount();
   const app = quietApp({ outdir: tmp() });
   const construct = new SecureMetricsServer(new Chart(app, 'metrics-server'), 'MetricsServer', props);
   const yaml = app.synthYaml();
@@ -116,7 +116,7 @@ export function synthYaml(props: SecureMetricsServerProps) {
   // the serving certificate and key in the synthesized Secret ('' without one)
   const cert = secret ? decode(secret.data['tls.crt']) : '';
   const key = secret ? decode(secret.data['tls.key']) : '';
-  return { yaml, keys: SecureMetricsServer.generatedKeyCount() - before, construct, objects, cert, key };
+  return { yaml, keys: SecureMetricsServerTesting.generatedKeyCount() - before, construct, objects, cert, key };
 }
 
 /** The one synthesized object of a kind (and name, when several). */

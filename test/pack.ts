@@ -266,7 +266,7 @@ export function compiledSnippets(): Snippet[] {
 export function fragmentPreamble(packageTypes: string[]): string[] {
   return [
     "import { App, Chart, Duration, Size, Testing } from 'cdk8s';",
-    "import { Cpu } from 'cdk8s-plus-28';",
+    "import { Cpu, ImagePullPolicy, TaintEffect } from 'cdk8s-plus-28';",
     "import { Construct } from 'constructs';",
     `import { ${[...packageTypes].sort().join(', ')} } from 'secure-metrics-server';`,
     'export function snippet(chart: Chart): void {',

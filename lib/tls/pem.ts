@@ -24,6 +24,7 @@ export class Pem {
 
   /**
    * PEM given as a string.
+   * @param pem the PEM text, e.g. read from an environment variable
    */
   public static fromString(pem: string): Pem {
     if (typeof pem !== 'string') {

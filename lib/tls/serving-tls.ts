@@ -235,6 +235,7 @@ export abstract class ServingTls {
   /**
    * Issue the serving certificate at synth time with a CA you hold, such as
    * the cluster CA (`/etc/kubernetes/pki/ca.crt` and `ca.key` on kubeadm).
+   * @param options the CA certificate and key, and the serving certificate's settings
    */
   public static fromCa(options: CaServingTlsOptions): ServingTls {
     checkPropTypes('ServingTls.fromCa', options, {}, 'CaServingTlsOptions', false);
@@ -244,6 +245,7 @@ export abstract class ServingTls {
   /**
    * Issue the serving certificate at synth time with a CA of its own, which
    * the library creates in the certificate store on first synth.
+   * @param options the store, the CA's and the serving certificate's settings
    */
   public static fromDedicatedCa(options: DedicatedCaServingTlsOptions = {}): ServingTls {
     checkPropTypes('ServingTls.fromDedicatedCa', options, {}, 'DedicatedCaServingTlsOptions');
@@ -252,6 +254,7 @@ export abstract class ServingTls {
 
   /**
    * A certificate, key and CA bundle you already have, as PEM.
+   * @param options the certificate, its private key and the CA bundle
    */
   public static fromPem(options: PemServingTlsOptions): ServingTls {
     checkPropTypes('ServingTls.fromPem', options, {}, 'PemServingTlsOptions', false);
@@ -261,6 +264,7 @@ export abstract class ServingTls {
   /**
    * A `kubernetes.io/tls` Secret that already exists in the cluster, plus the
    * CA bundle that verifies it. No private key appears in the synthesized YAML.
+   * @param options the Secret's name and the CA bundle
    */
   public static fromExistingSecret(options: ExistingSecretServingTlsOptions): ServingTls {
     checkPropTypes('ServingTls.fromExistingSecret', options, {}, 'ExistingSecretServingTlsOptions', false);
@@ -272,6 +276,7 @@ export abstract class ServingTls {
    * and its cainjector writes the APIService's caBundle
    * (`cert-manager.io/inject-ca-from`). Without an issuer, a self-signed CA
    * chain is created in the metrics-server namespace.
+   * @param options the issuer, lifetimes and key of the Certificate
    */
   public static fromCertManager(options: CertManagerServingTlsOptions = {}): ServingTls {
     checkPropTypes('ServingTls.fromCertManager', options, {}, 'CertManagerServingTlsOptions');
