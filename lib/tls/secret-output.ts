@@ -3,6 +3,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Pem } from './pem';
+import { protectKeyManifest } from './key-manifest';
 import { schemaOf } from '../prop-schemas';
 import { checkPropTypes } from '../prop-types';
 import { controllerPublicKey, hybridEncrypt, sealingLabel } from './sealed-secrets-crypto';
@@ -160,6 +161,7 @@ class PlainSecretOutput extends SecretOutput {
   public readonly containsPlaintextKey = true;
 
   public _render(scope: Construct, input: SecretRenderInput): ApiObject {
+    protectKeyManifest(scope, input.prop);
     return new k8s.KubeSecret(scope, 'TlsSecret', {
       metadata: { name: input.name, namespace: input.namespace, labels: input.labels, annotations: input.annotations },
       type: 'kubernetes.io/tls',

@@ -2,13 +2,14 @@ import * as path from 'path';
 import { ApiObject, App, Chart, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { assertDnsSubdomain, warn } from '../_util';
+import { assertDnsSubdomain } from '../_util';
 import { serviceServerName } from '../rules/k8s-names';
 import type { CertManagerServingTlsOptions } from './cert-manager';
 import { CertificateStore } from './certificate-store';
 import { CaSource, DedicatedCaRequest, issueFromStore, StoreIssueRequest, userCa } from './issuance';
 import { SecretOutput } from './secret-output';
 import { serveServingSecret } from '../store/serve-secret';
+import { protectKeyManifest } from './key-manifest';
 import { SharedCertificateStore } from '../store/shared-store';
 import { KeyAlgorithm } from './key-algorithm';
 
@@ -16,7 +17,7 @@ export { KeyAlgorithm } from './key-algorithm';
 import { schemaOf } from '../prop-schemas';
 import { checkPropTypes } from '../prop-types';
 import { Pem } from './pem';
-import { clusterNameOf, isDirectoryName, isInside, protectManifestFiles } from './store-files';
+import { clusterNameOf, isDirectoryName, isInside } from './store-files';
 import {
   assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
   certificateBlocks, formatDate, nameConstraintProblem, validityProblem, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
@@ -342,16 +343,7 @@ function pathCaNotAfter(leaf: CertInfo, intermediates: CertInfo[], roots: CertIn
 }
 
 function tlsSecret(scope: Construct, context: ServingTlsContext, name: string, certPem: string, keyPem: string, annotations: { [key: string]: string }): ApiObject {
-  // the manifest file that carries this key is written 0600 (store-files.ts, protectManifestFiles)
-  scope.node.addValidation({
-    validate: () => {
-      const { warning } = protectManifestFiles(App.of(scope), Chart.of(scope).node.id);
-      if (warning) {
-        warn(scope, `${context.prop}: ${warning}`);
-      }
-      return [];
-    },
-  });
+  protectKeyManifest(scope, context.prop);
   return new k8s.KubeSecret(scope, 'TlsSecret', {
     metadata: { name, namespace: context.namespace, labels: context.labels, annotations },
     type: 'kubernetes.io/tls',
