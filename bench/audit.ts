@@ -264,7 +264,6 @@ export function runAuditBenchmark(options: Partial<AuditBenchOptions> = {}): Aud
       const slice = text.slice(0, text.indexOf('\n---\n', 5e6) + 1);
       const sliceBytes = Buffer.byteLength(slice);
       log(`comparing parsers on a ${(sliceBytes / 1e6).toFixed(1)} MB slice`);
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const eemeli = require('yaml');
       const asJson = JSON.stringify(parseManifests(slice, 's').objects.map(x => x.object));
       const rows = [

@@ -759,6 +759,7 @@ describe('text output is safe for a terminal', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('\\x1b]0;owned');
     expect(r.stdout).toContain('\\x1b[2J failing \\r\\u202e');
+    // eslint-disable-next-line no-control-regex -- the test is that no control character reaches the terminal
     expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
   });
 });

@@ -327,7 +327,7 @@ function issueChecked(r: StoreIssueRequest, p: Paths): ServingResult {
     if (e.code === undefined) {
       throw e;
     }
-    throw new Error(`store: cannot take the lock in '${r.store.directory}' (${e.code}); this synth must write the store (material is missing, expiring, changed or left half-written by a killed synth): make the directory writable, or synthesize once where it is`);
+    throw new Error(`store: cannot take the lock in '${r.store.directory}' (${e.code}); this synth must write the store (material is missing, expiring, changed or left half-written by a killed synth): make the directory writable, or synthesize once where it is`, { cause: e });
   }
   try {
     crashPoint('locked');

@@ -504,6 +504,7 @@ class DedicatedCaServingTls extends IssuedServingTls {
     if (typeof this.caCommonName !== 'string' || this.caCommonName.trim() === '' || this.caCommonName.length > 64) {
       throw new Error(`${context.prop}.caCommonName: '${this.caCommonName}' must be 1 to 64 characters; use e.g. 'secure-metrics-server-ca'`);
     }
+    // eslint-disable-next-line no-control-regex -- a CA name with a control character is refused
     if (/[\u0000-\u001f\u007f-\u009f]/.test(this.caCommonName) || /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(this.caCommonName)) {
       throw new Error(`${context.prop}.caCommonName: ${JSON.stringify(this.caCommonName)} holds a control character or a lone surrogate, which a certificate name cannot carry; use printable text, e.g. 'secure-metrics-server-ca'`);
     }

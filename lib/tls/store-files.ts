@@ -57,7 +57,7 @@ export function readOptional(file: string): string | undefined {
     if (e.code === 'ENOENT' || e.code === 'ENOTDIR') {
       return undefined;
     }
-    throw new Error(`store: cannot read '${file}' (${e.code ?? e.message}); fix its permissions, or restore it from your backup`);
+    throw new Error(`store: cannot read '${file}' (${e.code ?? e.message}); fix its permissions, or restore it from your backup`, { cause: e });
   }
 }
 
@@ -120,7 +120,7 @@ export function readKeyFile(file: string, what = 'store'): string | undefined {
     if (e.code === 'ELOOP' || e.code === 'EMLINK') {
       throw symlinkRefusal(file, what);
     }
-    throw new Error(`${what}: cannot read '${file}' (${e.code ?? e.message}); fix its permissions, or restore it from your backup`);
+    throw new Error(`${what}: cannot read '${file}' (${e.code ?? e.message}); fix its permissions, or restore it from your backup`, { cause: e });
   }
   try {
     const st = fstatSync(fd);
@@ -154,7 +154,7 @@ export function makeDirectory(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e: any) {
-    throw new Error(`store: cannot create '${dir}' (${e.code ?? e.message}); choose a writable directory`);
+    throw new Error(`store: cannot create '${dir}' (${e.code ?? e.message}); choose a writable directory`, { cause: e });
   }
 }
 
@@ -174,7 +174,7 @@ export function writeAtomic(file: string, content: string): void {
       closeSync(fd);
     }
     rmQuiet(tmp);
-    throw new Error(`store: cannot write '${file}' (${e.code ?? e.message}); choose a writable directory`);
+    throw new Error(`store: cannot write '${file}' (${e.code ?? e.message}); choose a writable directory`, { cause: e });
   }
 }
 
@@ -347,7 +347,7 @@ export function commitUnit(unit: string, files: { [name: string]: string }, tag:
     if (!exists(unit) && exists(old)) {
       renameSync(old, unit);
     }
-    throw new Error(`store: cannot write '${unit}' (${e.code ?? e.message}); choose a writable directory`);
+    throw new Error(`store: cannot write '${unit}' (${e.code ?? e.message}); choose a writable directory`, { cause: e });
   }
 }
 
@@ -375,6 +375,7 @@ export function isDirectoryName(name: string): boolean {
  */
 export function isPathSegment(name: string): boolean {
   return typeof name === 'string' && name.length > 0 && Buffer.byteLength(name) <= 255 && !name.startsWith('.')
+    // eslint-disable-next-line no-control-regex -- a path segment with a control character is refused
     && !/[/\\\u0000-\u001f\u007f]/.test(name);
 }
 
