@@ -75,7 +75,8 @@ export async function runDoctorBenchmark(options: DoctorBenchOptions = {}): Prom
   const closed = await closedPort();
   // a verified install as the construct synthesizes it
   const { synth } = require('../test/helpers');
-  const synthesized = synth({ servingTls: ServingTls.fromPem({ certificate: Pem.fromFile(pki.serving.cert), privateKey: Pem.fromFile(pki.serving.key), caBundle: Pem.fromFile(pki.servingCa.cert) }) }).objects;
+  const synthesized = synth({ servingTls: ServingTls.fromPem({ certificate: Pem.fromFile(pki.serving.cert), privateKey: Pem.fromFile(pki.serving.key),
+    caBundle: Pem.fromFile(pki.servingCa.cert) }) }).objects;
   const base = SCENARIOS.healthy({
     synthesized, upstream: [], clusterCaPem: read(pki.clusterCa.cert), otherCaPem: read(pki.otherCa.cert),
     kubeletIssuedPem: issued.cert, kubeletIpOnlyPem: read(pki.kubeletIpOnly.cert), expiredServingCertPem: '',

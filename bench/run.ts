@@ -101,12 +101,14 @@ async function main(): Promise<void> {
   const startupResult = startup ? runStartupBenchmark({ reps: quick ? 3 : 20, log: line => process.stderr.write(`[bench:startup] ${line}\n`) }) : undefined;
   process.stdout.write(json
     ? `${JSON.stringify({
-      ...result, ...(auditResult ? { audit: auditResult } : {}), ...(doctorResult ? { doctor: doctorResult } : {}), ...(startupResult ? { startup: startupResult } : {}),
+      ...result, ...(auditResult ? { audit: auditResult } : {}), ...(doctorResult ? { doctor: doctorResult } : {}),
+      ...(startupResult ? { startup: startupResult } : {}),
     }, undefined, 2)}\n`
     : `${formatReport(result)}\n${auditResult ? `\n${formatAuditReport(auditResult)}\n` : ''}${doctorResult ? `\n${formatDoctorReport(doctorResult)}\n` : ''}`
       + `${startupResult ? `\n${formatStartupReport(startupResult)}\n` : ''}`);
   // the figures compare like with like only if these hold: a broken one fails the run
-  const broken = [...brokenInvariants(result), ...(auditResult ? brokenAuditInvariants(auditResult) : []), ...(startupResult ? brokenStartupInvariants(startupResult) : [])];
+  const broken = [...brokenInvariants(result), ...(auditResult ? brokenAuditInvariants(auditResult) : []),
+    ...(startupResult ? brokenStartupInvariants(startupResult) : [])];
   if (broken.length > 0) {
     process.stderr.write(`error: the benchmark's invariants do not hold:\n${broken.map(b => `  - ${b}\n`).join('')}`);
     process.exitCode = 1;

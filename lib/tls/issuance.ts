@@ -9,7 +9,8 @@ import { KeyAlgorithm } from './key-algorithm';
 import { BACKDATE_MS, createCa, hasEmptyKeyId, issueServingCertificate, KeyPairPem, recertifyCa, validityDaysProblem } from './pki';
 import { warn } from '../_util';
 import {
-  assertInsideStore, CA_CERT, CA_KEY, clusterNameOf, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readKeyFile, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
+  assertInsideStore, CA_CERT, CA_KEY, clusterNameOf, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readKeyFile, readOptional,
+  recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
 } from './store-files';
 import { acquireLock, lockLeftBehind } from './store-lock';
 import {

@@ -15,7 +15,8 @@ import { checkPropTypes } from '../prop-types';
 import { Pem } from './pem';
 import { clusterNameOf, isDirectoryName, isInside, protectManifestFiles } from './store-files';
 import {
-  assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
+  assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate,
+  CertInfo,
   certificateBlocks, formatDate, nameConstraintProblem, validityProblem, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
 } from './x509';
 
@@ -318,7 +319,8 @@ function pathCaNotAfter(leaf: CertInfo, intermediates: CertInfo[], roots: CertIn
   return earliest([...intermediates, ...used].map(c => c.notAfter));
 }
 
-function tlsSecret(scope: Construct, context: ServingTlsContext, name: string, certPem: string, keyPem: string, annotations: { [key: string]: string }): ApiObject {
+function tlsSecret(scope: Construct, context: ServingTlsContext, name: string, certPem: string, keyPem: string,
+  annotations: { [key: string]: string }): ApiObject {
   // the manifest file that carries this key is written 0600 (store-files.ts, protectManifestFiles)
   scope.node.addValidation({
     validate: () => {
@@ -512,7 +514,8 @@ class DedicatedCaServingTls extends IssuedServingTls {
     if (shared !== undefined && !isDirectoryName(shared)) {
       throw new Error(`${context.prop}.sharedCaName: '${shared}' is not a usable directory name; use 1 to 100 letters, digits, '-', '_' and '.', e.g. 'fleet'`);
     }
-    return { dedicatedCa: { commonName: this.caCommonName, validity: this.caValidity, keyAlgorithm: keyAlgorithm ?? KeyAlgorithm.RSA_2048, sharedName: shared } };
+    return { dedicatedCa: { commonName: this.caCommonName, validity: this.caValidity, keyAlgorithm: keyAlgorithm ?? KeyAlgorithm.RSA_2048,
+      sharedName: shared } };
   }
 }
 

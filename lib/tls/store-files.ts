@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'crypto';
 import {
-  closeSync, constants, fchmodSync, fstatSync, realpathSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
+  closeSync, constants, fchmodSync, fstatSync, realpathSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync,
+  rmSync, statSync, unlinkSync, writeSync,
 } from 'fs';
 import * as path from 'path';
 
