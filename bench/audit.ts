@@ -3,7 +3,7 @@
  * documents and 100+ metrics-server installs whose serving Secrets are in the
  * input (so every certificate is parsed, verified against its caBundle and
  * matched with its key), audited by the bundled command in its own process.
- * Targets (issue 12): under 5 s, peak RSS at most 512 MB.
+ * Targets: under 5 s, peak RSS at most 512 MB.
  *
  * `npm run bench:audit` runs it alone (flags: --reps N, --mb N, --installs N,
  * --no-parsers, --json); `npm run bench` runs it after the synth benchmark.

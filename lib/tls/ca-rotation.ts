@@ -8,7 +8,7 @@ import { acquireLock } from './store-lock';
 import { CertInfo, formatDate, parseCertificates, parsePrivateKey, signs } from './x509';
 
 /**
- * The staged rotation of a cluster's dedicated CA (issue 14), kept in the
+ * The staged rotation of a cluster's dedicated CA, kept in the
  * certificate store beside the CA:
  *
  * - `clusters/<cluster>/ca/`: the CA in use, with `params.json` (the

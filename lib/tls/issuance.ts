@@ -547,7 +547,7 @@ function storedCa(prop: string, unit: string, certPem: string, keyPem: string, n
   };
 }
 
-// ---- CA rotation (issue 14; the phases are changed only by lib/tls/ca-rotation.ts) ----
+// ---- CA rotation (the phases are changed only by lib/tls/ca-rotation.ts) ----
 
 /**
  * The dedicated CA as a rotation in progress makes it: 'staged' signs with
