@@ -109,7 +109,7 @@ export interface CaServingTlsOptions extends IssuedServingTlsOptions {
   readonly caCertificate: Pem;
 
   /**
-   * The signing CA's private key (RSA, ECDSA or Ed25519; unencrypted), e.g. `Pem.fromFile('/etc/kubernetes/pki/ca.key')`.
+   * The signing CA's private key (RSA, ECDSA or Ed25519, unencrypted), e.g. `Pem.fromFile('/etc/kubernetes/pki/ca.key')`.
    */
   readonly caKey: Pem;
 
