@@ -105,13 +105,14 @@ async function main(): Promise<void> {
   const gitopsResult = gitops ? await runGitopsBenchmark({ reps: quick ? 5 : 20, log: line => process.stderr.write(`[bench:gitops] ${line}\n`) }) : undefined;
   process.stdout.write(json
     ? `${JSON.stringify({
-      ...result, ...(auditResult ? { audit: auditResult } : {}), ...(doctorResult ? { doctor: doctorResult } : {}), ...(startupResult ? { startup: startupResult } : {}),
-      ...(gitopsResult ? { gitops: gitopsResult } : {}),
+      ...result, ...(auditResult ? { audit: auditResult } : {}), ...(doctorResult ? { doctor: doctorResult } : {}),
+      ...(startupResult ? { startup: startupResult } : {}), ...(gitopsResult ? { gitops: gitopsResult } : {}),
     }, undefined, 2)}\n`
     : `${formatReport(result)}\n${auditResult ? `\n${formatAuditReport(auditResult)}\n` : ''}${doctorResult ? `\n${formatDoctorReport(doctorResult)}\n` : ''}`
       + `${startupResult ? `\n${formatStartupReport(startupResult)}\n` : ''}${gitopsResult ? `\n${formatGitopsReport(gitopsResult)}\n` : ''}`);
   // the figures compare like with like only if these hold: a broken one fails the run
-  const broken = [...brokenInvariants(result), ...(auditResult ? brokenAuditInvariants(auditResult) : []), ...(startupResult ? brokenStartupInvariants(startupResult) : [])];
+  const broken = [...brokenInvariants(result), ...(auditResult ? brokenAuditInvariants(auditResult) : []),
+    ...(startupResult ? brokenStartupInvariants(startupResult) : [])];
   if (broken.length > 0) {
     process.stderr.write(`error: the benchmark's invariants do not hold:\n${broken.map(b => `  - ${b}\n`).join('')}`);
     process.exitCode = 1;

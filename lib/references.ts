@@ -108,7 +108,8 @@ export function unresolvedReferences(objects: readonly Obj[], defaultNamespace: 
   const nsOf = (o: Obj) => (isObj(o.metadata) && typeof o.metadata.namespace === 'string' ? o.metadata.namespace : defaultNamespace);
   const nameOf = (o: Obj) => (isObj(o.metadata) ? String(o.metadata.name) : '');
   const byKind = (kind: string) => objects.filter(o => o.kind === kind);
-  const find = (kind: string, ns: string | undefined, name: string) => objects.find(o => o.kind === kind && nameOf(o) === name && (ns === undefined || nsOf(o) === ns));
+  const find = (kind: string, ns: string | undefined, name: string) =>
+    objects.find(o => o.kind === kind && nameOf(o) === name && (ns === undefined || nsOf(o) === ns));
   const external = new Set(context.externalServiceAccounts ?? []);
   const serviceAccountExists = (ns: string, name: string) => external.has(`${ns}/${name}`) || find('ServiceAccount', ns, name) !== undefined;
   const volumeProp = (volume: string) => context.volumeProps?.[volume] ?? '(internal)';
@@ -117,7 +118,8 @@ export function unresolvedReferences(objects: readonly Obj[], defaultNamespace: 
   const stores = new Map<string, { keys: string[]; type?: string; writer: string }>();
   for (const o of objects) {
     if (o.kind === 'Secret' || o.kind === 'ConfigMap') {
-      const keys = [...Object.keys(isObj(o.data) ? o.data : {}), ...Object.keys(isObj(o.stringData) ? o.stringData : {}), ...Object.keys(isObj(o.binaryData) ? o.binaryData : {})];
+      const keys = [...Object.keys(isObj(o.data) ? o.data : {}), ...Object.keys(isObj(o.stringData) ? o.stringData : {}),
+        ...Object.keys(isObj(o.binaryData) ? o.binaryData : {})];
       stores.set(`${o.kind}/${nsOf(o)}/${nameOf(o)}`, { keys: [...new Set(keys)].sort(), type: o.type, writer: `this construct's ${o.kind}` });
     } else if (o.kind === 'Certificate' && String(o.apiVersion).startsWith('cert-manager.io/') && isObj(o.spec) && typeof o.spec.secretName === 'string') {
       stores.set(`Secret/${nsOf(o)}/${o.spec.secretName}`, { keys: CERT_MANAGER_SECRET_KEYS, type: 'kubernetes.io/tls', writer: `the Secret cert-manager fills for this construct's Certificate ${nameOf(o)}` });

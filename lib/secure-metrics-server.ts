@@ -335,7 +335,7 @@ export class SecureMetricsServer extends Construct {
           namespace: props.kubeletServingCertApprover.namespace ?? this.namespace,
         });
       } catch (e: any) {
-        throw new Error(`kubeletServingCertApprover.${e.message}`);
+        throw new Error(`kubeletServingCertApprover.${e.message}`, { cause: e });
       }
     }
 

@@ -91,7 +91,8 @@ function exportedInterfaces(): Iface[] {
     return 'unknown';
   };
   const propsOf = (decl: ts.InterfaceDeclaration): Prop[] => [
-    ...(decl.heritageClauses ?? []).flatMap(h => h.types.flatMap(t => (interfaces.has(t.expression.getText()) ? propsOf(interfaces.get(t.expression.getText())!) : []))),
+    ...(decl.heritageClauses ?? []).flatMap(h => h.types.flatMap(t => (interfaces.has(t.expression.getText())
+      ? propsOf(interfaces.get(t.expression.getText())!) : []))),
     ...decl.members.filter(ts.isPropertySignature).map(m => ({ name: m.name.getText(), kind: kindOf(m.type) })),
   ];
   return [...interfaces.entries()].filter(([name]) => fromIndex.has(name)).map(([name, decl]) => ({ name, props: propsOf(decl) }));

@@ -42,7 +42,8 @@ describe('validity periods no certificate can carry are refused before any key i
 
   test('a CA that ends after 2049 carries GeneralizedTime (UTCTime before), and verifies in OpenSSL with -x509_strict', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
-    const r = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, keyAlgorithm: P256, caValidity: Duration.days(36500), validity: Duration.days(36000) }) });
+    const r = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, keyAlgorithm: P256, caValidity: Duration.days(36500),
+      validity: Duration.days(36000) }) });
     const dir = tmp();
     const ca = path.join(dir, 'ca.crt');
     const leaf = path.join(dir, 'tls.crt');

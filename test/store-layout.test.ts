@@ -22,7 +22,8 @@ function legacyCopy(chmod: boolean): CertificateStore {
 }
 
 /** One App with one SecureMetricsServer per chart id; returns the objects of each chart. */
-function synthCharts(store: CertificateStore, charts: { id: string; namespace?: string }[], tls = (s: CertificateStore) => ServingTls.fromDedicatedCa({ store: s })) {
+function synthCharts(store: CertificateStore, charts: { id: string; namespace?: string }[],
+  tls = (s: CertificateStore) => ServingTls.fromDedicatedCa({ store: s })) {
   const app = new App({ outdir: tmp() });
   const built = charts.map(c => {
     const chart = new Chart(app, c.id, { namespace: c.namespace });

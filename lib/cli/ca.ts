@@ -1,6 +1,7 @@
 import * as path from 'path';
 import {
-  CertStatus, clustersInStore, clustersWithCa, ClusterStatus, DEFAULT_MIN_WAIT_MINUTES, describeClusters, describeStore, notRotatable, PruneOutcome, pruneRetired, REFUSED, rotateCa,
+  CertStatus, clustersInStore, clustersWithCa, ClusterStatus, DEFAULT_MIN_WAIT_MINUTES, describeClusters, describeStore, notRotatable, PruneOutcome,
+  pruneRetired, REFUSED, rotateCa,
   RotateOutcome, sharedCas, storeStatus,
 } from '../tls/ca-rotation';
 import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError } from './args';
@@ -330,7 +331,8 @@ async function run(argv: string[], rawIo: CliIo): Promise<number> {
       io.stdout.write(pruneText(pruneRetired(storeDir, cluster), cluster));
       return ExitCode.OK;
     }
-    const outcome = rotateCa({ storeDir, cluster, now, abort: args.abort, force: args.force, skipReissueCheck: args.skipReissueCheck, minWaitMs: args.minWaitMs });
+    const outcome = rotateCa({ storeDir, cluster, now, abort: args.abort, force: args.force, skipReissueCheck: args.skipReissueCheck,
+      minWaitMs: args.minWaitMs });
     io.stdout.write(rotateText(outcome, cluster, storeDir));
     return ExitCode.OK;
   } catch (e: any) {

@@ -183,7 +183,7 @@ async function diagnose(args: DoctorArgs, client: ClusterClient, config: ReturnT
   };
   // one cheap read first, so that an unreachable server or refused credentials stop here (exit 2)
   await client.get('/version', 'version');
-  let nodes: NodeReport[] = [];
+  let nodes: NodeReport[];
   if (args.preflight !== undefined) {
     const loaded = await loadManifests([args.preflight], () => Promise.resolve(Buffer.alloc(0)));
     if (loaded.errors.length || loaded.objects.length === 0) {

@@ -12,6 +12,7 @@
 // C0 controls, DEL, C1 controls, and the Unicode format characters that
 // reorder or hide text (bidi embeddings/overrides/isolates, LRM/RLM/ALM,
 // zero-width joiners and spaces, the line and paragraph separators, BOM).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
 
 /** Options of {@link terminalText}. */

@@ -44,7 +44,6 @@ const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
  * @internal
  */
 export function clientNode(): typeof import('./client-node') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('./client-node');
 }
 
@@ -129,7 +128,7 @@ function mergeFiles(kc: KubeConfig, files: string[], what: string): void {
       if (e.code === 'ENOENT' && what === 'KUBECONFIG') {
         continue; // kubectl skips missing files of KUBECONFIG
       }
-      throw new Error(`${what}: cannot read ${file} (${e.message}); fix the path or the file`);
+      throw new Error(`${what}: cannot read ${file} (${e.message}); fix the path or the file`, { cause: e });
     }
     read++;
     current = current || one.getCurrentContext() || undefined;

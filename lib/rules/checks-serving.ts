@@ -22,7 +22,8 @@ function serverName(ctx: InstallContext): string | undefined {
   const spec = ctx.apiService && isObj(ctx.apiService.object.spec) ? ctx.apiService.object.spec : undefined;
   const svc = spec && isObj(spec.service) ? spec.service : undefined;
   const name = str(svc?.name) ?? (ctx.service ? meta(ctx.service.object).name : undefined);
-  const ns = str(svc?.namespace) ?? (ctx.service ? meta(ctx.service.object).namespace : undefined) ?? (ctx.deployment ? meta(ctx.deployment.object).namespace : undefined);
+  const ns = str(svc?.namespace) ?? (ctx.service ? meta(ctx.service.object).namespace : undefined)
+    ?? (ctx.deployment ? meta(ctx.deployment.object).namespace : undefined);
   return name && ns ? serviceServerName(name, ns) : undefined;
 }
 

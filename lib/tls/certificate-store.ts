@@ -262,7 +262,7 @@ function redactValue(v: any): any {
   if (v.kind === 'APIService' && v.spec?.caBundle !== undefined) {
     v.spec.caBundle = '<caBundle redacted>';
   }
-  // the expiry annotations: dates of the generated material (CA rotation, issue 14)
+  // the expiry annotations: dates of the generated material (CA rotation)
   const annotations = v.metadata?.annotations;
   if (annotations && typeof annotations === 'object') {
     for (const k of Object.keys(annotations)) {

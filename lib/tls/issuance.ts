@@ -9,7 +9,8 @@ import { KeyAlgorithm } from './key-algorithm';
 import { BACKDATE_MS, createCa, hasEmptyKeyId, issueServingCertificate, KeyPairPem, recertifyCa, validityDaysProblem } from './pki';
 import { warn } from '../_util';
 import {
-  assertInsideStore, CA_CERT, CA_KEY, clusterNameOf, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readKeyFile, readOptional, recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
+  assertInsideStore, CA_CERT, CA_KEY, clusterNameOf, commitUnit, crashPoint, exists, hasLeftovers, listDirectories, PARAMS_FILE, readKeyFile, readOptional,
+  recoverUnit, removeDeadTemporaries, unlinkAll, writeAtomic,
 } from './store-files';
 import { acquireLock, lockLeftBehind } from './store-lock';
 import { assertLocalStoreMayWrite } from '../store/frozen';
@@ -330,7 +331,7 @@ function issueChecked(r: StoreIssueRequest, p: Paths): ServingResult {
     if (e.code === undefined) {
       throw e;
     }
-    throw new Error(`store: cannot take the lock in '${r.store.directory}' (${e.code}); this synth must write the store (material is missing, expiring, changed or left half-written by a killed synth): make the directory writable, or synthesize once where it is`);
+    throw new Error(`store: cannot take the lock in '${r.store.directory}' (${e.code}); this synth must write the store (material is missing, expiring, changed or left half-written by a killed synth): make the directory writable, or synthesize once where it is`, { cause: e });
   }
   try {
     crashPoint('locked');
@@ -549,7 +550,7 @@ function storedCa(prop: string, unit: string, certPem: string, keyPem: string, n
   };
 }
 
-// ---- CA rotation (issue 14; the phases are changed only by lib/tls/ca-rotation.ts) ----
+// ---- CA rotation (the phases are changed only by lib/tls/ca-rotation.ts) ----
 
 /**
  * The dedicated CA as a rotation in progress makes it: 'staged' signs with

@@ -92,7 +92,7 @@ export class Pem {
         EISDIR: 'it is a directory; pass the PEM file inside it, e.g. /etc/kubernetes/pki/ca.crt',
         EACCES: 'permission denied; run synth as a user that may read it, or copy it somewhere readable',
       };
-      throw new Error(`${prop}: cannot read ${this.source} (${e.code ?? e.message}); ${fix[e.code] ?? 'check the path and its permissions'}`);
+      throw new Error(`${prop}: cannot read ${this.source} (${e.code ?? e.message}); ${fix[e.code] ?? 'check the path and its permissions'}`, { cause: e });
     }
   }
 }

@@ -19,7 +19,8 @@ import { checkPropTypes } from '../prop-types';
 import { Pem } from './pem';
 import { clusterNameOf, isDirectoryName, isInside } from './store-files';
 import {
-  assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate, CertInfo,
+  assertCaAllowsServerAuth, assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertIsCa, assertKeyMatches, assertServingCertificate,
+  CertInfo,
   certificateBlocks, formatDate, nameConstraintProblem, validityProblem, parseCertificateBlock, parseCertificates, readPrivateKey, sha1RootWarning, verifyChain,
 } from './x509';
 
@@ -127,7 +128,7 @@ export interface CaServingTlsOptions extends IssuedServingTlsOptions {
   readonly caCertificate: Pem;
 
   /**
-   * The signing CA's private key (RSA, unencrypted), e.g. `Pem.fromFile('/etc/kubernetes/pki/ca.key')`.
+   * The signing CA's private key (RSA, ECDSA or Ed25519, unencrypted), e.g. `Pem.fromFile('/etc/kubernetes/pki/ca.key')`.
    */
   readonly caKey: Pem;
 
@@ -342,7 +343,8 @@ function pathCaNotAfter(leaf: CertInfo, intermediates: CertInfo[], roots: CertIn
   return earliest([...intermediates, ...used].map(c => c.notAfter));
 }
 
-function tlsSecret(scope: Construct, context: ServingTlsContext, name: string, certPem: string, keyPem: string, annotations: { [key: string]: string }): ApiObject {
+function tlsSecret(scope: Construct, context: ServingTlsContext, name: string, certPem: string, keyPem: string,
+  annotations: { [key: string]: string }): ApiObject {
   protectKeyManifest(scope, context.prop);
   return new k8s.KubeSecret(scope, 'TlsSecret', {
     metadata: { name, namespace: context.namespace, labels: context.labels, annotations },
@@ -528,6 +530,7 @@ class DedicatedCaServingTls extends IssuedServingTls {
     if (typeof this.caCommonName !== 'string' || this.caCommonName.trim() === '' || this.caCommonName.length > 64) {
       throw new Error(`${context.prop}.caCommonName: '${this.caCommonName}' must be 1 to 64 characters; use e.g. 'secure-metrics-server-ca'`);
     }
+    // eslint-disable-next-line no-control-regex -- a CA name with a control character is refused
     if (/[\u0000-\u001f\u007f-\u009f]/.test(this.caCommonName) || /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(this.caCommonName)) {
       throw new Error(`${context.prop}.caCommonName: ${JSON.stringify(this.caCommonName)} holds a control character or a lone surrogate, which a certificate name cannot carry; use printable text, e.g. 'secure-metrics-server-ca'`);
     }
@@ -535,7 +538,8 @@ class DedicatedCaServingTls extends IssuedServingTls {
     if (shared !== undefined && !isDirectoryName(shared)) {
       throw new Error(`${context.prop}.sharedCaName: '${shared}' is not a usable directory name; use 1 to 100 letters, digits, '-', '_' and '.', e.g. 'fleet'`);
     }
-    return { dedicatedCa: { commonName: this.caCommonName, validity: this.caValidity, keyAlgorithm: keyAlgorithm ?? KeyAlgorithm.RSA_2048, sharedName: shared } };
+    return { dedicatedCa: { commonName: this.caCommonName, validity: this.caValidity, keyAlgorithm: keyAlgorithm ?? KeyAlgorithm.RSA_2048,
+      sharedName: shared } };
   }
 }
 

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'crypto';
 import {
-  closeSync, constants, fchmodSync, fstatSync, realpathSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync,
+  closeSync, constants, fchmodSync, fstatSync, realpathSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync,
+  rmSync, statSync, unlinkSync, writeSync,
 } from 'fs';
 import * as path from 'path';
 import { BoundedReadError, readRegularFileSync } from '../bounded-read';
@@ -58,7 +59,7 @@ export function readOptional(file: string): string | undefined {
     if (e.code === 'ENOENT' || e.code === 'ENOTDIR') {
       return undefined;
     }
-    throw new Error(`store: cannot read '${file}' (${e.code ?? e.message}); fix its permissions, or restore it from your backup`);
+    throw new Error(`store: cannot read '${file}' (${e.code ?? e.message}); fix its permissions, or restore it from your backup`, { cause: e });
   }
 }
 
@@ -137,7 +138,7 @@ export function readKeyFile(file: string, what = 'store'): string | undefined {
     if (e.code === undefined) {
       throw e;
     }
-    throw new Error(`${what}: cannot read '${file}' (${e.code ?? e.message}); fix its permissions, or restore it from your backup`);
+    throw new Error(`${what}: cannot read '${file}' (${e.code ?? e.message}); fix its permissions, or restore it from your backup`, { cause: e });
   }
 }
 
@@ -146,7 +147,7 @@ export function makeDirectory(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e: any) {
-    throw new Error(`store: cannot create '${dir}' (${e.code ?? e.message}); choose a writable directory`);
+    throw new Error(`store: cannot create '${dir}' (${e.code ?? e.message}); choose a writable directory`, { cause: e });
   }
 }
 
@@ -166,7 +167,7 @@ export function writeAtomic(file: string, content: string): void {
       closeSync(fd);
     }
     rmQuiet(tmp);
-    throw new Error(`store: cannot write '${file}' (${e.code ?? e.message}); choose a writable directory`);
+    throw new Error(`store: cannot write '${file}' (${e.code ?? e.message}); choose a writable directory`, { cause: e });
   }
 }
 
@@ -339,7 +340,7 @@ export function commitUnit(unit: string, files: { [name: string]: string }, tag:
     if (!exists(unit) && exists(old)) {
       renameSync(old, unit);
     }
-    throw new Error(`store: cannot write '${unit}' (${e.code ?? e.message}); choose a writable directory`);
+    throw new Error(`store: cannot write '${unit}' (${e.code ?? e.message}); choose a writable directory`, { cause: e });
   }
 }
 
@@ -367,6 +368,7 @@ export function isDirectoryName(name: string): boolean {
  */
 export function isPathSegment(name: string): boolean {
   return typeof name === 'string' && name.length > 0 && Buffer.byteLength(name) <= 255 && !name.startsWith('.')
+    // eslint-disable-next-line no-control-regex -- a path segment with a control character is refused
     && !/[/\\\u0000-\u001f\u007f]/.test(name);
 }
 

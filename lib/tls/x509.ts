@@ -487,7 +487,8 @@ function parseMailbox(input: string): { local: string; domain: string } | undefi
         } else {
           return undefined;
         }
-      } else if (c === 11 || c === 12 || c === 32 || c === 33 || c === 127 || (c >= 1 && c <= 8) || (c >= 14 && c <= 31) || (c >= 35 && c <= 91) || (c >= 93 && c <= 126)) {
+      } else if (c === 11 || c === 12 || c === 32 || c === 33 || c === 127 || (c >= 1 && c <= 8) || (c >= 14 && c <= 31)
+        || (c >= 35 && c <= 91) || (c >= 93 && c <= 126)) {
         local += String.fromCharCode(c);
       } else {
         return undefined;
@@ -595,6 +596,7 @@ function matchEmailConstraint(mailbox: { local: string; domain: string }, constr
  */
 function uriHost(uri: string): { host: string } | { error: string } {
   let rest = uri.split('#')[0];
+  // eslint-disable-next-line no-control-regex -- a URI with a control character is refused
   if (/[\x00-\x1f\x7f]/.test(rest)) {
     return { error: 'invalid control character in URL' };
   }
@@ -745,7 +747,8 @@ function goIpNetString([net, mask]: Buffer[]): string {
  */
 export function nameConstraintViolation(ca: CertInfo, names: ConstrainedNames): NameConstraintViolation | undefined {
   const nc = ca.nameConstraints;
-  if (!nc || [nc.permittedDns, nc.excludedDns, nc.permittedIp, nc.excludedIp, nc.permittedEmail, nc.excludedEmail, nc.permittedUri, nc.excludedUri].every(l => l.length === 0)) {
+  if (!nc || [nc.permittedDns, nc.excludedDns, nc.permittedIp, nc.excludedIp, nc.permittedEmail, nc.excludedEmail, nc.permittedUri,
+    nc.excludedUri].every(l => l.length === 0)) {
     return undefined;
   }
   const who = `the CA '${ca.subject}'`;
