@@ -3,7 +3,7 @@
  * documents and 100+ metrics-server installs whose serving Secrets are in the
  * input (so every certificate is parsed, verified against its caBundle and
  * matched with its key), audited by the bundled command in its own process.
- * Targets (issue 12): under 5 s, peak RSS at most 512 MB.
+ * Targets: under 5 s, peak RSS at most 512 MB.
  *
  * `npm run bench:audit` runs it alone (flags: --reps N, --mb N, --installs N,
  * --no-parsers, --json); `npm run bench` runs it after the synth benchmark.
@@ -264,7 +264,6 @@ export function runAuditBenchmark(options: Partial<AuditBenchOptions> = {}): Aud
       const slice = text.slice(0, text.indexOf('\n---\n', 5e6) + 1);
       const sliceBytes = Buffer.byteLength(slice);
       log(`comparing parsers on a ${(sliceBytes / 1e6).toFixed(1)} MB slice`);
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const eemeli = require('yaml');
       const asJson = JSON.stringify(parseManifests(slice, 's').objects.map(x => x.object));
       const rows = [

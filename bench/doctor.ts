@@ -74,9 +74,9 @@ export async function runDoctorBenchmark(options: DoctorBenchOptions = {}): Prom
   const kubelets = await SimKubelets.start([...Array(good).fill(issued), ...Array(failing).fill(self)]);
   const closed = await closedPort();
   // a verified install as the construct synthesizes it
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { synth } = require('../test/helpers');
-  const synthesized = synth({ servingTls: ServingTls.fromPem({ certificate: Pem.fromFile(pki.serving.cert), privateKey: Pem.fromFile(pki.serving.key), caBundle: Pem.fromFile(pki.servingCa.cert) }) }).objects;
+  const synthesized = synth({ servingTls: ServingTls.fromPem({ certificate: Pem.fromFile(pki.serving.cert), privateKey: Pem.fromFile(pki.serving.key),
+    caBundle: Pem.fromFile(pki.servingCa.cert) }) }).objects;
   const base = SCENARIOS.healthy({
     synthesized, upstream: [], clusterCaPem: read(pki.clusterCa.cert), otherCaPem: read(pki.otherCa.cert),
     kubeletIssuedPem: issued.cert, kubeletIpOnlyPem: read(pki.kubeletIpOnly.cert), expiredServingCertPem: '',

@@ -14,10 +14,14 @@
  *   --json             print the result as JSON
  *   --no-audit         skip the audit benchmark (bench/audit.ts; also BENCH_AUDIT=0)
  *   --no-doctor        skip the doctor benchmark (bench/doctor.ts; also BENCH_DOCTOR=0)
+ *   --no-startup       skip the command's start-up benchmark (bench/startup.ts; also BENCH_STARTUP=0)
+ *   --no-gitops        skip the shared-store benchmark (bench/gitops.ts; also BENCH_GITOPS=0)
  */
 import { brokenAuditInvariants, formatAuditReport, runAuditBenchmark } from './audit';
 import { BenchOptions, brokenInvariants, formatReport, runBenchmark } from './bench';
 import { formatDoctorReport, runDoctorBenchmark } from './doctor';
+import { brokenStartupInvariants, formatStartupReport, runStartupBenchmark } from './startup';
+import { formatGitopsReport, runGitopsBenchmark } from './gitops';
 
 const QUICK: Partial<BenchOptions> = {
   synthReps: 10, coldReps: 1, clusters: [1, 5], scaleReps: 2, keygenReps: 2, pureJsReps: 1, processReps: 1, warmup: 1,
@@ -90,16 +94,25 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const audit = !args.includes('--no-audit') && process.env.BENCH_AUDIT !== '0';
   const doctor = !args.includes('--no-doctor') && process.env.BENCH_DOCTOR !== '0';
-  const { options, json } = parse(args.filter(a => a !== '--no-audit' && a !== '--no-doctor'), process.env);
+  const startup = !args.includes('--no-startup') && process.env.BENCH_STARTUP !== '0';
+  const gitops = !args.includes('--no-gitops') && process.env.BENCH_GITOPS !== '0';
+  const { options, json } = parse(args.filter(a => !['--no-audit', '--no-doctor', '--no-startup', '--no-gitops'].includes(a)), process.env);
   const result = runBenchmark({ ...options, log: line => process.stderr.write(`[bench] ${line}\n`) });
   const quick = args.includes('--quick') || process.env.BENCH_QUICK === '1';
   const auditResult = audit ? runAuditBenchmark({ reps: quick ? 1 : 3, parsers: !quick, log: line => process.stderr.write(`[bench:audit] ${line}\n`) }) : undefined;
   const doctorResult = doctor ? await runDoctorBenchmark({ reps: quick ? 1 : 3, log: line => process.stderr.write(`[bench:doctor] ${line}\n`) }) : undefined;
+  const startupResult = startup ? runStartupBenchmark({ reps: quick ? 3 : 20, log: line => process.stderr.write(`[bench:startup] ${line}\n`) }) : undefined;
+  const gitopsResult = gitops ? await runGitopsBenchmark({ reps: quick ? 5 : 20, log: line => process.stderr.write(`[bench:gitops] ${line}\n`) }) : undefined;
   process.stdout.write(json
-    ? `${JSON.stringify({ ...result, ...(auditResult ? { audit: auditResult } : {}), ...(doctorResult ? { doctor: doctorResult } : {}) }, undefined, 2)}\n`
-    : `${formatReport(result)}\n${auditResult ? `\n${formatAuditReport(auditResult)}\n` : ''}${doctorResult ? `\n${formatDoctorReport(doctorResult)}\n` : ''}`);
+    ? `${JSON.stringify({
+      ...result, ...(auditResult ? { audit: auditResult } : {}), ...(doctorResult ? { doctor: doctorResult } : {}),
+      ...(startupResult ? { startup: startupResult } : {}), ...(gitopsResult ? { gitops: gitopsResult } : {}),
+    }, undefined, 2)}\n`
+    : `${formatReport(result)}\n${auditResult ? `\n${formatAuditReport(auditResult)}\n` : ''}${doctorResult ? `\n${formatDoctorReport(doctorResult)}\n` : ''}`
+      + `${startupResult ? `\n${formatStartupReport(startupResult)}\n` : ''}${gitopsResult ? `\n${formatGitopsReport(gitopsResult)}\n` : ''}`);
   // the figures compare like with like only if these hold: a broken one fails the run
-  const broken = [...brokenInvariants(result), ...(auditResult ? brokenAuditInvariants(auditResult) : [])];
+  const broken = [...brokenInvariants(result), ...(auditResult ? brokenAuditInvariants(auditResult) : []),
+    ...(startupResult ? brokenStartupInvariants(startupResult) : [])];
   if (broken.length > 0) {
     process.stderr.write(`error: the benchmark's invariants do not hold:\n${broken.map(b => `  - ${b}\n`).join('')}`);
     process.exitCode = 1;

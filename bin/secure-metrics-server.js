@@ -6,7 +6,7 @@ let main;
 try {
   main = require('../build/cli/main.js').main;
 } catch (e) {
-  if (e && e.code === 'MODULE_NOT_FOUND' && /build[\/]cli[\/]main\.js/.test(e.message)) {
+  if (e && e.code === 'MODULE_NOT_FOUND' && /build[/]cli[/]main\.js/.test(e.message)) {
     process.stderr.write('secure-metrics-server: the command is not built; run `npm run build` in the package\n');
     process.exit(2);
   }

@@ -17,6 +17,19 @@ export interface ApiServiceOptions {
   /** PEM bundle; undefined with insecure */
   readonly caBundlePem?: string;
   readonly insecure: boolean;
+  /** the Service port (servicePort) */
+  readonly port?: number;
+}
+
+/**
+ * The Service's settings beyond name and labels (lib/service-options.ts).
+ * @internal
+ */
+export interface ServiceExtras {
+  readonly type?: string;
+  readonly port: number;
+  readonly annotations: { [key: string]: string };
+  readonly labels: { [key: string]: string };
 }
 
 /**
@@ -24,12 +37,19 @@ export interface ApiServiceOptions {
  * `https`, so that one securePort drives everything).
  * @internal
  */
-export function createService(scope: Construct, options: Pick<ApiServiceOptions, 'name' | 'namespace' | 'labels'>): k8s.KubeService {
+export function createService(scope: Construct, options: Pick<ApiServiceOptions, 'name' | 'namespace' | 'labels'>, extras?: ServiceExtras): k8s.KubeService {
+  const annotations = extras?.annotations ?? {};
   return new k8s.KubeService(scope, 'Service', {
-    metadata: { name: options.name, namespace: options.namespace, labels: options.labels },
+    metadata: {
+      name: options.name,
+      namespace: options.namespace,
+      labels: { ...extras?.labels, ...options.labels },
+      annotations: Object.keys(annotations).length ? annotations : undefined,
+    },
     spec: {
-      ports: [{ appProtocol: 'https', name: 'https', port: SERVICE_PORT, protocol: 'TCP', targetPort: k8s.IntOrString.fromString('https') }],
+      ports: [{ appProtocol: 'https', name: 'https', port: extras?.port ?? SERVICE_PORT, protocol: 'TCP', targetPort: k8s.IntOrString.fromString('https') }],
       selector: { 'k8s-app': options.labels['k8s-app'] },
+      type: extras?.type,
     },
   });
 }
@@ -55,7 +75,7 @@ export function createApiService(scope: Construct, options: ApiServiceOptions): 
       groupPriorityMinimum: 100,
       version: 'v1beta1',
       versionPriority: 100,
-      service: { name: options.name, namespace: options.namespace, port: SERVICE_PORT },
+      service: { name: options.name, namespace: options.namespace, port: options.port ?? SERVICE_PORT },
       ...(options.insecure
         ? { insecureSkipTlsVerify: true }
         : options.caBundlePem !== undefined ? { caBundle: Buffer.from(options.caBundlePem).toString('base64') } : {}),

@@ -2,9 +2,11 @@
 // users until the next minor release (see CHANGELOG.md). jsii does not carry
 // top-level constants or functions to other languages, so they exist only
 // here; the static members they point to are the API in every language.
+import * as plus from 'cdk8s-plus-28';
 import { KubeletServingCertApprover } from './approver/kubelet-serving-cert-approver';
 import { SecureMetricsServer } from './secure-metrics-server';
 import { CertManagerIssuer } from './tls/cert-manager';
+import { SecureMetricsServerTesting } from './testing';
 import { CertificateStore } from './store/certificate-store';
 
 /** @deprecated use `SecureMetricsServer.DEFAULT_IMAGE` */
@@ -26,7 +28,20 @@ export const KUBELET_SERVING_SIGNER = KubeletServingCertApprover.SIGNER_NAME;
 /** @deprecated use `KubeletServingCertApprover.LEASE_NAME` */
 export const KUBELET_CSR_APPROVER_LEASE = KubeletServingCertApprover.LEASE_NAME;
 
-/** @deprecated use `SecureMetricsServer.generatedKeyCount()` */
+/** @deprecated use `SecureMetricsServerTesting.generatedKeyCount()` */
 export function generatedKeyCount(): number {
-  return SecureMetricsServer.generatedKeyCount();
+  return SecureMetricsServerTesting.generatedKeyCount();
 }
+
+// 0.2.0's copies of cdk8s-plus-28's enums, with the same values. Aliases are
+// TypeScript-only: jsii cannot re-export another assembly's type, so in
+// Python, Go and Java the props take cdk8s-plus-28's enums directly.
+
+/** @deprecated use `ImagePullPolicy` of cdk8s-plus-28 (the same values) */
+export const ImagePullPolicy = plus.ImagePullPolicy;
+/** @deprecated use `ImagePullPolicy` of cdk8s-plus-28 (the same values) */
+export type ImagePullPolicy = plus.ImagePullPolicy;
+/** @deprecated use `TaintEffect` of cdk8s-plus-28 (the same values) */
+export const TaintEffect = plus.TaintEffect;
+/** @deprecated use `TaintEffect` of cdk8s-plus-28 (the same values) */
+export type TaintEffect = plus.TaintEffect;

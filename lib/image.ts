@@ -1,16 +1,3 @@
-/**
- * When the kubelet pulls the image.
- * @see https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy
- */
-export enum ImagePullPolicy {
-  /** pull on every start */
-  ALWAYS = 'Always',
-  /** pull only when the node does not have the image (upstream's choice) */
-  IF_NOT_PRESENT = 'IfNotPresent',
-  /** never pull: the image must be on the node already */
-  NEVER = 'Never',
-}
-
 // The grammar of github.com/distribution/reference.
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const DOMAIN_NAME = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*`;

@@ -1,5 +1,5 @@
+import { ImagePullPolicy } from 'cdk8s-plus-28';
 import { assertDnsSubdomain } from './k8s/util';
-import { ImagePullPolicy } from './image';
 import { assertAnnotations, assertLabels } from './metadata';
 import { assertNetworkPolicyPorts, DEFAULT_API_SERVER_PORTS, DEFAULT_KUBELET_PORT } from './network-policy';
 import {
@@ -97,7 +97,8 @@ export interface ProductionProps {
   readonly podAnnotations?: { [key: string]: string };
 
   /**
-   * When the kubelet pulls the image.
+   * When the kubelet pulls the image (cdk8s-plus-28's `ImagePullPolicy`).
+   * @see https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy
    * @default ImagePullPolicy.IF_NOT_PRESENT
    */
   readonly imagePullPolicy?: ImagePullPolicy;

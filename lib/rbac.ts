@@ -10,24 +10,23 @@ export interface RbacOptions {
   readonly name: string;
   readonly namespace: string;
   readonly labels: { [key: string]: string };
+  /** the ServiceAccount the pods run as (lib/identity.ts makes it, or it exists) */
+  readonly serviceAccountName: string;
 }
 
 /**
- * The ServiceAccount and the RBAC objects of upstream's release manifest:
+ * The RBAC objects of upstream's release manifest:
  * the aggregated reader ClusterRole, metrics-server's own ClusterRole and
  * binding, `system:auth-delegator`, and the RoleBinding to
  * `extension-apiserver-authentication-reader`, which lives in kube-system
  * whatever namespace metrics-server runs in.
  * @internal
  */
-export function createRbac(scope: Construct, options: RbacOptions): k8s.KubeServiceAccount {
+export function createRbac(scope: Construct, options: RbacOptions): RbacObjects {
   const { name, namespace, labels } = options;
-  const serviceAccount = new k8s.KubeServiceAccount(scope, 'ServiceAccount', {
-    metadata: { name, namespace, labels },
-  });
-  const subjects = [{ kind: 'ServiceAccount', name, namespace }];
+  const subjects = [{ kind: 'ServiceAccount', name: options.serviceAccountName, namespace }];
 
-  clusterScoped(new k8s.KubeClusterRole(scope, 'AggregatedMetricsReader', {
+  const aggregatedReader = clusterScoped(new k8s.KubeClusterRole(scope, 'AggregatedMetricsReader', {
     metadata: {
       name: 'system:aggregated-metrics-reader',
       labels: {
@@ -40,7 +39,7 @@ export function createRbac(scope: Construct, options: RbacOptions): k8s.KubeServ
     rules: [{ apiGroups: ['metrics.k8s.io'], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] }],
   }));
 
-  clusterScoped(new k8s.KubeClusterRole(scope, 'ClusterRole', {
+  const clusterRole = clusterScoped(new k8s.KubeClusterRole(scope, 'ClusterRole', {
     metadata: { name: 'system:metrics-server', labels },
     rules: [
       { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
@@ -48,23 +47,34 @@ export function createRbac(scope: Construct, options: RbacOptions): k8s.KubeServ
     ],
   }));
 
-  new k8s.KubeRoleBinding(scope, 'AuthReader', {
+  const authReader = new k8s.KubeRoleBinding(scope, 'AuthReader', {
     metadata: { name: `${name}-auth-reader`, namespace: 'kube-system', labels },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' },
     subjects,
   });
 
-  clusterScoped(new k8s.KubeClusterRoleBinding(scope, 'AuthDelegator', {
+  const authDelegator = clusterScoped(new k8s.KubeClusterRoleBinding(scope, 'AuthDelegator', {
     metadata: { name: `${name}:system:auth-delegator`, labels },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
     subjects,
   }));
 
-  clusterScoped(new k8s.KubeClusterRoleBinding(scope, 'ClusterRoleBinding', {
+  const clusterRoleBinding = clusterScoped(new k8s.KubeClusterRoleBinding(scope, 'ClusterRoleBinding', {
     metadata: { name: 'system:metrics-server', labels },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:metrics-server' },
     subjects,
   }));
+  return { aggregatedReader, clusterRole, authReader, authDelegator, clusterRoleBinding };
+}
 
-  return serviceAccount;
+/**
+ * The RBAC objects, as handles.
+ * @internal
+ */
+export interface RbacObjects {
+  readonly aggregatedReader: k8s.KubeClusterRole;
+  readonly clusterRole: k8s.KubeClusterRole;
+  readonly authReader: k8s.KubeRoleBinding;
+  readonly authDelegator: k8s.KubeClusterRoleBinding;
+  readonly clusterRoleBinding: k8s.KubeClusterRoleBinding;
 }

@@ -46,6 +46,12 @@ export interface ReferenceContext {
   readonly volumeProps?: { readonly [volumeName: string]: string };
   /** the prop behind a file flag, by flag name without dashes */
   readonly flagProps?: { readonly [flag: string]: string };
+  /**
+   * ServiceAccounts (`<namespace>/<name>`) that the user's props say exist
+   * outside the construct: `serviceAccountName` with `serviceAccountCreate:
+   * false`, Prometheus' account in `MetricsAuthorization.forServiceAccount()`
+   */
+  readonly externalServiceAccounts?: readonly string[];
 }
 
 /** Roles and ClusterRoles kube-apiserver creates itself (its RBAC bootstrap policy). */
@@ -102,14 +108,18 @@ export function unresolvedReferences(objects: readonly Obj[], defaultNamespace: 
   const nsOf = (o: Obj) => (isObj(o.metadata) && typeof o.metadata.namespace === 'string' ? o.metadata.namespace : defaultNamespace);
   const nameOf = (o: Obj) => (isObj(o.metadata) ? String(o.metadata.name) : '');
   const byKind = (kind: string) => objects.filter(o => o.kind === kind);
-  const find = (kind: string, ns: string | undefined, name: string) => objects.find(o => o.kind === kind && nameOf(o) === name && (ns === undefined || nsOf(o) === ns));
+  const find = (kind: string, ns: string | undefined, name: string) =>
+    objects.find(o => o.kind === kind && nameOf(o) === name && (ns === undefined || nsOf(o) === ns));
+  const external = new Set(context.externalServiceAccounts ?? []);
+  const serviceAccountExists = (ns: string, name: string) => external.has(`${ns}/${name}`) || find('ServiceAccount', ns, name) !== undefined;
   const volumeProp = (volume: string) => context.volumeProps?.[volume] ?? '(internal)';
 
   // what each Secret and ConfigMap the construct writes holds
   const stores = new Map<string, { keys: string[]; type?: string; writer: string }>();
   for (const o of objects) {
     if (o.kind === 'Secret' || o.kind === 'ConfigMap') {
-      const keys = [...Object.keys(isObj(o.data) ? o.data : {}), ...Object.keys(isObj(o.stringData) ? o.stringData : {}), ...Object.keys(isObj(o.binaryData) ? o.binaryData : {})];
+      const keys = [...Object.keys(isObj(o.data) ? o.data : {}), ...Object.keys(isObj(o.stringData) ? o.stringData : {}),
+        ...Object.keys(isObj(o.binaryData) ? o.binaryData : {})];
       stores.set(`${o.kind}/${nsOf(o)}/${nameOf(o)}`, { keys: [...new Set(keys)].sort(), type: o.type, writer: `this construct's ${o.kind}` });
     } else if (o.kind === 'Certificate' && String(o.apiVersion).startsWith('cert-manager.io/') && isObj(o.spec) && typeof o.spec.secretName === 'string') {
       stores.set(`Secret/${nsOf(o)}/${o.spec.secretName}`, { keys: CERT_MANAGER_SECRET_KEYS, type: 'kubernetes.io/tls', writer: `the Secret cert-manager fills for this construct's Certificate ${nameOf(o)}` });
@@ -196,7 +206,7 @@ export function unresolvedReferences(objects: readonly Obj[], defaultNamespace: 
       }
     }
     const sa = spec.serviceAccountName;
-    if (typeof sa === 'string' && sa !== 'default' && !find('ServiceAccount', pod.namespace, sa)) {
+    if (typeof sa === 'string' && sa !== 'default' && !serviceAccountExists(pod.namespace, sa)) {
       fail('(internal)', `${pod.owner}: serviceAccountName '${sa}' is not a ServiceAccount this construct writes in ${pod.namespace}; the pod would never be created`);
     }
     for (const s of list(spec.imagePullSecrets)) {
@@ -262,7 +272,7 @@ export function unresolvedReferences(objects: readonly Obj[], defaultNamespace: 
       for (const s of list(b.subjects)) {
         if (s.kind === 'ServiceAccount') {
           const ns = typeof s.namespace === 'string' ? s.namespace : nsOf(b);
-          if (!find('ServiceAccount', ns, String(s.name))) {
+          if (!serviceAccountExists(ns, String(s.name))) {
             fail('(internal)', `${where}: subject ServiceAccount ${ns}/${s.name} is not one this construct writes; the binding would grant nothing to its pods`);
           }
         }

@@ -1,5 +1,5 @@
 import { Duration } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
+import { k8s, TaintEffect } from 'cdk8s-plus-28';
 import { assertLabelValue, assertQualifiedName, SELECTOR_LABEL } from './metadata';
 import { INT32_MAX, isInt32, isSafeInt64 } from './k8s/names';
 import { Schema, T } from './k8s/prop-types';
@@ -38,18 +38,6 @@ export enum TolerationOperator {
 }
 
 /**
- * A taint effect.
- */
-export enum TaintEffect {
-  /** new pods are not scheduled on the node */
-  NO_SCHEDULE = 'NoSchedule',
-  /** the scheduler avoids the node */
-  PREFER_NO_SCHEDULE = 'PreferNoSchedule',
-  /** new pods are not scheduled and running pods are evicted */
-  NO_EXECUTE = 'NoExecute',
-}
-
-/**
  * A toleration of the metrics-server pods.
  * @see https://kubernetes.io/docs/concepts/scheduling-eviction/taint-and-toleration/
  */
@@ -70,7 +58,7 @@ export interface Toleration {
    */
   readonly value?: string;
   /**
-   * The taint effect tolerated.
+   * The taint effect tolerated (cdk8s-plus-28's `TaintEffect`).
    * @default - every effect
    */
   readonly effect?: TaintEffect;

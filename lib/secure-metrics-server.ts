@@ -4,10 +4,11 @@ import { Construct, IConstruct } from 'constructs';
 import {
   assertDnsLabel, assertDnsSubdomain, assertPort, assertServiceName, SILENCE_WARNINGS_CONTEXT, SILENCE_WARNINGS_ENV, warn, WARNING_METADATA_TYPE,
 } from './k8s/util';
-import { startupConflicts } from './k8s/metrics-server-flags';
+import { goDurationNs, startupConflicts } from './k8s/metrics-server-flags';
 import { checkExtraArgs } from './extra-args';
 import { checkPropTypes, Schema, T, withPropBase } from './k8s/prop-types';
 import { createApiService, createService } from './api-service';
+import { CHART_VALUES_PROPS_SCHEMA, ChartValuesProps, resolveChartValues } from './chart-values';
 import { assertImageReference } from './image';
 import { KubeletServingCertApprover, KubeletServingCertApproverOptions } from './approver/kubelet-serving-cert-approver';
 import { addObjectMetadata, assertWrittenObjects } from './metadata';
@@ -42,7 +43,7 @@ export enum NodeAddressType {
 /**
  * Props for `SecureMetricsServer`.
  */
-export interface SecureMetricsServerProps extends ProductionProps {
+export interface SecureMetricsServerProps extends ProductionProps, ChartValuesProps {
   /**
    * Name of the ServiceAccount, Service and Deployment, and the `k8s-app` label.
    * The serving certificate is made for `<name>.<namespace>.svc`. A DNS-1035
@@ -152,6 +153,7 @@ export interface SecureMetricsServerProps extends ProductionProps {
 /** The runtime type checks of `SecureMetricsServerProps` (lib/k8s/prop-types.ts). */
 const PROPS_SCHEMA: Schema = {
   ...PRODUCTION_PROPS_SCHEMA,
+  ...CHART_VALUES_PROPS_SCHEMA,
   name: T.string("'metrics-server'"),
   namespace: T.string("'kube-system'"),
   image: T.string("'registry.k8s.io/metrics-server/metrics-server:v0.8.1'"),
@@ -219,9 +221,8 @@ export class SecureMetricsServer extends Construct {
   public static readonly SILENCE_WARNINGS_ENV = SILENCE_WARNINGS_ENV;
 
   /**
-   * Number of keys this process has generated for serving certificates and
-   * CAs (for tests and benchmarks: a synth from a warm certificate store
-   * generates none).
+   * Number of keys this process has generated for serving certificates and CAs.
+   * @deprecated use `SecureMetricsServerTesting.generatedKeyCount()`
    */
   public static generatedKeyCount(): number {
     return generatedKeyCount();
@@ -237,10 +238,34 @@ export class SecureMetricsServer extends Construct {
   public readonly deployment: k8s.KubeDeployment;
   /** The Service kube-apiserver dials. */
   public readonly service: k8s.KubeService;
-  /** metrics-server's ServiceAccount. */
-  public readonly serviceAccount: k8s.KubeServiceAccount;
-  /** The `v1beta1.metrics.k8s.io` APIService. */
-  public readonly apiService: k8s.KubeApiService;
+  /** metrics-server's ServiceAccount (unless `serviceAccountCreate: false`). */
+  public readonly serviceAccount?: k8s.KubeServiceAccount;
+  /** The `v1beta1.metrics.k8s.io` APIService (unless `apiServiceCreate: false`). */
+  public readonly apiService?: k8s.KubeApiService;
+  /** The Prometheus Operator `ServiceMonitor`, with `serviceMonitor: true`. */
+  public readonly serviceMonitor?: ApiObject;
+  /** The ConfigMap holding the serving CA the ServiceMonitor trusts (`<name>-serving-ca`, key `ca.crt`), when the construct knows the CA as PEM. */
+  public readonly servingCaConfigMap?: k8s.KubeConfigMap;
+  /** The ClusterRole allowing `get` on `/metrics`, with `MetricsAuthorization.forServiceAccount()`. */
+  public readonly metricsReaderClusterRole?: k8s.KubeClusterRole;
+  /** The addon-resizer's Role (get its pod, get and patch its Deployment), with `addonResizer`. */
+  public readonly addonResizerRole?: k8s.KubeRole;
+  /** The binding of `addonResizerRole` to metrics-server's ServiceAccount, with `addonResizer`. */
+  public readonly addonResizerRoleBinding?: k8s.KubeRoleBinding;
+  /** The binding of `metricsReaderClusterRole` to Prometheus' ServiceAccount. */
+  public readonly metricsReaderClusterRoleBinding?: k8s.KubeClusterRoleBinding;
+  /** The addon-resizer's NannyConfiguration ConfigMap, with `addonResizer`. */
+  public readonly addonResizerConfigMap?: k8s.KubeConfigMap;
+  /** The `system:aggregated-metrics-reader` ClusterRole (aggregated to admin, edit and view), unless `rbacCreate: false`. */
+  public readonly aggregatedReaderClusterRole?: k8s.KubeClusterRole;
+  /** The `system:metrics-server` ClusterRole (nodes, pods, nodes/metrics), unless `rbacCreate: false`. */
+  public readonly clusterRole?: k8s.KubeClusterRole;
+  /** The `system:metrics-server` ClusterRoleBinding, unless `rbacCreate: false`. */
+  public readonly clusterRoleBinding?: k8s.KubeClusterRoleBinding;
+  /** The `<name>:system:auth-delegator` ClusterRoleBinding, unless `rbacCreate: false`. */
+  public readonly authDelegatorClusterRoleBinding?: k8s.KubeClusterRoleBinding;
+  /** The `<name>-auth-reader` RoleBinding in kube-system (extension-apiserver-authentication-reader), unless `rbacCreate: false`. */
+  public readonly authReaderRoleBinding?: k8s.KubeRoleBinding;
   /** The TLS Secret, when this construct makes one (not with an existing Secret, insecure or cert-manager). */
   public readonly secret?: ApiObject;
   /** The cert-manager `Certificate` for the serving certificate, with `ServingTls.fromCertManager()`. */
@@ -264,6 +289,11 @@ export class SecureMetricsServer extends Construct {
   /** The kubelet serving CSR approver, when `kubeletServingCertApprover` is set. */
   public readonly kubeletServingCertApprover?: KubeletServingCertApprover;
 
+  /**
+   * @param scope the Chart (or a construct in it) that holds the objects
+   * @param id the construct id; it feeds the hashed names, so keep it stable
+   * @param props metrics-server's settings, serving and kubelet TLS
+   */
   constructor(scope: Construct, id: string, props: SecureMetricsServerProps = {}) {
     super(scope, id);
     checkPropTypes('', props, PROPS_SCHEMA, 'SecureMetricsServerProps');
@@ -290,6 +320,9 @@ export class SecureMetricsServer extends Construct {
     if (!(resolutionMs >= 10000) || resolutionMs % 1000 !== 0) {
       throw new Error(`metricResolution: ${resolution.toHumanString()} must be whole seconds and at least 10 seconds (metrics-server's minimum); use e.g. Duration.seconds(15)`);
     }
+    if (goDurationNs(`${resolutionMs / 1000}s`) === undefined) {
+      throw new Error(`metricResolution: ${resolution.toHumanString()} is longer than a Go duration can be (about 292 years), so metrics-server would not start; use e.g. Duration.seconds(15)`);
+    }
     const addressTypes = props.kubeletPreferredAddressTypes ?? [NodeAddressType.INTERNAL_IP, NodeAddressType.EXTERNAL_IP, NodeAddressType.HOSTNAME];
     const knownTypes = Object.values(NodeAddressType) as string[];
     if (addressTypes.length === 0 || addressTypes.some(t => !knownTypes.includes(t)) || new Set(addressTypes).size !== addressTypes.length) {
@@ -310,6 +343,7 @@ export class SecureMetricsServer extends Construct {
     assertMetricsServerStarts(`${resolutionMs / 1000}s`, extraArgs);
     const resources = renderResources(props.resources);
     const production = resolveProduction(props, { name: this.name, namespace: this.namespace, securePort: this.securePort });
+    const values = resolveChartValues(props, { name: this.name, replicas: production.workload.replicas, extraArgs, apiServiceInsecure: servingTls.isInsecure });
 
     // the approver's props are checked here too, before any certificate is read or written
     // its errors name its props under kubeletServingCertApprover, not this
@@ -364,7 +398,7 @@ export class SecureMetricsServer extends Construct {
       ...(serving.secretName ? [`--tls-cert-file=${SERVING_CERT_DIR}/tls.crt`, `--tls-private-key-file=${SERVING_CERT_DIR}/tls.key`] : []),
       ...extraArgs,
     ];
-    const volumes: k8s.Volume[] = [{ name: 'tmp-dir', emptyDir: {} }];
+    const volumes: k8s.Volume[] = [values.tmpVolume];
     const volumeMounts: k8s.VolumeMount[] = [{ name: 'tmp-dir', mountPath: '/tmp' }];
     if (kubelet.volume && kubelet.volumeMount) {
       volumes.push(kubelet.volume);
@@ -377,23 +411,46 @@ export class SecureMetricsServer extends Construct {
       volumeMounts.push({ name: 'serving-cert', mountPath: SERVING_CERT_DIR, readOnly: true });
     }
 
-    this.serviceAccount = createRbac(this, { name: this.name, namespace: this.namespace, labels });
-    this.service = createService(this, { name: this.name, namespace: this.namespace, labels });
+    this.serviceAccount = values.createServiceAccount(this, this.namespace, labels);
+    if (values.identity.rbacCreate) {
+      const rbac = createRbac(this, { name: this.name, namespace: this.namespace, labels, serviceAccountName: values.identity.serviceAccountName });
+      this.aggregatedReaderClusterRole = rbac.aggregatedReader;
+      this.clusterRole = rbac.clusterRole;
+      this.clusterRoleBinding = rbac.clusterRoleBinding;
+      this.authDelegatorClusterRoleBinding = rbac.authDelegator;
+      this.authReaderRoleBinding = rbac.authReader;
+    }
+    this.service = createService(this, { name: this.name, namespace: this.namespace, labels }, values.service);
+    const built = values.build(this, {
+      namespace: this.namespace, labels, apiServiceInsecure: serving.insecure, imagePullPolicy: production.workload.imagePullPolicy,
+      ca: { caBundlePem: serving.caBundlePem, certManagerSecretName: serving.certificate ? serving.secretName : undefined },
+      volumes, volumeMounts,
+    });
+    this.serviceMonitor = built.serviceMonitor;
+    this.servingCaConfigMap = built.caConfigMap;
+    this.metricsReaderClusterRole = built.metricsReaderClusterRole;
+    this.addonResizerRole = built.addonResizerRole;
+    this.addonResizerRoleBinding = built.addonResizerRoleBinding;
+    this.metricsReaderClusterRoleBinding = built.metricsReaderClusterRoleBinding;
+    this.addonResizerConfigMap = built.addonResizerConfigMap;
     this.deployment = createDeployment(this, {
       name: this.name,
       namespace: this.namespace,
       labels,
       annotations: insecureAnnotations,
       image,
-      args,
+      args: [...args, ...built.args],
       securePort: this.securePort,
       resources,
-      serviceAccountName: this.serviceAccount.name,
-      volumes,
-      volumeMounts,
+      serviceAccountName: values.identity.serviceAccountName,
+      volumes: built.volumes,
+      volumeMounts: built.volumeMounts,
       ...production.workload,
+      extras: built.extras,
     });
-    if (production.minAvailable !== undefined) {
+    if (production.minAvailable !== undefined && values.tunesDisruptionBudget) {
+      this.podDisruptionBudget = values.createPodDisruptionBudget(this, this.namespace, labels, production.minAvailable);
+    } else if (production.minAvailable !== undefined) {
       this.podDisruptionBudget = createPodDisruptionBudget(this, {
         name: this.name, namespace: this.namespace, labels, minAvailable: production.minAvailable,
       });
@@ -403,14 +460,15 @@ export class SecureMetricsServer extends Construct {
         name: this.name, namespace: this.namespace, labels, securePort: this.securePort, ...production.networkPolicy,
       });
     }
-    this.warnings.push(...production.warnings.map(w => warn(this, `${this.node.path}: ${w}`)));
-    this.apiService = createApiService(this, {
+    this.warnings.push(...[...production.warnings, ...values.warnings].map(w => warn(this, `${this.node.path}: ${w}`)));
+    this.apiService = !values.identity.apiServiceCreate ? undefined : createApiService(this, {
       name: this.name,
       namespace: this.namespace,
       labels,
-      annotations: { ...insecureAnnotations, ...serving.apiServiceAnnotations },
+      annotations: { ...values.identity.apiServiceAnnotations, ...insecureAnnotations, ...serving.apiServiceAnnotations },
       caBundlePem: serving.caBundlePem,
       insecure: serving.insecure,
+      port: values.service.port,
     });
 
     addObjectMetadata(this, production.labels, production.annotations);
@@ -420,6 +478,10 @@ export class SecureMetricsServer extends Construct {
     const unresolved = unresolvedReferences(written, this.namespace, {
       volumeProps: { ...(kubelet.volume ? { [kubelet.volume.name]: 'kubeletTls' } : {}), 'serving-cert': 'servingTls' },
       flagProps: { 'kubelet-certificate-authority': 'kubeletTls', 'tls-cert-file': 'servingTls', 'tls-private-key-file': 'servingTls' },
+      externalServiceAccounts: [
+        ...(values.identity.serviceAccountCreate ? [] : [`${this.namespace}/${values.identity.serviceAccountName}`]),
+        ...(props.metrics?._name !== undefined ? [`${props.metrics._namespace}/${props.metrics._name}`] : []),
+      ],
     });
     assertWrittenObjects(written);
     if (unresolved.length > 0) {

@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { applyDeploymentExtras, DeploymentExtras } from './deployment-extras';
 import { SELECTOR_LABEL } from './metadata';
 
 /** Where the serving certificate Secret is mounted. */
@@ -56,6 +57,8 @@ export interface WorkloadOptions extends PodSettings {
   readonly serviceAccountName: string;
   readonly volumes: k8s.Volume[];
   readonly volumeMounts: k8s.VolumeMount[];
+  /** the chart-values props (lib/deployment-extras.ts) */
+  readonly extras?: DeploymentExtras;
 }
 
 /**
@@ -73,7 +76,7 @@ export function createDeployment(scope: Construct, options: WorkloadOptions): k8
   const replicas = options.replicas;
   const nonEmpty = <T>(list: T[]) => (list.length ? list : undefined);
   const podAnnotations = options.podAnnotations;
-  return new k8s.KubeDeployment(scope, 'Deployment', {
+  return new k8s.KubeDeployment(scope, 'Deployment', applyDeploymentExtras({
     metadata: {
       name: options.name,
       namespace: options.namespace,
@@ -125,7 +128,7 @@ export function createDeployment(scope: Construct, options: WorkloadOptions): k8
         },
       },
     },
-  });
+  }, options.extras));
 }
 
 /**

@@ -165,7 +165,6 @@ describe('inline ignores', () => {
 });
 
 describe('extraArgs: the same flag set and value types (issue 18 item 12)', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { checkExtraArgs } = require('../lib/extra-args');
   const check = (list: string[]) => checkExtraArgs(list, { prop: 'extraArgs', serviceNames: ['metrics-server.kube-system.svc'], kubeletInsecure: false, refuseManaged: true });
 
@@ -197,7 +196,6 @@ describe('extraArgs: the same flag set and value types (issue 18 item 12)', () =
   });
 
   test('the construct: an unknown flag throws, a weakening one lands in the insecure annotation', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { synth, find } = require('./helpers');
     expect(() => synth({ extraArgs: ['--kubelet-insecure-tsl'] })).toThrow(/has no flag --kubelet-insecure-tsl.*did you mean --kubelet-insecure-tls/);
     const { objects } = synth({ extraArgs: ['--authentication-tolerate-lookup-failure=true', '--v=2'] });

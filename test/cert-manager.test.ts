@@ -1,8 +1,8 @@
 import { Chart, Duration, Testing } from 'cdk8s';
 import { Certificate, Issuer } from '../imports/cert-manager.io';
 import {
-  CertManagerIssuer, CertManagerKeyAlgorithm, CertManagerServingTlsOptions,
-  SecureMetricsServer, SecureMetricsServerProps, ServingTls,
+  CertManagerIssuer, CertManagerKeyAlgorithm, CertManagerServingTlsOptions, KeyAlgorithm,
+  SecureMetricsServer, SecureMetricsServerProps, SecureMetricsServerTesting, ServingTls,
 } from '../lib';
 import { propsFromEnv } from '../main';
 import { quietApp } from './helpers';
@@ -94,9 +94,9 @@ function expectThrowsExactly(fn: () => unknown, message: string): void {
 
 describe('with a named issuer', () => {
   test('a ClusterIssuer: one serving Certificate and nothing else from cert-manager', () => {
-    const before = SecureMetricsServer.generatedKeyCount();
+    const before = SecureMetricsServerTesting.generatedKeyCount();
     const { construct, objects } = withCertManager({ issuer: CertManagerIssuer.clusterIssuer('cluster-ca') });
-    expect(SecureMetricsServer.generatedKeyCount()).toBe(before);
+    expect(SecureMetricsServerTesting.generatedKeyCount()).toBe(before);
 
     const cm = certManagerObjects(objects);
     expect(cm.map(o => o.kind)).toEqual(['Certificate']);
@@ -154,9 +154,9 @@ describe('with a named issuer', () => {
 
 describe('without an issuer: a self-signed CA chain in the namespace', () => {
   test('selfSigned Issuer, CA Certificate, CA Issuer on its Secret, serving Certificate', () => {
-    const before = SecureMetricsServer.generatedKeyCount();
+    const before = SecureMetricsServerTesting.generatedKeyCount();
     const { construct, objects } = withCertManager();
-    expect(SecureMetricsServer.generatedKeyCount()).toBe(before);
+    expect(SecureMetricsServerTesting.generatedKeyCount()).toBe(before);
 
     const cm = certManagerObjects(objects);
     // in the order they are applied: each object's issuer comes before it
@@ -285,9 +285,11 @@ describe('names, namespaces and options', () => {
   });
 
   test.each([
-    [CertManagerKeyAlgorithm.RSA, ['server auth', 'digital signature', 'key encipherment']],
+    [KeyAlgorithm.RSA_2048, ['server auth', 'digital signature', 'key encipherment']],
+    [KeyAlgorithm.RSA_4096, ['server auth', 'digital signature', 'key encipherment']],
+    [KeyAlgorithm.ECDSA_P256, ['server auth', 'digital signature']],
+    [KeyAlgorithm.ED25519, ['server auth', 'digital signature']],
     [CertManagerKeyAlgorithm.ECDSA, ['server auth', 'digital signature']],
-    [CertManagerKeyAlgorithm.ED25519, ['server auth', 'digital signature']],
   ])('the serving Certificate lists key encipherment only for RSA keys (%s)', (keyAlgorithm, usages) => {
     const { objects } = withCertManager({ keyAlgorithm });
     const serving = objects.filter(o => o.kind === 'Certificate' && !o.spec.isCA);
@@ -296,18 +298,38 @@ describe('names, namespaces and options', () => {
   });
 
   test.each([
-    [CertManagerKeyAlgorithm.RSA, 3072, { algorithm: 'RSA', size: 3072 }],
-    [CertManagerKeyAlgorithm.RSA, 4096, { algorithm: 'RSA', size: 4096 }],
-    [CertManagerKeyAlgorithm.ECDSA, undefined, { algorithm: 'ECDSA', size: 256 }],
-    [CertManagerKeyAlgorithm.ECDSA, 384, { algorithm: 'ECDSA', size: 384 }],
-    [CertManagerKeyAlgorithm.ED25519, undefined, { algorithm: 'Ed25519' }],
-  ])('private key %s %s on the CA and the serving Certificate', (keyAlgorithm, keySize, expected) => {
+    [KeyAlgorithm.RSA_2048, { algorithm: 'RSA', size: 2048 }],
+    [KeyAlgorithm.RSA_3072, { algorithm: 'RSA', size: 3072 }],
+    [KeyAlgorithm.RSA_4096, { algorithm: 'RSA', size: 4096 }],
+    [KeyAlgorithm.ECDSA_P256, { algorithm: 'ECDSA', size: 256 }],
+    [KeyAlgorithm.ECDSA_P384, { algorithm: 'ECDSA', size: 384 }],
+    [KeyAlgorithm.ECDSA_P521, { algorithm: 'ECDSA', size: 521 }],
+    [KeyAlgorithm.ED25519, { algorithm: 'Ed25519' }],
+  ])('the KeyAlgorithm of the other modes, %s, is cert-manager\'s %j on the CA and the serving Certificate', (keyAlgorithm, expected) => {
+    const certificates = ofKind(certManagerObjects(withCertManager({ keyAlgorithm }).objects), 'Certificate');
+    expect(certificates.map(c => c.spec.privateKey)).toEqual([{ ...expected, rotationPolicy: 'Never' }, { ...expected, rotationPolicy: 'Always' }]);
+  });
+
+  test('the default key is RSA 2048, as KeyAlgorithm.RSA_2048 gives', () => {
+    expect(withCertManager({}).objects).toEqual(withCertManager({ keyAlgorithm: KeyAlgorithm.RSA_2048 }).objects);
+  });
+
+  // deprecated: CertManagerKeyAlgorithm with keySize (0.2.0) synthesizes as before
+  test.each([
+    [CertManagerKeyAlgorithm.RSA, 3072, { algorithm: 'RSA', size: 3072 }, KeyAlgorithm.RSA_3072],
+    [CertManagerKeyAlgorithm.RSA, 4096, { algorithm: 'RSA', size: 4096 }, KeyAlgorithm.RSA_4096],
+    [undefined, 4096, { algorithm: 'RSA', size: 4096 }, KeyAlgorithm.RSA_4096],
+    [CertManagerKeyAlgorithm.ECDSA, undefined, { algorithm: 'ECDSA', size: 256 }, KeyAlgorithm.ECDSA_P256],
+    [CertManagerKeyAlgorithm.ECDSA, 384, { algorithm: 'ECDSA', size: 384 }, KeyAlgorithm.ECDSA_P384],
+    [CertManagerKeyAlgorithm.ED25519, undefined, { algorithm: 'Ed25519' }, KeyAlgorithm.ED25519],
+  ])('deprecated: private key %s %s on the CA and the serving Certificate, as with its KeyAlgorithm', (keyAlgorithm, keySize, expected, replacement) => {
     const { objects } = withCertManager({ keyAlgorithm, keySize });
     const certificates = ofKind(certManagerObjects(objects), 'Certificate');
     expect(certificates).toHaveLength(2);
     const [ca, serving] = certificates;
     expect(ca.spec.privateKey).toEqual({ ...expected, rotationPolicy: 'Never' });
     expect(serving.spec.privateKey).toEqual({ ...expected, rotationPolicy: 'Always' });
+    expect(objects).toEqual(withCertManager({ keyAlgorithm: replacement }).objects);
   });
 });
 
@@ -334,17 +356,21 @@ describe('bad input', () => {
     ['duration not a Duration', () => ({ duration: '2160h' as any }),
       "servingTls.duration: '2160h' is not a Duration; use e.g. Duration.hours(2160)"],
     ['unknown key algorithm', () => ({ keyAlgorithm: 'DSA' as any }),
-      "servingTls.keyAlgorithm: 'DSA' is not supported; use CertManagerKeyAlgorithm.RSA, ECDSA or ED25519"],
+      "servingTls.keyAlgorithm: 'DSA' is not a KeyAlgorithm; use one of KeyAlgorithm.RSA_2048, KeyAlgorithm.RSA_3072, KeyAlgorithm.RSA_4096, KeyAlgorithm.ECDSA_P256, KeyAlgorithm.ECDSA_P384, KeyAlgorithm.ECDSA_P521, KeyAlgorithm.ED25519"],
+    ['0.2.0 enum value as a string', () => ({ keyAlgorithm: 'ECDSA' as any }),
+      "servingTls.keyAlgorithm: 'ECDSA' is not a KeyAlgorithm; use one of KeyAlgorithm.RSA_2048, KeyAlgorithm.RSA_3072, KeyAlgorithm.RSA_4096, KeyAlgorithm.ECDSA_P256, KeyAlgorithm.ECDSA_P384, KeyAlgorithm.ECDSA_P521, KeyAlgorithm.ED25519"],
+    ['a KeyAlgorithm and the deprecated keySize', () => ({ keyAlgorithm: KeyAlgorithm.ECDSA_P384, keySize: 384 }),
+      'servingTls.keyAlgorithm: keyAlgorithm (ECDSA_P384) and keySize (384) are both set; keySize is deprecated: remove it and keep keyAlgorithm'],
     ['RSA 1024', () => ({ keySize: 1024 }),
-      'servingTls.keySize: 1024 is not supported for RSA; use 2048, 3072 or 4096'],
+      'servingTls.keySize: 1024 is not supported for RSA; use 2048, 3072 or 4096 (keySize is deprecated: use keyAlgorithm, e.g. KeyAlgorithm.RSA_3072)'],
     ['RSA 8192', () => ({ keyAlgorithm: CertManagerKeyAlgorithm.RSA, keySize: 8192 }),
-      'servingTls.keySize: 8192 is not supported for RSA; use 2048, 3072 or 4096'],
+      'servingTls.keySize: 8192 is not supported for RSA; use 2048, 3072 or 4096 (keySize is deprecated: use keyAlgorithm, e.g. KeyAlgorithm.RSA_3072)'],
     ['ECDSA 521', () => ({ keyAlgorithm: CertManagerKeyAlgorithm.ECDSA, keySize: 521 }),
-      'servingTls.keySize: 521 is not supported for ECDSA; use 256 or 384'],
+      'servingTls.keySize: 521 is not supported for ECDSA; use 256 or 384 (keySize is deprecated: use keyAlgorithm, e.g. KeyAlgorithm.ECDSA_P384)'],
     ['ECDSA with an RSA size', () => ({ keyAlgorithm: CertManagerKeyAlgorithm.ECDSA, keySize: 2048 }),
-      'servingTls.keySize: 2048 is not supported for ECDSA; use 256 or 384'],
+      'servingTls.keySize: 2048 is not supported for ECDSA; use 256 or 384 (keySize is deprecated: use keyAlgorithm, e.g. KeyAlgorithm.ECDSA_P384)'],
     ['Ed25519 with a size', () => ({ keyAlgorithm: CertManagerKeyAlgorithm.ED25519, keySize: 256 }),
-      'servingTls.keySize: 256 is set, but Ed25519 keys have no size; remove keySize'],
+      'servingTls.keySize: 256 is set, but Ed25519 keys have no size; remove keySize (deprecated), and use keyAlgorithm: KeyAlgorithm.ED25519'],
     ['a caBundle', () => ({ caBundle: '-----BEGIN CERTIFICATE-----' } as any),
       "servingTls.caBundle: cert-manager issues the certificate in the cluster and cainjector writes the APIService's caBundle, so ServingTls.fromCertManager() takes no caBundle; remove it, or use ServingTls.fromPem(), fromCa() or fromExistingSecret() for your own PEM material"],
     ['a PEM certificate and key', () => ({ certificate: 'x', privateKey: 'y' } as any),

@@ -125,7 +125,6 @@ describe('the three commands on the shared parser', () => {
 });
 
 describe('the package and the command agree on the version and the Node versions', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pkg = require('../package.json');
   const text = (f: string) => require('fs').readFileSync(require('path').join(__dirname, '..', f), 'utf8') as string;
 

@@ -56,7 +56,10 @@ function finding(report: any, id: string): any {
   return f;
 }
 
-/** Go's crypto/tls message for a kubelet certificate, by test/go-verify (with Go 1.20+'s "tls: failed to verify certificate: " prefix, as metrics-server logs it). */
+/**
+ * Go's crypto/tls message for a kubelet certificate, by test/go-verify (with Go 1.20+'s "tls: failed to verify certificate: " prefix,
+ * as metrics-server logs it).
+ */
 function goSays(pair: { cert: string; key: string }, ca: string, host: string): string {
   return execFileSync(goVerify, [pair.cert, pair.key, ca, host], { encoding: 'utf8' }).trim();
 }
@@ -96,7 +99,8 @@ beforeAll(async () => {
   const goBuild = haveGo ? runAsync('go', ['build', '-o', goVerify, '.'], { ...process.env }, path.join(__dirname, 'go-verify')) : undefined;
   pki = await makeSimPki(path.join(dir, 'pki'));
   lap('pki');
-  const synthesized = synth({ servingTls: ServingTls.fromPem({ certificate: Pem.fromFile(pki.serving.cert), privateKey: Pem.fromFile(pki.serving.key), caBundle: Pem.fromFile(pki.servingCa.cert) }) }).objects;
+  const synthesized = synth({ servingTls: ServingTls.fromPem({ certificate: Pem.fromFile(pki.serving.cert), privateKey: Pem.fromFile(pki.serving.key),
+    caBundle: Pem.fromFile(pki.servingCa.cert) }) }).objects;
   const upstream = fs.existsSync(UPSTREAM) ? (yaml.loadAll(fs.readFileSync(UPSTREAM, 'utf8')) as any[]).filter(Boolean) : [];
   kubelets = await SimKubelets.start([
     { cert: read(pki.kubeletIssued.cert), key: read(pki.kubeletIssued.key) },
@@ -110,7 +114,8 @@ beforeAll(async () => {
     kubeletIssuedPem: read(pki.kubeletIssued.cert),
     kubeletIpOnlyPem: read(pki.kubeletIpOnly.cert),
     expiredServingCertPem: expiredCert(path.join(dir, 'pki'), pki.clusterCa),
-    ports: { issued: kubelets.port(0), selfSigned: kubelets.port(1), ipOnly: kubelets.port(2), closed: await closedPort(), silent: (silent = await silentListener()).port },
+    ports: { issued: kubelets.port(0), selfSigned: kubelets.port(1), ipOnly: kubelets.port(2), closed: await closedPort(),
+      silent: (silent = await silentListener()).port },
   };
   sim = await SimCluster.start({ cert: read(pki.apiserver.cert), key: read(pki.apiserver.key), tokens: [TOKEN, 'exec-token', 'in-cluster-token'] });
   kubeconfig = writeKubeconfig(path.join(dir, 'kubeconfig'), [{ server: sim.url, caFile: apiserverCaFile(pki), token: TOKEN }], 'sim');
@@ -759,6 +764,7 @@ describe('text output is safe for a terminal', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('\\x1b]0;owned');
     expect(r.stdout).toContain('\\x1b[2J failing \\r\\u202e');
+    // eslint-disable-next-line no-control-regex -- the test is that no control character reaches the terminal
     expect(r.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
   });
 });

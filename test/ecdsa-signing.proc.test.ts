@@ -129,7 +129,8 @@ test('a weak CA (RSA 1024) is warned about on every synth, warm ones too', () =>
   const dir = tmp();
   const c = ca(dir, ['-newkey', 'rsa:1024'], 'old-ca');
   const store = CertificateStore.fromDirectory(path.join(dir, 'pki'));
-  const props = () => ({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(c.cert), caKey: Pem.fromFile(c.key), store, keyAlgorithm: KeyAlgorithm.ECDSA_P256 }) });
+  const props = () => ({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(c.cert), caKey: Pem.fromFile(c.key), store,
+    keyAlgorithm: KeyAlgorithm.ECDSA_P256 }) });
   const weak = /^servingTls\.caCertificate: the CA certificate \(CN=old-ca\) has an RSA key of 1024 bits, which is weak/;
   const first = synthYaml(props());
   expect(first.construct.warnings).toEqual([expect.stringMatching(weak)]);

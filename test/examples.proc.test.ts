@@ -216,6 +216,43 @@ test('production-ha: three replicas over zones, a PodDisruptionBudget, a Network
   expect(spec.template.spec.priorityClassName).toBe('system-cluster-critical');
 });
 
+test('identity-rbac: the annotated ServiceAccount, bound and run by the pods; the APIService and Service metadata', () => {
+  const r = runs.get('identity-rbac')!;
+  expect(find(r, 'ServiceAccount')[0].metadata).toMatchObject({ name: 'metrics-server-irsa', annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/metrics-server' } });
+  expect(deployment(r).spec.template.spec.serviceAccountName).toBe('metrics-server-irsa');
+  expect(r.objects.filter(o => o.kind.endsWith('RoleBinding')).every(b => b.subjects[0].name === 'metrics-server-irsa')).toBe(true);
+  expect(api(r).metadata.annotations['example.com/owner']).toBe('platform');
+  expect(find(r, 'Service')[0].metadata.labels['kubernetes.io/cluster-service']).toBe('true');
+});
+
+test('probes-rollout: surge-first updates, revision history, probe timing, the budget by maxUnavailable', () => {
+  const r = runs.get('probes-rollout')!;
+  const spec = deployment(r).spec;
+  expect(spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+  expect(spec.revisionHistoryLimit).toBe(3);
+  expect(spec.template.spec.containers[0].livenessProbe).toMatchObject({ periodSeconds: 20, timeoutSeconds: 3 });
+  expect(spec.template.spec.containers[0].readinessProbe).toMatchObject({ initialDelaySeconds: 10, failureThreshold: 5 });
+  expect(find(r, 'PodDisruptionBudget')[0].spec).toMatchObject({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+});
+
+test('monitoring: the ServiceMonitor trusts the APIService\'s CA and names the Service, never skips verification; /metrics for Prometheus only', () => {
+  const r = runs.get('monitoring')!;
+  const sm = find(r, 'ServiceMonitor')[0];
+  const tls = sm.spec.endpoints[0].tlsConfig;
+  expect(tls).toEqual({ ca: { configMap: { name: 'metrics-server-serving-ca', key: 'ca.crt' } }, serverName: 'metrics-server.kube-system.svc' });
+  expect(find(r, 'ConfigMap').find(c => c.metadata.name === 'metrics-server-serving-ca').data['ca.crt']).toBe(caBundle(r));
+  expect(find(r, 'ClusterRoleBinding').find(b => b.roleRef.name === 'kube-system:metrics-server:metrics-reader').subjects).toEqual([{ kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'monitoring' }]);
+});
+
+test('extra-volumes: the front-proxy CA mounted read-only, /tmp on a 16Mi tmpfs', () => {
+  const r = runs.get('extra-volumes')!;
+  const pod = deployment(r).spec.template.spec;
+  expect(pod.volumes).toContainEqual({ name: 'front-proxy-ca', configMap: { name: 'front-proxy-ca' } });
+  expect(pod.volumes).toContainEqual({ name: 'tmp-dir', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } });
+  expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'front-proxy-ca', mountPath: '/etc/front-proxy', readOnly: true });
+  expect(args(r)).toContain('--requestheader-client-ca-file=/etc/front-proxy/ca.crt');
+});
+
 const haveGo = spawnSync('go', ['version']).status === 0;
 
 test('ecdsa-cluster-ca: the P-256 CA is the caBundle and signs an ECDSA P-256 serving key that openssl and Go accept', () => {

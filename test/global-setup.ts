@@ -45,6 +45,9 @@ export default async function globalSetup(): Promise<void> {
   // the tests and their child processes put in the temporary directory goes into one directory
   // per run, removed at the end, so that runs leave no key material and no clutter behind
   process.env.SMS_PACK_CACHE ??= path.join(tmpdir(), 'secure-metrics-server-pack-cache');
+  // the suite issues into fresh stores on purpose, also under CI=true (frozen synth: docs/gitops.md);
+  // the tests of frozen synth set it themselves
+  process.env.SECURE_METRICS_SERVER_FROZEN ??= '0';
   const runTmp = mkdtempSync(path.join(tmpdir(), 'sms-test-run-'));
   process.env[RUN_TMP_ENV] = runTmp;
   process.env.TMPDIR = runTmp;

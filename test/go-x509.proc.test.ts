@@ -74,7 +74,8 @@ test('Go is available where the CI runs', () => {
     const mid = testCert({ cn: 'intermediate', key: testKey(2), ca: true, issuer: { cert: root, key: testKey(0) } });
     const leaf = testCert({ cn: SVC, key: testKey(1), issuer: { cert: mid, key: testKey(2) }, dnsNames: DEFAULT_DNS_NAMES });
     const m = material(synth({
-      servingTls: ServingTls.fromPem({ certificate: Pem.fromString(pem.cert(leaf) + pem.cert(mid)), privateKey: Pem.fromString(pem.key(testKey(1))), caBundle: Pem.fromString(pem.cert(root)) }),
+      servingTls: ServingTls.fromPem({ certificate: Pem.fromString(pem.cert(leaf) + pem.cert(mid)), privateKey: Pem.fromString(pem.key(testKey(1))),
+        caBundle: Pem.fromString(pem.cert(root)) }),
     }).objects);
     expect(goDial(m.cert, m.key, m.bundle)).toBe('ok');
   });
@@ -87,7 +88,8 @@ test('Go is available where the CI runs', () => {
     ['an extendedKeyUsage without serverAuth', () => ({ cert: pem.cert(testCert({ cn: SVC, key: testKey(1), issuer: { cert: ca(), key: testKey(0) }, dnsNames: DEFAULT_DNS_NAMES, clientAuthOnly: true })), bundle: pem.cert(ca()) }), /incompatible key usage/],
     ['a signer that is not a CA', () => {
       const notCa = testCert({ cn: 'not-a-ca', key: testKey(0) });
-      return { cert: pem.cert(testCert({ cn: SVC, key: testKey(1), issuer: { cert: notCa, key: testKey(0) }, dnsNames: DEFAULT_DNS_NAMES })), bundle: pem.cert(notCa) };
+      return { cert: pem.cert(testCert({ cn: SVC, key: testKey(1), issuer: { cert: notCa, key: testKey(0) }, dnsNames: DEFAULT_DNS_NAMES })),
+        bundle: pem.cert(notCa) };
     }, /certificate signed by unknown authority|not authorized to sign/],
     ['an expired certificate', () => ({ cert: pem.cert(testCert({ cn: SVC, key: testKey(1), issuer: { cert: ca(), key: testKey(0) }, dnsNames: DEFAULT_DNS_NAMES, notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') })), bundle: pem.cert(ca()) }), /expired or is not yet valid/],
   ];

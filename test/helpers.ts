@@ -5,7 +5,7 @@ import * as path from 'path';
 import { App, AppProps, Chart, Testing } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import * as forge from 'node-forge';
-import { CertificateStore, SecureMetricsServer, SecureMetricsServerProps, ServingTls } from '../lib';
+import { CertificateStore, SecureMetricsServer, SecureMetricsServerProps, SecureMetricsServerTesting, ServingTls } from '../lib';
 import { FIXTURE_CAS, FIXTURE_ENV, opensslCaArgs } from './global-setup';
 
 /** A fresh temporary directory. */
@@ -13,10 +13,13 @@ export function tmp(prefix = 'sms-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-/** Writes `content` to `name` in `dir` and returns the path. */
+/**
+ * Writes `content` to `name` in `dir` and returns the path; a file holding a
+ * private key is written 0600, as the library requires of key files it reads.
+ */
 export function writeTmp(dir: string, name: string, content: string): string {
   const file = path.join(dir, name);
-  writeFileSync(file, content);
+  writeFileSync(file, content, { mode: /PRIVATE KEY-----/.test(content) ? 0o600 : 0o644 });
   return file;
 }
 
@@ -104,7 +107,7 @@ export function synth(props: SecureMetricsServerProps = {}, chartNamespace?: str
  * the objects, and how many keys it generated.
  */
 export function synthYaml(props: SecureMetricsServerProps) {
-  const before = SecureMetricsServer.generatedKeyCount();
+  const before = SecureMetricsServerTesting.generatedKeyCount();
   const app = quietApp({ outdir: tmp() });
   const construct = new SecureMetricsServer(new Chart(app, 'metrics-server'), 'MetricsServer', props);
   const yaml = app.synthYaml();
@@ -113,7 +116,7 @@ export function synthYaml(props: SecureMetricsServerProps) {
   // the serving certificate and key in the synthesized Secret ('' without one)
   const cert = secret ? decode(secret.data['tls.crt']) : '';
   const key = secret ? decode(secret.data['tls.key']) : '';
-  return { yaml, keys: SecureMetricsServer.generatedKeyCount() - before, construct, objects, cert, key };
+  return { yaml, keys: SecureMetricsServerTesting.generatedKeyCount() - before, construct, objects, cert, key };
 }
 
 /** The one synthesized object of a kind (and name, when several). */

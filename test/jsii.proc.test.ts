@@ -80,6 +80,14 @@ describe('jsii build', () => {
     ]));
     expect(sm.methods.filter((m: any) => m.static).map((m: any) => m.name)).toEqual(['generatedKeyCount']);
     expect(statics('secure-metrics-server.CertificateStore')).toEqual([['DEFAULT_DIRECTORY', true]]);
+    // the test helpers, as static methods beside cdk8s' Testing; their old places deprecated
+    const methods = (fqn: string) => assembly.types[fqn].methods.map((m: any) => [m.name, m.static === true, m.docs?.deprecated !== undefined]);
+    expect(methods('secure-metrics-server.SecureMetricsServerTesting')).toEqual([
+      ['generatedKeyCount', true, false], ['redactForSnapshot', true, false], ['temporaryStore', true, false]]);
+    expect(assembly.types['secure-metrics-server.SecureMetricsServerTesting'].initializer).toBeUndefined();
+    expect(methods('secure-metrics-server.SecureMetricsServer')).toEqual([['generatedKeyCount', true, true]]);
+    expect(methods('secure-metrics-server.CertificateStore')).toEqual(expect.arrayContaining([
+      ['redactForSnapshot', true, true], ['temporary', true, true]]));
     expect(statics('secure-metrics-server.CertManagerIssuer')).toEqual([['INJECT_CA_FROM_ANNOTATION', true]]);
     expect(statics('secure-metrics-server.KubeletServingCertApprover').map((p: any) => p[0]).sort())
       .toEqual(['DEFAULT_IMAGE_REPOSITORY', 'DEFAULT_VERSION', 'LEASE_NAME', 'SIGNER_NAME']);
@@ -137,9 +145,20 @@ describe('Python bindings', () => {
     for (const name of ['DEFAULT_IMAGE', 'INSECURE_ANNOTATION', 'SILENCE_WARNINGS_CONTEXT', 'DEFAULT_DIRECTORY', 'INJECT_CA_FROM_ANNOTATION', 'SIGNER_NAME']) {
       expect(pythonSource).toContain(`def ${name}(cls)`);
     }
-    for (const name of ['from_dedicated_ca', 'from_default_directory', 'from_kube_root_ca', 'generated_key_count', 'is_insecure']) {
+    for (const name of ['from_dedicated_ca', 'from_default_directory', 'from_kube_root_ca', 'generated_key_count', 'is_insecure', 'temporary_store']) {
       expect(pythonSource).toContain(`def ${name}(`);
     }
+  });
+
+  test('the props take the peer\'s enums and one KeyAlgorithm: no second ImagePullPolicy or TaintEffect', () => {
+    expect(pythonSource).not.toMatch(/^class (ImagePullPolicy|TaintEffect)\b/m);
+    expect(pythonSource).toMatch(/image_pull_policy: typing\.Optional\["_cdk8s_plus_28_[0-9a-f]+\.ImagePullPolicy"\]/);
+    expect(pythonSource).toMatch(/effect: typing\.Optional\["_cdk8s_plus_28_[0-9a-f]+\.TaintEffect"\]/);
+    const certManager = pythonSource.slice(pythonSource.indexOf('class CertManagerServingTlsOptions'), pythonSource.indexOf('class CertificateStore('));
+    expect(certManager).toContain('key_algorithm: typing.Optional["KeyAlgorithm"]');
+    const plus = JSON.parse(readFileSync(path.join(root, 'node_modules', 'cdk8s-plus-28', '.jsii'), 'utf8'));
+    const peerNames = new Set(Object.values<any>(plus.types).filter(t => !t.namespace).map(t => t.name));
+    expect(Object.values<any>(assembly.types).map(t => t.name).filter(n => peerNames.has(n))).toEqual([]);
   });
 });
 
@@ -256,7 +275,7 @@ describe('jsii runtime protocol', () => {
       expect(caBundle).toMatch(/^-----BEGIN CERTIFICATE-----/);
       const image = (await rt.request({ api: 'sget', fqn: `${SMS}.SecureMetricsServer`, property: 'DEFAULT_IMAGE' })).value;
       expect(image).toBe('registry.k8s.io/metrics-server/metrics-server:v0.8.1');
-      expect((await rt.request({ api: 'sinvoke', fqn: `${SMS}.SecureMetricsServer`, method: 'generatedKeyCount', args: [] })).result).toBe(2);
+      expect((await rt.request({ api: 'sinvoke', fqn: `${SMS}.SecureMetricsServerTesting`, method: 'generatedKeyCount', args: [] })).result).toBe(2);
 
       const objects: any[] = unwrap((await rt.request({ api: 'invoke', objref: chart, method: 'toJson', args: [] })).result);
       const kind = (k: string) => objects.filter(o => o.kind === k);

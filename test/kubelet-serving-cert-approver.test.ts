@@ -543,7 +543,7 @@ describe('SecureMetricsServer integration', () => {
     expect(() => synthServer({
       servingTls: ServingTls.fromDedicatedCa({ store: store() }),
       kubeletServingCertApprover: { ...STRICT, replicas: 0 },
-    })).toThrow(new Error('kubeletServingCertApprover.replicas: 0 must be a whole number from 1 to 2147483647 (int32); use 2 (one approves, one stands by)'));
+    })).toThrow('kubeletServingCertApprover.replicas: 0 must be a whole number from 1 to 2147483647 (int32); use 2 (one approves, one stands by)');
   });
 });
 

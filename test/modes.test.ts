@@ -99,7 +99,8 @@ describe('APIService hop', () => {
     const ca = testCert({ cn: 'my-ca', key: testKey(0), ca: true });
     const leaf = testCert({ cn: 'metrics-server.kube-system.svc', key: testKey(1), issuer: { cert: ca, key: testKey(0) }, dnsNames: DEFAULT_DNS_NAMES });
     const { objects } = synth({
-      servingTls: ServingTls.fromPem({ certificate: Pem.fromString(pem.cert(leaf)), privateKey: Pem.fromString(pem.key(testKey(1))), caBundle: Pem.fromString(pem.cert(ca)) }),
+      servingTls: ServingTls.fromPem({ certificate: Pem.fromString(pem.cert(leaf)), privateKey: Pem.fromString(pem.key(testKey(1))),
+        caBundle: Pem.fromString(pem.cert(ca)) }),
     });
     const secret = find(objects, 'Secret');
     expect(decode(secret.data['tls.crt']).replace(/\r/g, '').trim()).toBe(pem.cert(leaf).replace(/\r/g, '').trim());
@@ -129,7 +130,8 @@ describe('APIService hop', () => {
       notAfter: new Date(Date.now() + 10 * 86400_000),
     });
     const result = synth({
-      servingTls: ServingTls.fromPem({ certificate: Pem.fromString(pem.cert(leaf)), privateKey: Pem.fromString(pem.key(testKey(1))), caBundle: Pem.fromString(pem.cert(ca)) }),
+      servingTls: ServingTls.fromPem({ certificate: Pem.fromString(pem.cert(leaf)), privateKey: Pem.fromString(pem.key(testKey(1))),
+        caBundle: Pem.fromString(pem.cert(ca)) }),
     });
     expect(result.construct.warnings).toHaveLength(1);
     expect(result.construct.warnings[0]).toMatch(/^servingTls.certificate: the serving certificate expires on .*, within 30 days; renew it$/);
@@ -293,8 +295,8 @@ describe('props', () => {
     const { construct } = synth();
     expect(construct.deployment.kind).toBe('Deployment');
     expect(construct.service.kind).toBe('Service');
-    expect(construct.serviceAccount.kind).toBe('ServiceAccount');
-    expect(construct.apiService.kind).toBe('APIService');
+    expect(construct.serviceAccount!.kind).toBe('ServiceAccount');
+    expect(construct.apiService!.kind).toBe('APIService');
     expect(construct.secret!.kind).toBe('Secret');
     expect(construct.certificate).toBeUndefined();
     expect(construct.name).toBe('metrics-server');

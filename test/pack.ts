@@ -114,10 +114,10 @@ function once(name: string, make: (dir: string) => void): string {
         throw e;
       }
       // a lock older than the deadline is left by a killed run
-      if (Date.now() - statSync(lock, { throwIfNoEntry: false } as any)?.mtimeMs! > 300_000) {
+      if (Date.now() - (statSync(lock, { throwIfNoEntry: false } as any)?.mtimeMs ?? Date.now()) > 300_000) {
         rmSync(lock, { recursive: true, force: true });
       } else if (Date.now() > deadline) {
-        throw new Error(`${lock}: still locked after 300 s; remove it if no test run holds it`);
+        throw new Error(`${lock}: still locked after 300 s; remove it if no test run holds it`, { cause: e });
       }
       sleep(200);
     }
@@ -266,7 +266,7 @@ export function compiledSnippets(): Snippet[] {
 export function fragmentPreamble(packageTypes: string[]): string[] {
   return [
     "import { App, Chart, Duration, Size, Testing } from 'cdk8s';",
-    "import { Cpu } from 'cdk8s-plus-28';",
+    "import { Cpu, ImagePullPolicy, TaintEffect } from 'cdk8s-plus-28';",
     "import { Construct } from 'constructs';",
     `import { ${[...packageTypes].sort().join(', ')} } from 'secure-metrics-server';`,
     'export function snippet(chart: Chart): void {',

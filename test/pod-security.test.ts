@@ -1,8 +1,8 @@
 import { Size } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-28';
+import { Cpu, TaintEffect } from 'cdk8s-plus-28';
 import {
   CertificateStore, KubeletTls, PodAntiAffinity, SecureMetricsServerProps, ServingTls,
-  TaintEffect, TolerationOperator, WhenUnsatisfiable,
+  TolerationOperator, WhenUnsatisfiable,
 } from '../lib';
 import { podSecurityViolations, PodSecurityControl } from '../lib/rules/checks-pod-security';
 import { fixtureStore, synth } from './helpers';

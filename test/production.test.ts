@@ -2,11 +2,11 @@ import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { Duration, Size, Testing } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-28';
+import { Cpu, ImagePullPolicy, TaintEffect } from 'cdk8s-plus-28';
 import { buildApp, propsFromEnv } from '../main';
 import {
-  CertificateStore, ImagePullPolicy, PodAntiAffinity, SecureMetricsServer, SecureMetricsServerProps, ServingTls,
-  TaintEffect, TolerationOperator, WhenUnsatisfiable,
+  CertificateStore, PodAntiAffinity, SecureMetricsServer, SecureMetricsServerProps, ServingTls,
+  TolerationOperator, WhenUnsatisfiable,
 } from '../lib';
 import { fixtureStore, synth, warningsOf } from './helpers';
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { Chart, Testing } from 'cdk8s';
 import * as ts from 'typescript';
-import { CertificateStore, KubeletServingCertApprover, KubeletTls, Pem, SecureMetricsServer, ServingTls } from '../lib';
+import { CertificateStore, KubeletServingCertApprover, KubeletTls, Pem, SecretOutput, SecureMetricsServer, ServingTls, SharedCertificateStore } from '../lib';
 
 // Every property of every exported props and options interface, read from
 // the declarations in lib/ with the TypeScript compiler API (its parser:
@@ -91,7 +91,8 @@ function exportedInterfaces(): Iface[] {
     return 'unknown';
   };
   const propsOf = (decl: ts.InterfaceDeclaration): Prop[] => [
-    ...(decl.heritageClauses ?? []).flatMap(h => h.types.flatMap(t => (interfaces.has(t.expression.getText()) ? propsOf(interfaces.get(t.expression.getText())!) : []))),
+    ...(decl.heritageClauses ?? []).flatMap(h => h.types.flatMap(t => (interfaces.has(t.expression.getText())
+      ? propsOf(interfaces.get(t.expression.getText())!) : []))),
     ...decl.members.filter(ts.isPropertySignature).map(m => ({ name: m.name.getText(), kind: kindOf(m.type) })),
   ];
   return [...interfaces.entries()].filter(([name]) => fromIndex.has(name)).map(([name, decl]) => ({ name, props: propsOf(decl) }));
@@ -136,6 +137,16 @@ const ENTRIES: { [iface: string]: { prefix: string; factory?: string; run: (prop
   ExistingSecretServingTlsOptions: { prefix: 'servingTls.', factory: 'ServingTls.fromExistingSecret', run: p => bindServing(ServingTls.fromExistingSecret({ secretName: 'tls', caBundle: pem, ...p })) },
   CertManagerServingTlsOptions: { prefix: 'servingTls.', run: p => bindServing(ServingTls.fromCertManager(p)) },
   CertificateStoreOptions: { prefix: '', factory: 'CertificateStore.fromDirectory', run: p => CertificateStore.fromDirectory('unused-store', p) },
+  // issue 21 (gitops): the shared store and the Secret output forms
+  SharedCertificateStoreOptions: { prefix: '', factory: 'SharedCertificateStore.fromDirectory', run: p => SharedCertificateStore.fromDirectory('unused-store', p) },
+  SealedSecretOutputOptions: { prefix: '', factory: 'SecretOutput.sealedSecret', run: p => SecretOutput.sealedSecret({ controllerCertificate: pem, ...p }) },
+  SopsSecretOutputOptions: { prefix: '', factory: 'SecretOutput.sopsSecret', run: p => SecretOutput.sopsSecret({ ageRecipients: [], ...p }) },
+  // the chart-values groups (lib/chart-values.ts), all props of SecureMetricsServerProps
+  ...Object.fromEntries(['ChartValuesProps', 'IdentityOptions', 'RolloutOptions', 'PodOptions', 'ServiceOptions', 'ExtraVolumesOptions', 'MonitoringOptions']
+    .map(name => [name, { prefix: '', run: (p: any) => new SecureMetricsServer(chart(), 'm', { servingTls: ServingTls.insecure(), ...p }) }])),
+  AddonResizerOptions: { prefix: 'addonResizer.', run: p => new SecureMetricsServer(chart(), 'm', { servingTls: ServingTls.insecure(), addonResizer: p }) },
+  ProbeTiming: { prefix: 'livenessProbe.', run: p => new SecureMetricsServer(chart(), 'm', { servingTls: ServingTls.insecure(), livenessProbe: p }) },
+  RelabelConfig: { prefix: 'serviceMonitorRelabelings[0].', run: p => new SecureMetricsServer(chart(), 'm', { servingTls: ServingTls.insecure(), serviceMonitorRelabelings: [p] }) },
 };
 
 const interfaces = exportedInterfaces();

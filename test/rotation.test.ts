@@ -242,7 +242,8 @@ describe('ca status', () => {
     const empty = await runCa(['status', '--store', path.join(tmp(), 'empty')]);
     expect([empty.code, empty.stderr]).toEqual([2, expect.stringContaining("holds nothing: no cluster's CA or serving certificate and no shared CA")]);
     let out = '';
-    const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, readStdin: async () => Buffer.alloc(0), env: {}, cwd: process.cwd() };
+    const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, readStdin: async () => Buffer.alloc(0), env: {},
+      cwd: process.cwd() };
     expect(await main(['ca', '--help'], io)).toBe(0);
     expect(out).toContain('usage: secure-metrics-server ca status');
   });
@@ -285,7 +286,8 @@ describe('overlapping trust for CAs you hold', () => {
     const ownCa = s.construct.caBundle!;
     const other = readFileSync(fixtureCa('other-ca').cert, 'utf8');
     for (const bundle of [ownCa + other, other + ownCa]) {
-      const pemTls = synth({ servingTls: ServingTls.fromPem({ certificate: Pem.fromString(certPem), privateKey: Pem.fromString(keyPem), caBundle: Pem.fromString(bundle) }) });
+      const pemTls = synth({ servingTls: ServingTls.fromPem({ certificate: Pem.fromString(certPem), privateKey: Pem.fromString(keyPem),
+        caBundle: Pem.fromString(bundle) }) });
       expect(splitPem(pemTls.construct.caBundle!).map(fp)).toEqual(splitPem(bundle).map(fp));
       expect(find(pemTls.objects, 'APIService').metadata.annotations[ServingTls.SERVING_NOT_AFTER_ANNOTATION]).toMatch(/Z$/);
       const existing = synth({ servingTls: ServingTls.fromExistingSecret({ secretName: 'tls', caBundle: Pem.fromString(bundle) }) });

@@ -119,7 +119,7 @@ describe('installs', () => {
   });
 
   test('helm template style: namespaced objects without a namespace are found from the APIService', () => {
-    const r = auditText(BASE.replace(/\n  namespace: kube-system/g, '').replace(/namespace: kube-system/, 'namespace: monitoring'), { now: FIXTURE_NOW });
+    const r = auditText(BASE.replace(/\n {2}namespace: kube-system/g, '').replace(/namespace: kube-system/, 'namespace: monitoring'), { now: FIXTURE_NOW });
     expect(r.installs.map(i => [i.id, !!i.service, !!i.deployment])).toEqual([['metrics-server', true, true]]);
     // the certificate names metrics-server.kube-system.svc, the APIService now dials metrics-server.monitoring.svc
     expect(summary(r)).toEqual(['SMS011 high Secret/metrics-server-tls', 'SMS015 medium Secret/metrics-server-tls']);

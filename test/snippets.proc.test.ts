@@ -8,7 +8,7 @@
 //    'cdk8s-plus-28' or 'constructs');
 //  - a block without one is a fragment: it is compiled inside
 //    `function snippet(chart: Chart) { ... }`, with every type of the package,
-//    `App`, `Chart`, `Duration`, `Size`, `Testing` (cdk8s), `Cpu` (cdk8s-plus-28) and
+//    `App`, `Chart`, `Duration`, `Size`, `Testing` (cdk8s), `Cpu`, `ImagePullPolicy`, `TaintEffect` (cdk8s-plus-28) and
 //    `Construct` (constructs) in scope, so `new SecureMetricsServer(chart, ...)`
 //    needs no preamble;
 //  - a block whose first line is `// not compiled: <reason>` is skipped (say why).

@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import { existsSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { Duration } from 'cdk8s';
-import { CertificateStore, KeyAlgorithm, Pem, SecureMetricsServer, ServingTls } from '../lib';
+import { CertificateStore, KeyAlgorithm, Pem, SecureMetricsServerTesting, ServingTls } from '../lib';
 import * as pki from '../lib/x509/pki';
 import * as x509 from '../lib/x509/x509';
 import { captureStderr, fixtureCa, fixtureStore, FIXTURE_CLUSTER, listTree, synthYaml, tmp } from './helpers';
@@ -20,10 +20,10 @@ describe('validity periods no certificate can carry are refused before any key i
     ['validity', Duration.days(40_000), 'servingTls.validity: 40000 days cannot be issued: 40000 days is more than 36525 days (100 years); use e.g. Duration.days(365)'],
   ])('%s %p', (prop, value, message) => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
-    const before = SecureMetricsServer.generatedKeyCount();
+    const before = SecureMetricsServerTesting.generatedKeyCount();
     const opts: any = { store, keyAlgorithm: P256, [prop]: value };
     expect(() => synthYaml({ servingTls: ServingTls.fromDedicatedCa(opts) })).toThrow(message);
-    expect(SecureMetricsServer.generatedKeyCount()).toBe(before);
+    expect(SecureMetricsServerTesting.generatedKeyCount()).toBe(before);
     expect(existsSync(store.directory) ? listTree(store.directory).filter(f => f.endsWith('.key')) : []).toEqual([]);
   });
 
@@ -42,7 +42,8 @@ describe('validity periods no certificate can carry are refused before any key i
 
   test('a CA that ends after 2049 carries GeneralizedTime (UTCTime before), and verifies in OpenSSL with -x509_strict', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
-    const r = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, keyAlgorithm: P256, caValidity: Duration.days(36500), validity: Duration.days(36000) }) });
+    const r = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store, keyAlgorithm: P256, caValidity: Duration.days(36500),
+      validity: Duration.days(36000) }) });
     const dir = tmp();
     const ca = path.join(dir, 'ca.crt');
     const leaf = path.join(dir, 'tls.crt');
@@ -57,12 +58,12 @@ describe('validity periods no certificate can carry are refused before any key i
     const store = fixtureStore();
     synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     setCaParams(store.directory, FIXTURE_CLUSTER, { commonName: 'x', validityDays: 10_000_000, keyAlgorithm: 'ECDSA_P256' });
-    const before = SecureMetricsServer.generatedKeyCount();
+    const before = SecureMetricsServerTesting.generatedKeyCount();
     const r = await runCa(['rotate', '--store', store.directory]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("the new CA's validity (validityDays in");
     expect(r.stderr).toContain('10000000 days is more than 36525 days (100 years); set validityDays to e.g. 3650 in that file');
-    expect(SecureMetricsServer.generatedKeyCount()).toBe(before);
+    expect(SecureMetricsServerTesting.generatedKeyCount()).toBe(before);
     expect(existsSync(path.join(store.directory, 'clusters', FIXTURE_CLUSTER, 'ca-next'))).toBe(false);
   });
 });

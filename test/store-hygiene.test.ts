@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'crypto';
 import { chmodSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
-import { CertificateStore, SecureMetricsServer, ServingTls } from '../lib';
+import { SecureMetricsServer, SecureMetricsServerTesting, ServingTls } from '../lib';
 import { fixtureStore, tmp } from './helpers';
 
 // Secret hygiene (issue 18, item 13).
@@ -48,11 +48,11 @@ describe('a manifest that carries a private key is written 0600', () => {
   });
 });
 
-describe('CertificateStore.temporary()', () => {
+describe('SecureMetricsServerTesting.temporaryStore()', () => {
   test('its directories, keys included, are deleted when the process exits', () => {
     const before = process.listeners('exit').length;
-    const a = CertificateStore.temporary();
-    const b = CertificateStore.temporary();
+    const a = SecureMetricsServerTesting.temporaryStore();
+    const b = SecureMetricsServerTesting.temporaryStore();
     mkdirSync(path.join(a.directory, 'clusters'), { recursive: true });
     writeFileSync(path.join(a.directory, 'clusters', 'x.key'), 'key', { mode: 0o600 });
     const added = process.listeners('exit').slice(before);
@@ -82,7 +82,7 @@ describe('redactForSnapshot covers every form a key takes', () => {
         { apiVersion: 'example.com/v1', kind: 'Thing', metadata: { name: 't' }, spec: { nested: [{ deep: { key: b64(pkcs8Pem) } }] } },
       ],
     }];
-    const text = JSON.stringify(CertificateStore.redactForSnapshot(manifests));
+    const text = JSON.stringify(SecureMetricsServerTesting.redactForSnapshot(manifests));
     for (const secret of [b64(pkcs8Der), b64(sec1Der), b64(sec1Pem), b64(pkcs8Pem), body(pkcs8Pem), body(sec1Pem)]) {
       expect(text.includes(secret)).toBe(false);
     }
@@ -94,6 +94,6 @@ describe('redactForSnapshot covers every form a key takes', () => {
 
   test('values that are no key stay as they are', () => {
     const m = [{ kind: 'ConfigMap', metadata: { name: 'x', annotations: { a: 'aGVsbG8gd29ybGQgaGVsbG8gd29ybGQ=' } }, data: { n: '0123456789abcdef0123456789abcdef' } }];
-    expect(CertificateStore.redactForSnapshot(m)).toEqual(m);
+    expect(SecureMetricsServerTesting.redactForSnapshot(m)).toEqual(m);
   });
 });

@@ -1,7 +1,7 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { App, Chart, Duration, Testing } from 'cdk8s';
-import { CertificateStore, KeyAlgorithm, SecureMetricsServer, ServingTls } from '../lib';
+import { CertificateStore, KeyAlgorithm, SecureMetricsServer, SecureMetricsServerTesting, ServingTls } from '../lib';
 import { captureStderr, decode, find, legacyStoreFixture, listTree, storePaths, synthYaml, tmp } from './helpers';
 import { LEGACY_CA_VALIDITY_DAYS, LEGACY_VALIDITY_DAYS } from './support/legacy-store-0.1';
 import { treeState } from './support/proc';
@@ -22,7 +22,8 @@ function legacyCopy(chmod: boolean): CertificateStore {
 }
 
 /** One App with one SecureMetricsServer per chart id; returns the objects of each chart. */
-function synthCharts(store: CertificateStore, charts: { id: string; namespace?: string }[], tls = (s: CertificateStore) => ServingTls.fromDedicatedCa({ store: s })) {
+function synthCharts(store: CertificateStore, charts: { id: string; namespace?: string }[],
+  tls = (s: CertificateStore) => ServingTls.fromDedicatedCa({ store: s })) {
   const app = new App({ outdir: tmp() });
   const built = charts.map(c => {
     const chart = new Chart(app, c.id, { namespace: c.namespace });
@@ -214,15 +215,15 @@ describe('consumer unit tests', () => {
   test('the snapshot recipe: redacted manifests hold no private key and do not change with a new CA', () => {
     const render = () => {
       const chart = new Chart(Testing.app(), 'test');
-      new SecureMetricsServer(chart, 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store: CertificateStore.temporary() }) });
+      new SecureMetricsServer(chart, 'MetricsServer', { servingTls: ServingTls.fromDedicatedCa({ store: SecureMetricsServerTesting.temporaryStore() }) });
       return Testing.synth(chart);
     };
     const one = render();
     const two = render();
     // what a fresh checkout sees: another CA and key
     expect(JSON.stringify(two)).not.toBe(JSON.stringify(one));
-    const redacted = CertificateStore.redactForSnapshot(one);
-    expect(redacted).toEqual(CertificateStore.redactForSnapshot(two));
+    const redacted = SecureMetricsServerTesting.redactForSnapshot(one);
+    expect(redacted).toEqual(SecureMetricsServerTesting.redactForSnapshot(two));
     expect(JSON.stringify(redacted)).not.toMatch(/PRIVATE KEY|LS0tLS1CRUdJTi/);
     expect(find(redacted, 'Secret').data).toEqual({ 'tls.crt': '<certificate redacted>', 'tls.key': '<private key redacted>' });
     expect(find(redacted, 'APIService').spec.caBundle).toBe('<caBundle redacted>');

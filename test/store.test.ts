@@ -202,7 +202,7 @@ describe('certificate store', () => {
     const err = jest.spyOn(process.stderr, 'write').mockImplementation((s: any) => { writes.push(String(s)); return true; });
     const log = jest.spyOn(console, 'log').mockImplementation((...a: any[]) => { writes.push(a.join(' ')); });
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
-    let keyLines: string[] = [];
+    let keyLines: string[];
     try {
       synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
       keyLines = [storePaths(store).tlsKey, storePaths(store).caKey].flatMap(f => readFileSync(f, 'utf8').split('\n').filter(l => l.length > 40));

@@ -67,7 +67,8 @@ describe('key identifiers are the SHA-1 of the real subjectPublicKey bits, as op
   });
 
   test('every chain verifies with OpenSSL (-x509_strict, sslserver, the service name) and with Go\'s crypto/tls', () => {
-    const cases = issued.map(({ algorithm, ca, leaf }) => ({ id: algorithm.name, cert: leaf.certPem, key: leaf.keyPem, bundle: ca.certPem, serverName: SERVER_NAME }));
+    const cases = issued.map(({ algorithm, ca, leaf }) => ({ id: algorithm.name, cert: leaf.certPem, key: leaf.keyPem, bundle: ca.certPem,
+      serverName: SERVER_NAME }));
     for (const c of cases) {
       const out = openssl(['verify', '-x509_strict', '-purpose', 'sslserver', '-verify_hostname', SERVER_NAME,
         '-CAfile', writeTmp(dir, `${c.id}-bundle.pem`, c.bundle), writeTmp(dir, `${c.id}-l.pem`, c.cert)]);

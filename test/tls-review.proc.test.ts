@@ -24,7 +24,9 @@ function opensslCaWithSubject(dir: string, subj: string): { cert: string; key: s
 }
 
 /** A certificate with the extensions given, for the chain rules testCert does not cover. */
-function craft(o: { cn: string; key: forge.pki.rsa.KeyPair; issuer?: { cert: forge.pki.Certificate; key: forge.pki.rsa.KeyPair }; exts: any[]; issuerAttrs?: any[] }): forge.pki.Certificate {
+function craft(o: {
+  cn: string; key: forge.pki.rsa.KeyPair; issuer?: { cert: forge.pki.Certificate; key: forge.pki.rsa.KeyPair }; exts: any[]; issuerAttrs?: any[];
+}): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = o.key.publicKey;
   cert.serialNumber = '0a1b2c3d';
@@ -167,7 +169,8 @@ describe('fromPem: chain rules of Go\'s crypto/x509', () => {
 describe('certificate store: what a stored certificate must pass to be reused', () => {
   test('a new cluster CA with the same name (a rebuilt kubeadm cluster) reissues, and nothing else changes', () => {
     const store = CertificateStore.fromDirectory(path.join(tmp(), 'pki'));
-    const props = (ca: { cert: string; key: string }) => ({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(ca.cert), caKey: Pem.fromFile(ca.key), store }) });
+    const props = (ca: { cert: string; key: string }) => ({ servingTls: ServingTls.fromCa({ caCertificate: Pem.fromFile(ca.cert), caKey: Pem.fromFile(ca.key),
+      store }) });
     const oldCa = fixtureCa('kubernetes');
     const first = synthYaml(props(oldCa));
     expect(synthYaml(props(oldCa)).keys).toBe(0);
@@ -202,7 +205,8 @@ describe('certificate store: what a stored certificate must pass to be reused', 
     const tlsKey = forge.pki.privateKeyFromPem(readFileSync(storePaths(store).tlsKey, 'utf8')) as forge.pki.rsa.PrivateKey;
     const keyPair = { privateKey: tlsKey, publicKey: forge.pki.setRsaPublicKey(tlsKey.n, tlsKey.e) };
     // within the default validity, so that only the rule in question decides
-    writeFileSync(storePaths(store).tlsCrt, pem.cert(testCert({ cn: SVC, key: keyPair, issuer: ca, dnsNames: DEFAULT_DNS_NAMES, notAfter: new Date(Date.now() + 300 * 86400_000), ...o })));
+    writeFileSync(storePaths(store).tlsCrt, pem.cert(testCert({ cn: SVC, key: keyPair, issuer: ca, dnsNames: DEFAULT_DNS_NAMES,
+      notAfter: new Date(Date.now() + 300 * 86400_000), ...o })));
     const second = synthYaml({ servingTls: ServingTls.fromDedicatedCa({ store }) });
     expect(second.keys).toBe(1);
     const text = openssl(['x509', '-noout', '-text', '-in', writeTmp(tmp(), 'c.pem', second.cert)]);

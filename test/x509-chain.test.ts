@@ -47,9 +47,11 @@ describe('chain building backtracks as Go does', () => {
 });
 
 describe('name constraints as Go checks them', () => {
-  const none = { permittedDns: [], excludedDns: [], permittedIp: [], excludedIp: [], permittedEmail: [], excludedEmail: [], permittedUri: [], excludedUri: [], malformed: [], unhandledForms: false };
+  const none = { permittedDns: [], excludedDns: [], permittedIp: [], excludedIp: [], permittedEmail: [], excludedEmail: [], permittedUri: [], excludedUri: [],
+    malformed: [], unhandledForms: false };
   const ca = (nc: Partial<NameConstraints>) => ({ subject: 'CN=ca', nameConstraints: { ...none, ...nc } }) as unknown as CertInfo;
-  const names = (o: { dns?: string[]; email?: string[]; uri?: string[] }) => ({ dnsNames: o.dns ?? [], ipAddresses: [], emailAddresses: o.email ?? [], uris: o.uri ?? [] });
+  const names = (o: { dns?: string[]; email?: string[]; uri?: string[] }) => ({ dnsNames: o.dns ?? [], ipAddresses: [], emailAddresses: o.email ?? [],
+    uris: o.uri ?? [] });
 
   test('URI SANs: host without userinfo and port, IP hosts and hostless URIs refused', () => {
     const c = ca({ excludedUri: ['example.com'] });

@@ -395,7 +395,8 @@ interface Row {
     for (const shape of shapes) {
       if (shape.pem) {
         const p = shape.pem;
-        const library = bind(ServingTls.fromPem({ certificate: Pem.fromString(p.cert), privateKey: Pem.fromString(p.key), caBundle: Pem.fromString(p.bundle) }));
+        const library = bind(ServingTls.fromPem({ certificate: Pem.fromString(p.cert), privateKey: Pem.fromString(p.key),
+          caBundle: Pem.fromString(p.bundle) }));
         rows.push({ shape, mode: 'fromPem', library, goCase: addCase(`${shape.id}/pem`, p), deliberate: shape.deliberate?.fromPem });
         if (library.ok) {
           // only the key that matches the certificate reaches the Secret

@@ -216,6 +216,11 @@ export class KubeletServingCertApprover extends Construct {
    */
   public readonly warnings: string[];
 
+  /**
+   * @param scope the Chart (or a construct in it) that holds the objects
+   * @param id the construct id
+   * @param props the approver's policy and settings
+   */
   constructor(scope: Construct, id: string, props: KubeletServingCertApproverProps) {
     super(scope, id);
     // the prop path of these props: '' as a construct of its own, kubeletServingCertApprover inside SecureMetricsServer

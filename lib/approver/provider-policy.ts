@@ -23,9 +23,9 @@ export function checkProviderRegex(prop: string, value: string | undefined): { t
       { re: /`\(\?>/, what: 'atomic groups' },
     ].find(u => u.re.test(message));
     if (unsupported) {
-      throw new Error(`${prop}: '${value}' uses ${unsupported.what}, which Go's regexp (RE2) does not support, so the approver would crash at start; rewrite it without, ${example}`);
+      throw new Error(`${prop}: '${value}' uses ${unsupported.what}, which Go's regexp (RE2) does not support, so the approver would crash at start; rewrite it without, ${example}`, { cause: e });
     }
-    throw new Error(`${prop}: '${value}' is not a valid regular expression (${message}; Go's regexp would not compile it, so the approver would crash at start); fix it, ${example}`);
+    throw new Error(`${prop}: '${value}' is not a valid regular expression (${message}; Go's regexp would not compile it, so the approver would crash at start); fix it, ${example}`, { cause: e });
   }
   // anchoring is checked on the text: a leading flag group such as (?i) and \A ... \z count as anchors
   const source = value.replace(/^\(\?[imsU]+\)/, '').replace(/^\\A/, '^').replace(/\\z$/, '$');

@@ -6,6 +6,7 @@ import { formatSarif } from './format-sarif';
 import { formatText } from './format-text';
 import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError, wholeNumber } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
+import { COMMAND_SUMMARIES } from './commands';
 import { AuditReport } from './report';
 import { terminalText } from './terminal-text';
 
@@ -100,7 +101,7 @@ async function run(argv: string[], io: CliIo): Promise<number> {
   try {
     args = parseAuditArgs(argv);
   } catch (e: any) {
-    io.stderr.write(`secure-metrics-server audit: ${e.message}\n`);
+    io.stderr.write(`secure-metrics-server audit: ${terminalText(e.message)}\n`);
     return ExitCode.INPUT_ERROR;
   }
   if (args.help) {
@@ -154,6 +155,6 @@ async function run(argv: string[], io: CliIo): Promise<number> {
 
 /** `secure-metrics-server audit`. */
 export const auditCommand: Subcommand = {
-  summary: 'find weak or broken metrics-server TLS settings in manifests (files, dirs, -)',
+  summary: COMMAND_SUMMARIES.audit,
   run,
 };

@@ -5,6 +5,8 @@ import { clustersWithCa, DEFAULT_MIN_WAIT_MINUTES, sharedCas } from '../store/ro
 import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
 import { isDirectoryName } from '../store/store-paths';
+import { COMMAND_SUMMARIES } from './commands';
+import { terminalText } from './terminal-text';
 
 const HELP = `usage: secure-metrics-server ca status [--store DIR] [--cluster NAME] [--format text|json] [--fail-within DURATION]
        secure-metrics-server ca rotate [--store DIR] [--cluster NAME] [--abort] [--force] [--min-wait DUR] [--skip-reissue-check]
@@ -289,13 +291,28 @@ function pruneText(o: PruneOutcome, cluster: string): string {
   return lines.join('\n') + '\n';
 }
 
-async function run(argv: string[], io: CliIo): Promise<number> {
+/**
+ * `io` whose text reaches a terminal escaped: a CA's name, a store path or a
+ * cluster name in the store can carry control characters. Line feeds of the
+ * text itself are kept; JSON output (`--format json`) is written as it is,
+ * JSON.stringify having escaped it.
+ */
+function terminalIo(io: CliIo): CliIo {
+  const safe = (s: { write(s: string): unknown; readonly isTTY?: boolean }) => ({ isTTY: s.isTTY, write: (text: string) => s.write(terminalText(text, { keepNewlines: true })) });
+  return { ...io, readStdin: io.readStdin, stdout: safe(io.stdout), stderr: safe(io.stderr) };
+}
+
+async function run(argv: string[], rawIo: CliIo): Promise<number> {
+  let io = terminalIo(rawIo);
   let args: CaArgs;
   try {
     args = parseCaArgs(argv);
   } catch (e: any) {
     io.stderr.write(`ca: ${e.message}\n`);
     return ExitCode.INPUT_ERROR;
+  }
+  if (args.format === 'json') {
+    io = { ...io, stdout: rawIo.stdout };
   }
   if (args.help) {
     io.stdout.write(HELP);
@@ -312,7 +329,8 @@ async function run(argv: string[], io: CliIo): Promise<number> {
       io.stdout.write(pruneText(pruneRetired(storeDir, cluster), cluster));
       return ExitCode.OK;
     }
-    const outcome = rotateCa({ storeDir, cluster, now, abort: args.abort, force: args.force, skipReissueCheck: args.skipReissueCheck, minWaitMs: args.minWaitMs });
+    const outcome = rotateCa({ storeDir, cluster, now, abort: args.abort, force: args.force, skipReissueCheck: args.skipReissueCheck,
+      minWaitMs: args.minWaitMs });
     io.stdout.write(rotateText(outcome, cluster, storeDir));
     return ExitCode.OK;
   } catch (e: any) {
@@ -327,6 +345,6 @@ async function run(argv: string[], io: CliIo): Promise<number> {
 
 /** `secure-metrics-server ca`: the dedicated CA's status and staged rotation. */
 export const caCommand: Subcommand = {
-  summary: 'the dedicated CA: status and expiry (--fail-within for CI), staged rotation without downtime, pruning retired CAs',
+  summary: COMMAND_SUMMARIES.ca,
   run,
 };

@@ -12,6 +12,7 @@ import { loadManifests } from '../manifests/load';
 import { formatDoctorError, formatDoctorJson, formatDoctorText } from './doctor-format';
 import { CommandSpec, isoDate, oneOf, parseCommandArgs, UsageError, wholeNumber } from './args';
 import { CliIo, ExitCode, Subcommand } from './io';
+import { COMMAND_SUMMARIES } from './commands';
 import { terminalText } from './terminal-text';
 
 const HELP = `usage: secure-metrics-server doctor [options]
@@ -182,7 +183,7 @@ async function diagnose(args: DoctorArgs, client: ClusterClient, config: ReturnT
   };
   // one cheap read first, so that an unreachable server or refused credentials stop here (exit 2)
   await client.get('/version', 'version');
-  let nodes: NodeReport[] = [];
+  let nodes: NodeReport[];
   if (args.preflight !== undefined) {
     const loaded = await loadManifests([args.preflight], () => Promise.resolve(Buffer.alloc(0)));
     if (loaded.errors.length || loaded.objects.length === 0) {
@@ -221,7 +222,7 @@ async function diagnose(args: DoctorArgs, client: ClusterClient, config: ReturnT
 }
 
 export const doctorCommand: Subcommand = {
-  summary: 'read a live cluster and explain, hop by hop, why kubectl top fails (read-only)',
+  summary: COMMAND_SUMMARIES.doctor,
   async run(argv: string[], io: CliIo): Promise<number> {
     let args: DoctorArgs;
     try {

@@ -1,3 +1,4 @@
+import { readLimited } from '../k8s/bounded-read';
 /**
  * What a subcommand may touch of the process: streams, environment, working
  * directory. Tests pass their own; the bin passes the real process.
@@ -42,28 +43,5 @@ export class ExitCode {
   public static readonly INPUT_ERROR = 2;
 }
 
-/**
- * Reads a stream to its end, or until it has given more than `limit` bytes:
- * then it stops reading (the stream is paused and destroyed) and resolves with
- * the first `limit + 1` bytes, so that the caller can say it is too large.
- * @internal
- */
-export function readLimited(stream: NodeJS.ReadableStream & { destroy?(): void }, limit = Infinity): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (c: Buffer) => {
-      chunks.push(c);
-      size += c.length;
-      if (size > limit) {
-        stream.removeListener('data', onData);
-        stream.pause();
-        stream.destroy?.();
-        resolve(Buffer.concat(chunks).subarray(0, limit + 1));
-      }
-    };
-    stream.on('data', onData);
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-    stream.on('error', reject);
-  });
-}
+/** Bounded stream reads live in lib/k8s/bounded-read.ts (every layer reads bounded). */
+export { readLimited };

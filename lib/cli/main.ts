@@ -1,43 +1,44 @@
+import { COMMAND_SUMMARIES, CommandName } from './commands';
 import { CliIo, ExitCode, processIo, Subcommand } from './io';
 import { toolVersion } from './report';
+import { terminalText } from './terminal-text';
 
 /**
  * Loads a command's module only when it runs. The call is indirect on purpose:
  * esbuild does not follow it, so each command is its own bundle
  * (build/cli/<name>.js, see `build:cli` in package.json) and `audit` never
- * parses `doctor`'s Kubernetes client (5.6 MB of JavaScript: loading it
- * costs about 31 MB of RSS and 0.12 s over a bare node process).
+ * parses `doctor`'s Kubernetes client. `--help` loads none of them: the
+ * summaries come from ./commands.
  */
 const load: (id: string) => unknown = require;
 
 /**
- * The subcommand table. Adding a command is one line here,
+ * The subcommand table. Adding a command is its name and summary in
+ * ./commands.ts, one line here,
  * `name: () => (load('./<name>') as typeof import('./<name>')).<name>Command`,
- * where the command is a `Subcommand` from its own file lib/cli/<name>.ts, plus
- * that file in the entry points of `build:cli` in package.json.
+ * where the command is a `Subcommand` from its own file lib/cli/<name>.ts
+ * (with `summary: COMMAND_SUMMARIES.<name>`), plus that file in the entry
+ * points of `build:cli` in package.json.
  */
-const COMMANDS: { [name: string]: () => Subcommand } = {
+const COMMANDS: { readonly [name in CommandName]: () => Subcommand } = {
   audit: () => (load('./audit') as typeof import('./audit')).auditCommand,
   ca: () => (load('./ca') as typeof import('./ca')).caCommand,
   doctor: () => (load('./doctor') as typeof import('./doctor')).doctorCommand,
+  store: () => (load('./store') as typeof import('./store')).storeCommand,
 };
 
-function summaryOf(name: string): string {
-  try {
-    return COMMANDS[name]().summary;
-  } catch (e: unknown) {
-    return `(cannot be loaded: ${e instanceof Error ? e.message.split('\n')[0] : String(e)})`;
-  }
+function isCommand(name: string): name is CommandName {
+  return Object.prototype.hasOwnProperty.call(COMMANDS, name);
 }
 
 function usage(): string {
-  const names = Object.keys(COMMANDS);
+  const names = Object.keys(COMMANDS) as CommandName[];
   const width = Math.max(...names.map(n => n.length));
   return [
     'usage: secure-metrics-server <command> [options]',
     '',
     'commands:',
-    ...names.map(n => `  ${n.padEnd(width)}  ${summaryOf(n)}`),
+    ...names.map(n => `  ${n.padEnd(width)}  ${COMMAND_SUMMARIES[n]}`),
     '',
     'run \'secure-metrics-server <command> --help\' for its options;',
     '\'secure-metrics-server --version\' prints the version',
@@ -56,9 +57,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stdout.write(`secure-metrics-server ${toolVersion()}\n`);
     return ExitCode.OK;
   }
-  const command = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name]() : undefined;
+  const command = isCommand(name) ? COMMANDS[name]() : undefined;
   if (!command) {
-    io.stderr.write(`secure-metrics-server: unknown command '${name}'; one of: ${Object.keys(COMMANDS).join(', ')}\n`);
+    io.stderr.write(`secure-metrics-server: unknown command '${terminalText(name)}'; one of: ${Object.keys(COMMANDS).join(', ')}\n`);
     return ExitCode.INPUT_ERROR;
   }
   return command.run(rest, io);
@@ -68,7 +69,7 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(code => {
     process.exitCode = code;
   }, (e: unknown) => {
-    process.stderr.write(`secure-metrics-server: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.stderr.write(`secure-metrics-server: internal error: ${terminalText(e instanceof Error ? e.stack ?? e.message : String(e), { keepNewlines: true })}\n`);
     process.exitCode = 70;
   });
 }

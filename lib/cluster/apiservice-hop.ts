@@ -21,7 +21,7 @@ export async function checkApiServiceHop(client: ClusterClient, state: InstallSt
   const apiRef = ref('APIService', APISERVICE_NAME);
   const conditions: any[] = state.apiService.status?.conditions ?? [];
   const available = conditions.find(c => c.type === 'Available');
-  let conditionText = available ? `Available=${available.status}${available.reason ? ` (${available.reason})` : ''}` : 'no Available condition';
+  const conditionText = available ? `Available=${available.status}${available.reason ? ` (${available.reason})` : ''}` : 'no Available condition';
   if (available && available.status !== 'True') {
     const known = matchKnownError(available.message ?? '');
     findings.add(S, DoctorRules.APISERVICE_UNAVAILABLE, apiRef,

@@ -6,7 +6,8 @@ import { DoctorFinding, Section } from './report';
 export class Findings {
   public readonly list: DoctorFinding[] = [];
   public add(section: Section, rule: Rule, object: ObjectRef, message: string, extra: { fix?: string; evidence?: string; severity?: Severity } = {}): void {
-    this.list.push({ ruleId: rule.id, severity: extra.severity ?? rule.severity, object, message, fix: extra.fix ?? rule.fix, evidence: extra.evidence, section });
+    this.list.push({ ruleId: rule.id, severity: extra.severity ?? rule.severity, object, message, fix: extra.fix ?? rule.fix, evidence: extra.evidence,
+      section });
   }
   public problems(section?: Section): DoctorFinding[] {
     return this.list.filter(f => (section === undefined || f.section === section) && severityRank(f.severity) >= severityRank(Severity.MEDIUM));

@@ -125,7 +125,9 @@ export async function readInstall(client: ClusterClient, options: DoctorOptions)
  * parameter, as apimachinery's LabelSelectorAsSelector writes it.
  * @internal
  */
-export function labelSelector(selector: { matchLabels?: { [k: string]: string }; matchExpressions?: { key: string; operator: string; values?: string[] }[] }): string {
+export function labelSelector(selector: {
+  matchLabels?: { [k: string]: string }; matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}): string {
   const reqs = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const e of selector.matchExpressions ?? []) {
     const values = [...(e.values ?? [])].sort().join(',');

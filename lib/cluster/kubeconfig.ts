@@ -1,7 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Cluster, KubeConfig } from '@kubernetes/client-node';
+import type { Cluster, KubeConfig } from './client-node';
+import { readRegularFileSync } from '../k8s/bounded-read';
 import { proxyFor } from './proxy';
+
+/** Largest kubeconfig file read (kubeconfigs with many clusters and embedded certificates stay far below). */
+const MAX_KUBECONFIG_BYTES = 16 << 20;
 
 /**
  * Where doctor reads its cluster from, as kubectl decides it.
@@ -31,13 +35,16 @@ export interface LoadedKubeconfig {
 const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
 /**
- * The client library, loaded on first use only: it is ESM-only and heavy, and
- * nothing but doctor needs it (the construct never loads it).
+ * The client library, loaded on first use only: it is ESM-only (jest's
+ * in-process tests import doctor's argument parser and cannot load it) and
+ * nothing but doctor needs it (the construct never loads it). The require
+ * names ./client-node, which re-exports only what is used: esbuild follows
+ * this literal require into doctor's bundle and tree-shakes the library to
+ * about 1.5 MB; a require of the library itself keeps all of it (5.7 MB).
  * @internal
  */
-export function clientNode(): typeof import('@kubernetes/client-node') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('@kubernetes/client-node');
+export function clientNode(): typeof import('./client-node') {
+  return require('./client-node');
 }
 
 /**
@@ -109,7 +116,14 @@ function mergeFiles(kc: KubeConfig, files: string[], what: string): void {
   for (const file of files) {
     const one = new k8s.KubeConfig();
     try {
-      one.loadFromFile(file);
+      if (fs.statSync(file).isFIFO()) {
+        // `--kubeconfig <(vault read ...)`: read as kubectl reads it
+        one.loadFromFile(file);
+      } else {
+        // bounded: /dev/zero or a 2 GB file is refused, never read whole
+        one.loadFromString(readRegularFileSync(file, MAX_KUBECONFIG_BYTES).toString('utf8'));
+        one.makePathsAbsolute(path.dirname(file));
+      }
     } catch (e: any) {
       if (e.code === 'ENOENT' && what === 'KUBECONFIG') {
         continue; // kubectl skips missing files of KUBECONFIG

@@ -17,7 +17,8 @@ import { parseCertificates } from '../x509/x509';
 import { CertInfo } from '../x509/cert-info';
 
 /** The kubelet hop: node addresses, kubelet-serving CSRs, the kubelet CA, optionally a handshake with every kubelet. */
-export async function checkKubeletHop(client: ClusterClient, state: InstallState, findings: Findings, options: DoctorOptions): Promise<{ summary: HopSummary; nodes: NodeReport[] }> {
+export async function checkKubeletHop(client: ClusterClient, state: InstallState, findings: Findings,
+  options: DoctorOptions): Promise<{ summary: HopSummary; nodes: NodeReport[] }> {
   const S = Section.KUBELET;
   const now = options.now ?? new Date();
   const podSpec = podTemplate(state.deployment ?? {})?.spec;
@@ -121,7 +122,8 @@ export async function checkKubeletHop(client: ClusterClient, state: InstallState
   });
 
   const nodeRef = (r: NodeReport) => ref('Node', r.node);
-  const group = (rule: Rule, pick: (r: NodeReport) => string | undefined, message: (n: number, key: string) => string, fix?: (key: string) => string | undefined) => {
+  const group = (rule: Rule, pick: (r: NodeReport) => string | undefined, message: (n: number, key: string) => string,
+    fix?: (key: string) => string | undefined) => {
     const groups = new Map<string, NodeReport[]>();
     for (const r of reports) {
       const v = pick(r);

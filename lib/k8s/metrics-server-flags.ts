@@ -324,8 +324,16 @@ function goInt(value: string, bits: number): bigint | undefined {
   return n > max || n < -max - 1n ? undefined : n;
 }
 
-/** A Go duration in nanoseconds (approximate for fractions), or undefined. */
-function goDurationNs(value: string): number | undefined {
+/** Go's time.Duration: an int64 count of nanoseconds (about 292 years). */
+const GO_DURATION_MAX_NS = 9223372036854775807;
+
+/**
+ * A Go duration in nanoseconds (approximate for fractions), or undefined
+ * where Go's time.ParseDuration refuses it: not its syntax, or past the
+ * int64 of nanoseconds ("time: invalid duration", e.g. '2562048h').
+ * @internal
+ */
+export function goDurationNs(value: string): number | undefined {
   if (!GO_DURATION.test(value)) {
     return undefined;
   }
@@ -333,6 +341,9 @@ function goDurationNs(value: string): number | undefined {
   let total = 0;
   for (const m of value.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g)) {
     total += Number(m[1]) * unit[m[2]];
+  }
+  if (total > GO_DURATION_MAX_NS) {
+    return undefined;
   }
   return value.startsWith('-') ? -total : total;
 }

@@ -38,6 +38,7 @@ export const T = {
   duration: (example: string): Check => ({ what: `a Duration (e.g. ${example})`, ok: v => v instanceof Duration }),
   size: (example: string): Check => ({ what: `a Size (e.g. ${example})`, ok: v => v instanceof Size }),
   /** an instance of a class (a strategy or value object made by its static factories) */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- the classes have private constructors, which no `new (...) => T` type admits
   instance: (cls: Function, example: string): Check => ({ what: `a ${cls.name} (e.g. ${example})`, ok: v => v instanceof cls }),
   /** a member of a TypeScript string enum */
   enumOf: (values: { [key: string]: string }, name: string): Check => ({

@@ -1,6 +1,7 @@
 import { ApiObject, Chart, JsonPatch } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { isDataKey, isDns1035Label, isDnsLabel, isDnsSubdomain, isPort } from './names';
+import { terminalText } from './terminal-text';
 
 // The predicates live in lib/k8s/names.ts, shared with the audit rules;
 // these functions turn a `false` into an error naming the prop and the fix.
@@ -128,7 +129,8 @@ export function warningsSilenced(scope: IConstruct): boolean {
 export function warn(scope: IConstruct, message: string): string {
   scope.node.addMetadata(WARNING_METADATA_TYPE, message);
   if (!warningsSilenced(scope)) {
-    process.stderr.write(`[secure-metrics-server] WARNING: ${message}\n`);
+    // the message can carry user input (a CA's name, a path, an extraArgs value): escaped for the terminal
+    process.stderr.write(`[secure-metrics-server] WARNING: ${terminalText(message)}\n`);
   }
   return message;
 }

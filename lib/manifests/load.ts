@@ -1,6 +1,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import * as yaml from 'js-yaml';
+import { readManifestFile } from '../k8s/bounded-read';
 import { KubeObject, SourcedObject } from '../rules/types';
 
 /** A file or document that could not be read or parsed; the rest of the input is still audited. */
@@ -283,11 +284,12 @@ export async function loadManifests(inputs: string[], readStdin: (limit?: number
           }
           text = decodeUtf8(buf);
         } else {
-          const st = await fs.stat(file);
-          if (st.size > maxFile) {
-            throw new Error(`it is ${st.size} bytes, more than the limit of ${maxFile}`);
+          // bounded whatever the path is: a FIFO, /dev/zero, a file that grows while it is read
+          const buf = await readManifestFile(file, maxFile);
+          if (buf.length > maxFile) {
+            throw new Error(`it is more than the limit of ${maxFile} bytes (reading stopped there)`);
           }
-          text = decodeUtf8(await fs.readFile(file));
+          text = decodeUtf8(buf);
         }
       } catch (e: any) {
         errors.push({ file, message: `cannot read ${file === '-' ? 'stdin' : file}: ${e.code === 'EISDIR' ? 'is a directory' : e.message}` });

@@ -1,6 +1,8 @@
 import { checkApiService } from './checks-api-service';
 import { checkCommandLine } from './checks-command-line';
+import { checkGitopsSecrets } from './checks-gitops';
 import { checkKubeletTls } from './checks-kubelet';
+import { checkServiceMonitors } from './checks-monitoring';
 import { checkPodSecurity } from './checks-pod-security';
 import { checkPorts } from './checks-ports';
 import { checkServingTls } from './checks-serving';
@@ -11,7 +13,7 @@ import { AuditOptions, AuditResult, Finding, Install, Rule, Severity, severityRa
 const METRICS_API_SERVICE = 'v1beta1.metrics.k8s.io';
 const WORKLOAD_KINDS = ['Deployment', 'DaemonSet', 'StatefulSet', 'ReplicaSet', 'Pod'];
 
-const CHECKS: Check[] = [checkCommandLine, checkApiService, checkServingTls, checkKubeletTls, checkPorts, checkPodSecurity];
+const CHECKS: Check[] = [checkCommandLine, checkApiService, checkServingTls, checkKubeletTls, checkPorts, checkPodSecurity, checkGitopsSecrets, checkServiceMonitors];
 
 /** One install with the objects it was found from. @internal */
 interface FoundInstall {

@@ -1,5 +1,5 @@
 import { decodeCaBundle } from './ca-bundle';
-import { servingFiles } from './checks-serving';
+import { servingFiles } from './serving-files';
 import { InstallContext, isObj, meta, show, str } from './model';
 import { Rules } from './registry';
 

@@ -154,7 +154,8 @@ export function checkPodSecurity(ctx: InstallContext): void {
   if (!ctx.deployment || !ctx.podSpec) {
     return;
   }
-  const template = isObj(ctx.deployment.object.spec) && isObj(ctx.deployment.object.spec.template) ? ctx.deployment.object.spec.template : ctx.deployment.object;
+  const template = isObj(ctx.deployment.object.spec) && isObj(ctx.deployment.object.spec.template)
+    ? ctx.deployment.object.spec.template : ctx.deployment.object;
   const annotations = isObj(template.metadata) && isObj(template.metadata.annotations) ? template.metadata.annotations : {};
   for (const v of restrictedViolations(ctx.podSpec, annotations)) {
     ctx.report(Rules.POD_SECURITY_RESTRICTED, ctx.deployment, `restricted Pod Security Standard: ${v}`, { evidence: v });

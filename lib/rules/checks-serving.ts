@@ -10,6 +10,8 @@ import { sniCoveredNames } from '../k8s/metrics-server-flags';
 import { InstallContext, isObj, meta, str } from './model';
 import { dataValue, resolveFile } from './mounts';
 import { Rules } from './registry';
+import { ServingFile, servingFiles } from './serving-files';
+import { isSopsEncrypted, sealedSecretFor } from './checks-gitops';
 import { SourcedObject } from './types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -24,49 +26,14 @@ function serverName(ctx: InstallContext): string | undefined {
   const spec = ctx.apiService && isObj(ctx.apiService.object.spec) ? ctx.apiService.object.spec : undefined;
   const svc = spec && isObj(spec.service) ? spec.service : undefined;
   const name = str(svc?.name) ?? (ctx.service ? meta(ctx.service.object).name : undefined);
-  const ns = str(svc?.namespace) ?? (ctx.service ? meta(ctx.service.object).namespace : undefined) ?? (ctx.deployment ? meta(ctx.deployment.object).namespace : undefined);
+  const ns = str(svc?.namespace) ?? (ctx.service ? meta(ctx.service.object).namespace : undefined)
+    ?? (ctx.deployment ? meta(ctx.deployment.object).namespace : undefined);
   return name && ns ? serviceServerName(name, ns) : undefined;
 }
 
 interface Loaded {
   readonly object?: SourcedObject;
   readonly text?: string;
-}
-
-/** A file metrics-server reads, and how the manifest names it (for messages). */
-interface ServingFile {
-  readonly path: string;
-  /** `--tls-cert-file=/x/tls.crt`, or `--cert-dir=/x (apiserver.crt)` */
-  readonly label: string;
-  readonly evidence: string;
-  readonly flagName: string;
-}
-
-/**
- * The serving certificate and key files metrics-server uses: `--tls-cert-file`
- * and `--tls-private-key-file`, or, without them, `apiserver.crt` and
- * `apiserver.key` in `--cert-dir` when that directory is mounted from a Secret
- * (the API server library serves existing files there instead of generating a
- * self-signed pair). Undefined when metrics-server makes its own certificate.
- * @internal
- */
-export function servingFiles(ctx: InstallContext): { cert?: ServingFile; key?: ServingFile } | undefined {
-  const flag = (name: string): ServingFile | undefined => {
-    const v = ctx.flags.get(name);
-    return v === undefined ? undefined : { path: v, label: `--${name}=${v}`, evidence: ctx.flags.evidence(name), flagName: `--${name}` };
-  };
-  const cert = flag('tls-cert-file');
-  const key = flag('tls-private-key-file');
-  if (cert || key) {
-    return { cert, key };
-  }
-  const dir = ctx.flags.get('cert-dir');
-  if (dir === undefined) {
-    return undefined;
-  }
-  const inDir = (file: string): ServingFile => ({ path: `${dir.replace(/\/+$/, '')}/${file}`, label: `--cert-dir=${dir} (${file})`, evidence: ctx.flags.evidence('cert-dir'), flagName: '--cert-dir' });
-  const src = resolveFile(ctx.podSpec, ctx.container, inDir('apiserver.crt').path);
-  return src && src.kind === 'Secret' ? { cert: inDir('apiserver.crt'), key: inDir('apiserver.key') } : undefined;
 }
 
 /** Follows a file to its Secret/ConfigMap key; reports SMS017 or SMS090 on the way. */
@@ -94,7 +61,14 @@ function load(ctx: InstallContext, file: ServingFile): Loaded {
   const ns = meta(deployment.object).namespace;
   const object = ctx.index.get(src.kind, ns, src.objectName);
   if (!object) {
-    ctx.absent(src.kind, ns, src.objectName, deployment, file.flagName);
+    // gitops (checks-gitops.ts): a SealedSecret in the input makes this Secret; its checks are SMS050's
+    if (src.kind !== 'Secret' || !sealedSecretFor(ctx, ns, src.objectName)) {
+      ctx.absent(src.kind, ns, src.objectName, deployment, file.flagName);
+    }
+    return {};
+  }
+  if (isSopsEncrypted(object.object)) {
+    // gitops: the values are SOPS ciphertext until Flux decrypts them (SMS051 checks the key is not in clear)
     return {};
   }
   const text = dataValue(object.object, src.key);

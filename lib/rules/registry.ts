@@ -157,6 +157,15 @@ export class Rules {
   public static readonly COMMAND_LINE_UNKNOWN = rule('SMS092', Severity.MEDIUM, 'the audit cannot know the command line',
     'the manifest does not say what metrics-server is started with (a variable from envFrom or valueFrom, a shell wrapper, another program, an unrendered kustomization), so neither hop can be reported as verified',
     'give the flags literally in command/args and env values, or audit the rendered output (kustomize build, helm template)');
+  // --- the serving Secret in encrypted form (GitOps, docs/gitops.md; checks-gitops.ts)
+  public static readonly SEALED_SECRET_SCOPE = rule('SMS050', Severity.HIGH, 'SealedSecret sealed for another namespace or name',
+    'the sealed-secrets controller creates the Secret under the SealedSecret\'s own namespace and name, and opens a strict-scoped (or namespace-wide) one only where it was sealed for; a SealedSecret sealed for another namespace or name than the Secret the Deployment mounts never gives metrics-server its certificate',
+    'seal it again for the namespace and name the Deployment mounts (kubeseal --namespace --name, or let the construct seal it), or seal with a wider scope on purpose',
+    'secretOutput: SecretOutput.sealedSecret({ controllerCertificate })');
+  public static readonly SOPS_KEY_IN_CLEAR = rule('SMS051', Severity.HIGH, 'SOPS-encrypted Secret with the private key in clear',
+    'the Secret carries SOPS metadata, so it looks encrypted, but its encrypted_regex (or suffix rules) left tls.key in clear: the key is in Git',
+    'encrypt with encrypted_regex ^(data|stringData)$ (the construct does), then rotate the key: it was committed',
+    'secretOutput: SecretOutput.sopsSecret({ ageRecipients })');
 
   // --- input completeness
   public static readonly REFERENCED_ABSENT = rule('SMS090', Severity.INFO, 'referenced object not in the input',
@@ -165,6 +174,12 @@ export class Rules {
   public static readonly REFERENCED_MISSING = rule('SMS091', Severity.HIGH, 'referenced object missing',
     'an object the install refers to does not exist, so the pod cannot start or the APIService stays unavailable',
     'create the object, or fix the reference');
+
+  // --- metrics-server's own metrics (Prometheus Operator)
+  public static readonly SERVICE_MONITOR_NOT_VERIFIED = rule('SMS052', Severity.HIGH, 'ServiceMonitor scrape not verified',
+    'a ServiceMonitor endpoint that skips verification (insecureSkipVerify: true) or names no CA lets anyone who answers on the Service address feed Prometheus, or fails every scrape',
+    'set tlsConfig.ca to the CA that issued the serving certificate (the one in the APIService caBundle) and tlsConfig.serverName to <service>.<namespace>.svc; remove insecureSkipVerify',
+    'serviceMonitor: true');
 
   private static readonly ALL: Rule[] = Object.values(Rules).filter((v): v is Rule => typeof v === 'object' && v !== null && typeof (v as Rule).id === 'string');
 

@@ -81,7 +81,9 @@ export interface SourcedObject {
 export interface KubeObject {
   readonly apiVersion?: string;
   readonly kind?: string;
-  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly annotations?: { [key: string]: string }; readonly labels?: { [key: string]: string } };
+  readonly metadata?: {
+    readonly name?: string; readonly namespace?: string; readonly annotations?: { [key: string]: string }; readonly labels?: { [key: string]: string };
+  };
   readonly [field: string]: any;
 }
 

@@ -92,11 +92,8 @@ export class CertificateStore {
   }
 
   /**
-   * A store in a new temporary directory: for unit tests that must not write
-   * keys into the working directory. Every call makes a new, empty store,
-   * so the CA and keys differ on every run: snapshot with
-   * `CertificateStore.redactForSnapshot()`. The directories (with their
-   * keys) are deleted when the process exits.
+   * A store in a new temporary directory, deleted when the process exits.
+   * @deprecated use `SecureMetricsServerTesting.temporaryStore()`
    */
   public static temporary(): CertificateStore {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'secure-metrics-server-'));
@@ -108,29 +105,9 @@ export class CertificateStore {
   }
 
   /**
-   * Returns a copy of synthesized manifests (e.g. `Testing.synth(chart)`)
-   * that is safe to snapshot: it holds no private key, in any form, and
-   * passes on a fresh checkout (new CA).
-   *
-   * What it replaces by placeholders:
-   *
-   * - `<private key redacted>`: every string value anywhere in the given
-   *   objects (any kind, any field: Secret `data` and `stringData`,
-   *   annotations, ConfigMaps, the `items` of a `List`, nested objects) that
-   *   holds a private key: PEM armor of any kind (`PRIVATE KEY`,
-   *   `RSA`/`EC`/`ENCRYPTED`/`OPENSSH PRIVATE KEY`, PGP private key blocks)
-   *   anywhere in the string, the base64 of such PEM, or a DER private key
-   *   (PKCS#8, PKCS#1, SEC1) raw or in base64;
-   * - `<certificate redacted>`: certificate PEM (or its base64) in a
-   *   Secret's `data` and `stringData`;
-   * - `<caBundle redacted>`: the APIService's `spec.caBundle`;
-   * - `<date redacted>`: the expiry annotations
-   *   (`ServingTls.CA_NOT_AFTER_ANNOTATION`, `SERVING_NOT_AFTER_ANNOTATION`).
-   *
-   * It does not look inside object keys, YAML or JSON text nested in a
-   * string other than as above, or compressed or encrypted blobs.
-   *
+   * A copy of synthesized manifests that is safe to snapshot.
    * @param manifests plain Kubernetes objects
+   * @deprecated use `SecureMetricsServerTesting.redactForSnapshot()`
    */
   public static redactForSnapshot(manifests: any[]): any[] {
     return manifests.map(m => redact(m));
@@ -288,7 +265,7 @@ function redactValue(v: any): any {
   if (v.kind === 'APIService' && v.spec?.caBundle !== undefined) {
     v.spec.caBundle = '<caBundle redacted>';
   }
-  // the expiry annotations: dates of the generated material (CA rotation, issue 14)
+  // the expiry annotations: dates of the generated material (CA rotation)
   const annotations = v.metadata?.annotations;
   if (annotations && typeof annotations === 'object') {
     for (const k of Object.keys(annotations)) {

@@ -22,6 +22,7 @@ import { adoptLegacyLayout } from './legacy-adoption';
 import { checkRenameLater } from './rename-check';
 import { corrupt, once } from './units';
 import { bundleOf, expiryOf, mendStagedKeyId, rotationWarnings, storedCa, withRotation } from './synth-rotation';
+import { assertLocalStoreMayWrite } from './frozen';
 
 /**
  * A CA given by the user (certificate and key PEM), checked on demand.
@@ -141,6 +142,8 @@ function issueChecked(r: StoreIssueRequest, p: Paths): ServingResult {
   if (first !== NEEDS_LOCK) {
     return first;
   }
+  // frozen synth (CI): a local store is never created or renewed there (lib/store/frozen.ts)
+  assertLocalStoreMayWrite(r.prop, r.store.directory);
   r.store._ensureDirectory();
   let release: () => void;
   try {
@@ -149,7 +152,7 @@ function issueChecked(r: StoreIssueRequest, p: Paths): ServingResult {
     if (e.code === undefined) {
       throw e;
     }
-    throw new Error(`store: cannot take the lock in '${r.store.directory}' (${e.code}); this synth must write the store (material is missing, expiring, changed or left half-written by a killed synth): make the directory writable, or synthesize once where it is`);
+    throw new Error(`store: cannot take the lock in '${r.store.directory}' (${e.code}); this synth must write the store (material is missing, expiring, changed or left half-written by a killed synth): make the directory writable, or synthesize once where it is`, { cause: e });
   }
   try {
     crashPoint('locked');

@@ -1,4 +1,4 @@
-import { closeSync, constants, fchmodSync, fstatSync, openSync } from 'fs';
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, unlinkSync } from 'fs';
 import * as path from 'path';
 
 /** The umask before the first synth of this turn of the event loop narrowed it, while narrowed. */
@@ -10,6 +10,8 @@ export interface ManifestProtection {
   readonly outdir: string;
   /** the files that existed and were narrowed to 0600 before cdk8s rewrote them */
   readonly narrowed: string[];
+  /** the links (symbolic, or hard with another name) removed so that cdk8s writes a file of its own */
+  readonly replaced: string[];
 }
 
 /**
@@ -43,9 +45,24 @@ export function protectManifestFiles(app: { outdir: string; outputFileExtension?
   }
   const ext = app.outputFileExtension ?? '.k8s.yaml';
   const narrowed: string[] = [];
+  const replaced: string[] = [];
   for (const name of [`${chartId}${ext}`, `app${ext}`]) {
     const file = path.join(outdir, name);
     let fd: number | undefined;
+    try {
+      // cdk8s's writeFileSync follows a symbolic link and writes into every name of a hard link: the key
+      // would land in the link's target, with the target's mode. The link goes; cdk8s creates a file of its own.
+      const st = lstatSync(file);
+      if (st.isSymbolicLink() || (st.isFile() && st.nlink > 1)) {
+        unlinkSync(file);
+        replaced.push(file);
+        continue;
+      }
+    } catch (e: any) {
+      if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') {
+        return { warning: `the manifest '${file}' will carry a private key, but it cannot be checked (${e.code ?? e.message}); make sure it is not a link and is 0600 after synth` };
+      }
+    }
     try {
       // never through a symbolic link; a file that does not exist is created by cdk8s under the umask
       fd = openSync(file, constants.O_WRONLY | constants.O_NOFOLLOW);
@@ -61,5 +78,8 @@ export function protectManifestFiles(app: { outdir: string; outputFileExtension?
       }
     }
   }
-  return { done: { outdir, narrowed } };
+  return {
+    done: { outdir, narrowed, replaced },
+    ...(replaced.length > 0 ? { warning: `${replaced.map(f => `'${f}'`).join(' and ')} ${replaced.length > 1 ? 'were links' : 'was a link'} (symbolic, or a hard link with another name): cdk8s would have written the private key through it, into a file whose mode the library does not control; it was removed, and the manifest is written as a new 0600 file` } : {}),
+  };
 }

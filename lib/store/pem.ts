@@ -1,5 +1,5 @@
-import { readFileSync } from 'fs';
 import * as path from 'path';
+import { BoundedReadError, readRegularFileSync } from '../k8s/bounded-read';
 import { readKeyFile } from './store-files';
 
 /**
@@ -24,6 +24,7 @@ export class Pem {
 
   /**
    * PEM given as a string.
+   * @param pem the PEM text, e.g. read from an environment variable
    */
   public static fromString(pem: string): Pem {
     if (typeof pem !== 'string') {
@@ -37,6 +38,13 @@ export class Pem {
    * Never the contents.
    */
   public readonly source: string;
+
+  /**
+   * Largest PEM file read (1 MiB): more than a caBundle can be, since the
+   * APIService that carries it must fit in etcd's 1.5 MiB object limit.
+   * @internal
+   */
+  public static readonly _MAX_FILE_BYTES = 1 << 20;
 
   private readonly text?: string;
   private readonly filePath?: string;
@@ -68,8 +76,13 @@ export class Pem {
         }
         return text;
       }
-      return readFileSync(this.filePath!, 'utf8');
+      return readRegularFileSync(this.filePath!, Pem._MAX_FILE_BYTES).toString('utf8');
     } catch (e: any) {
+      if (e instanceof BoundedReadError) {
+        throw new Error(`${prop}: cannot read ${this.source}: ${e.message}; ${e.code === 'ENOTREG'
+          ? 'pass the PEM file itself (a FIFO or device is not read: it could wait or run without end)'
+          : `a PEM file of certificates is at most ${Pem._MAX_FILE_BYTES} bytes (an APIService, caBundle included, must fit in etcd's 1.5 MiB object limit); pass only the CAs needed`}`);
+      }
       if (e.code === undefined) {
         // a refusal of readKeyFile, which names the prop and the fix
         throw e;

@@ -7,7 +7,7 @@ import { CertInfo } from '../x509/cert-info';
 import { signs } from '../x509/chain';
 
 /**
- * The staged rotation of a cluster's dedicated CA (issue 14), kept in the
+ * The staged rotation of a cluster's dedicated CA, kept in the
  * certificate store beside the CA:
  *
  * - `clusters/<cluster>/ca/`: the CA in use, with `params.json` (the

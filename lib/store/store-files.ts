@@ -1,6 +1,7 @@
 import { randomBytes } from 'crypto';
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'fs';
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'fs';
 import * as path from 'path';
+import { BoundedReadError, readRegularFileSync } from '../k8s/bounded-read';
 
 /**
  * File primitives of the certificate store: units that commit atomically,
@@ -108,42 +109,33 @@ export function readKeyFile(file: string, what = 'store'): string | undefined {
   if (process.platform === 'win32') {
     return readOptional(file);
   }
-  let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // non-blocking: a FIFO put where the key should be is refused, never waited on
+    return readRegularFileSync(file, MAX_KEY_FILE_BYTES, {
+      noFollow: true,
+      onStat: st => {
+        const mode = st.mode & 0o777;
+        if (mode & 0o077) {
+          throw modeRefusal(file, mode, what);
+        }
+      },
+    }).toString('utf8');
   } catch (e: any) {
+    if (e instanceof BoundedReadError || e.code === 'EISDIR') {
+      throw e.code !== 'EFBIG'
+        ? new Error(`${what}: '${file}' should hold a private key but is not a regular file; put the key file there`)
+        : new Error(`${what}: '${file}' is ${e.size ?? 'more than ' + MAX_KEY_FILE_BYTES} bytes, more than a private key file can be (at most ${MAX_KEY_FILE_BYTES}); pass the key file itself`);
+    }
     if (e.code === 'ENOENT' || e.code === 'ENOTDIR') {
       return undefined;
     }
     if (e.code === 'ELOOP' || e.code === 'EMLINK') {
       throw symlinkRefusal(file, what);
     }
+    if (e.code === undefined) {
+      throw e;
+    }
     throw new Error(`${what}: cannot read '${file}' (${e.code ?? e.message}); fix its permissions, or restore it from your backup`, { cause: e });
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) {
-      throw new Error(`${what}: '${file}' should hold a private key but is not a regular file; put the key file there`);
-    }
-    const mode = st.mode & 0o777;
-    if (mode & 0o077) {
-      throw modeRefusal(file, mode, what);
-    }
-    if (st.size > MAX_KEY_FILE_BYTES) {
-      throw new Error(`${what}: '${file}' is ${st.size} bytes, more than a private key file can be (at most ${MAX_KEY_FILE_BYTES}); pass the key file itself`);
-    }
-    const buf = Buffer.alloc(st.size);
-    let n = 0;
-    while (n < buf.length) {
-      const got = readSync(fd, buf, n, buf.length - n, n);
-      if (got === 0) {
-        break;
-      }
-      n += got;
-    }
-    return buf.subarray(0, n).toString('utf8');
-  } finally {
-    closeSync(fd);
   }
 }
 

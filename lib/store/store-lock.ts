@@ -1,6 +1,7 @@
 import { randomBytes } from 'crypto';
 import { closeSync, fsyncSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, statSync, unlinkSync, writeSync } from 'fs';
 import * as os from 'os';
+import { terminalText } from '../k8s/terminal-text';
 
 /**
  * The cross-process lock of a certificate store: one writer at a time.
@@ -306,7 +307,7 @@ export function acquireLock(file: string, what: string): () => void {
     }
     if (!told && waited > 1000) {
       told = true;
-      process.stderr.write(`secure-metrics-server: waiting for the certificate store lock held by ${describe(seen)} ('${file}')\n`);
+      process.stderr.write(`secure-metrics-server: waiting for the certificate store lock held by ${terminalText(`${describe(seen)} ('${file}')`)}\n`);
     }
     sleepSync(Math.max(1, Math.min(pause, timeout - waited)));
     pause = Math.min(pause * 2, 200);

@@ -15,6 +15,7 @@ export function isDirectoryName(name: string): boolean {
  */
 export function isPathSegment(name: string): boolean {
   return typeof name === 'string' && name.length > 0 && Buffer.byteLength(name) <= 255 && !name.startsWith('.')
+    // eslint-disable-next-line no-control-regex -- a path segment with a control character is refused
     && !/[/\\\u0000-\u001f\u007f]/.test(name);
 }
 

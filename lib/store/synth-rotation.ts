@@ -44,7 +44,7 @@ export function storedCa(prop: string, unit: string, certPem: string, keyPem: st
   };
 }
 
-// ---- CA rotation (issue 14; the phases are changed only by lib/store/ca-rotation.ts) ----
+// ---- CA rotation (the phases are changed only by lib/store/ca-rotation.ts) ----
 
 /**
  * The dedicated CA as a rotation in progress makes it: 'staged' signs with

@@ -1,8 +1,10 @@
 import { Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { isDnsSubdomain, serviceServerName } from '../k8s/names';
+import { goDurationNs } from '../k8s/metrics-server-flags';
 import type * as CertManagerIo from '../../imports/cert-manager.io';
 import type { CertificateSpecPrivateKey, CertificateSpecPrivateKeyRotationPolicy } from '../../imports/cert-manager.io';
+import { KeyAlgorithm } from '../x509/key-algorithm';
 import { ServingTlsConfig, ServingTlsContext, servingDnsNames } from './serving-context';
 
 
@@ -52,23 +54,66 @@ export class CertManagerIssuer {
 }
 
 /**
- * Private key algorithm of the certificates cert-manager issues.
+ * The key kinds of 0.2.0's cert-manager mode, whose size came from `keySize`.
+ *
+ * @deprecated use `KeyAlgorithm`, as in every other mode: `KeyAlgorithm.RSA_3072`
+ * for `CertManagerKeyAlgorithm.RSA` with `keySize: 3072`, `KeyAlgorithm.ECDSA_P384`
+ * for `ECDSA` with 384, `KeyAlgorithm.ED25519` for `ED25519`
  */
-export enum CertManagerKeyAlgorithm {
-  /** RSA: key size 2048, 3072 or 4096 */
-  RSA = 'RSA',
-  /** ECDSA: key size 256 (P-256) or 384 (P-384) */
-  ECDSA = 'ECDSA',
-  /** Ed25519: no key size */
-  ED25519 = 'Ed25519',
+export class CertManagerKeyAlgorithm {
+  /**
+   * RSA: key size 2048 (or `keySize` 3072, 4096).
+   * @deprecated use `KeyAlgorithm.RSA_2048`, `RSA_3072` or `RSA_4096`
+   */
+  public static readonly RSA: KeyAlgorithm = KeyAlgorithm._sizeless('RSA', 'rsa', 2048);
+  /**
+   * ECDSA: key size 256 (or `keySize` 384).
+   * @deprecated use `KeyAlgorithm.ECDSA_P256` or `ECDSA_P384`
+   */
+  public static readonly ECDSA: KeyAlgorithm = KeyAlgorithm._sizeless('ECDSA', 'ec', 256);
+  /**
+   * Ed25519: no key size.
+   * @deprecated use `KeyAlgorithm.ED25519`
+   */
+  public static readonly ED25519: KeyAlgorithm = KeyAlgorithm._sizeless('ED25519', 'ed25519', 256);
+
+  private constructor() {}
 }
 
-/** Key sizes accepted per algorithm, and the default (first). */
-const KEY_SIZES: { [algorithm: string]: number[] } = {
-  [CertManagerKeyAlgorithm.RSA]: [2048, 3072, 4096],
-  [CertManagerKeyAlgorithm.ECDSA]: [256, 384],
-  [CertManagerKeyAlgorithm.ED25519]: [],
+/** cert-manager's `privateKey.algorithm` per key kind, and the sizes the deprecated `keySize` may give. */
+const CERT_MANAGER_KEYS: { [kind: string]: { algorithm: string; sizes: number[] } } = {
+  rsa: { algorithm: 'RSA', sizes: [2048, 3072, 4096] },
+  ec: { algorithm: 'ECDSA', sizes: [256, 384] },
+  ed25519: { algorithm: 'Ed25519', sizes: [] },
 };
+
+/**
+ * cert-manager's `privateKey.algorithm` and `size` for a `KeyAlgorithm` (or a
+ * deprecated `CertManagerKeyAlgorithm` with the deprecated `keySize`).
+ */
+function certManagerKey(prop: string, keyAlgorithm: KeyAlgorithm | undefined, keySize: number | undefined): { algorithm: string; size?: number } {
+  const valid = [...KeyAlgorithm._all(), CertManagerKeyAlgorithm.RSA, CertManagerKeyAlgorithm.ECDSA, CertManagerKeyAlgorithm.ED25519];
+  if (keyAlgorithm !== undefined && !valid.includes(keyAlgorithm)) {
+    throw new Error(`${prop}.keyAlgorithm: '${keyAlgorithm}' is not a KeyAlgorithm; use one of ${KeyAlgorithm._all().map(a => `KeyAlgorithm.${a.name}`).join(', ')}`);
+  }
+  const algorithm = keyAlgorithm ?? CertManagerKeyAlgorithm.RSA;
+  const key = CERT_MANAGER_KEYS[algorithm._kind];
+  if (!algorithm._isSizeless) {
+    if (keySize !== undefined) {
+      throw new Error(`${prop}.keyAlgorithm: keyAlgorithm (${algorithm}) and keySize (${keySize}) are both set; keySize is deprecated: remove it and keep keyAlgorithm`);
+    }
+    return { algorithm: key.algorithm, size: key.sizes.length === 0 ? undefined : algorithm._bits };
+  }
+  const name = key.algorithm.toUpperCase();
+  if (key.sizes.length === 0 && keySize !== undefined) {
+    throw new Error(`${prop}.keySize: ${keySize} is set, but ${key.algorithm} keys have no size; remove keySize (deprecated), and use keyAlgorithm: KeyAlgorithm.${name}`);
+  }
+  const size = key.sizes.length === 0 ? undefined : keySize ?? algorithm._bits;
+  if (size !== undefined && !key.sizes.includes(size)) {
+    throw new Error(`${prop}.keySize: ${size} is not supported for ${key.algorithm}; use ${key.sizes.join(', ').replace(/, (\d+)$/, ' or $1')} (keySize is deprecated: use keyAlgorithm, e.g. KeyAlgorithm.${algorithm._kind === 'rsa' ? 'RSA_3072' : 'ECDSA_P384'})`);
+  }
+  return { algorithm: key.algorithm, size };
+}
 
 /**
  * The generated cert-manager.io classes, loaded when first used: the module is
@@ -82,9 +127,9 @@ function certManagerIo(): typeof CertManagerIo {
 function importedAlgorithm(algorithm: string): CertManagerIo.CertificateSpecPrivateKeyAlgorithm {
   const { CertificateSpecPrivateKeyAlgorithm } = certManagerIo();
   const imported: { [algorithm: string]: CertManagerIo.CertificateSpecPrivateKeyAlgorithm } = {
-    [CertManagerKeyAlgorithm.RSA]: CertificateSpecPrivateKeyAlgorithm.RSA,
-    [CertManagerKeyAlgorithm.ECDSA]: CertificateSpecPrivateKeyAlgorithm.ECDSA,
-    [CertManagerKeyAlgorithm.ED25519]: CertificateSpecPrivateKeyAlgorithm.ED25519,
+    RSA: CertificateSpecPrivateKeyAlgorithm.RSA,
+    ECDSA: CertificateSpecPrivateKeyAlgorithm.ECDSA,
+    Ed25519: CertificateSpecPrivateKeyAlgorithm.ED25519,
   };
   return imported[algorithm];
 }
@@ -114,15 +159,19 @@ export interface CertManagerServingTlsOptions {
   readonly renewBefore?: Duration;
 
   /**
-   * Private key algorithm of the serving certificate (and of the CA in the
-   * self-signed chain). A new key is made on every renewal (`rotationPolicy: Always`).
-   * @default CertManagerKeyAlgorithm.RSA
+   * Private key algorithm and size of the serving certificate (and of the CA
+   * in the self-signed chain), as in the other modes: cert-manager's
+   * `privateKey.algorithm` and `size` (`KeyAlgorithm.ECDSA_P384` gives
+   * `ECDSA` and 384). A new key is made on every renewal (`rotationPolicy: Always`).
+   * @default KeyAlgorithm.RSA_2048
    */
-  readonly keyAlgorithm?: CertManagerKeyAlgorithm;
+  readonly keyAlgorithm?: KeyAlgorithm;
 
   /**
-   * Key size: 2048, 3072 or 4096 for RSA; 256 or 384 for ECDSA; not set for Ed25519.
+   * Key size with a deprecated `CertManagerKeyAlgorithm`: 2048, 3072 or 4096
+   * for RSA; 256 or 384 for ECDSA; not set for Ed25519.
    * @default - 2048 for RSA, 256 for ECDSA, none for Ed25519
+   * @deprecated use `keyAlgorithm` (`KeyAlgorithm.RSA_3072`...)
    */
   readonly keySize?: number;
 
@@ -151,6 +200,9 @@ const PEM_OPTIONS = ['caBundle', 'caCertificate', 'caKey', 'certificate', 'priva
  */
 function goDuration(prop: string, value: Duration, example: string): string {
   const ms = value.toMilliseconds();
+  if (goDurationNs(`${ms / 1000}s`) === undefined && ms % 1000 === 0) {
+    throw new Error(`${prop}: ${value.toHumanString()} is longer than a Go duration can be (about 292 years), so cert-manager refuses the Certificate; use e.g. ${example}`);
+  }
   if (ms % HOUR_MS === 0) {
     return `${ms / HOUR_MS}h`;
   }
@@ -236,18 +288,7 @@ export class CertManagerServing {
     }
 
     // private key
-    const algorithm = options.keyAlgorithm ?? CertManagerKeyAlgorithm.RSA;
-    if (!Object.prototype.hasOwnProperty.call(KEY_SIZES, algorithm)) {
-      throw new Error(`${prop}.keyAlgorithm: '${algorithm}' is not supported; use CertManagerKeyAlgorithm.RSA, ECDSA or ED25519`);
-    }
-    const sizes = KEY_SIZES[algorithm];
-    if (sizes.length === 0 && options.keySize !== undefined) {
-      throw new Error(`${prop}.keySize: ${options.keySize} is set, but ${algorithm} keys have no size; remove keySize`);
-    }
-    const keySize = sizes.length === 0 ? undefined : options.keySize ?? sizes[0];
-    if (keySize !== undefined && !sizes.includes(keySize)) {
-      throw new Error(`${prop}.keySize: ${keySize} is not supported for ${algorithm}; use ${sizes.join(', ').replace(/, (\d+)$/, ' or $1')}`);
-    }
+    const { algorithm, size: keySize } = certManagerKey(prop, options.keyAlgorithm, options.keySize);
 
     // names
     const ns = context.namespace;
@@ -304,7 +345,7 @@ export class CertManagerServing {
         // keyEncipherment is for RSA key transport (RFC 5280 4.2.1.3); an
         // ECDSA or Ed25519 key cannot encipher, so it gets digitalSignature only
         usages: [CertificateSpecUsages.SERVER_AUTH, CertificateSpecUsages.DIGITAL_SIGNATURE,
-          ...(algorithm === CertManagerKeyAlgorithm.RSA ? [CertificateSpecUsages.KEY_ENCIPHERMENT] : [])],
+          ...(algorithm === 'RSA' ? [CertificateSpecUsages.KEY_ENCIPHERMENT] : [])],
         duration: durationText,
         renewBefore: renewBeforeText,
         privateKey: privateKey(CertificateSpecPrivateKeyRotationPolicy.ALWAYS),

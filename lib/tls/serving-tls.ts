@@ -8,7 +8,7 @@ import { CertManagerServing, CertManagerServingTlsOptions } from './cert-manager
 import { ServingTlsConfig, ServingTlsContext, servingDnsNames } from './serving-context';
 import { CertificateStore } from '../store/certificate-store';
 import { issueFromStore, userCa } from '../store/issuance';
-import { CaSource, DedicatedCaRequest } from '../store/issuance-types';
+import { CaSource, DedicatedCaRequest, StoreIssueRequest } from '../store/issuance-types';
 import { KeyAlgorithm } from '../x509/key-algorithm';
 
 export { KeyAlgorithm } from '../x509/key-algorithm';
@@ -22,6 +22,9 @@ import { CertInfo } from '../x509/cert-info';
 import { verifyChain } from '../x509/chain';
 import { appendToBundle, earliest, loadCaBundle, pathCaNotAfter } from './ca-bundle';
 import { assertDurationDays, requirePem, secretNameOf, tlsSecret } from './strategy-parts';
+import { SecretOutput } from './secret-output';
+import { serveServingSecret } from './serve-secret';
+import { SharedCertificateStore } from '../store/shared-store';
 
 /**
  * Options shared by the strategies that issue the serving certificate at synth time.
@@ -65,6 +68,21 @@ export interface IssuedServingTlsOptions {
    * @default '<name>-tls', e.g. 'metrics-server-tls'
    */
   readonly secretName?: string;
+
+  /**
+   * A store committed to git and shared by the team, CI and the GitOps
+   * controller, with every private key encrypted by SOPS (docs/gitops.md).
+   * Takes the place of `store`.
+   * @default - the local store (`store`)
+   */
+  readonly sharedStore?: SharedCertificateStore;
+
+  /**
+   * How the serving Secret appears in the manifests: `SecretOutput.sealedSecret()`
+   * and `SecretOutput.sopsSecret()` carry no plaintext key (docs/gitops.md).
+   * @default SecretOutput.plainSecret()
+   */
+  readonly secretOutput?: SecretOutput;
 }
 
 /**
@@ -77,7 +95,7 @@ export interface CaServingTlsOptions extends IssuedServingTlsOptions {
   readonly caCertificate: Pem;
 
   /**
-   * The signing CA's private key (RSA, unencrypted), e.g. `Pem.fromFile('/etc/kubernetes/pki/ca.key')`.
+   * The signing CA's private key (RSA, ECDSA or Ed25519, unencrypted), e.g. `Pem.fromFile('/etc/kubernetes/pki/ca.key')`.
    */
   readonly caKey: Pem;
 
@@ -158,6 +176,8 @@ const ISSUED_OPTIONS_SCHEMA: Schema = {
   keyAlgorithm: T.instance(KeyAlgorithm, 'KeyAlgorithm.ECDSA_P256'),
   keySize: T.number('2048'),
   secretName: T.string("'metrics-server-tls'"),
+  sharedStore: T.instance(SharedCertificateStore, "SharedCertificateStore.fromDirectory('.secure-metrics-server/shared')"),
+  secretOutput: T.instance(SecretOutput, 'SecretOutput.sealedSecret({ controllerCertificate })'),
 };
 /** The runtime type checks of each strategy's options, by the name of its interface. */
 const OPTIONS_SCHEMAS: { readonly [optionsType: string]: Schema } = {
@@ -223,6 +243,7 @@ export abstract class ServingTls {
   /**
    * Issue the serving certificate at synth time with a CA you hold, such as
    * the cluster CA (`/etc/kubernetes/pki/ca.crt` and `ca.key` on kubeadm).
+   * @param options the CA certificate and key, and the serving certificate's settings
    */
   public static fromCa(options: CaServingTlsOptions): ServingTls {
     checkPropTypes('ServingTls.fromCa', options, {}, 'CaServingTlsOptions', false);
@@ -232,6 +253,7 @@ export abstract class ServingTls {
   /**
    * Issue the serving certificate at synth time with a CA of its own, which
    * the library creates in the certificate store on first synth.
+   * @param options the store, the CA's and the serving certificate's settings
    */
   public static fromDedicatedCa(options: DedicatedCaServingTlsOptions = {}): ServingTls {
     checkPropTypes('ServingTls.fromDedicatedCa', options, {}, 'DedicatedCaServingTlsOptions');
@@ -240,6 +262,7 @@ export abstract class ServingTls {
 
   /**
    * A certificate, key and CA bundle you already have, as PEM.
+   * @param options the certificate, its private key and the CA bundle
    */
   public static fromPem(options: PemServingTlsOptions): ServingTls {
     checkPropTypes('ServingTls.fromPem', options, {}, 'PemServingTlsOptions', false);
@@ -249,6 +272,7 @@ export abstract class ServingTls {
   /**
    * A `kubernetes.io/tls` Secret that already exists in the cluster, plus the
    * CA bundle that verifies it. No private key appears in the synthesized YAML.
+   * @param options the Secret's name and the CA bundle
    */
   public static fromExistingSecret(options: ExistingSecretServingTlsOptions): ServingTls {
     checkPropTypes('ServingTls.fromExistingSecret', options, {}, 'ExistingSecretServingTlsOptions', false);
@@ -260,6 +284,7 @@ export abstract class ServingTls {
    * and its cainjector writes the APIService's caBundle
    * (`cert-manager.io/inject-ca-from`). Without an issuer, a self-signed CA
    * chain is created in the metrics-server namespace.
+   * @param options the issuer, lifetimes and key of the Certificate
    */
   public static fromCertManager(options: CertManagerServingTlsOptions = {}): ServingTls {
     checkPropTypes('ServingTls.fromCertManager', options, {}, 'CertManagerServingTlsOptions');
@@ -357,12 +382,12 @@ abstract class IssuedServingTls extends ServingTls {
     const dnsNames = servingDnsNames(context.serviceName, context.namespace, context.clusterDomain);
     const chart = Chart.of(scope);
     const app = scope.node.root;
-    const result = issueFromStore({
+    const issue: StoreIssueRequest = {
       prop,
       store: this.store,
       cluster: {
-        name: this.store.cluster ?? clusterNameOf(chart.node.path),
-        derived: this.store.cluster === undefined,
+        name: (this.options.sharedStore?.cluster ?? this.store.cluster) ?? clusterNameOf(chart.node.path),
+        derived: (this.options.sharedStore?.cluster ?? this.store.cluster) === undefined,
         chartPath: chart.node.path,
         appClusters: () => new Set(app.node.findAll().filter(c => Chart.isChart(c)).map(c => clusterNameOf(c.node.path))),
         addValidation: check => scope.node.addValidation({ validate: check }),
@@ -378,12 +403,21 @@ abstract class IssuedServingTls extends ServingTls {
         keyAlgorithm,
         now: context.now,
       },
+    };
+    // the Secret in the chosen output form, from the local or the shared store (lib/store/serve-secret.ts)
+    if (this.options.store !== undefined && this.options.sharedStore !== undefined) {
+      throw new Error(`${prop}.sharedStore: both store ('${this.options.store.directory}') and sharedStore ('${this.options.sharedStore.directory}') are set; give one: sharedStore for a store committed to git, store for a local one`);
+    }
+    const result = serveServingSecret({
+      scope, prop, secretName, namespace: context.namespace, labels: context.labels, now: context.now,
+      output: this.options.secretOutput ?? SecretOutput.plainSecret(), sharedStore: this.options.sharedStore,
+      issue, issueFromStore, annotationsOf: expiryAnnotations,
     });
     const expiry = expiryAnnotations(result.caNotAfter, result.notAfter);
     return {
       insecure: false,
       secretName,
-      secret: tlsSecret(scope, context, secretName, result.certPem, result.keyPem, expiry),
+      secret: result.secret,
       caBundlePem: appendToBundle(result.caCertPem, extra),
       apiServiceAnnotations: expiry,
       warnings: [...result.warnings, ...extraWarnings],
@@ -434,6 +468,7 @@ class DedicatedCaServingTls extends IssuedServingTls {
     if (typeof this.caCommonName !== 'string' || this.caCommonName.trim() === '' || this.caCommonName.length > 64) {
       throw new Error(`${context.prop}.caCommonName: '${this.caCommonName}' must be 1 to 64 characters; use e.g. 'secure-metrics-server-ca'`);
     }
+    // eslint-disable-next-line no-control-regex -- a CA name with a control character is refused
     if (/[\u0000-\u001f\u007f-\u009f]/.test(this.caCommonName) || /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(this.caCommonName)) {
       throw new Error(`${context.prop}.caCommonName: ${JSON.stringify(this.caCommonName)} holds a control character or a lone surrogate, which a certificate name cannot carry; use printable text, e.g. 'secure-metrics-server-ca'`);
     }
@@ -441,7 +476,8 @@ class DedicatedCaServingTls extends IssuedServingTls {
     if (shared !== undefined && !isDirectoryName(shared)) {
       throw new Error(`${context.prop}.sharedCaName: '${shared}' is not a usable directory name; use 1 to 100 letters, digits, '-', '_' and '.', e.g. 'fleet'`);
     }
-    return { dedicatedCa: { commonName: this.caCommonName, validity: this.caValidity, keyAlgorithm: keyAlgorithm ?? KeyAlgorithm.RSA_2048, sharedName: shared } };
+    return { dedicatedCa: { commonName: this.caCommonName, validity: this.caValidity, keyAlgorithm: keyAlgorithm ?? KeyAlgorithm.RSA_2048,
+      sharedName: shared } };
   }
 }
 

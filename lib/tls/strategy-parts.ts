@@ -1,22 +1,14 @@
-import { ApiObject, App, Chart, Duration } from 'cdk8s';
+import { ApiObject, Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { assertDnsSubdomain, warn } from '../k8s/util';
+import { assertDnsSubdomain } from '../k8s/util';
 import { ServingTlsContext } from './serving-context';
 import { Pem } from '../store/pem';
-import { protectManifestFiles } from '../store/manifest-protection';
+import { protectKeyManifest } from './key-manifest';
 
-export function tlsSecret(scope: Construct, context: ServingTlsContext, name: string, certPem: string, keyPem: string, annotations: { [key: string]: string }): ApiObject {
-  // the manifest file that carries this key is written 0600 (store-files.ts, protectManifestFiles)
-  scope.node.addValidation({
-    validate: () => {
-      const { warning } = protectManifestFiles(App.of(scope), Chart.of(scope).node.id);
-      if (warning) {
-        warn(scope, `${context.prop}: ${warning}`);
-      }
-      return [];
-    },
-  });
+export function tlsSecret(scope: Construct, context: ServingTlsContext, name: string, certPem: string, keyPem: string,
+  annotations: { [key: string]: string }): ApiObject {
+  protectKeyManifest(scope, context.prop);
   return new k8s.KubeSecret(scope, 'TlsSecret', {
     metadata: { name, namespace: context.namespace, labels: context.labels, annotations },
     type: 'kubernetes.io/tls',

@@ -52,6 +52,16 @@ export class KeyAlgorithm {
     }
   }
 
+  /**
+   * A key kind without a size, for the deprecated `CertManagerKeyAlgorithm`
+   * constants: the size comes from the deprecated `keySize`, or `bits`.
+   * Not in `_all()`, so the other modes refuse it.
+   * @internal
+   */
+  public static _sizeless(name: string, kind: string, bits: number): KeyAlgorithm {
+    return new KeyAlgorithm(name, kind, bits, true);
+  }
+
   /** @internal */
   public static _all(): KeyAlgorithm[] {
     return [KeyAlgorithm.RSA_2048, KeyAlgorithm.RSA_3072, KeyAlgorithm.RSA_4096,
@@ -68,11 +78,14 @@ export class KeyAlgorithm {
   public readonly _kind: string;
   /** @internal modulus length or curve size */
   public readonly _bits: number;
+  /** @internal true for the deprecated `CertManagerKeyAlgorithm` constants */
+  public readonly _isSizeless: boolean;
 
-  private constructor(name: string, kind: string, bits: number) {
+  private constructor(name: string, kind: string, bits: number, sizeless = false) {
     this.name = name;
     this._kind = kind;
     this._bits = bits;
+    this._isSizeless = sizeless;
   }
 
   /**

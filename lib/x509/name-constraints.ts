@@ -149,6 +149,7 @@ function matchEmailConstraint(mailbox: { local: string; domain: string }, constr
  */
 function uriHost(uri: string): { host: string } | { error: string } {
   let rest = uri.split('#')[0];
+  // eslint-disable-next-line no-control-regex -- a URI with a control character is refused
   if (/[\x00-\x1f\x7f]/.test(rest)) {
     return { error: 'invalid control character in URL' };
   }

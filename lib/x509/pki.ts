@@ -267,7 +267,9 @@ export function issueServingCertificate(options: ServingCertOptions): KeyPairPem
     publicKey: key,
     signerKey: options.ca.key,
     rawIssuer: ca.rawSubject,
-    authorityKeyId: ca.subjectKeyId,
+    // RFC 5280 4.2.1.1: every certificate but a self-signed one carries authorityKeyIdentifier (OpenSSL's
+    // -x509_strict refuses one without); a CA without subjectKeyIdentifier gets its key's (method 1)
+    authorityKeyId: ca.subjectKeyId ?? keyIdentifier(options.ca.key),
     extensions: [
       { name: 'basicConstraints', cA: false, critical: true },
       keyUsage,

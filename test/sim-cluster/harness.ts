@@ -14,7 +14,6 @@ const ROOT = path.join(__dirname, '..', '..');
  */
 export async function buildCli(): Promise<string> {
   const outdir = path.join(ROOT, 'node_modules', '.cache', 'sms-doctor-test', String(process.pid));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild');
   // asynchronous: esbuild works in its own process while the caller makes certificates
   await esbuild.build({

@@ -91,7 +91,8 @@ function nodes(n: number, port: number, addresses = (i: number): [string, string
 }
 
 /** The verified install with its objects (APIService, Service, Deployment, Secret) replaced by `patch`. */
-function install(inp: ScenarioInputs, patch: { api?: any; deployment?: any; secret?: any; podsReady?: boolean; waiting?: { reason: string; message?: string } } = {}): any[] {
+function install(inp: ScenarioInputs,
+  patch: { api?: any; deployment?: any; secret?: any; podsReady?: boolean; waiting?: { reason: string; message?: string } } = {}): any[] {
   const objs = clone(inp.synthesized);
   const api = patch.api ?? available(objs.find((o: any) => o.kind === 'APIService'), true);
   const ready = patch.podsReady ?? true;

@@ -315,7 +315,8 @@ export class SimCluster {
     more();
   }
 
-  private list(state: SimState, resource: Resource, all: any[], url: URL, send: (c: number, b: any) => void, status: (c: number, r: string, m: string) => void): void {
+  private list(state: SimState, resource: Resource, all: any[], url: URL, send: (c: number, b: any) => void,
+    status: (c: number, r: string, m: string) => void): void {
     let items = all;
     const selector = url.searchParams.get('labelSelector');
     if (selector) {

@@ -57,7 +57,8 @@ function createCa(now: Date): { cert: forge.pki.Certificate; keys: forge.pki.rsa
 }
 
 /** 0.1's issueServingCertificate (for a CA whose subject node-forge encodes as written). */
-function issueServing(ca: { cert: forge.pki.Certificate; keys: forge.pki.rsa.KeyPair }, now: Date): { cert: forge.pki.Certificate; keys: forge.pki.rsa.KeyPair } {
+function issueServing(ca: { cert: forge.pki.Certificate; keys: forge.pki.rsa.KeyPair },
+  now: Date): { cert: forge.pki.Certificate; keys: forge.pki.rsa.KeyPair } {
   const keys = forge.pki.rsa.generateKeyPair({ bits: 2048, e: 0x10001 });
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
