@@ -172,7 +172,9 @@ export interface MonitoringOptions {
 
 /** Prometheus' label name pattern, which the CRD's sourceLabels pattern follows. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const NEEDS_TARGET = new Set<string>([RelabelAction.REPLACE, RelabelAction.HASHMOD, RelabelAction.LOWERCASE, RelabelAction.UPPERCASE, RelabelAction.KEEP_EQUAL, RelabelAction.DROP_EQUAL]);
+const NEEDS_TARGET = new Set<string>([
+  RelabelAction.REPLACE, RelabelAction.HASHMOD, RelabelAction.LOWERCASE, RelabelAction.UPPERCASE, RelabelAction.KEEP_EQUAL, RelabelAction.DROP_EQUAL,
+]);
 
 /**
  * Where the ServiceMonitor's CA is read from: the same source as the APIService's trust.
