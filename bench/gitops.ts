@@ -58,7 +58,10 @@ function synth(servingTls: ServingTls): string {
 export async function runGitopsBenchmark(o: { reps: number; log: (line: string) => void }): Promise<GitopsBenchResult> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'sms-bench-gitops-'));
   const keyFile = path.join(root, 'keys.txt');
-  const io = { stdout: { write: () => true }, stderr: { write: (s: string) => process.stderr.write(s) }, readStdin: async () => Buffer.alloc(0), env: {}, cwd: root };
+  const io = {
+    stdout: { write: () => true }, stderr: { write: (s: string) => process.stderr.write(s) },
+    readStdin: async () => Buffer.alloc(0), env: {}, cwd: root,
+  };
   await storeCommand.run(['init', '--store', 'shared', '--new-identity', keyFile], io);
   const { execFileSync } = require('child_process') as typeof import('child_process');
   const controller = execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:4096', '-nodes', '-keyout', '/dev/null', '-subj', '/CN=sealed-secret', '-days', '30'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();

@@ -117,7 +117,8 @@ export function resolveIdentity(props: IdentityOptions, name: string): ResolvedI
  * `ServiceAccount`, as before).
  * @internal
  */
-export function createServiceAccount(scope: Construct, identity: ResolvedIdentity, namespace: string, labels: { [key: string]: string }): k8s.KubeServiceAccount | undefined {
+export function createServiceAccount(scope: Construct, identity: ResolvedIdentity, namespace: string,
+  labels: { [key: string]: string }): k8s.KubeServiceAccount | undefined {
   if (!identity.serviceAccountCreate) {
     return undefined;
   }

@@ -142,7 +142,11 @@ export function resolvePod(props: PodOptions): ResolvedPod {
     }
   });
   const dnsConfig = nameservers.length || searches.length || options.length
-    ? { nameservers: nameservers.length ? nameservers : undefined, searches: searches.length ? searches : undefined, options: options.length ? options.map(o => ({ name: o.name, value: o.value })) : undefined }
+    ? {
+      nameservers: nameservers.length ? nameservers : undefined,
+      searches: searches.length ? searches : undefined,
+      options: options.length ? options.map(o => ({ name: o.name, value: o.value })) : undefined,
+    }
     : undefined;
 
   const queries = (prop: string, list: NodeLabelQuery[] | undefined): k8s.NodeSelectorRequirement[] => (list ?? []).map((q, i) => {

@@ -87,7 +87,9 @@ export const RELABEL_CONFIG_SCHEMA: Schema = {
 
 /** Prometheus' label name pattern, which the CRD's sourceLabels pattern follows. */
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const NEEDS_TARGET = new Set<string>([RelabelAction.REPLACE, RelabelAction.HASHMOD, RelabelAction.LOWERCASE, RelabelAction.UPPERCASE, RelabelAction.KEEP_EQUAL, RelabelAction.DROP_EQUAL]);
+const NEEDS_TARGET = new Set<string>([
+  RelabelAction.REPLACE, RelabelAction.HASHMOD, RelabelAction.LOWERCASE, RelabelAction.UPPERCASE, RelabelAction.KEEP_EQUAL, RelabelAction.DROP_EQUAL,
+]);
 
 /** The relabeling steps as the ServiceMonitor CRD takes them, each checked as Prometheus does. @internal */
 export function relabelings(prop: string, list: RelabelConfig[] | undefined): any[] | undefined {

@@ -29,7 +29,6 @@ const OUT = path.resolve(outArg);
 const SEED = path.resolve(seedArg);
 
 // the examples import the package by its name: lib/ here
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const Module = require('module');
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request: string, ...rest: unknown[]) {
@@ -97,8 +96,7 @@ const cases: Case[] = [
   ...Object.entries(MAIN_MODES).map(([mode, env]) => ({
     name: `main-${mode}`,
     run: (cwd: string) => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { buildApp } = require(path.join(ROOT, 'main.ts'));
+            const { buildApp } = require(path.join(ROOT, 'main.ts'));
       buildApp(env, path.join(cwd, 'dist')).synth();
     },
   })),

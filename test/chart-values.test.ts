@@ -235,9 +235,9 @@ describe('addon-resizer', () => {
 });
 
 describe('audit SMS052 on the ServiceMonitor', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { auditObjects } = require('../lib/rules') as typeof import('../lib/rules');
-  const sms052 = (objects: any[]) => auditObjects(objects.map(object => ({ object }))).findings.filter(f => f.ruleId === 'SMS052').map(f => f.message);
+  const sms052 = (objects: any[]) => auditObjects(objects.map(object => ({ object }))).findings
+    .filter(f => f.ruleId === 'SMS052').map(f => f.message);
 
   test('the construct\'s ServiceMonitor passes; without its CA, or skipping verification, it is reported', () => {
     const { objects } = synth({ metrics: MetricsAuthorization.alwaysAllow(), serviceMonitor: true });
@@ -246,7 +246,8 @@ describe('audit SMS052 on the ServiceMonitor', () => {
     const sm = find(objects, 'ServiceMonitor');
     const noCa = objects.map(o => (o === sm ? { ...sm, spec: { ...sm.spec, endpoints: [{ ...sm.spec.endpoints[0], tlsConfig: { serverName: 'metrics-server.kube-system.svc' } }] } } : o));
     expect(sms052(noCa)).toEqual(['ServiceMonitor kube-system/metrics-server endpoint 0 names no CA: Prometheus verifies metrics-server\'s certificate against its system roots, which do not hold the cluster CA, so every scrape fails']);
-    const skip = objects.map(o => (o === sm ? { ...sm, spec: { ...sm.spec, endpoints: [{ ...sm.spec.endpoints[0], tlsConfig: { ...sm.spec.endpoints[0].tlsConfig, insecureSkipVerify: true } }] } } : o));
+    const skipping = { ...sm.spec.endpoints[0], tlsConfig: { ...sm.spec.endpoints[0].tlsConfig, insecureSkipVerify: true } };
+    const skip = objects.map(o => (o === sm ? { ...sm, spec: { ...sm.spec, endpoints: [skipping] } } : o));
     expect(sms052(skip)).toEqual(['ServiceMonitor kube-system/metrics-server endpoint 0 scrapes metrics-server with insecureSkipVerify: true: Prometheus accepts any certificate on the Service\'s address']);
   });
 });

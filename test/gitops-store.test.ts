@@ -123,7 +123,8 @@ describe('the shared store', () => {
   test('a complete store synthesizes a SealedSecret without any identity, byte-identical, frozen, and holds no plaintext key', async () => {
     const { dir, keyFile } = await sharedStore();
     const sealed = SecretOutput.sealedSecret({ controllerCertificate: Pem.fromString(controller) });
-    const first = withEnv({ ...NO_IDENTITY, SOPS_AGE_KEY_FILE: keyFile, CI: undefined, SECURE_METRICS_SERVER_FROZEN: undefined }, () => synthShared(dir, sealed));
+    const first = withEnv({ ...NO_IDENTITY, SOPS_AGE_KEY_FILE: keyFile, CI: undefined, SECURE_METRICS_SERVER_FROZEN: undefined },
+      () => synthShared(dir, sealed));
     expect(first).toContain('kind: SealedSecret');
     expect(plaintextKeys(first)).toEqual([]);
     // a read-only clone without identity, under CI

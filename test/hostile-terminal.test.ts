@@ -19,6 +19,7 @@ test('a synth warning that quotes an extraArgs value prints it escaped (the meta
   }));
   expect(result.warnings.some(w => w.includes(ESC))).toBe(true);
   expect(stderr).toContain('[secure-metrics-server] WARNING: ');
+  // eslint-disable-next-line no-control-regex -- the assertion is that no raw control character is printed
   expect(stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
   expect(stderr).toContain('/etc/x\\x1b]0;owned\\x07\\x1b[2J.crt');
 });
@@ -28,7 +29,10 @@ function io() {
   const err: string[] = [];
   return {
     out, err,
-    io: { stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, readStdin: async () => Buffer.alloc(0), env: {}, cwd: process.cwd() },
+    io: {
+      stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) },
+      readStdin: async () => Buffer.alloc(0), env: {}, cwd: process.cwd(),
+    },
   };
 }
 
@@ -40,12 +44,14 @@ test('ca: a store path with control characters is printed escaped', async () => 
   expect(code).not.toBe(0);
   const printed = r.out.join('') + r.err.join('');
   expect(printed).toContain('pki\\x1b]0;owned\\x07');
+  // eslint-disable-next-line no-control-regex -- the assertion is that no raw control character is printed
   expect(printed).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
 });
 
 test('ca: an unknown option with control characters is printed escaped', async () => {
   const r = io();
   await main(['ca', 'status', `--x${ESC}`], r.io);
+  // eslint-disable-next-line no-control-regex -- the assertion is that no raw control character is printed
   expect(r.err.join('')).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
   expect(r.err.join('')).toContain('\\x1b');
 });
@@ -59,6 +65,7 @@ test('an unknown command with control characters is printed escaped', async () =
 test('audit: an unknown option with control characters is printed escaped', async () => {
   const r = io();
   expect(await main(['audit', `--x${ESC}`], r.io)).toBe(2);
+  // eslint-disable-next-line no-control-regex -- the assertion is that no raw control character is printed
   expect(r.err.join('')).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
   expect(r.err.join('')).toContain('\\x1b');
 });

@@ -298,7 +298,8 @@ function pruneText(o: PruneOutcome, cluster: string): string {
  * JSON.stringify having escaped it.
  */
 function terminalIo(io: CliIo): CliIo {
-  const safe = (s: { write(s: string): unknown; readonly isTTY?: boolean }) => ({ isTTY: s.isTTY, write: (text: string) => s.write(terminalText(text, { keepNewlines: true })) });
+  const safe = (s: { write(s: string): unknown; readonly isTTY?: boolean }) =>
+    ({ isTTY: s.isTTY, write: (text: string) => s.write(terminalText(text, { keepNewlines: true })) });
   return { ...io, readStdin: io.readStdin, stdout: safe(io.stdout), stderr: safe(io.stderr) };
 }
 

@@ -325,7 +325,7 @@ function goInt(value: string, bits: number): bigint | undefined {
 }
 
 /** Go's time.Duration: an int64 count of nanoseconds (about 292 years). */
-const GO_DURATION_MAX_NS = 9223372036854775807;
+const GO_DURATION_MAX_NS = (1n << 63n) - 1n;
 
 /**
  * A Go duration in nanoseconds (approximate for fractions), or undefined
@@ -337,15 +337,20 @@ export function goDurationNs(value: string): number | undefined {
   if (!GO_DURATION.test(value)) {
     return undefined;
   }
-  const unit: { [u: string]: number } = { 'ns': 1, 'us': 1e3, '\u00b5s': 1e3, '\u03bcs': 1e3, 'ms': 1e6, 's': 1e9, 'm': 60e9, 'h': 3600e9 };
-  let total = 0;
-  for (const m of value.matchAll(/(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g)) {
-    total += Number(m[1]) * unit[m[2]];
+  const unit: { [u: string]: bigint } = { 'ns': 1n, 'us': 1000n, '\u00b5s': 1000n, '\u03bcs': 1000n, 'ms': 1000000n, 's': 1000000000n, 'm': 60000000000n, 'h': 3600000000000n };
+  // exact integer arithmetic, as Go's ParseDuration overflows exactly at 2^63 ns
+  let total = 0n;
+  for (const m of value.matchAll(/(\d*)(?:\.(\d*))?(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g)) {
+    const u = unit[m[3]];
+    const fraction = m[2] ?? '';
+    total += BigInt(m[1] || '0') * u + (fraction === '' ? 0n : (BigInt(fraction) * u) / 10n ** BigInt(fraction.length));
   }
-  if (total > GO_DURATION_MAX_NS) {
+  const negative = value.startsWith('-');
+  // Go accepts -2^63 ns, the smallest int64, and nothing beyond either end
+  if (total > GO_DURATION_MAX_NS + (negative ? 1n : 0n)) {
     return undefined;
   }
-  return value.startsWith('-') ? -total : total;
+  return negative ? -Number(total) : Number(total);
 }
 
 /**

@@ -13,7 +13,9 @@ import { AuditOptions, AuditResult, Finding, Install, Rule, Severity, severityRa
 const METRICS_API_SERVICE = 'v1beta1.metrics.k8s.io';
 const WORKLOAD_KINDS = ['Deployment', 'DaemonSet', 'StatefulSet', 'ReplicaSet', 'Pod'];
 
-const CHECKS: Check[] = [checkCommandLine, checkApiService, checkServingTls, checkKubeletTls, checkPorts, checkPodSecurity, checkGitopsSecrets, checkServiceMonitors];
+const CHECKS: Check[] = [
+  checkCommandLine, checkApiService, checkServingTls, checkKubeletTls, checkPorts, checkPodSecurity, checkGitopsSecrets, checkServiceMonitors,
+];
 
 /** One install with the objects it was found from. @internal */
 interface FoundInstall {

@@ -212,7 +212,8 @@ function rotateLocked(r: RotateRequest, p: ReturnType<typeof clusterPaths>): Rot
     if (refusal) {
       throw refusal;
     }
-    commitUnit(p.next, { [CA_KEY]: rotation.keyPem, [CA_CERT]: rotation.certPem, [PARAMS_FILE]: readOptional(path.join(p.next, PARAMS_FILE)) ?? caParamsJson(paramsOf(p.ca, current)),
+    commitUnit(p.next, { [CA_KEY]: rotation.keyPem, [CA_CERT]: rotation.certPem,
+      [PARAMS_FILE]: readOptional(path.join(p.next, PARAMS_FILE)) ?? caParamsJson(paramsOf(p.ca, current)),
       [STATE_FILE]: stateJson({ phase: 'switched', stagedAt: rotation.stagedAt, switchedAt: now }) }, 'rotate-switch');
     return {
       step: 'switched', signing: status('next', p.next, next, true), bundle: [status('current', p.ca, current, false), status('next', p.next, next, true)],

@@ -81,7 +81,7 @@ export class Pem {
       if (e instanceof BoundedReadError) {
         throw new Error(`${prop}: cannot read ${this.source}: ${e.message}; ${e.code === 'ENOTREG'
           ? 'pass the PEM file itself (a FIFO or device is not read: it could wait or run without end)'
-          : `a PEM file of certificates is at most ${Pem._MAX_FILE_BYTES} bytes (an APIService, caBundle included, must fit in etcd's 1.5 MiB object limit); pass only the CAs needed`}`);
+          : `a PEM file of certificates is at most ${Pem._MAX_FILE_BYTES} bytes (an APIService, caBundle included, must fit in etcd's 1.5 MiB object limit); pass only the CAs needed`}`, { cause: e });
       }
       if (e.code === undefined) {
         // a refusal of readKeyFile, which names the prop and the fix

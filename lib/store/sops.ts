@@ -237,7 +237,10 @@ export function sopsDecryptDocument(doc: any, identities: AgeIdentity[], source:
 
 function unwrapDataKey(meta: any, identities: AgeIdentity[], source: string): Buffer {
   const recipients = sopsRecipients({ sops: meta });
-  const entries: any[] = [...(Array.isArray(meta.age) ? meta.age : []), ...(Array.isArray(meta.key_groups) ? meta.key_groups.flatMap((g: any) => (Array.isArray(g?.age) ? g.age : [])) : [])];
+  const entries: any[] = [
+    ...(Array.isArray(meta.age) ? meta.age : []),
+    ...(Array.isArray(meta.key_groups) ? meta.key_groups.flatMap((g: any) => (Array.isArray(g?.age) ? g.age : [])) : []),
+  ];
   for (const e of entries) {
     try {
       const key = ageDecrypt(String(e.enc), identities);

@@ -116,7 +116,12 @@ function requestDigest(i: StoreIssueRequest): string {
     validity: i.serving.validity.toMilliseconds(), renewBefore: i.serving.renewBefore.toMilliseconds(),
     keyAlgorithm: i.serving.keyAlgorithm?.name ?? 'follow-ca',
     userCa: i.userCa ? sha256(i.userCa.certPem) : undefined,
-    dedicatedCa: i.dedicatedCa ? { cn: i.dedicatedCa.commonName, validity: i.dedicatedCa.validity.toMilliseconds(), key: i.dedicatedCa.keyAlgorithm.name, shared: i.dedicatedCa.sharedName ?? null } : undefined,
+    dedicatedCa: i.dedicatedCa
+      ? {
+        cn: i.dedicatedCa.commonName, validity: i.dedicatedCa.validity.toMilliseconds(),
+        key: i.dedicatedCa.keyAlgorithm.name, shared: i.dedicatedCa.sharedName ?? null,
+      }
+      : undefined,
   }));
 }
 

@@ -41,7 +41,8 @@ function parseMailbox(input: string): { local: string; domain: string } | undefi
         } else {
           return undefined;
         }
-      } else if (c === 11 || c === 12 || c === 32 || c === 33 || c === 127 || (c >= 1 && c <= 8) || (c >= 14 && c <= 31) || (c >= 35 && c <= 91) || (c >= 93 && c <= 126)) {
+      } else if (c === 11 || c === 12 || c === 32 || c === 33 || c === 127 || (c >= 1 && c <= 8) || (c >= 14 && c <= 31)
+        || (c >= 35 && c <= 91) || (c >= 93 && c <= 126)) {
         local += String.fromCharCode(c);
       } else {
         return undefined;
@@ -266,7 +267,8 @@ function goIpNetString([net, mask]: Buffer[]): string {
  */
 export function nameConstraintViolation(ca: CertInfo, names: ConstrainedNames): NameConstraintViolation | undefined {
   const nc = ca.nameConstraints;
-  if (!nc || [nc.permittedDns, nc.excludedDns, nc.permittedIp, nc.excludedIp, nc.permittedEmail, nc.excludedEmail, nc.permittedUri, nc.excludedUri].every(l => l.length === 0)) {
+  if (!nc || [nc.permittedDns, nc.excludedDns, nc.permittedIp, nc.excludedIp, nc.permittedEmail, nc.excludedEmail, nc.permittedUri,
+    nc.excludedUri].every(l => l.length === 0)) {
     return undefined;
   }
   const who = `the CA '${ca.subject}'`;

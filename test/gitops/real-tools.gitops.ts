@@ -61,7 +61,10 @@ const git = (cwd: string, ...args: string[]) => ok('git', ['-c', 'user.name=dev'
 
 /** No identity anywhere: no SOPS variables, a HOME without ~/.config/sops. */
 function noIdentity(home: string) {
-  return { SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined, XDG_CONFIG_HOME: undefined, HOME: home, CI: undefined, SECURE_METRICS_SERVER_FROZEN: undefined, ARGOCD_APP_NAME: undefined };
+  return {
+    SOPS_AGE_KEY_FILE: undefined, SOPS_AGE_KEY: undefined, XDG_CONFIG_HOME: undefined, HOME: home,
+    CI: undefined, SECURE_METRICS_SERVER_FROZEN: undefined, ARGOCD_APP_NAME: undefined,
+  };
 }
 
 let work: string;
@@ -208,7 +211,7 @@ describe('the team scenario', () => {
     expect(sopsDecryptBinary(readFileSync(f, 'utf8'), parseAgeKeyFile(readFileSync(keys, 'utf8'), keys), f).toString()).toBe(plain);
     // the store's .sops.yaml is sops's own config: 'sops updatekeys' re-keys a file to a recipient added there
     const sopsYaml = path.join(c, STORE, '.sops.yaml');
-    writeFileSync(sopsYaml, readFileSync(sopsYaml, 'utf8').replace(/^(    age: .*)$/m, `$1,${fluxRecipient}`));
+    writeFileSync(sopsYaml, readFileSync(sopsYaml, 'utf8').replace(/^( {4}age: .*)$/m, `$1,${fluxRecipient}`));
     const caKey = path.join(c, STORE, 'clusters/cluster-a/ca/ca.key.sops');
     ok(tool('sops'), ['updatekeys', '-y', path.relative(path.join(c, STORE), caKey)], { cwd: path.join(c, STORE), env: { SOPS_AGE_KEY_FILE: keys } });
     expect(sopsDecryptBinary(readFileSync(caKey, 'utf8'), parseAgeKeyFile(readFileSync(fluxKeys, 'utf8'), fluxKeys), caKey).toString()).toMatch(/PRIVATE KEY/);
