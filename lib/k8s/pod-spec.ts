@@ -1,6 +1,6 @@
 /**
  * What kube-apiserver accepts in a pod spec and its neighbours, beyond names
- * (lib/rules/k8s-names.ts): the limits its validation enforces
+ * (lib/k8s/names.ts): the limits its validation enforces
  * (pkg/apis/core/validation, pkg/apis/apps/validation,
  * pkg/apis/policy/validation). Pure; no cdk8s, so the command bundles it.
  * @internal

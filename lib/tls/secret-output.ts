@@ -96,7 +96,7 @@ function sha256(...parts: string[]): string {
   return h.digest('hex');
 }
 
-/** SHA-256 (hex) of a PEM, as the cache's entries name their certificate (lib/store/output-cache.ts prunes by it). */
+/** SHA-256 (hex) of a PEM, as the cache's entries name their certificate (lib/tls/output-cache.ts prunes by it). */
 function pemDigest(pem: string): string {
   return createHash('sha256').update(pem).digest('hex');
 }

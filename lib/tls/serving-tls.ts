@@ -404,7 +404,7 @@ abstract class IssuedServingTls extends ServingTls {
         now: context.now,
       },
     };
-    // the Secret in the chosen output form, from the local or the shared store (lib/store/serve-secret.ts)
+    // the Secret in the chosen output form, from the local or the shared store (lib/tls/serve-secret.ts)
     if (this.options.store !== undefined && this.options.sharedStore !== undefined) {
       throw new Error(`${prop}.sharedStore: both store ('${this.options.store.directory}') and sharedStore ('${this.options.sharedStore.directory}') are set; give one: sharedStore for a store committed to git, store for a local one`);
     }
