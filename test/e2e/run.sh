@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The real-cluster tests (npm run test:e2e): builds kube-apiserver,
+# kube-controller-manager and kubectl from k8s.io/kubernetes, embedded etcd and
+# metrics-server (each pinned in go.mod / metrics-server/go.mod), then deploys
+# what the library synthesizes into them (cmd/e2e). Needs root (unshare --net,
+# ip netns), Go, openssl, iproute2, util-linux; see README "Real-cluster tests".
+# Prints "N passed, N failed" last; exits non-zero when a scenario fails.
+set -uo pipefail
+cd "$(dirname "$0")"
+fail() { echo "e2e: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+[ "$(id -u)" = 0 ] || fail "needs root: each control plane runs in its own network namespace (unshare --net)"
+for t in go ip unshare openssl node; do
+  command -v "$t" >/dev/null 2>&1 || fail "$t is not installed"
+done
+
+# one cache for this module (override with GOMODCACHE/GOCACHE); static
+# binaries: metrics-server runs chrooted into its pod's root, as from its image
+export GOMODCACHE="${GOMODCACHE:-$PWD/.cache/gomod}" GOCACHE="${GOCACHE:-$PWD/.cache/gobuild}"
+export GOTOOLCHAIN=local CGO_ENABLED=0
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY
+
+start=$(date +%s)
+mkdir -p bin
+go build -o bin/ \
+  k8s.io/kubernetes/cmd/kube-apiserver \
+  k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kubectl \
+  ./cmd/e2e ./cmd/e2e-etcd || fail "go build of the control plane failed (see above)"
+(cd metrics-server && go build -o ../bin/metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server) \
+  || fail "go build of metrics-server failed (see above)"
+echo "e2e: built in $(( $(date +%s) - start )) s" >&2
+
+exec bin/e2e --repo "$PWD/../.." "$@"
