@@ -22,7 +22,12 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY
 
 start=$(date +%s)
 mkdir -p bin
-go build -o bin/ \
+# /version says what was built (as the release build's -X flags do)
+kv=$(go list -m -f '{{.Version}}' k8s.io/kubernetes) || fail "go list -m k8s.io/kubernetes failed"
+minor=${kv#v1.}; minor=${minor%%.*}
+ldflags="-X k8s.io/component-base/version.gitVersion=$kv -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean"
+ldflags="$ldflags -X k8s.io/client-go/pkg/version.gitVersion=$kv -X k8s.io/client-go/pkg/version.gitMajor=1 -X k8s.io/client-go/pkg/version.gitMinor=$minor"
+go build -ldflags "$ldflags" -o bin/ \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kubectl \

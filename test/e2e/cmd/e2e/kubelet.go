@@ -86,17 +86,27 @@ func (k *fakeKubelet) register(ctx context.Context) error {
 			return err
 		}
 	}
-	now := metav1.Now()
-	created.Status = corev1.NodeStatus{
-		Capacity: res, Allocatable: res,
-		Addresses:       []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: k.ip}, {Type: corev1.NodeHostName, Address: k.name}},
-		DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: int32(k.port)}},
-		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
-			Message: "kubelet is posting ready status", LastHeartbeatTime: now, LastTransitionTime: now}},
-		NodeInfo: corev1.NodeSystemInfo{KubeletVersion: k.c.gitVersion, OperatingSystem: "linux", Architecture: "amd64",
-			ContainerRuntimeVersion: "e2e://fake", OSImage: "e2e fake kubelet"},
-	}
-	if _, err := k.client.CoreV1().Nodes().UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+	_ = created
+	// the status, retried on conflicts (the node controllers write the Node too)
+	err = waitFor(ctx, 30*time.Second, func() error {
+		cur, err := k.client.CoreV1().Nodes().Get(ctx, k.name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		now := metav1.Now()
+		cur.Status = corev1.NodeStatus{
+			Capacity: res, Allocatable: res,
+			Addresses:       []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: k.ip}, {Type: corev1.NodeHostName, Address: k.name}},
+			DaemonEndpoints: corev1.NodeDaemonEndpoints{KubeletEndpoint: corev1.DaemonEndpoint{Port: int32(k.port)}},
+			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
+				Message: "kubelet is posting ready status", LastHeartbeatTime: now, LastTransitionTime: now}},
+			NodeInfo: corev1.NodeSystemInfo{KubeletVersion: k.c.gitVersion, OperatingSystem: "linux", Architecture: "amd64",
+				ContainerRuntimeVersion: "e2e://fake", OSImage: "e2e fake kubelet"},
+		}
+		_, err = k.client.CoreV1().Nodes().UpdateStatus(ctx, cur, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("node %s: update status: %w", k.name, err)
 	}
 	go k.heartbeat(ctx)
