@@ -348,7 +348,16 @@ func (k *fakeKubelet) containerLogs(w http.ResponseWriter, r *http.Request) {
 	file := k.logs(parts[0], parts[1], parts[2])
 	b, err := os.ReadFile(file)
 	if file == "" || err != nil {
-		http.Error(w, fmt.Sprintf("container %q in pod %q is waiting to start", parts[2], parts[1]), http.StatusBadRequest)
+		// the kubelet's answer for a container that has not started (validateContainerLogStatus)
+		reason := "ContainerCreating"
+		if pod, perr := k.client.CoreV1().Pods(parts[0]).Get(r.Context(), parts[1], metav1.GetOptions{}); perr == nil {
+			for _, cs := range pod.Status.ContainerStatuses {
+				if cs.Name == parts[2] && cs.State.Waiting != nil && cs.State.Waiting.Reason != "" {
+					reason = cs.State.Waiting.Reason
+				}
+			}
+		}
+		http.Error(w, fmt.Sprintf("container %q in pod %q is waiting to start: %s", parts[2], parts[1], reason), http.StatusBadRequest)
 		return
 	}
 	text := string(b)

@@ -2,6 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -118,6 +123,7 @@ func rotation(order string) func(e *env, s *scenario, r *result, dir string) {
 				}
 			}
 			_ = os.WriteFile(filepath.Join(dir, "phase-"+phase+".done"), nil, 0o644)
+			r.Notes = append(r.Notes, fmt.Sprintf("after %s: caBundle %s; served: %s", phase, bundleSubjects(objs), servedCerts(e, s.NS)))
 		}
 		cancel()
 		wg.Wait()
@@ -143,4 +149,50 @@ func rotation(order string) func(e *env, s *scenario, r *result, dir string) {
 			r.Outcome = "pass"
 		}
 	}
+}
+
+// bundleSubjects names the CAs of the APIService's caBundle (subject and key id).
+func bundleSubjects(objs []obj) string {
+	var out []string
+	for _, a := range find(objs, "APIService") {
+		b, _ := base64.StdEncoding.DecodeString(fmt.Sprint(path(a, "spec", "caBundle")))
+		for {
+			var blk *pem.Block
+			blk, b = pem.Decode(b)
+			if blk == nil {
+				break
+			}
+			if c, err := x509.ParseCertificate(blk.Bytes); err == nil {
+				out = append(out, c.Subject.CommonName+" keyid "+short(hex.EncodeToString(c.SubjectKeyId)))
+			}
+		}
+	}
+	return "[" + strings.Join(out, ", ") + "]"
+}
+
+// servedCerts dials every running metrics-server pod and names the issuer of
+// the certificate it serves (authority key id), as kube-apiserver would see it.
+func servedCerts(e *env, ns string) string {
+	var out []string
+	for _, sp := range e.sim.running() {
+		if sp.pod.Namespace != ns || sp.ip == "" || sp.stopped {
+			continue
+		}
+		conn, err := tls.Dial("tcp", sp.ip+":10250", &tls.Config{InsecureSkipVerify: true, ServerName: "metrics-server." + ns + ".svc"})
+		if err != nil {
+			out = append(out, sp.pod.Name+": "+err.Error())
+			continue
+		}
+		c := conn.ConnectionState().PeerCertificates[0]
+		conn.Close()
+		out = append(out, fmt.Sprintf("%s: issuer %s keyid %s", sp.pod.Name, c.Issuer.CommonName, short(hex.EncodeToString(c.AuthorityKeyId))))
+	}
+	return strings.Join(out, "; ")
+}
+
+func short(s string) string {
+	if len(s) > 8 {
+		return s[:8]
+	}
+	return s
 }
