@@ -78,6 +78,7 @@ func rotation(order string) func(e *env, s *scenario, r *result, dir string) {
 			r.Polls = pr
 			r.Outcome, r.Reason = "fail", msg
 		}
+		var opensslFailures []string
 		for _, phase := range []string{"stage", "switch", "finish"} {
 			o, er, code := run(e.ctx, 2*time.Minute, e.repo, cleanEnv(), "node", "-r", "tsx/cjs", "lib/cli/main.ts", "ca", "rotate", "--store", store, "--force")
 			r.Notes = append(r.Notes, fmt.Sprintf("ca rotate (%s): exit %d: %s", phase, code, firstLine(o+er)))
@@ -124,6 +125,10 @@ func rotation(order string) func(e *env, s *scenario, r *result, dir string) {
 			}
 			_ = os.WriteFile(filepath.Join(dir, "phase-"+phase+".done"), nil, 0o644)
 			r.Notes = append(r.Notes, fmt.Sprintf("after %s: caBundle %s; served: %s", phase, bundleSubjects(objs), servedCerts(e, s.NS)))
+			// the standard: every certificate verifies in Go (kube-apiserver, polled above) and OpenSSL
+			if msg := opensslVerifyServed(e, s.NS, objs, filepath.Join(dir, "verify-"+phase)); msg != "" {
+				opensslFailures = append(opensslFailures, "after "+phase+": "+msg)
+			}
 		}
 		cancel()
 		wg.Wait()
@@ -143,6 +148,9 @@ func rotation(order string) func(e *env, s *scenario, r *result, dir string) {
 			r.Outcome, r.Reason = "fail", fmt.Sprintf("%d of %d polls of the metrics API failed during the rotation", pr.Failed, pr.Total)
 		case pr.Total == 0:
 			r.Outcome, r.Reason = "fail", "no poll ran"
+		case len(opensslFailures) > 0:
+			r.Errors = append(r.Errors, opensslFailures...)
+			r.Outcome, r.Reason = "fail", fmt.Sprintf("0 of %d polls failed (kube-apiserver, Go), but openssl verify of the served certificate against the applied caBundle failed: %s", pr.Total, strings.Join(opensslFailures, "; "))
 		case r.Doctor.Verdict != "ok":
 			r.Outcome, r.Reason = "fail", "doctor: "+r.Doctor.Verdict
 		default:
@@ -196,3 +204,36 @@ func short(s string) string {
 	}
 	return s
 }
+
+// opensslVerifyServed runs `openssl verify -CAfile <caBundle> <served leaf>`
+// for every running pod; it gives the failures ("" when all verify).
+func opensslVerifyServed(e *env, ns string, objs []obj, dir string) string {
+	must(os.MkdirAll(dir, 0o755))
+	var bundle []byte
+	for _, a := range find(objs, "APIService") {
+		bundle, _ = base64.StdEncoding.DecodeString(fmt.Sprint(path(a, "spec", "caBundle")))
+	}
+	caFile := filepath.Join(dir, "caBundle.pem")
+	must(os.WriteFile(caFile, bundle, 0o644))
+	var fails []string
+	for _, sp := range e.sim.running() {
+		if sp.pod.Namespace != ns || sp.ip == "" || sp.stopped {
+			continue
+		}
+		conn, err := tls.Dial("tcp", sp.ip+":10250", &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			continue
+		}
+		leaf := conn.ConnectionState().PeerCertificates[0]
+		conn.Close()
+		leafFile := filepath.Join(dir, sp.pod.Name+".crt")
+		must(os.WriteFile(leafFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw}), 0o644))
+		out, errOut, code := run(e.ctx, 30*time.Second, dir, cleanEnv(), "openssl", "verify", "-CAfile", caFile, leafFile)
+		if code != 0 {
+			fails = append(fails, fmt.Sprintf("%s: %s (caBundle %s, leaf issuer %s, leaf AKI %s)", sp.pod.Name, strings.Join(strings.Fields(firstLine(out+errOut)), " ")+" "+strings.TrimSpace(linesWithAny(out+errOut, "error ")), bundleSubjects(objs), leaf.Issuer.CommonName, short(hex.EncodeToString(leaf.AuthorityKeyId))))
+		}
+	}
+	return strings.Join(fails, "; ")
+}
+
+func linesWithAny(text, s string) string { return strings.Join(linesWith(text, s, 2), " / ") }
