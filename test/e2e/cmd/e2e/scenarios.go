@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"crypto"
-	"crypto/sha1"
 	"crypto/rand"
+	"crypto/sha1"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
