@@ -119,8 +119,13 @@ func parent(args []string) int {
 	o := parseOpts(args, nil)
 	self, err := os.Executable()
 	must(err)
-	_ = os.RemoveAll(o.work)
 	must(os.MkdirAll(o.work, 0o755))
+	// only what an earlier run left here: one directory per control plane
+	if old, err := filepath.Glob(filepath.Join(o.work, "cp[0-9]*-*")); err == nil {
+		for _, d := range old {
+			_ = os.RemoveAll(d)
+		}
+	}
 	list := selected(o)
 	groups := shards(list, o.parallel)
 	logf("%d scenario(s) in %d control plane(s), at most %d at once", len(list), len(groups), o.parallel)

@@ -235,9 +235,12 @@ func (s *podSim) runPod(ctx context.Context, sp *simPod) {
 	sp.mountErr = ""
 	target := filepath.Join(sp.root, argv0)
 	must(os.MkdirAll(filepath.Dir(target), 0o755))
-	if err := copyFile(bin, target, 0o755); err != nil {
-		s.failPod(ctx, sp, "CreateContainerError", err.Error())
-		return
+	// the image's file: a hard link where it can be (same file system), else a copy
+	if err := os.Link(bin, target); err != nil {
+		if err := copyFile(bin, target, 0o755); err != nil {
+			s.failPod(ctx, sp, "CreateContainerError", err.Error())
+			return
+		}
 	}
 	if err := s.netns(sp); err != nil {
 		s.failPod(ctx, sp, "CreatePodSandboxError", err.Error())
