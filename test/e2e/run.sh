@@ -14,15 +14,23 @@ for t in go ip unshare openssl node; do
   command -v "$t" >/dev/null 2>&1 || fail "$t is not installed"
 done
 
-# Go caches of their own, outside the repository (jest and tsc must not crawl
-# 6 GB of modules, some with *.test.ts files): $E2E_CACHE, else
-# ~/.cache/secure-metrics-server-e2e (override with GOMODCACHE/GOCACHE); the
-# scratch directory (pods' roots, logs, manifests) is $E2E_WORK, else
-# $TMPDIR/secure-metrics-server-e2e. Static binaries: metrics-server runs
-# chrooted into its pod's root, as from its image.
+# Go caches of their own, kept outside the repository ($E2E_CACHE, else
+# ~/.cache/secure-metrics-server-e2e) and reached through the symbolic links
+# .cache/gomod and .cache/gobuild: the build cache is keyed by the source paths,
+# so the path Go sees stays the same, while jest and tsc, which do not follow
+# symbolic links into directories, never crawl 6 GB of modules (some hold
+# *.test.ts files). GOMODCACHE/GOCACHE override. The scratch directory (pods'
+# roots, logs, manifests) is $E2E_WORK, else $TMPDIR/secure-metrics-server-e2e.
+# Static binaries: metrics-server runs chrooted into its pod's root, as from its image.
 cache="${E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/secure-metrics-server-e2e}"
 work="${E2E_WORK:-${TMPDIR:-/tmp}/secure-metrics-server-e2e}"
-export GOMODCACHE="${GOMODCACHE:-$cache/gomod}" GOCACHE="${GOCACHE:-$cache/gobuild}"
+mkdir -p .cache
+for d in gomod gobuild; do
+  if [ ! -e ".cache/$d" ]; then
+    mkdir -p "$cache/$d" && ln -s "$cache/$d" ".cache/$d" || fail "cannot make .cache/$d -> $cache/$d"
+  fi
+done
+export GOMODCACHE="${GOMODCACHE:-$PWD/.cache/gomod}" GOCACHE="${GOCACHE:-$PWD/.cache/gobuild}"
 export GOTOOLCHAIN=local CGO_ENABLED=0
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY
 
