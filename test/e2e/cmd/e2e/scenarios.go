@@ -264,6 +264,11 @@ func scenarios() []*scenario {
 			return map[string]string{"SERVER_CA_CERT": e.c.path("pki", "ca.crt"), "SERVER_CA_KEY": e.c.path("pki", "ca.key")}, nil
 		}),
 		example("kubelet-csr-approver", "rsa", "healthy", "kube-system", "", nil),
+		// the chart-values groups (docs/helm-values.md): identity and RBAC, probes and rollout, extra volumes
+		example("identity-rbac", "rsa", "healthy", "kube-system", "", nil),
+		example("probes-rollout", "rsa", "healthy", "kube-system", "", nil),
+		example("extra-volumes", "rsa", "healthy", "kube-system", "", nil),
+		{Name: "example-monitoring", Cluster: "rsa", Expect: "healthy", Skip: "the Prometheus Operator's ServiceMonitor CRD is not applied by this harness (no monitoring.coreos.com API), so its ServiceMonitor cannot be applied; its TLS settings are verified with Prometheus' own client code in test/servicemonitor"},
 		{Name: "example-cert-manager", Cluster: "rsa", Expect: "healthy", Skip: "cert-manager's controller and cainjector are not built by this harness: github.com/cert-manager/cert-manager v1.21.1 is on the Go module proxy, but its build was not attempted within the time budget"},
 		{Name: "kubelet-csr-approver-real", Cluster: "rsa", Expect: "healthy", Skip: "github.com/postfinance/kubelet-csr-approver cannot be built here: the Go module proxy answers 403 \"This module version is not available.\" for v1.2.15 (the construct's default) and for @latest"},
 
