@@ -478,7 +478,7 @@ describe('preflight', () => {
   });
 });
 
-(haveKubectl ? describe : describe.skip)('kubectl 1.32 against the simulated server', () => {
+(haveKubectl ? describe : describe.skip)('kubectl against the simulated server', () => {
   test('kubectl top nodes: usage when healthy, "Metrics API not available" when broken', async () => {
     const cache = path.join(dir, 'kubectl-cache');
     sim.setState(SCENARIOS.healthy(inputs));

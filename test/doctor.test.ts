@@ -170,3 +170,30 @@ describe('the client never lets a credential reach the output', () => {
     }
   });
 });
+
+test('a pod whose container is waiting to start (400 on pods/log, as the real kubelet answers) is reported, and doctor still runs', async () => {
+  const http = await import('http');
+  const { ClusterClient } = await import('../lib/cluster/client');
+  const { checkLogs } = await import('../lib/cluster/logs');
+  const { Findings } = await import('../lib/cluster/findings');
+  const message = 'container "metrics-server" in pod "metrics-server-7d9f-abcde" is waiting to start: ContainerCreating';
+  const server = http.createServer((_req, res) => {
+    res.writeHead(400, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason: 'BadRequest', code: 400 }));
+  });
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as import('net').AddressInfo).port;
+  const kc: any = {
+    getCurrentCluster: () => ({ server: `http://127.0.0.1:${port}` }),
+    getCurrentUser: () => ({ name: 'u' }),
+    applyToHTTPSOptions: async () => undefined,
+  };
+  try {
+    const client = new ClusterClient({ kc, context: 'c', server: `http://127.0.0.1:${port}`, source: 'test' });
+    const state: any = { namespace: 'kube-system', pods: [{ metadata: { name: 'metrics-server-7d9f-abcde' } }] };
+    const summary = await checkLogs(client, state, new Findings(), 50);
+    expect(summary.summary).toBe(`no log yet: ${message}`);
+  } finally {
+    server.close();
+  }
+});

@@ -10,6 +10,12 @@ export interface Read<T> {
   readonly notFound?: boolean;
   /** 403: what the API server said, when the credentials may not read it */
   readonly forbidden?: string;
+  /**
+   * 400 on a subresource that cannot answer yet, e.g. the log of a container
+   * that is waiting to start (`container "x" in pod "y" is waiting to start:
+   * ContainerCreating`): what the API server said
+   */
+  readonly unavailable?: string;
 }
 
 /**
@@ -169,6 +175,9 @@ export class ClusterClient {
   /** GET text (pod logs). */
   public async text(path: string, what: string): Promise<Read<string>> {
     const r = await this.request(path, `get ${what}`);
+    if (r.status === 400) {
+      return { unavailable: statusMessage(r.body) ?? r.body.slice(0, 200) };
+    }
     return this.outcome<string>(r, `get ${what}`, () => r.body);
   }
 

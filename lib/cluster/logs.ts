@@ -17,11 +17,15 @@ export async function checkLogs(client: ClusterClient, state: InstallState, find
   const container = metricsServerContainer(podTemplate(state.deployment ?? {})?.spec ?? {})?.name ?? 'metrics-server';
   let read = 0;
   let denied = 0;
+  // pods whose container has not started (the kubelet cannot mount a volume, the image is
+  // pulling): no log yet, and the other hops' checks say why
+  const waiting: string[] = [];
   const seen = new Set<string>();
   for (const pod of pods) {
     const name = pod.metadata?.name ?? '';
     const r = await client.text(`/api/v1/namespaces/${seg(state.namespace)}/pods/${seg(name)}/log?container=${encodeURIComponent(container)}&tailLines=${lines}`, `pods/log ${state.namespace}/${name}`);
     if (r.forbidden) { denied++; continue; }
+    if (r.unavailable !== undefined) { waiting.push(r.unavailable); continue; }
     if (!r.value) continue;
     const text = r.value.split('\n').filter(l => l.trim() !== '');
     read += text.length;
@@ -36,6 +40,9 @@ export async function checkLogs(client: ClusterClient, state: InstallState, find
   }
   if (denied === pods.length) {
     return { section: S, status: HopStatus.UNKNOWN, summary: 'could not read pod logs' };
+  }
+  if (waiting.length + denied === pods.length) {
+    return { section: S, status: HopStatus.UNKNOWN, summary: `no log yet: ${waiting[0]}` };
   }
   return { section: S, status: seen.size ? HopStatus.PROBLEMS : HopStatus.OK, summary: `${read} line(s) of ${pods.length - denied} pod(s): ${seen.size ? `${seen.size} known error(s)` : 'no known error'}` };
 }

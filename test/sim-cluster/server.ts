@@ -272,6 +272,11 @@ export class SimCluster {
           return status(400, 'BadRequest', `container ${container} is not valid for pod ${name}`);
         }
         const chosen = container ?? containers[0];
+        // as the kubelet answers for a container that has not started (kube-apiserver passes it on)
+        const waiting = (obj.status?.containerStatuses ?? []).find((c: any) => c.name === chosen)?.state?.waiting;
+        if (waiting) {
+          return status(400, 'BadRequest', `container "${chosen}" in pod "${name}" is waiting to start: ${waiting.reason ?? 'ContainerCreating'}`);
+        }
         let text = (chosen !== undefined ? state.logs?.[`${namespace}/${name}/${chosen}`] : undefined)
           ?? (chosen === undefined || chosen === containers[0] ? state.logs?.[`${namespace}/${name}`] : undefined) ?? '';
         if (echo) text = text.split('\n').map(l => l && `${l}${echo}`).join('\n');

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// rotation runs every phase of `secure-metrics-server ca rotate` (stage,
+// switch, finish) against the running metrics-server while polling the
+// metrics API, modelling the kubelet's delay in refreshing a mounted Secret:
+//   - bundle-first: apply everything, refresh the pod's mounted files 15 s later;
+//   - secret-first: apply the Secret and refresh the files, apply the rest
+//     (the APIService's caBundle) 15 s later.
+//
+// Zero failed polls are required.
+func rotation(order string) func(e *env, s *scenario, r *result, dir string) {
+	return func(e *env, s *scenario, r *result, dir string) {
+		store := filepath.Join(dir, "pki")
+		synth := func(phase string) (string, error) {
+			out := filepath.Join(dir, "dist-"+phase)
+			return out, synthMain(e, map[string]string{"PKI_DIR": store}, out)
+		}
+		first, err := synth("before")
+		if err != nil {
+			r.Outcome, r.Reason = "fail", err.Error()
+			return
+		}
+		if _, err := e.apply(first); err != nil {
+			r.Outcome, r.Reason = "fail", err.Error()
+			return
+		}
+		defer e.remove(first)
+		judgeHealthy(e, s, r)
+		if r.Outcome != "pass" {
+			r.Reason = "before the rotation: " + r.Reason
+			return
+		}
+		r.Outcome = ""
+
+		// poll the metrics API as kubectl top does, every 500 ms
+		pr := &pollResult{}
+		ctx, cancel := context.WithCancel(e.ctx)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				raw, err := e.admin.Discovery().RESTClient().Get().AbsPath("/apis/metrics.k8s.io/v1beta1/nodes").DoRaw(ctx)
+				if ctx.Err() != nil {
+					return
+				}
+				mu.Lock()
+				pr.Total++
+				if err != nil || !strings.Contains(string(raw), "node-1") {
+					pr.Failed++
+					if len(pr.Errors) < 5 {
+						pr.Errors = append(pr.Errors, time.Now().Format("15:04:05.000")+" "+truncate(fmt.Sprint(err, " ", string(raw)), 300))
+					}
+				}
+				mu.Unlock()
+				time.Sleep(500 * time.Millisecond)
+			}
+		}()
+		fail := func(msg string) {
+			cancel()
+			wg.Wait()
+			r.Polls = pr
+			r.Outcome, r.Reason = "fail", msg
+		}
+		var opensslFailures []string
+		for _, phase := range []string{"stage", "switch", "finish"} {
+			o, er, code := run(e.ctx, 2*time.Minute, e.repo, cleanEnv(), "node", "-r", "tsx/cjs", "lib/cli/main.ts", "ca", "rotate", "--store", store, "--force")
+			r.Notes = append(r.Notes, fmt.Sprintf("ca rotate (%s): exit %d: %s", phase, code, firstLine(o+er)))
+			if code != 0 {
+				fail(fmt.Sprintf("ca rotate %s: exit %d: %s%s", phase, code, o, er))
+				return
+			}
+			dist, err := synth(phase)
+			if err != nil {
+				fail(err.Error())
+				return
+			}
+			objs, _ := readManifests(dist)
+			var secrets, rest []obj
+			for _, ob := range objs {
+				if kindOf(ob) == "Secret" {
+					secrets = append(secrets, ob)
+				} else {
+					rest = append(rest, ob)
+				}
+			}
+			secDir, restDir := filepath.Join(dir, "apply-"+phase+"-secret"), filepath.Join(dir, "apply-"+phase+"-rest")
+			must(writeManifests(secDir, secrets))
+			must(writeManifests(restDir, rest))
+			steps := []func() error{}
+			applyDir := func(d string) func() error { return func() error { _, err := e.apply(d); return err } }
+			refresh := func() error {
+				if errs := e.sim.refresh(e.ctx); len(errs) > 0 {
+					return fmt.Errorf("refresh: %v", errs)
+				}
+				return nil
+			}
+			wait := func(d time.Duration) func() error { return func() error { time.Sleep(d); return nil } }
+			if order == "bundle-first" {
+				steps = append(steps, applyDir(dist), wait(15*time.Second), refresh, wait(20*time.Second))
+			} else {
+				steps = append(steps, applyDir(secDir), refresh, wait(20*time.Second), applyDir(restDir), wait(15*time.Second))
+			}
+			for _, st := range steps {
+				if err := st(); err != nil {
+					fail(phase + ": " + err.Error())
+					return
+				}
+			}
+			_ = os.WriteFile(filepath.Join(dir, "phase-"+phase+".done"), nil, 0o644)
+			r.Notes = append(r.Notes, fmt.Sprintf("after %s: caBundle %s; served: %s", phase, bundleSubjects(objs), servedCerts(e, s.NS)))
+			// the standard: every certificate verifies in Go (kube-apiserver, polled above) and OpenSSL
+			if msg := opensslVerifyServed(e, s.NS, objs, filepath.Join(dir, "verify-"+phase)); msg != "" {
+				opensslFailures = append(opensslFailures, "after "+phase+": "+msg)
+			}
+		}
+		cancel()
+		wg.Wait()
+		r.Polls = pr
+		r.APIService = e.apiService()
+		out, errOut, code := e.waitTop(time.Minute, "nodes")
+		r.TopNodes = strings.TrimSpace(out)
+		if code != 0 {
+			r.Outcome, r.Reason = "fail", "after the rotation: kubectl top nodes: "+strings.TrimSpace(errOut)
+			return
+		}
+		out, _, _ = e.waitTop(time.Minute, "pods", "-n", s.NS)
+		r.TopPods = strings.TrimSpace(out)
+		r.Doctor = runDoctor(e, s, true)
+		switch {
+		case pr.Failed > 0:
+			r.Outcome, r.Reason = "fail", fmt.Sprintf("%d of %d polls of the metrics API failed during the rotation", pr.Failed, pr.Total)
+		case pr.Total == 0:
+			r.Outcome, r.Reason = "fail", "no poll ran"
+		case len(opensslFailures) > 0:
+			r.Errors = append(r.Errors, opensslFailures...)
+			r.Outcome, r.Reason = "fail", fmt.Sprintf("0 of %d polls failed (kube-apiserver, Go), but openssl verify of the served certificate against the applied caBundle failed: %s", pr.Total, strings.Join(opensslFailures, "; "))
+		case r.Doctor.Verdict != "ok":
+			r.Outcome, r.Reason = "fail", "doctor: "+r.Doctor.Verdict
+		default:
+			r.Outcome = "pass"
+		}
+	}
+}
+
+// bundleSubjects names the CAs of the APIService's caBundle (subject and key id).
+func bundleSubjects(objs []obj) string {
+	var out []string
+	for _, a := range find(objs, "APIService") {
+		b, _ := base64.StdEncoding.DecodeString(fmt.Sprint(path(a, "spec", "caBundle")))
+		for {
+			var blk *pem.Block
+			blk, b = pem.Decode(b)
+			if blk == nil {
+				break
+			}
+			if c, err := x509.ParseCertificate(blk.Bytes); err == nil {
+				out = append(out, c.Subject.CommonName+" keyid "+short(hex.EncodeToString(c.SubjectKeyId)))
+			}
+		}
+	}
+	return "[" + strings.Join(out, ", ") + "]"
+}
+
+// servedCerts dials every running metrics-server pod and names the issuer of
+// the certificate it serves (authority key id), as kube-apiserver would see it.
+func servedCerts(e *env, ns string) string {
+	var out []string
+	for _, sp := range e.sim.running() {
+		if sp.pod.Namespace != ns || sp.ip == "" || sp.stopped {
+			continue
+		}
+		conn, err := tls.Dial("tcp", sp.ip+":10250", &tls.Config{InsecureSkipVerify: true, ServerName: "metrics-server." + ns + ".svc"})
+		if err != nil {
+			out = append(out, sp.pod.Name+": "+err.Error())
+			continue
+		}
+		c := conn.ConnectionState().PeerCertificates[0]
+		conn.Close()
+		out = append(out, fmt.Sprintf("%s: issuer %s keyid %s", sp.pod.Name, c.Issuer.CommonName, short(hex.EncodeToString(c.AuthorityKeyId))))
+	}
+	return strings.Join(out, "; ")
+}
+
+func short(s string) string {
+	if len(s) > 8 {
+		return s[:8]
+	}
+	return s
+}
+
+// opensslVerifyServed runs `openssl verify -CAfile <caBundle> <served leaf>`
+// for every running pod; it gives the failures ("" when all verify).
+func opensslVerifyServed(e *env, ns string, objs []obj, dir string) string {
+	must(os.MkdirAll(dir, 0o755))
+	var bundle []byte
+	for _, a := range find(objs, "APIService") {
+		bundle, _ = base64.StdEncoding.DecodeString(fmt.Sprint(path(a, "spec", "caBundle")))
+	}
+	caFile := filepath.Join(dir, "caBundle.pem")
+	must(os.WriteFile(caFile, bundle, 0o644))
+	var fails []string
+	for _, sp := range e.sim.running() {
+		if sp.pod.Namespace != ns || sp.ip == "" || sp.stopped {
+			continue
+		}
+		conn, err := tls.Dial("tcp", sp.ip+":10250", &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			continue
+		}
+		leaf := conn.ConnectionState().PeerCertificates[0]
+		conn.Close()
+		leafFile := filepath.Join(dir, sp.pod.Name+".crt")
+		must(os.WriteFile(leafFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw}), 0o644))
+		out, errOut, code := run(e.ctx, 30*time.Second, dir, cleanEnv(), "openssl", "verify", "-CAfile", caFile, leafFile)
+		if code != 0 {
+			fails = append(fails, fmt.Sprintf("%s: %s (caBundle %s, leaf issuer %s, leaf AKI %s)", sp.pod.Name, strings.Join(strings.Fields(firstLine(out+errOut)), " ")+" "+strings.TrimSpace(linesWithAny(out+errOut, "error ")), bundleSubjects(objs), leaf.Issuer.CommonName, short(hex.EncodeToString(leaf.AuthorityKeyId))))
+		}
+	}
+	return strings.Join(fails, "; ")
+}
+
+func linesWithAny(text, s string) string { return strings.Join(linesWith(text, s, 2), " / ") }
