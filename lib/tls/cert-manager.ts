@@ -191,7 +191,12 @@ export interface CertManagerServingTlsOptions {
 }
 
 /** The options `CertManagerServingTlsOptions` has. */
-const KNOWN_OPTIONS = ['issuer', 'duration', 'renewBefore', 'keyAlgorithm', 'keySize', 'secretName', 'caDuration'];
+// the option names, checked by the compiler against CertManagerServingTlsOptions itself (a
+// missing or extra name does not compile): the interface is the one list
+const OPTION_NAMES: { readonly [K in keyof Required<CertManagerServingTlsOptions>]: true } = {
+  issuer: true, duration: true, renewBefore: true, keyAlgorithm: true, keySize: true, secretName: true, caDuration: true,
+};
+const KNOWN_OPTIONS = Object.keys(OPTION_NAMES);
 /** Options of the other sources that carry a CA bundle or PEM material. */
 const PEM_OPTIONS = ['caBundle', 'caCertificate', 'caKey', 'certificate', 'privateKey', 'store'];
 
