@@ -267,7 +267,24 @@ func scenarios() []*scenario {
 		// the chart-values groups (docs/helm-values.md): identity and RBAC, probes and rollout, extra volumes
 		example("identity-rbac", "rsa", "healthy", "kube-system", "", nil),
 		example("probes-rollout", "rsa", "healthy", "kube-system", "", nil),
-		example("extra-volumes", "rsa", "healthy", "kube-system", "", nil),
+		func() *scenario {
+			// the example mounts a ConfigMap it does not write, front-proxy-ca (the aggregator's
+			// client CA, for --requestheader-client-ca-file): made here from this control plane's
+			// front-proxy CA, as a cluster admin would
+			s := example("extra-volumes", "rsa", "healthy", "kube-system", "", func(e *env, dir string) (map[string]string, error) {
+				if err := e.ensureNamespace("kube-system"); err != nil {
+					return nil, err
+				}
+				if o, er, code := e.kubectl(time.Minute, "create", "configmap", "front-proxy-ca", "--from-file=ca.crt="+e.c.path("pki", "front-proxy-ca.crt"), "--namespace=kube-system"); code != 0 && !strings.Contains(er, "AlreadyExists") {
+					return nil, fmt.Errorf("kubectl create configmap front-proxy-ca: %s%s", o, er)
+				}
+				return map[string]string{}, nil
+			})
+			s.Post = func(e *env) {
+				_ = e.admin.CoreV1().ConfigMaps("kube-system").Delete(e.ctx, "front-proxy-ca", metav1.DeleteOptions{})
+			}
+			return s
+		}(),
 		{Name: "example-monitoring", Cluster: "rsa", Expect: "healthy", Skip: "the Prometheus Operator's ServiceMonitor CRD is not applied by this harness (no monitoring.coreos.com API), so its ServiceMonitor cannot be applied; its TLS settings are verified with Prometheus' own client code in test/servicemonitor"},
 		{Name: "example-cert-manager", Cluster: "rsa", Expect: "healthy", Skip: "cert-manager's controller and cainjector are not built by this harness: github.com/cert-manager/cert-manager v1.21.1 is on the Go module proxy, but its build was not attempted within the time budget"},
 		{Name: "kubelet-csr-approver-real", Cluster: "rsa", Expect: "healthy", Skip: "github.com/postfinance/kubelet-csr-approver cannot be built here: the Go module proxy answers 403 \"This module version is not available.\" for v1.2.15 (the construct's default) and for @latest"},
