@@ -4,7 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import {
   assertDnsLabel, assertDnsSubdomain, assertPort, assertServiceName, SILENCE_WARNINGS_CONTEXT, SILENCE_WARNINGS_ENV, warn, WARNING_METADATA_TYPE,
 } from './k8s/util';
-import { goDurationNs, startupConflicts } from './k8s/metrics-server-flags';
+import { goDurationNs, parseCommandLine, startupConflicts } from './k8s/metrics-server-flags';
 import { checkExtraArgs } from './extra-args';
 import { checkPropTypes, Schema, T, withPropBase } from './k8s/prop-types';
 import { createApiService, createService } from './api-service';
@@ -499,17 +499,9 @@ export class SecureMetricsServer extends Construct {
  * construct's `--metric-resolution` together with what `extraArgs` sets.
  */
 function assertMetricsServerStarts(resolution: string, extraArgs: readonly string[]): void {
-  const last = (name: string): string | undefined => {
-    let value: string | undefined;
-    for (const arg of extraArgs) {
-      if (arg === `--${name}`) {
-        value = 'true';
-      } else if (arg.startsWith(`--${name}=`)) {
-        value = arg.slice(name.length + 3);
-      }
-    }
-    return value;
-  };
+  // the one flag grammar (pflag's, lib/k8s/metrics-server-flags.ts): the last value of a flag wins
+  const flags = parseCommandLine(extraArgs).flags;
+  const last = (name: string): string | undefined => flags.filter(f => f.name === name).pop()?.value;
   const conflicts = startupConflicts(name => (name === 'metric-resolution' ? resolution : last(name)));
   if (conflicts.length === 0) {
     return;
