@@ -25,6 +25,7 @@ import { createHash } from 'crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { homedir } from 'os';
 import * as path from 'path';
+import { FROZEN_ENV } from '../../lib/store/frozen';
 
 const root = path.resolve(__dirname, '..', '..');
 const here = path.join(root, 'test', 'bindings');
@@ -63,8 +64,10 @@ function run(cmd: string, args: string[], opts: SpawnSyncOptions & { label?: str
   const start = Date.now();
   const r = spawnSync(cmd, args, {
     encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 15 * 60_000, stdio: ['ignore', 'pipe', 'pipe'], ...opts,
-    // without the jsii runtime's banner about Node 20's end of life on every run
-    env: { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: process.versions.node.split('.')[0], ...opts.env },
+    // without the jsii runtime's banner about Node 20's end of life on every run;
+    // the runner issues fresh stores on purpose, so frozen synth (which CI=true
+    // turns on, lib/store/frozen.ts) is off unless a call asks for it (FROZEN)
+    env: { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: process.versions.node.split('.')[0], [FROZEN_ENV]: '0', ...opts.env },
   });
   const ms = Date.now() - start;
   if (opts.label) {
@@ -222,6 +225,9 @@ interface Language {
   /** the docs/languages.md snippets of this language, run in `dir` */
   snippets?(dir: string): Run;
 }
+
+/** The env of a synth given a complete store: frozen, as CI runs it. */
+const FROZEN = { [FROZEN_ENV]: '1' };
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -382,7 +388,9 @@ function main(): void {
   const inputs = path.join(out, 'inputs');
   makeInputs(inputs);
 
-  // the TypeScript twin: a fresh store
+  // the TypeScript twin: a fresh store, issued here on purpose (run() turns
+  // frozen synth off); every synth given that complete store runs frozen
+  // (FROZEN below), so none of them may issue or renew anything
   const tsDir = workdir('typescript', inputs);
   const t = ts.synth(tsDir);
   const tsHashes = distHashes(tsDir);
@@ -393,10 +401,10 @@ function main(): void {
   saveStore(tsDir, store);
   // the same store again gives the same dist/ (what the comparison rests on)
   const tsAgain = workdir('typescript-again', inputs, store);
-  const t2 = ts.synth(tsAgain);
+  const t2 = ts.synth(tsAgain, FROZEN);
   check('typescript synth again with the store it made: the same dist/', t2.status === 0 && treeHash(distHashes(tsAgain)) === treeHash(tsHashes), t2.status === 0 ? '' : tail(t2));
   const tsRefusedDir = workdir('typescript-refused', inputs, store);
-  const tr = ts.synth(tsRefusedDir, { SMS_CASE: 'refused' });
+  const tr = ts.synth(tsRefusedDir, { ...FROZEN, SMS_CASE: 'refused' });
   const message = /^Error: (extraArgs: .*)$/m.exec(tr.stderr)?.[1];
   if (!check('typescript refused: extraArgs with --kubelet-insecure-tls throws', tr.status !== 0 && message !== undefined, message ?? tail(tr)) || message === undefined) {
     return;
@@ -409,7 +417,7 @@ function main(): void {
       continue;
     }
     const dir = workdir(lang.name, inputs, store);
-    const s = lang.synth(dir);
+    const s = lang.synth(dir, FROZEN);
     const hashes = distHashes(dir);
     const diff = CHARTS.map(c => `${c}.k8s.yaml`).filter(f => hashes.get(f) !== tsHashes.get(f) || !tsHashes.has(f));
     const extra = [...hashes.keys()].filter(f => !tsHashes.has(f));
@@ -418,7 +426,7 @@ function main(): void {
       s.status !== 0 ? tail(s) : diff.length + extra.length > 0 ? `differs: ${[...diff, ...extra].join(' ')} (compare ${dir}/dist with ${tsDir}/dist)` : '');
 
     const rdir = workdir(`${lang.name}-refused`, inputs, store);
-    const r = lang.synth(rdir, { SMS_CASE: 'refused' });
+    const r = lang.synth(rdir, { ...FROZEN, SMS_CASE: 'refused' });
     const line = (r.stdout + '\n' + r.stderr).split('\n').find(l => lang.exception(message).test(l));
     check(`${lang.name} refused: the library's message as the language's exception, no dist/`,
       r.status !== 0 && line !== undefined && !existsSync(path.join(rdir, 'dist')),

@@ -76,9 +76,18 @@ type scenario struct {
 	Post       func(e *env)
 }
 
+// synthEnv is the environment of a scenario's synth. The harness is the
+// machine that holds each scenario's certificate store (a fresh one per
+// scenario), so it issues on purpose: frozen synth, which CI=true turns on
+// (lib/store/frozen.ts), is turned off for these synths only. Later entries
+// win in os/exec, so this overrides a SECURE_METRICS_SERVER_FROZEN from outside.
+func synthEnv() []string {
+	return append(cleanEnv(), "SECURE_METRICS_SERVER_FROZEN=0")
+}
+
 // synthMain runs the repository's main.ts (cdk8s app driven by env vars).
 func synthMain(e *env, vars map[string]string, out string) error {
-	envv := append(cleanEnv(), "CDK8S_OUTDIR="+out)
+	envv := append(synthEnv(), "CDK8S_OUTDIR="+out)
 	for k, v := range vars {
 		envv = append(envv, k+"="+v)
 	}
@@ -93,7 +102,7 @@ func synthMain(e *env, vars map[string]string, out string) error {
 // 'secure-metrics-server' resolved to this repository's lib/ (tsx, tsconfig paths).
 func synthExample(e *env, name string, vars map[string]string, cwd string) (string, error) {
 	must(os.MkdirAll(cwd, 0o755))
-	envv := append(cleanEnv(), "TSX_TSCONFIG_PATH="+filepath.Join(e.repo, "test", "e2e", "tsconfig.examples.json"))
+	envv := append(synthEnv(), "TSX_TSCONFIG_PATH="+filepath.Join(e.repo, "test", "e2e", "tsconfig.examples.json"))
 	for k, v := range vars {
 		envv = append(envv, k+"="+v)
 	}
