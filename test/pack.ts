@@ -12,7 +12,7 @@
 //    installs, so that the packages are already in the npm cache).
 //
 // The cache directory is named by a hash of every input (sources, lockfile,
-// template), outside the repository so that module resolution cannot climb
+// template, the checkout's path, whose node_modules it links), outside the repository so that module resolution cannot climb
 // into the repository's node_modules; a second jest run with unchanged
 // sources reuses it. Concurrent workers wait on a lock directory.
 import { execFileSync } from 'child_process';
@@ -60,6 +60,9 @@ function cacheKey(): string {
       hashInto(hash, f);
     }
     hash.update(process.version);
+    // the build directory links this checkout's node_modules: a cache made by
+    // another checkout (a removed worktree, an older clone) is not this one's
+    hash.update('\0').update(ROOT);
     cachedKey = hash.digest('hex').slice(0, 16);
   }
   return cachedKey;
