@@ -250,6 +250,22 @@ describe('audit SMS052 on the ServiceMonitor', () => {
     const skip = objects.map(o => (o === sm ? { ...sm, spec: { ...sm.spec, endpoints: [skipping] } } : o));
     expect(sms052(skip)).toEqual(['ServiceMonitor kube-system/metrics-server endpoint 0 scrapes metrics-server with insecureSkipVerify: true: Prometheus accepts any certificate on the Service\'s address']);
   });
+
+  test('SMS053: verified with the CA, but against no serverName or another Service\'s name', () => {
+    const { objects } = synth({ metrics: MetricsAuthorization.alwaysAllow(), serviceMonitor: true });
+    const sms053 = (objs: any[]) => auditObjects(objs.map(object => ({ object }))).findings.filter(f => f.ruleId === 'SMS053').map(f => f.message);
+    expect(sms053(objects)).toEqual([]);
+    const sm = find(objects, 'ServiceMonitor');
+    const withName = (serverName?: string) => objects.map(o => (o === sm ? {
+      ...sm, spec: { ...sm.spec, endpoints: [{ ...sm.spec.endpoints[0], tlsConfig: { ...sm.spec.endpoints[0].tlsConfig, serverName } }] },
+    } : o));
+    expect(sms053(withName(undefined))).toEqual(['ServiceMonitor kube-system/metrics-server endpoint 0 names no serverName: Prometheus checks metrics-server\'s certificate against the pod\'s IP address, which the certificate does not hold, so every scrape fails; set it to metrics-server.kube-system.svc']);
+    expect(sms053(withName('metrics-server.monitoring.svc'))).toEqual(['ServiceMonitor kube-system/metrics-server endpoint 0 verifies the name \'metrics-server.monitoring.svc\', another Service\'s, not metrics-server.kube-system.svc: metrics-server\'s certificate does not hold it, so every scrape fails']);
+    // the names the serving certificate holds, and a name this audit cannot judge
+    for (const ok of ['metrics-server.kube-system.svc.cluster.local', 'METRICS-SERVER.kube-system.svc', 'metrics.example.com']) {
+      expect(sms053(withName(ok))).toEqual([]);
+    }
+  });
 });
 
 describe('typed handles', () => {

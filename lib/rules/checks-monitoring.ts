@@ -14,11 +14,24 @@ function coversNamespace(monitor: { [k: string]: any }, own: string | undefined,
 }
 
 /**
+ * Whether `name` is the in-cluster DNS name of a Service other than `own`
+ * (`<service>.<namespace>`): `a.b.svc` or `a.b.svc.<cluster domain>`. Other
+ * names (an external one the certificate may well hold) are not judged.
+ */
+function otherService(name: string, own: string): boolean {
+  const m = /^([^.]+)\.([^.]+)\.svc(\..+)?\.?$/.exec(name.toLowerCase());
+  return m !== null && `${m[1]}.${m[2]}` !== own.toLowerCase();
+}
+
+/**
  * SMS052 on each Prometheus Operator ServiceMonitor that selects the
  * install's Service: an HTTPS endpoint whose tlsConfig skips verification
  * (insecureSkipVerify: true) or names no CA (Prometheus then verifies against
  * its system roots, which never hold the cluster-internal CA, and the usual
- * "fix" is to skip verification). @internal
+ * "fix" is to skip verification); SMS053 on an endpoint that verifies with a
+ * CA but against the wrong name: no serverName (Prometheus then checks the
+ * target's address, the pod IP, which the serving certificate does not hold)
+ * or the in-cluster DNS name of another Service. @internal
  */
 export function checkServiceMonitors(ctx: InstallContext): void {
   const service = ctx.service;
@@ -53,6 +66,16 @@ export function checkServiceMonitors(ctx: InstallContext): void {
       if (!hasCa) {
         ctx.report(Rules.SERVICE_MONITOR_NOT_VERIFIED, monitor, `ServiceMonitor ${m.namespace ?? ''}/${m.name} endpoint ${i} names no CA: Prometheus verifies metrics-server's certificate against its system roots, which do not hold the cluster CA, so every scrape fails`,
           { evidence: `${where}.ca: absent` });
+        return;
+      }
+      const serverName = str(tls?.serverName);
+      const own = `${svc.name}.${svc.namespace ?? 'default'}`;
+      if (serverName === undefined || serverName === '') {
+        ctx.report(Rules.SERVICE_MONITOR_NAME_MISMATCH, monitor, `ServiceMonitor ${m.namespace ?? ''}/${m.name} endpoint ${i} names no serverName: Prometheus checks metrics-server's certificate against the pod's IP address, which the certificate does not hold, so every scrape fails; set it to ${own}.svc`,
+          { evidence: `${where}.serverName: absent` });
+      } else if (otherService(serverName, own)) {
+        ctx.report(Rules.SERVICE_MONITOR_NAME_MISMATCH, monitor, `ServiceMonitor ${m.namespace ?? ''}/${m.name} endpoint ${i} verifies the name '${serverName}', another Service's, not ${own}.svc: metrics-server's certificate does not hold it, so every scrape fails`,
+          { evidence: `${where}.serverName: ${serverName}` });
       }
     });
   }

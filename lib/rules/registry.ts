@@ -181,6 +181,11 @@ export class Rules {
     'set tlsConfig.ca to the CA that issued the serving certificate (the one in the APIService caBundle) and tlsConfig.serverName to <service>.<namespace>.svc; remove insecureSkipVerify',
     'serviceMonitor: true');
 
+  public static readonly SERVICE_MONITOR_NAME_MISMATCH = rule('SMS053', Severity.MEDIUM, 'ServiceMonitor scrape verifies the wrong name',
+    'a ServiceMonitor endpoint that verifies with a CA but names no tlsConfig.serverName, or the DNS name of another Service, checks metrics-server\'s certificate against a name it does not hold (the pod\'s IP address when serverName is absent), so every scrape fails',
+    'set tlsConfig.serverName to <service>.<namespace>.svc, the name the serving certificate holds',
+    'serviceMonitor: true');
+
   private static readonly ALL: Rule[] = Object.values(Rules).filter((v): v is Rule => typeof v === 'object' && v !== null && typeof (v as Rule).id === 'string');
 
   /** Every rule, in id order. */
