@@ -3,7 +3,8 @@
  * one chart whose serving Secret is a SealedSecret (SECRET_OUTPUT=sealed,
  * sealed to CONTROLLER_CERT, the certificate the running sealed-secrets
  * controller serves at /v1/cert.pem) or a SOPS-encrypted Secret
- * (SECRET_OUTPUT=sops, to AGE_RECIPIENT), issued by the cluster CA into PKI_DIR.
+ * (SECRET_OUTPUT=sops, to AGE_RECIPIENT), issued by the cluster CA into PKI_DIR, or
+ * from the user's PEM files (TLS_CERT, TLS_KEY, TLS_CA) with the ciphertext cached in PKI_DIR.
  * It imports only the public API.
  */
 import { App, Chart } from 'cdk8s';
@@ -31,11 +32,12 @@ if (kind === 'sealed') {
 }
 const app = new App({ outdir: need('CDK8S_OUTDIR') });
 const chart = new Chart(app, 'metrics-server');
-const servingTls = ServingTls.fromCa({
-  caCertificate: Pem.fromFile(need('CLUSTER_CA_CERT')),
-  caKey: Pem.fromFile(need('CLUSTER_CA_KEY')),
-  store: CertificateStore.fromDirectory(need('PKI_DIR')),
-  secretOutput,
-});
+// TLS_CERT/TLS_KEY/TLS_CA: the user's own PEM files (fromPem); else the cluster CA issues (fromCa)
+const store = CertificateStore.fromDirectory(need('PKI_DIR'));
+const servingTls = process.env.TLS_CERT
+  ? ServingTls.fromPem({
+    certificate: Pem.fromFile(need('TLS_CERT')), privateKey: Pem.fromFile(need('TLS_KEY')), caBundle: Pem.fromFile(need('TLS_CA')), secretOutput, store,
+  })
+  : ServingTls.fromCa({ caCertificate: Pem.fromFile(need('CLUSTER_CA_CERT')), caKey: Pem.fromFile(need('CLUSTER_CA_KEY')), store, secretOutput });
 new SecureMetricsServer(chart, 'MetricsServer', { servingTls });
 app.synth();

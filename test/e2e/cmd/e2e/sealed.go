@@ -47,7 +47,12 @@ const (
 
 func gitopsScenarios() []*scenario {
 	return []*scenario{
-		{Name: "gitops-sealed-secret", Cluster: "rsa", Expect: "healthy", NS: "kube-system", Custom: sealedHealthy},
+		{Name: "gitops-sealed-secret", Cluster: "rsa", Expect: "healthy", NS: "kube-system", Custom: sealedHealthy(nil)},
+		// fromPem with secretOutput: the seed's openssl certificate, sealed
+		{Name: "gitops-sealed-secret-fromPem", Cluster: "rsa", Expect: "healthy", NS: "kube-system", Custom: sealedHealthy(func(e *env, dir string) (map[string]string, error) {
+			crt, key, err := opensslServingCert(e, filepath.Join(dir, "openssl"), "kube-system")
+			return map[string]string{"TLS_CERT": crt, "TLS_KEY": key, "TLS_CA": e.c.path("pki", "ca.crt")}, err
+		})},
 		{Name: "gitops-sealed-secret-scope-refused", Cluster: "rsa", Expect: "refused", NS: "kube-system", Custom: sealedScopeRefused},
 		{Name: "gitops-sops-secret", Cluster: "rsa", Expect: "healthy", NS: "kube-system", Custom: sopsHealthy},
 	}
@@ -263,14 +268,26 @@ func noPlaintextSecret(objs []obj) error {
 	return nil
 }
 
-func sealedHealthy(e *env, s *scenario, r *result, dir string) {
+func sealedHealthy(vars func(e *env, dir string) (map[string]string, error)) func(e *env, s *scenario, r *result, dir string) {
+	return func(e *env, s *scenario, r *result, dir string) { sealedHealthyWith(e, s, r, dir, vars) }
+}
+
+func sealedHealthyWith(e *env, s *scenario, r *result, dir string, vars func(e *env, dir string) (map[string]string, error)) {
 	certFile, cleanup, err := startSealedController(e, r, dir)
 	defer cleanup()
 	if err != nil {
 		r.Outcome, r.Reason = "fail", "the sealed-secrets controller: "+err.Error()
 		return
 	}
-	out, err := synthGitops(e, dir, map[string]string{"SECRET_OUTPUT": "sealed", "CONTROLLER_CERT": certFile})
+	v := map[string]string{}
+	if vars != nil {
+		if v, err = vars(e, dir); err != nil {
+			r.Outcome, r.Reason = "fail", err.Error()
+			return
+		}
+	}
+	v["SECRET_OUTPUT"], v["CONTROLLER_CERT"] = "sealed", certFile
+	out, err := synthGitops(e, dir, v)
 	if err != nil {
 		r.Outcome, r.Reason = "fail", err.Error()
 		return
