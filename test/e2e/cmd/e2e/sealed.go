@@ -531,6 +531,20 @@ func sopsHealthy(e *env, s *scenario, r *result, dir string) {
 		r.Outcome, r.Reason = "fail", "kube-apiserver accepted the still-encrypted Secret (its data are ENC[...] values, not base64)"
 		return
 	}
+	// 1b. without its sops metadata: the ENC[...] values themselves
+	var stripped obj
+	must(yaml.Unmarshal([]byte(encrypted), &stripped))
+	delete(stripped, "sops")
+	strippedFile := filepath.Join(encDir, "secret.no-sops-metadata.yaml")
+	sb, _ := yaml.Marshal(stripped)
+	must(os.WriteFile(strippedFile, sb, 0o644))
+	o2, e2, c2 := e.kubectl(time.Minute, "apply", "--server-side", "--field-manager=secure-metrics-server-e2e", "-n", s.NS, "-f", strippedFile)
+	r.Notes = append(r.Notes, fmt.Sprintf("the same without its sops metadata (data still ENC[...]): exit %d: %s", c2, strings.TrimSpace(o2+e2)))
+	if c2 == 0 {
+		_, _, _ = e.kubectl(time.Minute, "delete", "--ignore-not-found", "-f", strippedFile)
+		r.Outcome, r.Reason = "fail", "kube-apiserver accepted a Secret whose data are ENC[...] values"
+		return
+	}
 	// 2. what Flux's kustomize-controller does (decryption.provider: sops): decrypt with the
 	// cluster's age identity, then apply; here with the real sops binary
 	dec, derr, dcode := run(e.ctx, time.Minute, dir, append(cleanEnv(), "SOPS_AGE_KEY_FILE="+idFile), filepath.Join(e.bin, "sops"),
