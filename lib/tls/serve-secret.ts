@@ -59,6 +59,19 @@ function fixCommand(storeDir: string): string {
   return `run 'cdk8s synth' (or 'npm run synth') where an age identity of the store is set (SOPS_AGE_KEY_FILE), outside CI, then 'git add ${rel} && git commit'`;
 }
 
+/**
+ * The store's cache of encrypted output in `file`, which a frozen synth may
+ * read but not add to (the error says what to run); every strategy's one door to it.
+ */
+export function outputCache(prop: string, file: string, lockFile: string, storeDir: string, what: string): OutputCacheFile {
+  return new OutputCacheFile(file, lockFile, storeDir, () => {
+    const f = frozenSynth();
+    if (f.frozen) {
+      throw new Error(`${prop}.secretOutput: the encrypted Secret for this certificate and recipient is not in the ${what} '${storeDir}' yet, and synth is frozen (${f.why}); ${fixCommand(storeDir)}`);
+    }
+  });
+}
+
 export function serveServingSecret(r: ServeRequest): ServeResult {
   return r.sharedStore ? serveShared(r, r.sharedStore) : serveLocal(r);
 }
@@ -66,12 +79,7 @@ export function serveServingSecret(r: ServeRequest): ServeResult {
 function serveLocal(r: ServeRequest): ServeResult {
   const result = r.issueFromStore(r.issue);
   const clusterDir = r.issue.store._clusterDirectory(r.issue.cluster.name);
-  const cache = new OutputCacheFile(path.join(clusterDir, `${r.issue.identity}.outputs.json`), r.issue.store._lockFile(), r.issue.store.directory, () => {
-    const f = frozenSynth();
-    if (f.frozen) {
-      throw new Error(`${r.prop}.secretOutput: the encrypted Secret for this certificate and recipient is not in the store '${r.issue.store.directory}' yet, and synth is frozen (${f.why}); ${fixCommand(r.issue.store.directory)}`);
-    }
-  });
+  const cache = outputCache(r.prop, path.join(clusterDir, `${r.issue.identity}.outputs.json`), r.issue.store._lockFile(), r.issue.store.directory, 'store');
   const annotations = r.annotationsOf(result.caNotAfter, result.notAfter);
   const secret = r.output._render(r.scope, {
     prop: r.prop, name: r.secretName, namespace: r.namespace, labels: r.labels, annotations, now: r.now,
@@ -189,12 +197,7 @@ function serveShared(r: ServeRequest, shared: SharedCertificateStore): ServeResu
     }
     return keyPem;
   };
-  const cache = new OutputCacheFile(path.join(clusterDir, `${r.issue.identity}.outputs.json`), shared._path('.lock'), shared.directory, () => {
-    const f = frozenSynth();
-    if (f.frozen) {
-      throw new Error(`${r.prop}.secretOutput: the encrypted Secret for this certificate and recipient is not in the shared store '${shared.directory}' yet, and synth is frozen (${f.why}); ${fixCommand(shared.directory)}`);
-    }
-  });
+  const cache = outputCache(r.prop, path.join(clusterDir, `${r.issue.identity}.outputs.json`), shared._path('.lock'), shared.directory, 'shared store');
   const annotations = r.annotationsOf(new Date(s.caNotAfter), new Date(s.notAfter));
   const secret = r.output._render(r.scope, {
     prop: r.prop, name: r.secretName, namespace: r.namespace, labels: r.labels, annotations, now: r.now,

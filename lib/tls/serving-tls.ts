@@ -1,5 +1,6 @@
+import { createHash } from 'crypto';
 import * as path from 'path';
-import { App, Chart, Duration } from 'cdk8s';
+import { Chart, Duration } from 'cdk8s';
 
 import { Construct } from 'constructs';
 import { assertDnsSubdomain } from '../k8s/util';
@@ -14,16 +15,16 @@ import { KeyAlgorithm } from '../x509/key-algorithm';
 export { KeyAlgorithm } from '../x509/key-algorithm';
 import { checkPropTypes, Schema, T } from '../k8s/prop-types';
 import { Pem } from '../store/pem';
-import { clusterNameOf, isDirectoryName, isInside } from '../store/store-paths';
+import { clusterNameOf, isDirectoryName } from '../store/store-paths';
 import { assertCurrentlyValid, assertGoAcceptsCertificate, assertGoAcceptsKey, assertKeyMatches, formatDate, parseCertificates, readPrivateKey } from '../x509/x509';
 import { assertServingCertificate } from '../x509/serving-checks';
 import { nameConstraintProblem } from '../x509/name-constraints';
 import { CertInfo } from '../x509/cert-info';
 import { verifyChain } from '../x509/chain';
 import { appendToBundle, earliest, loadCaBundle, pathCaNotAfter } from './ca-bundle';
-import { assertDurationDays, requirePem, secretNameOf, tlsSecret } from './strategy-parts';
+import { assertDurationDays, assertStoreOutsideOutdir, requirePem, secretNameOf } from './strategy-parts';
 import { SecretOutput } from './secret-output';
-import { serveServingSecret } from './serve-secret';
+import { outputCache, serveServingSecret } from './serve-secret';
 import { SharedCertificateStore } from '../store/shared-store';
 
 /**
@@ -155,6 +156,20 @@ export interface PemServingTlsOptions {
    * @default '<name>-tls', e.g. 'metrics-server-tls'
    */
   readonly secretName?: string;
+  /**
+   * How the serving Secret appears in the manifests: `SecretOutput.sealedSecret()`
+   * and `SecretOutput.sopsSecret()` carry no plaintext key (docs/gitops.md).
+   * Their ciphertext is cached in `store`, so that repeated synths are byte-identical.
+   * @default SecretOutput.plainSecret()
+   */
+  readonly secretOutput?: SecretOutput;
+  /**
+   * Where the ciphertext of a sealed or SOPS `secretOutput` is cached
+   * (`clusters/<cluster>/<identity>.pem.outputs.json`, ciphertext only: the
+   * PEM files are never copied into it). Only with such a `secretOutput`.
+   * @default - the default store (`CertificateStore.fromDefaultDirectory()`)
+   */
+  readonly store?: CertificateStore;
 }
 
 /**
@@ -199,6 +214,8 @@ const OPTIONS_SCHEMAS: { readonly [optionsType: string]: Schema } = {
     caBundle: pemCheck("Pem.fromFile('ca.crt')"),
     renewBefore: T.duration('Duration.days(30)'),
     secretName: T.string("'metrics-server-tls'"),
+    secretOutput: ISSUED_OPTIONS_SCHEMA.secretOutput,
+    store: ISSUED_OPTIONS_SCHEMA.store,
   },
   ExistingSecretServingTlsOptions: {
     secretName: T.string("'metrics-server-tls'"),
@@ -370,11 +387,7 @@ abstract class IssuedServingTls extends ServingTls {
     if (this.renewBefore.toMilliseconds() <= 0 || this.renewBefore.toMilliseconds() >= this.validity.toMilliseconds()) {
       throw new Error(`${prop}.renewBefore: ${this.renewBefore.toHumanString()} must be positive and shorter than validity (${this.validity.toHumanString()}); use e.g. Duration.days(30)`);
     }
-    const outdir = path.resolve(App.of(scope).outdir);
-    // real paths: a symbolic link must not hide a store inside the output directory
-    if (isInside(this.store.directory, outdir)) {
-      throw new Error(`${prop}.store: '${this.store.directory}' is inside the app's output directory '${outdir}', which 'cdk8s synth' empties on every run (the CA and keys would be made anew each time); choose a directory outside it, e.g. '${CertificateStore.DEFAULT_DIRECTORY}'`);
-    }
+    assertStoreOutsideOutdir(prop, this.store, scope);
     const ca = this.signingCa(context, keyAlgorithm);
     const extraWarnings: string[] = [];
     const extra = this.extraTrustedCas(context, extraWarnings);
@@ -481,12 +494,39 @@ class DedicatedCaServingTls extends IssuedServingTls {
   }
 }
 
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
 class PemServingTls extends ServingTls {
   public readonly isInsecure = false;
 
   constructor(private readonly options: PemServingTlsOptions) {
     super();
     requirePem('ServingTls.fromPem', options, { certificate: "Pem.fromFile('tls.crt')", privateKey: "Pem.fromFile('tls.key')", caBundle: "Pem.fromFile('ca.crt')" });
+  }
+
+  /** The Secret in the output form chosen; a sealed or SOPS one cached in the store. */
+  private output(scope: Construct, context: ServingTlsContext) {
+    const prop = context.prop;
+    const output = this.options.secretOutput ?? SecretOutput.plainSecret();
+    const store = this.options.store ?? CertificateStore.fromDefaultDirectory();
+    if (output.containsPlaintextKey && this.options.store !== undefined) {
+      throw new Error(`${prop}.store: '${this.options.store.directory}' is set, but secretOutput is the plain Secret, which caches nothing in a store; remove store, or set secretOutput to SecretOutput.sealedSecret() or SecretOutput.sopsSecret()`);
+    }
+    if (!output.containsPlaintextKey) {
+      assertStoreOutsideOutdir(prop, store, scope);
+    }
+    const cluster = store.cluster ?? clusterNameOf(Chart.of(scope).node.path);
+    const dnsNames = servingDnsNames(context.serviceName, context.namespace, context.clusterDomain);
+    const cache = outputCache(prop, path.join(store._clusterDirectory(cluster), `${dnsNames[dnsNames.length - 1]}.pem.outputs.json`),
+      store._lockFile(), store.directory, 'store');
+    return {
+      render: (name: string, certPem: string, keyPem: string, annotations: { [key: string]: string }) => output._render(scope, {
+        prop, name, namespace: context.namespace, labels: context.labels, annotations, now: context.now,
+        certPem, keySha256: sha256Hex(keyPem), key: () => keyPem, cache: cache.view(sha256Hex(certPem)),
+      }),
+    };
   }
 
   public _bind(scope: Construct, context: ServingTlsContext): ServingTlsConfig {
@@ -520,10 +560,11 @@ class PemServingTls extends ServingTls {
       warnings.push(`${prop}.certificate: the serving certificate expires on ${formatDate(leaf.notAfter)}, within ${renewBefore.toHumanString()}; renew it`);
     }
     const expiry = expiryAnnotations(pathCaNotAfter(leaf, chain.slice(1), roots, context.now), leaf.notAfter);
+    const certPem = chain.map(c => c.pem.trim()).join('\n') + '\n';
     return {
       insecure: false,
       secretName,
-      secret: tlsSecret(scope, context, secretName, chain.map(c => c.pem.trim()).join('\n') + '\n', keyPem, expiry),
+      secret: this.output(scope, context).render(secretName, certPem, keyPem, expiry),
       caBundlePem: roots.map(c => c.pem.trim()).join('\n') + '\n',
       apiServiceAnnotations: expiry,
       warnings,

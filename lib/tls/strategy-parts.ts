@@ -1,22 +1,22 @@
-import { ApiObject, Duration } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
+import * as path from 'path';
+import { App, Duration } from 'cdk8s';
 import { Construct } from 'constructs';
 import { assertDnsSubdomain } from '../k8s/util';
 import { ServingTlsContext } from './serving-context';
+import { CertificateStore } from '../store/certificate-store';
 import { Pem } from '../store/pem';
-import { protectKeyManifest } from './key-manifest';
+import { isInside } from '../store/store-paths';
 
-export function tlsSecret(scope: Construct, context: ServingTlsContext, name: string, certPem: string, keyPem: string,
-  annotations: { [key: string]: string }): ApiObject {
-  protectKeyManifest(scope, context.prop);
-  return new k8s.KubeSecret(scope, 'TlsSecret', {
-    metadata: { name, namespace: context.namespace, labels: context.labels, annotations },
-    type: 'kubernetes.io/tls',
-    data: {
-      'tls.crt': Buffer.from(certPem).toString('base64'),
-      'tls.key': Buffer.from(keyPem).toString('base64'),
-    },
-  });
+/**
+ * Throws unless the store is outside the app's output directory, which
+ * 'cdk8s synth' empties on every run (real paths: a symbolic link must not
+ * hide a store inside it).
+ */
+export function assertStoreOutsideOutdir(prop: string, store: CertificateStore, scope: Construct): void {
+  const outdir = path.resolve(App.of(scope).outdir);
+  if (isInside(store.directory, outdir)) {
+    throw new Error(`${prop}.store: '${store.directory}' is inside the app's output directory '${outdir}', which 'cdk8s synth' empties on every run (the CA and keys would be made anew each time); choose a directory outside it, e.g. '${CertificateStore.DEFAULT_DIRECTORY}'`);
+  }
 }
 
 export function secretNameOf(prop: string, given: string | undefined, context: ServingTlsContext): string {

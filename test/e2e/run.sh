@@ -48,6 +48,22 @@ go build -ldflags "$ldflags" -o bin/ \
   ./cmd/e2e ./cmd/e2e-etcd || fail "go build of the control plane failed (see above)"
 (cd metrics-server && go build -o ../bin/metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server) \
   || fail "go build of metrics-server failed (see above)"
+# the GitOps scenarios' tools (cmd/e2e/sealed.go): the sealed-secrets controller and its CRD
+# (sealed-secrets/go.mod), sops and age-keygen (pinned in ../gitops/go.mod). A tool that does
+# not build leaves its error in bin/NAME.build-error and fails only the scenarios that need it.
+rm -f bin/*.build-error
+if ! (cd sealed-secrets && go build -o ../bin/sealed-secrets-controller github.com/bitnami-labs/sealed-secrets/cmd/controller \
+  && cp "$(go list -m -f '{{.Dir}}' github.com/bitnami-labs/sealed-secrets)/helm/sealed-secrets/crds/bitnami.com_sealedsecrets.yaml" ../bin/sealed-secrets-crd.yaml) \
+  2>bin/sealed-secrets-controller.build-error; then
+  cat bin/sealed-secrets-controller.build-error >&2; rm -f bin/sealed-secrets-controller
+else
+  rm -f bin/sealed-secrets-controller.build-error
+fi
+if ! (cd ../gitops && go build -o ../e2e/bin/ github.com/getsops/sops/v3/cmd/sops filippo.io/age/cmd/age-keygen) 2>bin/sops.build-error; then
+  cat bin/sops.build-error >&2; cp bin/sops.build-error bin/age-keygen.build-error; rm -f bin/sops bin/age-keygen
+else
+  rm -f bin/sops.build-error
+fi
 echo "e2e: built in $(( $(date +%s) - start )) s" >&2
 # E2E_BUILD_ONLY=1: build only (.ci/run builds first: npm test uses this kubectl)
 [ "${E2E_BUILD_ONLY:-0}" = 1 ] && exit 0

@@ -256,6 +256,7 @@ func worker(args []string) int {
 	self, _ := os.Executable()
 	e.sim = newPodSim(c, admin, nil, self, o.work, map[string]string{
 		"registry.k8s.io/metrics-server/metrics-server": filepath.Join(o.bin, "metrics-server"),
+		sealedControllerImage:                           filepath.Join(o.bin, "sealed-secrets-controller"),
 	})
 	if err := startKubelets(ctx, e); err != nil {
 		logf("kubelets: %v", err)

@@ -437,6 +437,8 @@ func scenarios() []*scenario {
 		{Name: "ca-rotation-bundle-first", Cluster: "ecdsa", Expect: "healthy", NS: "kube-system", Custom: rotation("bundle-first")},
 		{Name: "ca-rotation-secret-first", Cluster: "ecdsa", Expect: "healthy", NS: "kube-system", Custom: rotation("secret-first")},
 	}
+	// the SealedSecret and SOPS outputs (sealed.go)
+	list = append(list, gitopsScenarios()...)
 	return list
 }
 
