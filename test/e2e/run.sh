@@ -65,6 +65,14 @@ else
   rm -f bin/sops.build-error
 fi
 echo "e2e: built in $(( $(date +%s) - start )) s" >&2
+# the Prometheus Operator's ServiceMonitor CRD (example-monitoring; cmd/e2e/monitoring.go), from
+# the module at the version package.json's import:prometheus-operator pins; the exact error if not
+pov=$(node -p "(/PROMETHEUS_OPERATOR_VERSION:-(v[0-9][^}]*)\}/.exec(require('../../package.json').scripts['import:prometheus-operator'])||[])[1]||''")
+if [ -n "$pov" ] && po=$(GOFLAGS=-mod=mod timeout 300 go mod download -json "github.com/prometheus-operator/prometheus-operator@$pov" 2>&1); then
+  export E2E_SERVICEMONITOR_CRD="$(printf '%s' "$po" | node -pe "JSON.parse(require('fs').readFileSync(0, 'utf8')).Dir")/example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml"
+else
+  export E2E_SERVICEMONITOR_CRD_ERROR="go mod download github.com/prometheus-operator/prometheus-operator@${pov:-?}: ${po:-no version found in the import:prometheus-operator script of package.json}"
+fi
 # E2E_BUILD_ONLY=1: build only (.ci/run builds first: npm test uses this kubectl)
 [ "${E2E_BUILD_ONLY:-0}" = 1 ] && exit 0
 

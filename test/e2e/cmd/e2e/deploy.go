@@ -183,7 +183,7 @@ func (e *env) apply(dir string) (string, error) {
 			return "", fmt.Errorf("namespace %s: %w", ns, err)
 		}
 	}
-	out, errOut, code := e.kubectl(2*time.Minute, "apply", "--server-side", "--field-manager=secure-metrics-server-e2e", "--force-conflicts", "-f", dir)
+	out, errOut, code := e.kubectl(2*time.Minute, "apply", "--server-side", "--validate=strict", "--field-manager=secure-metrics-server-e2e", "--force-conflicts", "-f", dir)
 	if code != 0 {
 		return out + errOut, fmt.Errorf("kubectl apply --server-side: exit %d: %s", code, strings.TrimSpace(errOut))
 	}

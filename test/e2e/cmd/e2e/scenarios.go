@@ -38,6 +38,7 @@ type result struct {
 	Doctor     *doctorResult   `json:"doctor,omitempty"`
 	Polls      *pollResult     `json:"polls,omitempty"`
 	Notes      []string        `json:"notes,omitempty"`
+	Scrape     *scrapeResult   `json:"scrape,omitempty"` // example-monitoring (monitoring.go)
 	Seconds    float64         `json:"seconds"`
 }
 
@@ -74,6 +75,8 @@ type scenario struct {
 	NS         string
 	Pre        func(e *env, dir string) error
 	Post       func(e *env)
+	// Verify: more checks once a healthy scenario passed, before doctor (manifests: the applied directory)
+	Verify func(e *env, s *scenario, r *result, manifests string)
 }
 
 // synthEnv is the environment of a scenario's synth. The harness is the
@@ -294,7 +297,8 @@ func scenarios() []*scenario {
 			}
 			return s
 		}(),
-		{Name: "example-monitoring", Cluster: "rsa", Expect: "healthy", Skip: "the Prometheus Operator's ServiceMonitor CRD is not applied by this harness (no monitoring.coreos.com API), so its ServiceMonitor cannot be applied; its TLS settings are verified with Prometheus' own client code in test/servicemonitor"},
+		// the Prometheus Operator's ServiceMonitor CRD applied, /metrics scraped as Prometheus does (monitoring.go)
+		withServiceMonitor(example("monitoring", "rsa", "healthy", "kube-system", "", nil)),
 		{Name: "example-cert-manager", Cluster: "rsa", Expect: "healthy", Skip: "cert-manager's controller and cainjector are not built by this harness: github.com/cert-manager/cert-manager v1.21.1 is on the Go module proxy, but its build was not attempted within the time budget"},
 		{Name: "kubelet-csr-approver-real", Cluster: "rsa", Expect: "healthy", Skip: "github.com/postfinance/kubelet-csr-approver cannot be built here: the Go module proxy answers 403 \"This module version is not available.\" for v1.2.15 (the construct's default) and for @latest"},
 
@@ -505,6 +509,9 @@ func runScenario(e *env, s *scenario) (r result) {
 	switch s.Expect {
 	case "healthy", "insecure":
 		judgeHealthy(e, s, &r)
+		if s.Verify != nil && r.Outcome == "pass" {
+			s.Verify(e, s, &r, manifests)
+		}
 		if s.Expect == "healthy" && len(r.Insecure) > 0 {
 			r.Outcome, r.Reason = "fail", "insecure settings on the command line: "+strings.Join(r.Insecure, ", ")
 		}
