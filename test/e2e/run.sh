@@ -48,6 +48,13 @@ go build -ldflags "$ldflags" -o bin/ \
   ./cmd/e2e ./cmd/e2e-etcd || fail "go build of the control plane failed (see above)"
 (cd metrics-server && go build -o ../bin/metrics-server sigs.k8s.io/metrics-server/cmd/metrics-server) \
   || fail "go build of metrics-server failed (see above)"
+# cert-manager v1.21.1's control loops and CA injector (cert-manager/go.mod), and
+# the CRDs of that very module (its deploy/crds/), for example-cert-manager
+(cd cert-manager && go build -o ../bin/cert-manager-controller ./cmd/controller \
+  && go build -o ../bin/cert-manager-cainjector ./cmd/cainjector \
+  && d=$(go list -m -f '{{.Dir}}' github.com/cert-manager/cert-manager) \
+  && rm -rf ../bin/cert-manager-crds && mkdir ../bin/cert-manager-crds && cp "$d"/deploy/crds/*.yaml ../bin/cert-manager-crds/) \
+  || fail "go build of cert-manager failed (see above)"
 echo "e2e: built in $(( $(date +%s) - start )) s" >&2
 # E2E_BUILD_ONLY=1: build only (.ci/run builds first: npm test uses this kubectl)
 [ "${E2E_BUILD_ONLY:-0}" = 1 ] && exit 0
