@@ -43,9 +43,11 @@ import (
 )
 
 func main() {
-	kubeconfig := flag.String("kubeconfig", "", "kubeconfig of the kube-apiserver (required)")
-	klog.InitFlags(nil)
-	flag.Parse()
+	// a flag set of its own: controller-runtime defines --kubeconfig on the global one
+	fs := flag.NewFlagSet("cainjector", flag.ExitOnError)
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of the kube-apiserver (required)")
+	klog.InitFlags(fs)
+	_ = fs.Parse(os.Args[1:])
 	if *kubeconfig == "" {
 		fmt.Fprintln(os.Stderr, "cainjector: --kubeconfig is required")
 		os.Exit(2)
