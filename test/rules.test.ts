@@ -5,6 +5,7 @@ import { assertDnsLabel, assertPort } from '../lib/k8s/util';
 import { restrictedViolations } from '../lib/rules/checks-pod-security';
 import { isDnsLabel, isPort } from '../lib/k8s/names';
 import { auditFile, auditText, FIXTURE_NOW, FIXTURES, ROOT, RULES, summary } from './audit-helpers';
+import { parseManifests } from '../lib/manifests/load';
 
 const ids = Rules.all().map(r => r.id);
 
@@ -70,6 +71,24 @@ describe('a fixture per rule', () => {
 });
 
 const BASE = readFileSync(path.join(RULES, 'sms001-clean.yaml'), 'utf8');
+
+test('SMS013 on a Secret cert-manager issued: only once it is past cert-manager\'s renewal point (a third of the lifetime left)', () => {
+  // serving-expiring.crt: 2025-01-01 to 2026-06-11, a lifetime of 526 days; a third is 175 days
+  const text = readFileSync(path.join(RULES, 'sms013-trigger.yaml'), 'utf8');
+  const objects = parseManifests(text, 'sms013.yaml').objects.map(o => o.object);
+  const secret = objects.find(o => o.kind === 'Secret') as any;
+  expect(secret).toBeDefined();
+  const managed = JSON.parse(JSON.stringify(objects));
+  managed.find((o: any) => o.kind === 'Secret').metadata.annotations = { 'cert-manager.io/certificate-name': 'metrics-server' };
+  const codes = (objs: any[], now: Date, expiryWarningDays?: number) =>
+    auditObjects(objs.map(object => ({ object })), { now, expiryWarningDays }).findings.map(f => f.ruleId);
+  // 192 days left, inside a 200-day warning window: a plain Secret is flagged, cert-manager's is not (not due for renewal)
+  const early = new Date('2025-12-01T00:00:00Z');
+  expect(codes(objects, early, 200)).toContain('SMS013');
+  expect(codes(managed, early, 200)).not.toContain('SMS013');
+  // 10 days left: cert-manager should have renewed it 165 days ago, so it is flagged
+  expect(codes(managed, FIXTURE_NOW)).toContain('SMS013');
+});
 
 test('SMS022 also names kube-root-ca.crt mounted as a Secret', () => {
   const text = BASE.replace(/configMap:\n(\s+)name: kube-root-ca\.crt/, 'secret:\n$1secretName: kube-root-ca.crt');

@@ -139,9 +139,16 @@ export function checkServingTls(ctx: InstallContext): void {
     current = false;
     ctx.report(Rules.CERT_EXPIRED, cert.object, reasonOf(e), { evidence: `valid ${formatDate(leaf.notBefore)} to ${formatDate(leaf.notAfter)}` });
   }
-  if (current && leaf.notAfter.getTime() - now < ctx.expiryWarningDays * DAY_MS) {
+  // a Secret cert-manager issued is renewed by cert-manager before its end (by default when a
+  // third of its lifetime is left): it is due only past that point, not for a short lifetime
+  const managed = cert.object.object.kind === 'Secret' && isObj(meta(cert.object.object).annotations)
+    && str((meta(cert.object.object).annotations as Record<string, unknown>)['cert-manager.io/certificate-name']) !== undefined;
+  const lifetime = leaf.notAfter.getTime() - leaf.notBefore.getTime();
+  const window = managed ? Math.min(ctx.expiryWarningDays * DAY_MS, lifetime / 3) : ctx.expiryWarningDays * DAY_MS;
+  if (current && leaf.notAfter.getTime() - now < window) {
     const days = Math.floor((leaf.notAfter.getTime() - now) / DAY_MS);
-    ctx.report(Rules.CERT_EXPIRING, cert.object, `the serving certificate expires in ${days} day(s), on ${formatDate(leaf.notAfter)}`, { evidence: `notAfter ${formatDate(leaf.notAfter)}` });
+    const why = managed ? ' (a Secret cert-manager issued, past the point where it renews it by default: is cert-manager running?)' : '';
+    ctx.report(Rules.CERT_EXPIRING, cert.object, `the serving certificate expires in ${days} day(s), on ${formatDate(leaf.notAfter)}${why}`, { evidence: `notAfter ${formatDate(leaf.notAfter)}` });
   }
   if (key.text !== undefined && key.object) {
     let k: KeyObject | undefined;

@@ -64,6 +64,13 @@ if ! (cd ../gitops && go build -o ../e2e/bin/ github.com/getsops/sops/v3/cmd/sop
 else
   rm -f bin/sops.build-error
 fi
+# cert-manager v1.21.1's control loops and CA injector (cert-manager/go.mod), and
+# the CRDs of that very module (its deploy/crds/), for example-cert-manager
+(cd cert-manager && go build -o ../bin/cert-manager-controller ./cmd/controller \
+  && go build -o ../bin/cert-manager-cainjector ./cmd/cainjector \
+  && d=$(go list -m -f '{{.Dir}}' github.com/cert-manager/cert-manager) \
+  && rm -rf ../bin/cert-manager-crds && mkdir ../bin/cert-manager-crds && cp "$d"/deploy/crds/*.yaml ../bin/cert-manager-crds/) \
+  || fail "go build of cert-manager failed (see above)"
 echo "e2e: built in $(( $(date +%s) - start )) s" >&2
 # the Prometheus Operator's ServiceMonitor CRD (example-monitoring; cmd/e2e/monitoring.go), from
 # the module at the version package.json's import:prometheus-operator pins; the exact error if not

@@ -299,8 +299,8 @@ func scenarios() []*scenario {
 		}(),
 		// the Prometheus Operator's ServiceMonitor CRD applied, /metrics scraped as Prometheus does (monitoring.go)
 		withServiceMonitor(example("monitoring", "rsa", "healthy", "kube-system", "", nil)),
-		{Name: "example-cert-manager", Cluster: "rsa", Expect: "healthy", Skip: "cert-manager's controller and cainjector are not built by this harness: github.com/cert-manager/cert-manager v1.21.1 is on the Go module proxy, but its build was not attempted within the time budget"},
-		{Name: "kubelet-csr-approver-real", Cluster: "rsa", Expect: "healthy", Skip: "github.com/postfinance/kubelet-csr-approver cannot be built here: the Go module proxy answers 403 \"This module version is not available.\" for v1.2.15 (the construct's default) and for @latest"},
+		certManagerScenario(example("cert-manager", "rsa", "healthy", "kube-system", "", nil)),
+		{Name: "kubelet-csr-approver-real", Cluster: "rsa", Expect: "healthy", Skip: "github.com/postfinance/kubelet-csr-approver cannot be had here (tried 2026-12-07 with GOPROXY=https://proxy.golang.org,direct): go list -m -versions gives `reading https://proxy.golang.org/github.com/postfinance/kubelet-csr-approver/@v/list: 403 Forbidden; server response: This module version is not available.`, and go mod download of @latest and of @v1.2.15 (the construct's default) the same 403 (for @v1.2.15: `reading https://proxy.golang.org/github.com/postfinance/kubelet-csr-approver/@v/v1.2.15.info: 403 Forbidden`)"},
 
 		// the seed's failures, with the real error texts
 		{Name: "seed-self-signed-serving-cert", Cluster: "rsa", Expect: "failure", NS: "kube-system",
