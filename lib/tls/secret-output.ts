@@ -96,9 +96,13 @@ function sha256(...parts: string[]): string {
   return h.digest('hex');
 }
 
-/** SHA-256 (hex) of a PEM, as the cache's entries name their certificate (lib/tls/output-cache.ts prunes by it). */
-function pemDigest(pem: string): string {
-  return createHash('sha256').update(pem).digest('hex');
+/**
+ * SHA-256 (hex) of a text: how the cache's entries name their certificate
+ * (lib/tls/output-cache.ts prunes by it, and its views are keyed by it) and a
+ * key's plaintext. One function, so the two sides always agree. @internal
+ */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function b64(s: string): string {
@@ -206,7 +210,7 @@ class SealedSecretOutput extends SecretOutput {
         'tls.crt': hybridEncrypt(controller.key, Buffer.from(input.certPem), label).toString('base64'),
         'tls.key': hybridEncrypt(controller.key, Buffer.from(key), label).toString('base64'),
       };
-      input.cache.put(entry, { certSha256: pemDigest(input.certPem), encryptedData });
+      input.cache.put(entry, { certSha256: sha256Hex(input.certPem), encryptedData });
     }
     const annotations = { ...input.annotations, ...scopeAnnotations(this.scope) };
     const meta = { name: input.name, namespace: input.namespace, labels: input.labels, annotations };
@@ -265,7 +269,7 @@ class SopsSecretOutput extends SecretOutput {
         let doc = input.cache.get(entry)?.document;
         if (!doc || typeof doc !== 'object' || !doc.sops || !doc.data) {
           doc = sopsEncryptDocument(shape(b64(input.key())), this.recipients, { encryptedRegex: '^(data|stringData)$' }, input.now);
-          input.cache.put(entry, { certSha256: pemDigest(input.certPem), document: doc });
+          input.cache.put(entry, { certSha256: sha256Hex(input.certPem), document: doc });
         }
         encrypted = doc;
       }

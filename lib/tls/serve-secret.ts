@@ -10,7 +10,7 @@ import { listFiles, materialize, removeWorkingDirectory, SEALED_KEY_SUFFIX, sync
 import { ageIdentitiesFromEnvironment, sopsDecryptBinary } from '../store/sops';
 import { CertificateStore } from '../store/certificate-store';
 import { ServingResult, StoreIssueRequest } from '../store/issuance-types';
-import { SecretOutput } from './secret-output';
+import { SecretOutput, sha256Hex } from './secret-output';
 import { formatDate } from '../x509/x509';
 import { acquireLock } from '../store/store-lock';
 
@@ -49,10 +49,6 @@ export interface ServeResult {
 
 const SERVED_VERSION = 1;
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
 /** The command a frozen synth tells the user to run where an identity is. */
 function fixCommand(storeDir: string): string {
   const rel = path.relative(process.cwd(), storeDir) || '.';
@@ -83,7 +79,7 @@ function serveLocal(r: ServeRequest): ServeResult {
   const annotations = r.annotationsOf(result.caNotAfter, result.notAfter);
   const secret = r.output._render(r.scope, {
     prop: r.prop, name: r.secretName, namespace: r.namespace, labels: r.labels, annotations, now: r.now,
-    certPem: result.certPem, keySha256: sha256(result.keyPem), key: () => result.keyPem, cache: cache.view(sha256(result.certPem)),
+    certPem: result.certPem, keySha256: sha256Hex(result.keyPem), key: () => result.keyPem, cache: cache.view(sha256Hex(result.certPem)),
   });
   return { secret, caCertPem: result.caCertPem, notAfter: result.notAfter, caNotAfter: result.caNotAfter, warnings: result.warnings };
 }
@@ -119,11 +115,11 @@ function publicDigest(shared: SharedCertificateStore, cluster: string): string {
 }
 
 function requestDigest(i: StoreIssueRequest): string {
-  return sha256(JSON.stringify({
+  return sha256Hex(JSON.stringify({
     identity: i.identity, commonName: i.serving.commonName, dnsNames: i.serving.dnsNames,
     validity: i.serving.validity.toMilliseconds(), renewBefore: i.serving.renewBefore.toMilliseconds(),
     keyAlgorithm: i.serving.keyAlgorithm?.name ?? 'follow-ca',
-    userCa: i.userCa ? sha256(i.userCa.certPem) : undefined,
+    userCa: i.userCa ? sha256Hex(i.userCa.certPem) : undefined,
     dedicatedCa: i.dedicatedCa
       ? {
         cn: i.dedicatedCa.commonName, validity: i.dedicatedCa.validity.toMilliseconds(),
@@ -191,7 +187,7 @@ function serveShared(r: ServeRequest, shared: SharedCertificateStore): ServeResu
         throw new Error(`${r.prop}.secretOutput: the plain Secret carries the serving key, which is encrypted in '${keyFile}', and this synth has no age identity to decrypt it (SOPS_AGE_KEY_FILE and SOPS_AGE_KEY are unset, no ~/.config/sops/age/keys.txt); set SOPS_AGE_KEY_FILE to a key file of one of the store's recipients, or synthesize a SealedSecret or a SOPS Secret (SecretOutput.sealedSecret(), SecretOutput.sopsSecret()), which needs none`);
       }
       keyPem = sopsDecryptBinary(readFileSync(keyFile, 'utf8'), identities, keyFile).toString('utf8');
-      if (sha256(keyPem) !== s.keySha256) {
+      if (sha256Hex(keyPem) !== s.keySha256) {
         throw new Error(`store: '${keyFile}' does not hold the key of '${path.join(clusterDir, r.issue.identity, 'tls.crt')}' (its digest differs from the served record); restore both from git ('git checkout -- ${path.relative(process.cwd(), clusterDir)}')`);
       }
     }
@@ -201,7 +197,7 @@ function serveShared(r: ServeRequest, shared: SharedCertificateStore): ServeResu
   const annotations = r.annotationsOf(new Date(s.caNotAfter), new Date(s.notAfter));
   const secret = r.output._render(r.scope, {
     prop: r.prop, name: r.secretName, namespace: r.namespace, labels: r.labels, annotations, now: r.now,
-    certPem: s.certPem, keySha256: s.keySha256, key, cache: cache.view(sha256(s.certPem)),
+    certPem: s.certPem, keySha256: s.keySha256, key, cache: cache.view(sha256Hex(s.certPem)),
   });
   return { secret, caCertPem: s.caBundlePem, notAfter: new Date(s.notAfter), caNotAfter: new Date(s.caNotAfter), warnings: [...s.warnings] };
 }
@@ -237,7 +233,7 @@ function issueIntoShared(r: ServeRequest, shared: SharedCertificateStore, req: s
       requestDigest: req,
       caBundlePem: result.caCertPem,
       certPem: result.certPem,
-      keySha256: sha256(result.keyPem),
+      keySha256: sha256Hex(result.keyPem),
       notAfter: formatDate(result.notAfter),
       caNotAfter: formatDate(result.caNotAfter),
       renewAfter: formatDate(renewAfter),

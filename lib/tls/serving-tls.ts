@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import * as path from 'path';
 import { Chart, Duration } from 'cdk8s';
 
@@ -23,7 +22,7 @@ import { CertInfo } from '../x509/cert-info';
 import { verifyChain } from '../x509/chain';
 import { appendToBundle, earliest, loadCaBundle, pathCaNotAfter } from './ca-bundle';
 import { assertDurationDays, assertStoreOutsideOutdir, requirePem, secretNameOf } from './strategy-parts';
-import { SecretOutput } from './secret-output';
+import { SecretOutput, sha256Hex } from './secret-output';
 import { outputCache, serveServingSecret } from './serve-secret';
 import { SharedCertificateStore } from '../store/shared-store';
 
@@ -492,10 +491,6 @@ class DedicatedCaServingTls extends IssuedServingTls {
     return { dedicatedCa: { commonName: this.caCommonName, validity: this.caValidity, keyAlgorithm: keyAlgorithm ?? KeyAlgorithm.RSA_2048,
       sharedName: shared } };
   }
-}
-
-function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 class PemServingTls extends ServingTls {
