@@ -101,7 +101,7 @@ describe('ServingTls.fromPem with secretOutput', () => {
       .toThrow(`servingTls.store: '${store.directory}' is set, but secretOutput is the plain Secret, which caches nothing in a store; remove store, or set secretOutput to SecretOutput.sealedSecret() or SecretOutput.sopsSecret()`);
   });
 
-  test('the plain Secret is the same object from fromPem and from the issuing strategies\' builder (one builder)', () => {
+  test('the default secretOutput is the plain Secret: a kubernetes.io/tls Secret holding the user\'s key (passes on the old code too: it guards the default, not the builder merge)', () => {
     const { objects } = synthYaml(fromPem());
     const secret = objects.find(o => o.kind === 'Secret');
     const viaOutput = synthYaml(fromPem({ secretOutput: SecretOutput.plainSecret() })).objects.find(o => o.kind === 'Secret');
