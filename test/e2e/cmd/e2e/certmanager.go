@@ -70,17 +70,7 @@ func (cm *certManager) start(e *env, dir, name, bin string, args ...string) erro
 }
 
 func (cm *certManager) stop() {
-	for _, p := range cm.procs {
-		_ = p.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = p.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = p.Process.Kill()
-			<-done
-		}
-	}
+	stopProcs(cm.procs)
 	cm.procs = nil
 }
 
@@ -205,18 +195,10 @@ func certManagerScenario(s *scenario) *scenario {
 				return
 			}
 		}
-		out, err := e.apply(manifests)
 		defer e.remove(manifests)
-		if err != nil {
-			r.Outcome, r.Reason = "fail", "the real kube-apiserver refused the manifests: "+err.Error()
-			r.Errors = append(r.Errors, out)
+		if _, ok := deploy(e, r, manifests, objs, "the manifests"); !ok {
 			return
 		}
-		if d := metricsServerDeployment(objs); d != nil {
-			r.Args = containerArgs(d)
-		}
-		r.Insecure = insecureSettings(objs)
-		r.Notes = append(r.Notes, keyIDFindings(objs)...)
 		issued := time.Now()
 		if o, er, code := e.kubectl(3*time.Minute, "-n", certNS, "wait", "--for=condition=Ready", "--timeout="+cmWaitCertify, "certificate/"+certName); code != 0 {
 			cond, _, _ := e.kubectl(time.Minute, "-n", certNS, "get", "certificate", certName, "-o", "jsonpath={.status.conditions}")

@@ -225,8 +225,15 @@ func (c *cluster) start(name, bin string, args ...string) error {
 }
 
 func (c *cluster) stop() {
-	for i := len(c.procs) - 1; i >= 0; i-- {
-		p := c.procs[i]
+	stopProcs(c.procs)
+	c.procs = nil
+}
+
+// stopProcs stops processes in the reverse order of their start: SIGTERM,
+// then SIGKILL after 15 s (every wait bounded).
+func stopProcs(procs []*exec.Cmd) {
+	for i := len(procs) - 1; i >= 0; i-- {
+		p := procs[i]
 		_ = p.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
 		go func() { _ = p.Wait(); close(done) }()
@@ -237,7 +244,6 @@ func (c *cluster) stop() {
 			<-done
 		}
 	}
-	c.procs = nil
 }
 
 func (c *cluster) apiURL(p string) string {

@@ -79,6 +79,25 @@ type scenario struct {
 	Verify func(e *env, s *scenario, r *result, manifests string)
 }
 
+// deploy server-side applies dir and records what the pod will run (its
+// args, insecure settings, key-id findings) in r; on a refusal it fails r
+// with kube-apiserver's answer and returns false. It returns kubectl's
+// output too. The caller removes dir.
+func deploy(e *env, r *result, dir string, objs []obj, what string) (string, bool) {
+	out, err := e.apply(dir)
+	if err != nil {
+		r.Outcome, r.Reason = "fail", "the real kube-apiserver refused "+what+": "+err.Error()
+		r.Errors = append(r.Errors, out)
+		return out, false
+	}
+	if d := metricsServerDeployment(objs); d != nil {
+		r.Args = containerArgs(d)
+	}
+	r.Insecure = insecureSettings(objs)
+	r.Notes = append(r.Notes, keyIDFindings(objs)...)
+	return out, true
+}
+
 // synthEnv is the environment of a scenario's synth. The harness is the
 // machine that holds each scenario's certificate store (a fresh one per
 // scenario), so it issues on purpose: frozen synth, which CI=true turns on
@@ -493,19 +512,11 @@ func runScenario(e *env, s *scenario) (r result) {
 		return r
 	}
 	logOff := fileSize(e.c.apiLog)
-	out, err := e.apply(manifests)
 	defer e.remove(manifests)
-	if err != nil {
-		r.Outcome, r.Reason = "fail", "the real kube-apiserver refused the manifests: "+err.Error()
-		r.Errors = append(r.Errors, out)
+	objs, _ := readManifests(manifests)
+	if _, ok := deploy(e, &r, manifests, objs, "the manifests"); !ok {
 		return r
 	}
-	objs, _ := readManifests(manifests)
-	if d := metricsServerDeployment(objs); d != nil {
-		r.Args = containerArgs(d)
-	}
-	r.Insecure = insecureSettings(objs)
-	r.Notes = append(r.Notes, keyIDFindings(objs)...)
 	switch s.Expect {
 	case "healthy", "insecure":
 		judgeHealthy(e, s, &r)

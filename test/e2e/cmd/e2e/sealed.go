@@ -307,14 +307,9 @@ func sealedHealthyWith(e *env, s *scenario, r *result, dir string, vars func(e *
 		return
 	}
 	name := nameOf(sealed[0])
-	if d := metricsServerDeployment(objs); d != nil {
-		r.Args = containerArgs(d)
-	}
-	applied, err := e.apply(out)
 	defer e.remove(out)
-	if err != nil {
-		r.Outcome, r.Reason = "fail", "the real kube-apiserver refused the manifests: "+err.Error()
-		r.Errors = append(r.Errors, applied)
+	applied, ok := deploy(e, r, out, objs, "the manifests")
+	if !ok {
 		return
 	}
 	r.Notes = append(r.Notes, "kube-apiserver accepted the SealedSecret (bitnami.com/v1alpha1, server-side apply): "+firstLine(grepLine(applied, "sealedsecret")))
@@ -568,14 +563,8 @@ func sopsHealthy(e *env, s *scenario, r *result, dir string) {
 	must(os.MkdirAll(applyDir, 0o700))
 	must(os.WriteFile(filepath.Join(applyDir, "manifests.yaml"), []byte("---\n"+strings.Join(rest, "---\n")+"---\n"+dec), 0o600))
 	objs, _ := readManifests(applyDir)
-	if d := metricsServerDeployment(objs); d != nil {
-		r.Args = containerArgs(d)
-	}
-	applied, err := e.apply(applyDir)
 	defer e.remove(applyDir)
-	if err != nil {
-		r.Outcome, r.Reason = "fail", "the real kube-apiserver refused the decrypted manifests: "+err.Error()
-		r.Errors = append(r.Errors, applied)
+	if _, ok := deploy(e, r, applyDir, objs, "the decrypted manifests"); !ok {
 		return
 	}
 	judgeHealthy(e, s, r)
