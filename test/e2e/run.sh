@@ -71,6 +71,8 @@ fi
   && d=$(go list -m -f '{{.Dir}}' github.com/cert-manager/cert-manager) \
   && rm -rf ../bin/cert-manager-crds && mkdir ../bin/cert-manager-crds && cp "$d"/deploy/crds/*.yaml ../bin/cert-manager-crds/) \
   || fail "go build of cert-manager failed (see above)"
+# the harness's own unit tests (cmd/e2e/*_test.go: how scenarios spread over control planes)
+go test ./cmd/e2e >&2 || fail "go test ./cmd/e2e failed (see above)"
 echo "e2e: built in $(( $(date +%s) - start )) s" >&2
 # the Prometheus Operator's ServiceMonitor CRD (example-monitoring; cmd/e2e/monitoring.go), from
 # the module at the version package.json's import:prometheus-operator pins; the exact error if not

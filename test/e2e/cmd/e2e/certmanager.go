@@ -195,12 +195,15 @@ func certManagerScenario(s *scenario) *scenario {
 				return
 			}
 		}
-		defer e.remove(manifests)
+		defer e.removeTimed(r, manifests)
 		if _, ok := deploy(e, r, manifests, objs, "the manifests"); !ok {
 			return
 		}
 		issued := time.Now()
-		if o, er, code := e.kubectl(3*time.Minute, "-n", certNS, "wait", "--for=condition=Ready", "--timeout="+cmWaitCertify, "certificate/"+certName); code != 0 {
+		done := r.begin("Certificate Ready")
+		o, er, code := e.kubectl(3*time.Minute, "-n", certNS, "wait", "--for=condition=Ready", "--timeout="+cmWaitCertify, "certificate/"+certName)
+		done()
+		if code != 0 {
 			cond, _, _ := e.kubectl(time.Minute, "-n", certNS, "get", "certificate", certName, "-o", "jsonpath={.status.conditions}")
 			r.Outcome, r.Reason = "fail", fmt.Sprintf("Certificate %s/%s not Ready: %s%s (conditions %s)", certNS, certName, strings.TrimSpace(o), strings.TrimSpace(er), cond)
 			r.Errors = append(r.Errors, cm.tails(8)...)
@@ -217,7 +220,7 @@ func certManagerScenario(s *scenario) *scenario {
 		if len(r.Insecure) > 0 && r.Outcome == "pass" {
 			r.Outcome, r.Reason = "fail", "insecure settings on the command line: "+strings.Join(r.Insecure, ", ")
 		}
-		r.Doctor = runDoctor(e, s, r.Outcome == "pass")
+		r.Doctor = runDoctor(e, s, r, r.Outcome == "pass")
 		if r.Outcome == "pass" && r.Doctor.Verdict != "ok" {
 			r.Outcome, r.Reason = "fail", "doctor: "+r.Doctor.Verdict
 		}

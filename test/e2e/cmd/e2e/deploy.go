@@ -190,15 +190,63 @@ func (e *env) apply(dir string) (string, error) {
 	return out, nil
 }
 
-// remove deletes what apply applied and waits for the pods to be gone.
-func (e *env) remove(dir string) {
-	_, _, _ = e.kubectl(2*time.Minute, "delete", "--ignore-not-found", "--wait=true", "--timeout=90s", "-f", dir)
-	_ = waitFor(e.ctx, 90*time.Second, func() error {
-		if n := len(e.sim.running()); n > 0 {
-			return fmt.Errorf("%d pod(s) still run", n)
+// remove deletes what apply applied and waits for the pods of its
+// Deployments to be gone. It
+// says what went wrong ("" when nothing did).
+func (e *env) remove(dir string) string {
+	var problems []string
+	// the pods of dir's Deployments (namespace and selector), not those of others
+	type selector struct {
+		ns     string
+		labels map[string]string
+	}
+	var owned []selector
+	if objs, err := readManifests(dir); err == nil {
+		for _, d := range find(objs, "Deployment") {
+			m := map[string]string{}
+			if ml, ok := path(d, "spec", "selector", "matchLabels").(obj); ok {
+				for k, v := range ml {
+					m[k] = fmt.Sprint(v)
+				}
+			}
+			owned = append(owned, selector{nsOf(d), m})
+		}
+	}
+	ours := func(sp *simPod) bool {
+		for _, o := range owned {
+			if sp.pod.Namespace != o.ns {
+				continue
+			}
+			match := true
+			for k, v := range o.labels {
+				if sp.pod.Labels[k] != v {
+					match = false
+				}
+			}
+			if match {
+				return true
+			}
+		}
+		return false
+	}
+	if out, errOut, code := e.kubectl(2*time.Minute, "delete", "--ignore-not-found", "--wait=true", "--timeout=90s", "-f", dir); code != 0 {
+		problems = append(problems, fmt.Sprintf("kubectl delete -f %s: exit %d: %s", filepath.Base(dir), code, truncate(strings.TrimSpace(out+errOut), 400)))
+	}
+	if err := waitFor(e.ctx, 90*time.Second, func() error {
+		var still []string
+		for _, sp := range e.sim.running() {
+			if ours(sp) {
+				still = append(still, sp.pod.Namespace+"/"+sp.pod.Name)
+			}
+		}
+		if len(still) > 0 {
+			return fmt.Errorf("pod(s) %v still run", still)
 		}
 		return nil
-	})
+	}); err != nil {
+		problems = append(problems, err.Error())
+	}
+	return strings.Join(problems, "; ")
 }
 
 type apiServiceState struct {

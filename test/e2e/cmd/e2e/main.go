@@ -57,7 +57,8 @@ func parseOpts(args []string, extra func(*flag.FlagSet)) opts {
 	fs.StringVar(&o.only, "only", os.Getenv("E2E_ONLY"), "comma-separated scenario names (default: all)")
 	p, _ := strconv.Atoi(os.Getenv("E2E_PARALLEL"))
 	if p <= 0 {
-		p = 3
+		// measured on 2 cores: 5 control planes hold at most 3.5 GB (results.json peakMemory)
+		p = 5
 	}
 	fs.IntVar(&o.parallel, "parallel", p, "control planes run at once")
 	if extra != nil {
@@ -89,28 +90,72 @@ func selected(o opts) []*scenario {
 	return out
 }
 
-// shard splits the scenarios into groups of one cluster kind each.
+// shards splits the scenarios into at most parallel groups, each of one
+// cluster kind (one control plane each). A kind gets control planes in
+// proportion to its scenarios' cost (at least one), and its scenarios go,
+// longest first, to the group with the least cost so far (LPT); inside a
+// group they keep the order of scenarios().
 func shards(list []*scenario, parallel int) [][]*scenario {
 	byCluster := map[string][]*scenario{}
+	cost := map[string]float64{}
 	var kinds []string
+	total := 0.0
 	for _, s := range list {
 		if _, ok := byCluster[s.Cluster]; !ok {
 			kinds = append(kinds, s.Cluster)
 		}
 		byCluster[s.Cluster] = append(byCluster[s.Cluster], s)
+		cost[s.Cluster] += s.cost()
+		total += s.cost()
+	}
+	planes := map[string]int{}
+	left := parallel - len(kinds)
+	for _, k := range kinds {
+		planes[k] = 1
+	}
+	// hand out the rest one at a time to the kind with the most cost per plane
+	for ; left > 0; left-- {
+		best := ""
+		for _, k := range kinds {
+			if planes[k] >= len(byCluster[k]) {
+				continue
+			}
+			if best == "" || cost[k]/float64(planes[k]) > cost[best]/float64(planes[best]) {
+				best = k
+			}
+		}
+		if best == "" {
+			break
+		}
+		planes[best]++
+	}
+	index := map[*scenario]int{}
+	for i, s := range list {
+		index[s] = i
 	}
 	var out [][]*scenario
-	extra := parallel - len(kinds)
 	for _, k := range kinds {
-		n := 1
-		if extra > 0 && len(byCluster[k]) > 8 {
-			n, extra = 2, extra-1
+		ss := append([]*scenario(nil), byCluster[k]...)
+		sort.SliceStable(ss, func(i, j int) bool { return ss[i].cost() > ss[j].cost() })
+		groups := make([][]*scenario, planes[k])
+		load := make([]float64, planes[k])
+		for _, s := range ss {
+			min := 0
+			for i := range load {
+				if load[i] < load[min] {
+					min = i
+				}
+			}
+			groups[min] = append(groups[min], s)
+			load[min] += s.cost()
 		}
-		groups := make([][]*scenario, n)
-		for i, s := range byCluster[k] {
-			groups[i%n] = append(groups[i%n], s)
+		for _, g := range groups {
+			if len(g) == 0 {
+				continue
+			}
+			sort.SliceStable(g, func(i, j int) bool { return index[g[i]] < index[g[j]] })
+			out = append(out, g)
 		}
-		out = append(out, groups...)
 	}
 	return out
 }
@@ -130,6 +175,11 @@ func parent(args []string) int {
 	groups := shards(list, o.parallel)
 	logf("%d scenario(s) in %d control plane(s), at most %d at once", len(list), len(groups), o.parallel)
 	results := make([][]result, len(groups))
+	begun := time.Now()
+	mem := &memoryPeak{}
+	memCtx, memStop := context.WithCancel(context.Background())
+	memDone := make(chan struct{})
+	go func() { mem.sample(memCtx); close(memDone) }()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, o.parallel)
 	for i, g := range groups {
@@ -171,6 +221,8 @@ func parent(args []string) int {
 		}(i, g)
 	}
 	wg.Wait()
+	memStop()
+	<-memDone
 	byName := map[string]result{}
 	for _, rs := range results {
 		for _, r := range rs {
@@ -196,7 +248,10 @@ func parent(args []string) int {
 		}
 		fmt.Println(line)
 	}
-	sum := map[string]any{"scenarios": all, "passed": passed, "failed": failed, "skipped": skipped, "finishedAt": time.Now().UTC().Format(time.RFC3339)}
+	peak := mem.snapshot()
+	sum := map[string]any{"scenarios": all, "passed": passed, "failed": failed, "skipped": skipped, "finishedAt": time.Now().UTC().Format(time.RFC3339),
+		"controlPlanes": len(groups), "parallel": o.parallel, "seconds": time.Since(begun).Seconds(), "peakMemory": peak}
+	logf("%d control plane(s), %.0f s; peak memory %d MiB in %d processes (sum of RSS)", len(groups), time.Since(begun).Seconds(), peak["rssSumMiB"], peak["processes"])
 	b, _ := json.MarshalIndent(sum, "", "  ")
 	must(os.WriteFile(o.results, append(b, '\n'), 0o644))
 	tailText := ""

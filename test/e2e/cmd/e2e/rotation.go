@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -18,11 +19,15 @@ import (
 // rotation runs every phase of `secure-metrics-server ca rotate` (stage,
 // switch, finish) against the running metrics-server while polling the
 // metrics API, modelling the kubelet's delay in refreshing a mounted Secret:
-//   - bundle-first: apply everything, refresh the pod's mounted files 15 s later;
+//   - bundle-first: apply everything, refresh the pod's mounted files
+//     kubeletDelay later;
 //   - secret-first: apply the Secret and refresh the files, apply the rest
-//     (the APIService's caBundle) 15 s later.
+//     (the APIService's caBundle) once metrics-server serves the new
+//     certificate and rotationDwell has passed.
 //
-// Zero failed polls are required.
+// After a refresh the next step waits until metrics-server serves the
+// Secret's certificate (waitServed), then rotationDwell more. Zero failed
+// polls are required.
 func rotation(order string) func(e *env, s *scenario, r *result, dir string) {
 	return func(e *env, s *scenario, r *result, dir string) {
 		store := filepath.Join(dir, "pki")
@@ -39,7 +44,7 @@ func rotation(order string) func(e *env, s *scenario, r *result, dir string) {
 			r.Outcome, r.Reason = "fail", err.Error()
 			return
 		}
-		defer e.remove(first)
+		defer e.removeTimed(r, first)
 		judgeHealthy(e, s, r)
 		if r.Outcome != "pass" {
 			r.Reason = "before the rotation: " + r.Reason
@@ -112,17 +117,33 @@ func rotation(order string) func(e *env, s *scenario, r *result, dir string) {
 				return nil
 			}
 			wait := func(d time.Duration) func() error { return func() error { time.Sleep(d); return nil } }
-			if order == "bundle-first" {
-				steps = append(steps, applyDir(dist), wait(15*time.Second), refresh, wait(20*time.Second))
-			} else {
-				steps = append(steps, applyDir(secDir), refresh, wait(20*time.Second), applyDir(restDir), wait(15*time.Second))
+			// before the files change, does metrics-server already serve the new Secret's certificate?
+			servedBefore := ""
+			before := func() error {
+				pods, ok, _ := servesOneOf(e, s.NS, servingLeaves(secrets))
+				servedBefore = fmt.Sprintf("%d of %d pod(s) served it before", ok, pods)
+				return nil
 			}
+			served := func() error {
+				d, err := waitServed(e, s.NS, servingLeaves(secrets), 90*time.Second)
+				r.Notes = append(r.Notes, fmt.Sprintf("%s: %s the files changed; all served it %.3f s after", phase, servedBefore, d.Seconds()))
+				return err
+			}
+			// the kubelet refreshes a mounted Secret late (kubeletDelay here);
+			// after each change the polls run on for rotationDwell
+			if order == "bundle-first" {
+				steps = append(steps, applyDir(dist), wait(kubeletDelay), before, refresh, served, wait(rotationDwell))
+			} else {
+				steps = append(steps, applyDir(secDir), before, refresh, served, wait(rotationDwell), applyDir(restDir), wait(rotationDwell))
+			}
+			done := r.begin("ca rotate " + phase + ": apply, " + order)
 			for _, st := range steps {
 				if err := st(); err != nil {
 					fail(phase + ": " + err.Error())
 					return
 				}
 			}
+			done()
 			_ = os.WriteFile(filepath.Join(dir, "phase-"+phase+".done"), nil, 0o644)
 			r.Notes = append(r.Notes, fmt.Sprintf("after %s: caBundle %s; served: %s", phase, bundleSubjects(objs), servedCerts(e, s.NS)))
 			// the standard: every certificate verifies in Go (kube-apiserver, polled above) and OpenSSL
@@ -142,7 +163,7 @@ func rotation(order string) func(e *env, s *scenario, r *result, dir string) {
 		}
 		out, _, _ = e.waitTop(time.Minute, "pods", "-n", s.NS)
 		r.TopPods = strings.TrimSpace(out)
-		r.Doctor = runDoctor(e, s, true)
+		r.Doctor = runDoctor(e, s, r, true)
 		switch {
 		case pr.Failed > 0:
 			r.Outcome, r.Reason = "fail", fmt.Sprintf("%d of %d polls of the metrics API failed during the rotation", pr.Failed, pr.Total)
@@ -156,6 +177,77 @@ func rotation(order string) func(e *env, s *scenario, r *result, dir string) {
 		default:
 			r.Outcome = "pass"
 		}
+	}
+}
+
+// kubeletDelay is how long after the apply the pod's files change (bundle-first
+// order), and rotationDwell how long the polls (every 500 ms) run on in each
+// state before the next step: the order of arrival is what the scenario
+// tests, and every state is polled at least 10 times.
+const (
+	kubeletDelay  = 8 * time.Second
+	rotationDwell = 5 * time.Second
+)
+
+// servingLeaves are the certificates (first block of tls.crt) of the TLS Secrets in objs.
+func servingLeaves(secrets []obj) [][]byte {
+	var out [][]byte
+	for _, sec := range secrets {
+		if t, _ := sec["type"].(string); t != "kubernetes.io/tls" {
+			continue
+		}
+		var crt []byte
+		if v, ok := path(sec, "data", "tls.crt").(string); ok {
+			crt, _ = base64.StdEncoding.DecodeString(v)
+		} else if v, ok := path(sec, "stringData", "tls.crt").(string); ok {
+			crt = []byte(v)
+		}
+		if blk, _ := pem.Decode(crt); blk != nil {
+			out = append(out, blk.Bytes)
+		}
+	}
+	return out
+}
+
+// servesOneOf says how many running metrics-server pods of ns there are and
+// how many serve one of leaves (the last dial error, if any).
+func servesOneOf(e *env, ns string, leaves [][]byte) (pods, ok int, last string) {
+	for _, sp := range e.sim.running() {
+		if sp.pod.Namespace != ns || sp.ip == "" || sp.stopped {
+			continue
+		}
+		pods++
+		conn, err := tls.Dial("tcp", sp.ip+":10250", &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			last = sp.pod.Name + ": " + err.Error()
+			continue
+		}
+		raw := conn.ConnectionState().PeerCertificates[0].Raw
+		conn.Close()
+		for _, l := range leaves {
+			if bytes.Equal(raw, l) {
+				ok++
+				break
+			}
+		}
+	}
+	return pods, ok, last
+}
+
+// waitServed waits until every running metrics-server pod of ns serves one
+// of leaves (metrics-server reloads its files on change) and says how long
+// that took; an error past the bound.
+func waitServed(e *env, ns string, leaves [][]byte, bound time.Duration) (time.Duration, error) {
+	start := time.Now()
+	for {
+		pods, ok, last := servesOneOf(e, ns, leaves)
+		if pods > 0 && ok == pods {
+			return time.Since(start), nil
+		}
+		if time.Since(start) > bound {
+			return time.Since(start), fmt.Errorf("after %s, %d of %d metrics-server pod(s) serve the Secret's certificate (%s)", bound, ok, pods, last)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 

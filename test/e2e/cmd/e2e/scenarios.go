@@ -39,7 +39,30 @@ type result struct {
 	Polls      *pollResult     `json:"polls,omitempty"`
 	Notes      []string        `json:"notes,omitempty"`
 	Scrape     *scrapeResult   `json:"scrape,omitempty"` // example-monitoring (monitoring.go)
+	Steps      []step          `json:"steps,omitempty"`
 	Seconds    float64         `json:"seconds"`
+}
+
+// step is one timed part of a scenario: where its seconds went.
+type step struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
+}
+
+// begin starts the step name of r; the function it returns ends it.
+func (r *result) begin(name string) func() {
+	t := time.Now()
+	return func() { r.Steps = append(r.Steps, step{name, float64(time.Since(t).Milliseconds()) / 1000}) }
+}
+
+// removeTimed removes dir (e.remove) as the step "remove" of r, and notes
+// what went wrong.
+func (e *env) removeTimed(r *result, dir string) {
+	defer r.begin("remove")()
+	if p := e.remove(dir); p != "" {
+		r.Notes = append(r.Notes, "remove: "+p)
+		logf("remove %s: %s", dir, p)
+	}
 }
 
 type doctorResult struct {
@@ -77,6 +100,22 @@ type scenario struct {
 	Post       func(e *env)
 	// Verify: more checks once a healthy scenario passed, before doctor (manifests: the applied directory)
 	Verify func(e *env, s *scenario, r *result, manifests string)
+	// Cost: the seconds it takes (results.json), for shards; 0 means defaultCost
+	Cost float64
+}
+
+// defaultCost is what a scenario that waits for two metrics-server scrapes
+// takes (results.json: 26-31 s each).
+const defaultCost = 28
+
+func (s *scenario) cost() float64 {
+	switch {
+	case s.Skip != "":
+		return 0
+	case s.Cost > 0:
+		return s.Cost
+	}
+	return defaultCost
 }
 
 // deploy server-side applies dir and records what the pod will run (its
@@ -84,7 +123,9 @@ type scenario struct {
 // with kube-apiserver's answer and returns false. It returns kubectl's
 // output too. The caller removes dir.
 func deploy(e *env, r *result, dir string, objs []obj, what string) (string, bool) {
+	done := r.begin("apply")
 	out, err := e.apply(dir)
+	done()
 	if err != nil {
 		r.Outcome, r.Reason = "fail", "the real kube-apiserver refused "+what+": "+err.Error()
 		r.Errors = append(r.Errors, out)
@@ -348,7 +389,7 @@ func scenarios() []*scenario {
 					return nil
 				})
 			}},
-		{Name: "seed-self-signed-kubelets", Cluster: "rsa", Expect: "failure", NS: "kube-system", Kubelets: "self-signed",
+		{Name: "seed-self-signed-kubelets", Cost: 8, Cluster: "rsa", Expect: "failure", NS: "kube-system", Kubelets: "self-signed",
 			Want:       []string{"x509: certificate signed by unknown authority", "error: Metrics API not available"},
 			DoctorWant: []string{"SMD015"},
 			Synth: func(e *env, s *scenario, dir string) (string, error) {
@@ -409,7 +450,7 @@ func scenarios() []*scenario {
 				})
 			}},
 		// what the kubelet refuses to mount, with the kubelet's reason
-		{Name: "seed-configmap-cluster-root-ca-missing", Cluster: "ecdsa", Expect: "failure", NS: "kube-system",
+		{Name: "seed-configmap-cluster-root-ca-missing", Cost: 7, Cluster: "ecdsa", Expect: "failure", NS: "kube-system",
 			Want:       []string{`MountVolume.SetUp failed for volume "kubelet-ca" : configmap "cluster-root-ca" not found`, "error: Metrics API not available"},
 			DoctorWant: []string{"SMD017"},
 			Synth: func(e *env, s *scenario, dir string) (string, error) {
@@ -418,7 +459,7 @@ func scenarios() []*scenario {
 				v["KUBELET_CA"] = "configmap:cluster-root-ca/ca.crt"
 				return out, synthMain(e, v, out)
 			}},
-		{Name: "kubelet-ca-secret-key-missing", Cluster: "ecdsa", Expect: "failure", NS: "kube-system",
+		{Name: "kubelet-ca-secret-key-missing", Cost: 5, Cluster: "ecdsa", Expect: "failure", NS: "kube-system",
 			Want:       []string{`MountVolume.SetUp failed for volume "kubelet-ca" : references non-existent secret key: ca.crt`},
 			DoctorWant: []string{"SMD004"},
 			Pre: func(e *env, dir string) error {
@@ -438,7 +479,7 @@ func scenarios() []*scenario {
 				v["KUBELET_CA"] = "secret:kubelet-ca/ca.crt"
 				return out, synthMain(e, v, out)
 			}},
-		{Name: "serving-key-unreadable-by-runAsUser", Cluster: "ecdsa", Expect: "failure", NS: "kube-system",
+		{Name: "serving-key-unreadable-by-runAsUser", Cost: 6, Cluster: "ecdsa", Expect: "failure", NS: "kube-system",
 			Want: []string{"permission denied", "error: Metrics API not available"},
 			Synth: func(e *env, s *scenario, dir string) (string, error) {
 				src := filepath.Join(dir, "synth")
@@ -457,8 +498,8 @@ func scenarios() []*scenario {
 					return nil
 				})
 			}},
-		{Name: "ca-rotation-bundle-first", Cluster: "ecdsa", Expect: "healthy", NS: "kube-system", Custom: rotation("bundle-first")},
-		{Name: "ca-rotation-secret-first", Cluster: "ecdsa", Expect: "healthy", NS: "kube-system", Custom: rotation("secret-first")},
+		{Name: "ca-rotation-bundle-first", Cost: 73, Cluster: "ecdsa", Expect: "healthy", NS: "kube-system", Custom: rotation("bundle-first")},
+		{Name: "ca-rotation-secret-first", Cost: 61, Cluster: "ecdsa", Expect: "healthy", NS: "kube-system", Custom: rotation("secret-first")},
 	}
 	// the SealedSecret and SOPS outputs (sealed.go)
 	list = append(list, gitopsScenarios()...)
@@ -506,13 +547,15 @@ func runScenario(e *env, s *scenario) (r result) {
 			}
 		}()
 	}
+	done := r.begin("synth")
 	manifests, err := s.Synth(e, s, dir)
+	done()
 	if err != nil {
 		r.Outcome, r.Reason = "fail", err.Error()
 		return r
 	}
 	logOff := fileSize(e.c.apiLog)
-	defer e.remove(manifests)
+	defer e.removeTimed(&r, manifests)
 	objs, _ := readManifests(manifests)
 	if _, ok := deploy(e, &r, manifests, objs, "the manifests"); !ok {
 		return r
@@ -537,7 +580,7 @@ func runScenario(e *env, s *scenario) (r result) {
 			r.Notes = append(r.Notes, "not run (no binary built for its image): "+ev)
 		}
 	}
-	r.Doctor = runDoctor(e, s, r.Outcome == "pass" && s.Expect == "healthy")
+	r.Doctor = runDoctor(e, s, &r, r.Outcome == "pass" && s.Expect == "healthy")
 	if r.Outcome == "pass" && r.Doctor.Verdict != "ok" {
 		r.Outcome, r.Reason = "fail", "doctor: "+r.Doctor.Verdict
 	}
@@ -562,6 +605,7 @@ func insecureSettings(objs []obj) []string {
 }
 
 func judgeHealthy(e *env, s *scenario, r *result) {
+	done := r.begin("APIService Available")
 	err := waitFor(e.ctx, 3*time.Minute, func() error {
 		if st := e.apiService(); !st.Available {
 			return fmt.Errorf("APIService v1beta1.metrics.k8s.io Available=False (%s): %s", st.Reason, st.Message)
@@ -569,13 +613,16 @@ func judgeHealthy(e *env, s *scenario, r *result) {
 		return nil
 	})
 	r.APIService = e.apiService()
+	done()
 	if err != nil {
 		r.Outcome, r.Reason = "fail", err.Error()
 		r.Errors = append(r.Errors, e.sim.events()...)
 		r.Errors = append(r.Errors, lastLines(e.containerLogs(s.NS), 5)...)
 		return
 	}
+	done = r.begin("kubectl top nodes")
 	out, errOut, code := e.waitTop(2*time.Minute, "nodes")
+	done()
 	r.TopNodes = strings.TrimSpace(out)
 	if code != 0 || !strings.Contains(out, "node-1") {
 		r.Outcome, r.Reason = "fail", "kubectl top nodes: "+strings.TrimSpace(errOut)
@@ -583,7 +630,9 @@ func judgeHealthy(e *env, s *scenario, r *result) {
 		r.Errors = append(r.Errors, lastLines(e.containerLogs(s.NS), 5)...)
 		return
 	}
+	done = r.begin("kubectl top pods")
 	out, errOut, code = e.waitTop(90*time.Second, "pods", "-n", s.NS)
+	done()
 	r.TopPods = strings.TrimSpace(out)
 	if code != 0 || !strings.Contains(out, "metrics-server") {
 		r.Outcome, r.Reason = "fail", "kubectl top pods: "+strings.TrimSpace(errOut)
@@ -607,6 +656,7 @@ func lastLines(text string, n int) []string {
 // judgeFailure waits for every wanted error text to appear where the real
 // components write it, and records the lines that hold them.
 func judgeFailure(e *env, s *scenario, r *result, logOff int64) {
+	defer r.begin("failure texts")()
 	found := map[string]string{}
 	_ = waitFor(e.ctx, 2*time.Minute, func() error {
 		_, topErr, _ := e.top("nodes")
@@ -669,9 +719,11 @@ func truncate(s string, n int) string {
 }
 
 // runDoctor runs `secure-metrics-server doctor` against the real cluster.
-func runDoctor(e *env, s *scenario, healthy bool) *doctorResult {
+func runDoctor(e *env, s *scenario, r *result, healthy bool) *doctorResult {
+	done := r.begin("doctor")
 	stdout, stderr, code := run(e.ctx, 2*time.Minute, e.repo, cleanEnv(), "node", "-r", "tsx/cjs", "lib/cli/main.ts", "doctor",
 		"--kubeconfig", e.c.admin, "--probe-kubelets", "--namespace", s.NS, "--format", "json")
+	done()
 	d := &doctorResult{Exit: code}
 	var rep struct {
 		Hops []struct {

@@ -47,13 +47,13 @@ const (
 
 func gitopsScenarios() []*scenario {
 	return []*scenario{
-		{Name: "gitops-sealed-secret", Cluster: "rsa", Expect: "healthy", NS: "kube-system", Custom: sealedHealthy(nil)},
+		{Name: "gitops-sealed-secret", Cost: 34, Cluster: "rsa", Expect: "healthy", NS: "kube-system", Custom: sealedHealthy(nil)},
 		// fromPem with secretOutput: the seed's openssl certificate, sealed
-		{Name: "gitops-sealed-secret-fromPem", Cluster: "rsa", Expect: "healthy", NS: "kube-system", Custom: sealedHealthy(func(e *env, dir string) (map[string]string, error) {
+		{Name: "gitops-sealed-secret-fromPem", Cost: 34, Cluster: "rsa", Expect: "healthy", NS: "kube-system", Custom: sealedHealthy(func(e *env, dir string) (map[string]string, error) {
 			crt, key, err := opensslServingCert(e, filepath.Join(dir, "openssl"), "kube-system")
 			return map[string]string{"TLS_CERT": crt, "TLS_KEY": key, "TLS_CA": e.c.path("pki", "ca.crt")}, err
 		})},
-		{Name: "gitops-sealed-secret-scope-refused", Cluster: "rsa", Expect: "refused", NS: "kube-system", Custom: sealedScopeRefused},
+		{Name: "gitops-sealed-secret-scope-refused", Cost: 9, Cluster: "rsa", Expect: "refused", NS: "kube-system", Custom: sealedScopeRefused},
 		{Name: "gitops-sops-secret", Cluster: "rsa", Expect: "healthy", NS: "kube-system", Custom: sopsHealthy},
 	}
 }
@@ -175,6 +175,7 @@ func sealedModuleVersion(e *env) string {
 // pod is Ready and fetches its certificate as `kubeseal --fetch-cert` does
 // (GET /v1/cert.pem). It returns the certificate file and a cleanup.
 func startSealedController(e *env, r *result, dir string) (string, func(), error) {
+	defer r.begin("sealed-secrets controller up")()
 	noop := func() {}
 	if why := missingTool(e, "sealed-secrets-controller"); why != "" {
 		return "", noop, fmt.Errorf("%s", why)
@@ -192,7 +193,7 @@ func startSealedController(e *env, r *result, dir string) (string, func(), error
 		return "", noop, fmt.Errorf("the controller's manifests: %v: %s", err, out)
 	}
 	cleanup := func() {
-		e.remove(cdir)
+		e.removeTimed(r, cdir)
 		_, _, _ = e.kubectl(time.Minute, "-n", sealedControllerNS, "delete", "secret", "-l", sealedKeyLabel, "--ignore-not-found")
 	}
 	var ip string
@@ -287,7 +288,9 @@ func sealedHealthyWith(e *env, s *scenario, r *result, dir string, vars func(e *
 		}
 	}
 	v["SECRET_OUTPUT"], v["CONTROLLER_CERT"] = "sealed", certFile
+	done := r.begin("synth")
 	out, err := synthGitops(e, dir, v)
+	done()
 	if err != nil {
 		r.Outcome, r.Reason = "fail", err.Error()
 		return
@@ -307,7 +310,7 @@ func sealedHealthyWith(e *env, s *scenario, r *result, dir string, vars func(e *
 		return
 	}
 	name := nameOf(sealed[0])
-	defer e.remove(out)
+	defer e.removeTimed(r, out)
 	applied, ok := deploy(e, r, out, objs, "the manifests")
 	if !ok {
 		return
@@ -315,11 +318,13 @@ func sealedHealthyWith(e *env, s *scenario, r *result, dir string, vars func(e *
 	r.Notes = append(r.Notes, "kube-apiserver accepted the SealedSecret (bitnami.com/v1alpha1, server-side apply): "+firstLine(grepLine(applied, "sealedsecret")))
 	// the controller unseals it into the Secret the Deployment mounts
 	var sec *corev1.Secret
+	done = r.begin("unsealed")
 	err = waitFor(e.ctx, 2*time.Minute, func() error {
 		var gerr error
 		sec, gerr = e.admin.CoreV1().Secrets(s.NS).Get(e.ctx, name, metav1.GetOptions{})
 		return gerr
 	})
+	done()
 	if err != nil {
 		r.Outcome, r.Reason = "fail", fmt.Sprintf("the controller did not create Secret %s/%s: %v; SealedSecret events: %v; controller log: %v", s.NS, name, err,
 			sealedEvents(e, s.NS, name), lastLines(e.containerLogs(sealedControllerNS), 5))
@@ -335,7 +340,7 @@ func sealedHealthyWith(e *env, s *scenario, r *result, dir string, vars func(e *
 	}
 	r.Notes = append(r.Notes, fmt.Sprintf("the controller created Secret %s/%s (type %s, owner %s, keys %v); SealedSecret events: %v", s.NS, name, sec.Type, owner, keysOf(sec.Data), sealedEvents(e, s.NS, name)))
 	judgeHealthy(e, s, r)
-	r.Doctor = runDoctor(e, s, r.Outcome == "pass")
+	r.Doctor = runDoctor(e, s, r, r.Outcome == "pass")
 	if r.Outcome == "pass" && r.Doctor.Verdict != "ok" {
 		r.Outcome, r.Reason = "fail", "doctor: "+r.Doctor.Verdict
 	}
@@ -384,7 +389,7 @@ func sealedScopeRefused(e *env, s *scenario, r *result, dir string) {
 	}
 	applied, err := e.apply(cdir)
 	defer func() {
-		e.remove(cdir)
+		e.removeTimed(r, cdir)
 		_ = e.admin.CoreV1().Namespaces().Delete(e.ctx, otherNS, metav1.DeleteOptions{})
 	}()
 	if err != nil {
@@ -394,6 +399,7 @@ func sealedScopeRefused(e *env, s *scenario, r *result, dir string) {
 	}
 	for _, c := range cases {
 		var text string
+		done := r.begin("ErrUnsealFailed " + c.ns + "/" + c.name)
 		err := waitFor(e.ctx, 2*time.Minute, func() error {
 			for _, ev := range sealedEvents(e, c.ns, c.name) {
 				if strings.Contains(ev, "ErrUnsealFailed") {
@@ -403,6 +409,7 @@ func sealedScopeRefused(e *env, s *scenario, r *result, dir string) {
 			}
 			return fmt.Errorf("no ErrUnsealFailed event yet")
 		})
+		done()
 		if err != nil {
 			r.Outcome, r.Reason = "fail", fmt.Sprintf("SealedSecret %s/%s (sealed for %s/%s): %v; events: %v; controller log: %v", c.ns, c.name, s.NS, orig, err, sealedEvents(e, c.ns, c.name), lastLines(e.containerLogs(sealedControllerNS), 5))
 			return
@@ -563,12 +570,12 @@ func sopsHealthy(e *env, s *scenario, r *result, dir string) {
 	must(os.MkdirAll(applyDir, 0o700))
 	must(os.WriteFile(filepath.Join(applyDir, "manifests.yaml"), []byte("---\n"+strings.Join(rest, "---\n")+"---\n"+dec), 0o600))
 	objs, _ := readManifests(applyDir)
-	defer e.remove(applyDir)
+	defer e.removeTimed(r, applyDir)
 	if _, ok := deploy(e, r, applyDir, objs, "the decrypted manifests"); !ok {
 		return
 	}
 	judgeHealthy(e, s, r)
-	r.Doctor = runDoctor(e, s, r.Outcome == "pass")
+	r.Doctor = runDoctor(e, s, r, r.Outcome == "pass")
 	if r.Outcome == "pass" && r.Doctor.Verdict != "ok" {
 		r.Outcome, r.Reason = "fail", "doctor: "+r.Doctor.Verdict
 	}
