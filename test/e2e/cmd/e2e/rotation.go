@@ -212,20 +212,14 @@ func servingLeaves(secrets []obj) [][]byte {
 // servesOneOf says how many running metrics-server pods of ns there are and
 // how many serve one of leaves (the last dial error, if any).
 func servesOneOf(e *env, ns string, leaves [][]byte) (pods, ok int, last string) {
-	for _, sp := range e.sim.running() {
-		if sp.pod.Namespace != ns || sp.ip == "" || sp.stopped {
-			continue
-		}
+	for _, l := range servedLeaves(e, ns) {
 		pods++
-		conn, err := tls.Dial("tcp", sp.ip+":10250", &tls.Config{InsecureSkipVerify: true})
-		if err != nil {
-			last = sp.pod.Name + ": " + err.Error()
+		if l.err != nil {
+			last = l.pod + ": " + l.err.Error()
 			continue
 		}
-		raw := conn.ConnectionState().PeerCertificates[0].Raw
-		conn.Close()
-		for _, l := range leaves {
-			if bytes.Equal(raw, l) {
+		for _, want := range leaves {
+			if bytes.Equal(l.cert.Raw, want) {
 				ok++
 				break
 			}
@@ -270,22 +264,41 @@ func bundleSubjects(objs []obj) string {
 	return "[" + strings.Join(out, ", ") + "]"
 }
 
-// servedCerts dials every running metrics-server pod and names the issuer of
-// the certificate it serves (authority key id), as kube-apiserver would see it.
-func servedCerts(e *env, ns string) string {
-	var out []string
+// servedLeaf is the certificate one running pod of ns serves on :10250, as
+// kube-apiserver would receive it (or why the dial failed).
+type servedLeaf struct {
+	pod  string
+	cert *x509.Certificate
+	err  error
+}
+
+// servedLeaves dials every running pod of ns (unverified: the callers judge).
+func servedLeaves(e *env, ns string) []servedLeaf {
+	var out []servedLeaf
 	for _, sp := range e.sim.running() {
 		if sp.pod.Namespace != ns || sp.ip == "" || sp.stopped {
 			continue
 		}
 		conn, err := tls.Dial("tcp", sp.ip+":10250", &tls.Config{InsecureSkipVerify: true, ServerName: "metrics-server." + ns + ".svc"})
 		if err != nil {
-			out = append(out, sp.pod.Name+": "+err.Error())
+			out = append(out, servedLeaf{pod: sp.pod.Name, err: err})
 			continue
 		}
-		c := conn.ConnectionState().PeerCertificates[0]
+		out = append(out, servedLeaf{pod: sp.pod.Name, cert: conn.ConnectionState().PeerCertificates[0]})
 		conn.Close()
-		out = append(out, fmt.Sprintf("%s: issuer %s keyid %s", sp.pod.Name, c.Issuer.CommonName, short(hex.EncodeToString(c.AuthorityKeyId))))
+	}
+	return out
+}
+
+// servedCerts names the issuer (authority key id) of what every running pod of ns serves.
+func servedCerts(e *env, ns string) string {
+	var out []string
+	for _, l := range servedLeaves(e, ns) {
+		if l.err != nil {
+			out = append(out, l.pod+": "+l.err.Error())
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s: issuer %s keyid %s", l.pod, l.cert.Issuer.CommonName, short(hex.EncodeToString(l.cert.AuthorityKeyId))))
 	}
 	return strings.Join(out, "; ")
 }
@@ -308,21 +321,16 @@ func opensslVerifyServed(e *env, ns string, objs []obj, dir string) string {
 	caFile := filepath.Join(dir, "caBundle.pem")
 	must(os.WriteFile(caFile, bundle, 0o644))
 	var fails []string
-	for _, sp := range e.sim.running() {
-		if sp.pod.Namespace != ns || sp.ip == "" || sp.stopped {
+	for _, l := range servedLeaves(e, ns) {
+		if l.err != nil {
 			continue
 		}
-		conn, err := tls.Dial("tcp", sp.ip+":10250", &tls.Config{InsecureSkipVerify: true})
-		if err != nil {
-			continue
-		}
-		leaf := conn.ConnectionState().PeerCertificates[0]
-		conn.Close()
-		leafFile := filepath.Join(dir, sp.pod.Name+".crt")
+		leaf := l.cert
+		leafFile := filepath.Join(dir, l.pod+".crt")
 		must(os.WriteFile(leafFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw}), 0o644))
 		out, errOut, code := run(e.ctx, 30*time.Second, dir, cleanEnv(), "openssl", "verify", "-CAfile", caFile, leafFile)
 		if code != 0 {
-			fails = append(fails, fmt.Sprintf("%s: %s (caBundle %s, leaf issuer %s, leaf AKI %s)", sp.pod.Name, strings.Join(strings.Fields(firstLine(out+errOut)), " ")+" "+strings.TrimSpace(linesWithAny(out+errOut, "error ")), bundleSubjects(objs), leaf.Issuer.CommonName, short(hex.EncodeToString(leaf.AuthorityKeyId))))
+			fails = append(fails, fmt.Sprintf("%s: %s (caBundle %s, leaf issuer %s, leaf AKI %s)", l.pod, strings.Join(strings.Fields(firstLine(out+errOut)), " ")+" "+strings.TrimSpace(linesWithAny(out+errOut, "error ")), bundleSubjects(objs), leaf.Issuer.CommonName, short(hex.EncodeToString(leaf.AuthorityKeyId))))
 		}
 	}
 	return strings.Join(fails, "; ")
