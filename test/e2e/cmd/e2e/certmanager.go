@@ -195,7 +195,7 @@ func certManagerScenario(s *scenario) *scenario {
 				return
 			}
 		}
-		defer e.removeTimed(r, manifests)
+		defer e.remove(r, manifests)
 		if _, ok := deploy(e, r, manifests, objs, "the manifests"); !ok {
 			return
 		}

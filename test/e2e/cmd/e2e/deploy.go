@@ -191,9 +191,10 @@ func (e *env) apply(dir string) (string, error) {
 }
 
 // remove deletes what apply applied and waits for the pods of its
-// Deployments to be gone. It
-// says what went wrong ("" when nothing did).
-func (e *env) remove(dir string) string {
+// Deployments to be gone, as the step "remove" of r; what went wrong goes in
+// r's notes.
+func (e *env) remove(r *result, dir string) {
+	defer r.begin("remove")()
 	var problems []string
 	// the pods of dir's Deployments (namespace and selector), not those of others
 	type selector struct {
@@ -246,7 +247,11 @@ func (e *env) remove(dir string) string {
 	}); err != nil {
 		problems = append(problems, err.Error())
 	}
-	return strings.Join(problems, "; ")
+	if len(problems) > 0 {
+		p := strings.Join(problems, "; ")
+		r.Notes = append(r.Notes, "remove: "+p)
+		logf("remove %s: %s", dir, p)
+	}
 }
 
 type apiServiceState struct {

@@ -44,7 +44,7 @@ func rotation(order string) func(e *env, s *scenario, r *result, dir string) {
 			r.Outcome, r.Reason = "fail", err.Error()
 			return
 		}
-		defer e.removeTimed(r, first)
+		defer e.remove(r, first)
 		judgeHealthy(e, s, r)
 		if r.Outcome != "pass" {
 			r.Reason = "before the rotation: " + r.Reason

@@ -55,16 +55,6 @@ func (r *result) begin(name string) func() {
 	return func() { r.Steps = append(r.Steps, step{name, float64(time.Since(t).Milliseconds()) / 1000}) }
 }
 
-// removeTimed removes dir (e.remove) as the step "remove" of r, and notes
-// what went wrong.
-func (e *env) removeTimed(r *result, dir string) {
-	defer r.begin("remove")()
-	if p := e.remove(dir); p != "" {
-		r.Notes = append(r.Notes, "remove: "+p)
-		logf("remove %s: %s", dir, p)
-	}
-}
-
 type doctorResult struct {
 	Exit     int      `json:"exit"`
 	Codes    []string `json:"codes"`
@@ -555,7 +545,7 @@ func runScenario(e *env, s *scenario) (r result) {
 		return r
 	}
 	logOff := fileSize(e.c.apiLog)
-	defer e.removeTimed(&r, manifests)
+	defer e.remove(&r, manifests)
 	objs, _ := readManifests(manifests)
 	if _, ok := deploy(e, &r, manifests, objs, "the manifests"); !ok {
 		return r

@@ -193,7 +193,7 @@ func startSealedController(e *env, r *result, dir string) (string, func(), error
 		return "", noop, fmt.Errorf("the controller's manifests: %v: %s", err, out)
 	}
 	cleanup := func() {
-		e.removeTimed(r, cdir)
+		e.remove(r, cdir)
 		_, _, _ = e.kubectl(time.Minute, "-n", sealedControllerNS, "delete", "secret", "-l", sealedKeyLabel, "--ignore-not-found")
 	}
 	var ip string
@@ -269,6 +269,28 @@ func noPlaintextSecret(objs []obj) error {
 	return nil
 }
 
+// synthSealed synthesizes the GitOps app with secretOutput sealed to the
+// controller's certificate (vars added, step "synth") and gives the output
+// directory, its objects and its one SealedSecret.
+func synthSealed(e *env, r *result, dir, certFile string, vars map[string]string) (string, []obj, []obj, error) {
+	vars["SECRET_OUTPUT"], vars["CONTROLLER_CERT"] = "sealed", certFile
+	done := r.begin("synth")
+	out, err := synthGitops(e, dir, vars)
+	done()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	objs, err := readManifests(out)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	sealed := find(objs, "SealedSecret")
+	if len(sealed) != 1 {
+		return "", nil, nil, fmt.Errorf("want one SealedSecret in the manifests, got %d", len(sealed))
+	}
+	return out, objs, sealed, nil
+}
+
 func sealedHealthy(vars func(e *env, dir string) (map[string]string, error)) func(e *env, s *scenario, r *result, dir string) {
 	return func(e *env, s *scenario, r *result, dir string) { sealedHealthyWith(e, s, r, dir, vars) }
 }
@@ -287,15 +309,7 @@ func sealedHealthyWith(e *env, s *scenario, r *result, dir string, vars func(e *
 			return
 		}
 	}
-	v["SECRET_OUTPUT"], v["CONTROLLER_CERT"] = "sealed", certFile
-	done := r.begin("synth")
-	out, err := synthGitops(e, dir, v)
-	done()
-	if err != nil {
-		r.Outcome, r.Reason = "fail", err.Error()
-		return
-	}
-	objs, err := readManifests(out)
+	out, objs, sealed, err := synthSealed(e, r, dir, certFile, v)
 	if err != nil {
 		r.Outcome, r.Reason = "fail", err.Error()
 		return
@@ -304,13 +318,8 @@ func sealedHealthyWith(e *env, s *scenario, r *result, dir string, vars func(e *
 		r.Outcome, r.Reason = "fail", err.Error()
 		return
 	}
-	sealed := find(objs, "SealedSecret")
-	if len(sealed) != 1 {
-		r.Outcome, r.Reason = "fail", fmt.Sprintf("want one SealedSecret in the manifests, got %d", len(sealed))
-		return
-	}
 	name := nameOf(sealed[0])
-	defer e.removeTimed(r, out)
+	defer e.remove(r, out)
 	applied, ok := deploy(e, r, out, objs, "the manifests")
 	if !ok {
 		return
@@ -318,7 +327,7 @@ func sealedHealthyWith(e *env, s *scenario, r *result, dir string, vars func(e *
 	r.Notes = append(r.Notes, "kube-apiserver accepted the SealedSecret (bitnami.com/v1alpha1, server-side apply): "+firstLine(grepLine(applied, "sealedsecret")))
 	// the controller unseals it into the Secret the Deployment mounts
 	var sec *corev1.Secret
-	done = r.begin("unsealed")
+	done := r.begin("unsealed")
 	err = waitFor(e.ctx, 2*time.Minute, func() error {
 		var gerr error
 		sec, gerr = e.admin.CoreV1().Secrets(s.NS).Get(e.ctx, name, metav1.GetOptions{})
@@ -353,19 +362,9 @@ func sealedScopeRefused(e *env, s *scenario, r *result, dir string) {
 		r.Outcome, r.Reason = "fail", "the sealed-secrets controller: "+err.Error()
 		return
 	}
-	out, err := synthGitops(e, dir, map[string]string{"SECRET_OUTPUT": "sealed", "CONTROLLER_CERT": certFile})
+	_, _, sealed, err := synthSealed(e, r, dir, certFile, map[string]string{})
 	if err != nil {
 		r.Outcome, r.Reason = "fail", err.Error()
-		return
-	}
-	objs, err := readManifests(out)
-	if err != nil {
-		r.Outcome, r.Reason = "fail", err.Error()
-		return
-	}
-	sealed := find(objs, "SealedSecret")
-	if len(sealed) != 1 {
-		r.Outcome, r.Reason = "fail", fmt.Sprintf("want one SealedSecret in the manifests, got %d", len(sealed))
 		return
 	}
 	// the SealedSecret sealed (strict) for kube-system/<name>, put elsewhere
@@ -389,7 +388,7 @@ func sealedScopeRefused(e *env, s *scenario, r *result, dir string) {
 	}
 	applied, err := e.apply(cdir)
 	defer func() {
-		e.removeTimed(r, cdir)
+		e.remove(r, cdir)
 		_ = e.admin.CoreV1().Namespaces().Delete(e.ctx, otherNS, metav1.DeleteOptions{})
 	}()
 	if err != nil {
@@ -570,7 +569,7 @@ func sopsHealthy(e *env, s *scenario, r *result, dir string) {
 	must(os.MkdirAll(applyDir, 0o700))
 	must(os.WriteFile(filepath.Join(applyDir, "manifests.yaml"), []byte("---\n"+strings.Join(rest, "---\n")+"---\n"+dec), 0o600))
 	objs, _ := readManifests(applyDir)
-	defer e.removeTimed(r, applyDir)
+	defer e.remove(r, applyDir)
 	if _, ok := deploy(e, r, applyDir, objs, "the decrypted manifests"); !ok {
 		return
 	}
