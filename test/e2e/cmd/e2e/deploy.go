@@ -190,8 +190,10 @@ func (e *env) apply(dir string) (string, error) {
 	return out, nil
 }
 
-// remove deletes what apply applied and waits for the pods of its
-// Deployments to be gone, as the step "remove" of r; what went wrong goes in
+// remove deletes what apply applied, its dependents first (foreground
+// cascade: the Secret a SealedSecret owns is gone before the next scenario
+// applies one of the same name), and waits for the pods of its Deployments
+// to be gone, as the step "remove" of r; what went wrong goes in
 // r's notes.
 func (e *env) remove(r *result, dir string) {
 	defer r.begin("remove")()
@@ -230,7 +232,7 @@ func (e *env) remove(r *result, dir string) {
 		}
 		return false
 	}
-	if out, errOut, code := e.kubectl(2*time.Minute, "delete", "--ignore-not-found", "--wait=true", "--timeout=90s", "-f", dir); code != 0 {
+	if out, errOut, code := e.kubectl(2*time.Minute, "delete", "--ignore-not-found", "--cascade=foreground", "--wait=true", "--timeout=90s", "-f", dir); code != 0 {
 		problems = append(problems, fmt.Sprintf("kubectl delete -f %s: exit %d: %s", filepath.Base(dir), code, truncate(strings.TrimSpace(out+errOut), 400)))
 	}
 	if err := waitFor(e.ctx, 90*time.Second, func() error {
